@@ -1,0 +1,42 @@
+# pagesim_add_kernel_library(NAME SOURCES...)
+#
+# Compiles kernel C files for the simulator: freestanding, with clang's
+# outline kernel-address instrumentation so that every load and store calls
+# the hooks of sim/hooks.c.  The kernel's own memset/memcpy/memmove/memcmp
+# (also the ones the compiler emits for struct copies) are renamed to
+# kern_* in the objects, so the host's libc keeps its own.
+#
+# Why clang: both compilers drop a check that an earlier check of the same
+# address in the block makes redundant for KASAN, without telling loads from
+# stores, so the store of `*pte |= PTE_W` would reach memory unseen by the
+# MMU (no D bit, no rights check).  GCC does it even at -O0 with no switch
+# to stop it; clang has -asan-opt-same-temp=0.  Clang instruments after
+# optimisation, so the hooks see the accesses the optimised code makes.
+set(PAGESIM_KERNEL_CFLAGS
+  -ffreestanding -fno-builtin -fno-stack-protector -fno-omit-frame-pointer
+  # Kernel addresses are 32-bit integers: on the 64-bit host they widen to
+  # pointers (zero-extended) and back, which is exactly what is wanted.
+  -Wno-int-to-pointer-cast -Wno-pointer-to-int-cast
+  -fsanitize=kernel-address
+  "SHELL:-mllvm -asan-instrumentation-with-call-threshold=0"
+  "SHELL:-mllvm -asan-opt-same-temp=0"
+  "SHELL:-mllvm -asan-stack=0"
+  "SHELL:-mllvm -asan-globals=0")
+set(PAGESIM_KERNEL_SYMS ${CMAKE_SOURCE_DIR}/cmake/kernel-syms.txt)
+
+function(pagesim_add_kernel_library name)
+  add_library(${name}_raw STATIC ${ARGN})
+  target_include_directories(${name}_raw PUBLIC ${CMAKE_SOURCE_DIR})
+  target_compile_options(${name}_raw PRIVATE ${PAGESIM_WARNINGS} ${PAGESIM_KERNEL_CFLAGS})
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/lib${name}.a)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_OBJCOPY} --redefine-syms=${PAGESIM_KERNEL_SYMS}
+            $<TARGET_FILE:${name}_raw> ${out}
+    DEPENDS ${name}_raw ${PAGESIM_KERNEL_SYMS}
+    COMMENT "Renaming kernel memory functions in ${name}")
+  add_custom_target(${name}_renamed DEPENDS ${out})
+  add_library(${name} INTERFACE)
+  target_link_libraries(${name} INTERFACE ${out} pagesim_sim)
+  target_include_directories(${name} INTERFACE ${CMAKE_SOURCE_DIR})
+  add_dependencies(${name} ${name}_renamed)
+endfunction()

@@ -1,0 +1,351 @@
+/*
+ * mmu.c - IA-32 32-bit paging (Intel SDM Vol. 3A 4.3, 4.6, 4.7, 4.8, 4.10):
+ * control registers, the page walker, rights checks and TLB maintenance.
+ */
+#include "mmu/mmu.h"
+
+#include <string.h>
+
+/* The two access kinds' rights bits in tlb_entry.allow for one WP value. */
+#define ALLOW(wp, kind) (1u << ((wp) * 4 + (kind)))
+
+void
+mmu_config_default(struct mmu_config *cfg)
+{
+    cfg->tlb4k.entries = MMU_TLB4K_ENTRIES_DEFAULT;
+    cfg->tlb4k.ways = MMU_TLB4K_WAYS_DEFAULT;
+    cfg->tlb4m.entries = MMU_TLB4M_ENTRIES_DEFAULT;
+    cfg->tlb4m.ways = MMU_TLB4M_WAYS_DEFAULT;
+}
+
+bool
+mmu_init(struct mmu *m, const struct mmu_config *cfg, uint8_t *ram, uint64_t ram_size)
+{
+    memset(m, 0, sizeof(*m));
+    m->ram = ram;
+    m->ram_size = ram_size;
+    m->cr0 = CR0_PE;
+    m->fast_vpn = MMU_FAST_NONE;
+    if (!tlb_init(&m->tlb4k, &cfg->tlb4k))
+        return false;
+    if (!tlb_init(&m->tlb4m, &cfg->tlb4m)) {
+        tlb_fini(&m->tlb4k);
+        return false;
+    }
+    return true;
+}
+
+void
+mmu_fini(struct mmu *m)
+{
+    tlb_fini(&m->tlb4k);
+    tlb_fini(&m->tlb4m);
+}
+
+static inline void
+fast_clear(struct mmu *m)
+{
+    m->fast_vpn = MMU_FAST_NONE;
+}
+
+/*
+ * Rights of a translation whose entries, combined, give user access iff
+ * `user` and writes iff `writable` (SDM 4.6.1), for both values of CR0.WP.
+ * Supervisor reads are always allowed; supervisor writes need R/W only
+ * when WP=1; user accesses need U/S, user writes also R/W.
+ */
+static uint8_t
+rights_mask(bool user, bool writable)
+{
+    uint8_t a = 0;
+    for (unsigned wp = 0; wp < 2; wp++) {
+        a |= ALLOW(wp, MMU_SUP_READ);
+        if (writable || wp == 0)
+            a |= ALLOW(wp, MMU_SUP_WRITE);
+        if (user) {
+            a |= ALLOW(wp, MMU_USER_READ);
+            if (writable)
+                a |= ALLOW(wp, MMU_USER_WRITE);
+        }
+    }
+    return a;
+}
+
+static inline unsigned
+wp_of(const struct mmu *m)
+{
+    return (m->cr0 & CR0_WP) ? 1u : 0u;
+}
+
+static bool
+read_entry(const struct mmu *m, paddr_t pa, uint32_t *val)
+{
+    if ((uint64_t)pa + 4 > m->ram_size)
+        return false;
+    memcpy(val, m->ram + pa, 4);
+    return true;
+}
+
+static void
+write_entry(struct mmu *m, paddr_t pa, uint32_t val)
+{
+    memcpy(m->ram + pa, &val, 4);
+}
+
+static enum mmu_status
+page_fault(struct mmu *m, vaddr_t va, enum mmu_access access, uint32_t err, bool from_tlb,
+           const struct mmu_walk *walk, struct mmu_fault *fault)
+{
+    /* The error code is built here and only here (SDM 4.7). */
+    err |= (access & MMU_ACCESS_WRITE) ? PF_ERR_W : 0;
+    err |= (access & MMU_ACCESS_USER) ? PF_ERR_U : 0;
+    m->cr2 = va;
+    m->ctr.faults++;
+    m->ctr.faults_by_code[err & 15u]++;
+    /* A #PF invalidates the translations of the faulting address. */
+    unsigned n = tlb_invalidate(&m->tlb4k, va >> PAGE_SHIFT);
+    n += tlb_invalidate(&m->tlb4m, va >> PDX_SHIFT);
+    m->ctr.dropped_fault += n;
+    fast_clear(m);
+    if (fault != NULL) {
+        fault->cr2 = va;
+        fault->error_code = err;
+        fault->access = access;
+        fault->from_tlb = from_tlb;
+        if (walk != NULL)
+            fault->walk = *walk;
+        else
+            memset(&fault->walk, 0, sizeof(fault->walk));
+    }
+    return MMU_PAGE_FAULT;
+}
+
+/*
+ * One walk for va (SDM 4.3).  On success sets A in each entry used and D
+ * in the final entry for a write, caches the translation and fills *res.
+ */
+static enum mmu_status
+walk(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
+     struct mmu_fault *fault)
+{
+    struct mmu_walk w = {0};
+    const bool write = (access & MMU_ACCESS_WRITE) != 0;
+    const unsigned wp = wp_of(m);
+    m->ctr.walks++;
+
+    /* Level 1: the PDE, selected by bits 31:22 of va, in the directory at CR3. */
+    w.pde_addr = (m->cr3 & CR3_ADDR_MASK) | (PDX(va) << 2);
+    if (!read_entry(m, w.pde_addr, &w.pde))
+        return MMU_BUS_ERROR;
+    m->ctr.walk_reads++;
+    w.levels = 1;
+    if (!(w.pde & PTE_P))
+        return page_fault(m, va, access, 0, false, &w, fault);
+
+    if ((w.pde & PTE_PS) && (m->cr4 & CR4_PSE)) {
+        /* A 4 MiB page: the PDE is the final entry. */
+        if (w.pde & PDE_LRSVD_MASK)
+            return page_fault(m, va, access, PF_ERR_P | PF_ERR_RSVD, false, &w, fault);
+        uint8_t allow = rights_mask(w.pde & PTE_U, w.pde & PTE_W);
+        if (!(allow & ALLOW(wp, access)))
+            return page_fault(m, va, access, PF_ERR_P, false, &w, fault);
+        pde_t npde = w.pde | PTE_A | (write ? PTE_D : 0);
+        if (npde != w.pde) {
+            write_entry(m, w.pde_addr, npde);
+            m->ctr.ad_updates++;
+            w.pde = npde;
+        }
+        struct tlb_entry e = {
+            .vpn = va >> PDX_SHIFT,
+            .pfn = w.pde >> PDX_SHIFT,
+            .allow = allow,
+            .dirty = (w.pde & PTE_D) != 0,
+            .global = (w.pde & PTE_G) && (m->cr4 & CR4_PGE),
+            .flags = w.pde & 0xFFFu,
+        };
+        if (tlb_insert(&m->tlb4m, &e))
+            m->ctr.evictions++;
+        fast_clear(m);
+        res->pa = PDE_LADDR(w.pde) | LPGOFF(va);
+        res->page_size = LPAGE_SIZE;
+        res->tlb_hit = false;
+        return MMU_OK;
+    }
+
+    /* Level 2: the PTE, selected by bits 21:12, in the table the PDE names. */
+    w.pte_addr = PTE_ADDR(w.pde) | (PTX(va) << 2);
+    if (!read_entry(m, w.pte_addr, &w.pte))
+        return MMU_BUS_ERROR;
+    m->ctr.walk_reads++;
+    w.levels = 2;
+    if (!(w.pte & PTE_P))
+        return page_fault(m, va, access, 0, false, &w, fault);
+    uint8_t allow = rights_mask((w.pde & PTE_U) && (w.pte & PTE_U),
+                                (w.pde & PTE_W) && (w.pte & PTE_W));
+    if (!(allow & ALLOW(wp, access)))
+        return page_fault(m, va, access, PF_ERR_P, false, &w, fault);
+
+    pde_t npde = w.pde | PTE_A;
+    if (npde != w.pde) {
+        write_entry(m, w.pde_addr, npde);
+        m->ctr.ad_updates++;
+        w.pde = npde;
+    }
+    pte_t npte = w.pte | PTE_A | (write ? PTE_D : 0);
+    if (npte != w.pte) {
+        write_entry(m, w.pte_addr, npte);
+        m->ctr.ad_updates++;
+        w.pte = npte;
+    }
+    struct tlb_entry e = {
+        .vpn = va >> PAGE_SHIFT,
+        .pfn = w.pte >> PAGE_SHIFT,
+        .allow = allow,
+        .dirty = (w.pte & PTE_D) != 0,
+        .global = (w.pte & PTE_G) && (m->cr4 & CR4_PGE),
+        .flags = w.pte & 0xFFFu,
+    };
+    if (tlb_insert(&m->tlb4k, &e))
+        m->ctr.evictions++;
+    fast_clear(m);
+    res->pa = PTE_ADDR(w.pte) | PGOFF(va);
+    res->page_size = PAGE_SIZE;
+    res->tlb_hit = false;
+    return MMU_OK;
+}
+
+enum mmu_status
+mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
+              struct mmu_fault *fault)
+{
+    m->ctr.accesses[access]++;
+    if (!mmu_paging(m)) {
+        res->pa = va;
+        res->page_size = PAGE_SIZE;
+        res->tlb_hit = false;
+        return MMU_OK;
+    }
+
+    const unsigned wp = wp_of(m);
+    struct tlb *t = &m->tlb4k;
+    struct tlb_entry *e = tlb_find(t, va >> PAGE_SHIFT);
+    uint32_t pfn4k = 0;
+    if (e != NULL) {
+        pfn4k = e->pfn;
+    } else {
+        t = &m->tlb4m;
+        e = tlb_find(t, va >> PDX_SHIFT);
+        if (e != NULL)
+            pfn4k = (e->pfn << (PDX_SHIFT - PAGE_SHIFT)) | PTX(va);
+    }
+    if (e == NULL) {
+        m->ctr.tlb_misses++;
+        return walk(m, va, access, res, fault);
+    }
+    if (!(e->allow & ALLOW(wp, access)))
+        return page_fault(m, va, access, PF_ERR_P, true, NULL, fault);
+    if ((access & MMU_ACCESS_WRITE) && !e->dirty) {
+        /* SDM 4.8: D is set by a walk, never from the TLB entry alone. */
+        m->ctr.dirty_rewalks++;
+        return walk(m, va, access, res, fault);
+    }
+    m->ctr.tlb_hits++;
+    tlb_touch(t, e);
+    m->fast_vpn = va >> PAGE_SHIFT;
+    m->fast_pfn = pfn4k;
+    m->fast_allow = 0;
+    for (unsigned k = 0; k < MMU_NACCESS; k++)
+        if ((e->allow & ALLOW(wp, k)) && (e->dirty || !(k & MMU_ACCESS_WRITE)))
+            m->fast_allow |= 1u << k;
+    res->pa = (pfn4k << PAGE_SHIFT) | PGOFF(va);
+    res->page_size = (t == &m->tlb4k) ? PAGE_SIZE : LPAGE_SIZE;
+    res->tlb_hit = true;
+    return MMU_OK;
+}
+
+bool
+mmu_probe(const struct mmu *m, vaddr_t va, paddr_t *pa, struct mmu_walk *walk)
+{
+    struct mmu_walk w = {0};
+    bool ok = false;
+    if (!mmu_paging(m)) {
+        *pa = va;
+        ok = true;
+        goto out;
+    }
+    w.pde_addr = (m->cr3 & CR3_ADDR_MASK) | (PDX(va) << 2);
+    if (!read_entry(m, w.pde_addr, &w.pde))
+        goto out;
+    w.levels = 1;
+    if (!(w.pde & PTE_P))
+        goto out;
+    if ((w.pde & PTE_PS) && (m->cr4 & CR4_PSE)) {
+        if (w.pde & PDE_LRSVD_MASK)
+            goto out;
+        *pa = PDE_LADDR(w.pde) | LPGOFF(va);
+        ok = true;
+        goto out;
+    }
+    w.pte_addr = PTE_ADDR(w.pde) | (PTX(va) << 2);
+    if (!read_entry(m, w.pte_addr, &w.pte))
+        goto out;
+    w.levels = 2;
+    if (!(w.pte & PTE_P))
+        goto out;
+    *pa = PTE_ADDR(w.pte) | PGOFF(va);
+    ok = true;
+out:
+    if (walk != NULL)
+        *walk = w;
+    return ok;
+}
+
+static void
+flush_all(struct mmu *m)
+{
+    m->ctr.full_flushes++;
+    m->ctr.dropped_full += tlb_flush(&m->tlb4k, false, NULL);
+    m->ctr.dropped_full += tlb_flush(&m->tlb4m, false, NULL);
+    fast_clear(m);
+}
+
+void
+mmu_write_cr3(struct mmu *m, uint32_t val)
+{
+    unsigned k4 = 0, k4m = 0;
+    m->cr3 = val;
+    m->ctr.cr3_writes++;
+    m->ctr.dropped_cr3 += tlb_flush(&m->tlb4k, true, &k4);
+    m->ctr.dropped_cr3 += tlb_flush(&m->tlb4m, true, &k4m);
+    m->ctr.globals_kept += k4 + k4m;
+    fast_clear(m);
+}
+
+void
+mmu_write_cr0(struct mmu *m, uint32_t val)
+{
+    uint32_t old = m->cr0;
+    m->cr0 = val;
+    if ((old ^ val) & CR0_PG)
+        flush_all(m);
+    fast_clear(m);
+}
+
+void
+mmu_write_cr4(struct mmu *m, uint32_t val)
+{
+    uint32_t old = m->cr4;
+    m->cr4 = val & ~CR4_PAE;
+    if ((old ^ m->cr4) & (CR4_PGE | CR4_PSE))
+        flush_all(m);
+    fast_clear(m);
+}
+
+void
+mmu_invlpg(struct mmu *m, vaddr_t va)
+{
+    m->ctr.invlpg++;
+    m->ctr.dropped_invlpg += tlb_invalidate(&m->tlb4k, va >> PAGE_SHIFT);
+    m->ctr.dropped_invlpg += tlb_invalidate(&m->tlb4m, va >> PDX_SHIFT);
+    fast_clear(m);
+}

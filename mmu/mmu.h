@@ -1,0 +1,182 @@
+/*
+ * mmu.h - the IA-32 MMU model: control registers, the 32-bit page walker,
+ * the TLB and the counters.  Pure C, no I/O; physical memory is a flat byte
+ * array handed in by the owner (the simulator, or a unit test).
+ */
+#ifndef PAGESIM_MMU_H
+#define PAGESIM_MMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mmu/x86.h"
+#include "mmu/tlb.h"
+
+/* Kind of an access: bit 0 = write, bit 1 = user mode. */
+enum mmu_access {
+    MMU_SUP_READ = 0,
+    MMU_SUP_WRITE = 1,
+    MMU_USER_READ = 2,
+    MMU_USER_WRITE = 3,
+};
+#define MMU_ACCESS_WRITE 1u
+#define MMU_ACCESS_USER 2u
+#define MMU_NACCESS 4
+
+struct mmu_config {
+    struct tlb_geometry tlb4k; /* translations of 4 KiB pages */
+    struct tlb_geometry tlb4m; /* translations of 4 MiB pages */
+};
+
+/*
+ * Defaults, in one place: 64 entries 4-way for 4 KiB pages and 32 entries
+ * 4-way for 4 MiB pages, the shape of the first-level data TLBs of Intel
+ * cores from Nehalem to Skylake.
+ */
+#define MMU_TLB4K_ENTRIES_DEFAULT 64u
+#define MMU_TLB4K_WAYS_DEFAULT 4u
+#define MMU_TLB4M_ENTRIES_DEFAULT 32u
+#define MMU_TLB4M_WAYS_DEFAULT 4u
+
+struct mmu_counters {
+    uint64_t accesses[MMU_NACCESS]; /* translations requested, by kind */
+    uint64_t tlb_hits;      /* completed from a TLB entry, no walk */
+    uint64_t tlb_misses;    /* no usable entry: walked */
+    uint64_t dirty_rewalks; /* entry found, but a write needed D set: walked */
+    uint64_t walks;         /* page walks started (misses + dirty re-walks) */
+    uint64_t walk_reads;    /* paging-structure entries read by walks */
+    uint64_t ad_updates;    /* entry writes by walks that set A and/or D */
+    uint64_t invlpg;        /* INVLPG executed */
+    uint64_t cr3_writes;    /* MOV to CR3 */
+    uint64_t full_flushes;  /* all entries, globals too (CR0.PG, CR4.PGE/PSE) */
+    uint64_t dropped_invlpg; /* valid entries removed by INVLPG */
+    uint64_t dropped_cr3;    /* valid entries removed by CR3 writes */
+    uint64_t dropped_full;   /* valid entries removed by full flushes */
+    uint64_t dropped_fault;  /* entries removed because a #PF was taken */
+    uint64_t evictions;      /* valid entries replaced by LRU on a fill */
+    uint64_t globals_kept;   /* global entries that survived CR3 writes */
+    uint64_t faults;         /* #PF generated */
+    uint64_t faults_by_code[16]; /* #PF by error code (bits P, W, U, RSVD) */
+};
+
+/* Outcome of one translation. */
+enum mmu_status {
+    MMU_OK = 0,
+    MMU_PAGE_FAULT, /* a #PF: see struct mmu_fault; CR2 is set */
+    MMU_BUS_ERROR,  /* a paging entry lies outside physical RAM */
+};
+
+/* What a walk saw, for fault reports and debugging. */
+struct mmu_walk {
+    paddr_t pde_addr; /* physical address of the PDE read */
+    pde_t pde;        /* its value after the walk (A/D updates included) */
+    paddr_t pte_addr; /* physical address of the PTE read, 0 if none */
+    pte_t pte;        /* its value after the walk, 0 if none */
+    int levels;       /* entries read: 0 (TLB), 1 or 2 */
+};
+
+struct mmu_result {
+    paddr_t pa;        /* physical address of the byte accessed */
+    uint32_t page_size; /* 4096 or 4 MiB */
+    bool tlb_hit;       /* true if no walk was needed */
+};
+
+struct mmu_fault {
+    vaddr_t cr2;          /* faulting linear address */
+    uint32_t error_code;  /* PF_ERR_* bits */
+    enum mmu_access access;
+    bool from_tlb;        /* a cached entry's rights denied the access */
+    struct mmu_walk walk; /* the entries the walk read */
+};
+
+struct mmu {
+    uint32_t cr0, cr2, cr3, cr4;
+    uint8_t *ram;      /* physical memory: byte pa is ram[pa] */
+    uint64_t ram_size; /* bytes; entries at or above it are a bus error */
+    struct tlb tlb4k;
+    struct tlb tlb4m;
+    struct mmu_counters ctr;
+    /*
+     * Fast path: the 4 KiB page of the most recent TLB hit and the access
+     * kinds its entry allows (bit k for enum mmu_access k; write kinds only
+     * when the entry's D is set).  It is the most recently used entry of all,
+     * so a repeat hit needs no LRU update.  Any TLB change clears it.
+     */
+    uint32_t fast_vpn;    /* MMU_FAST_NONE when empty */
+    uint32_t fast_allow;  /* bit per enum mmu_access */
+    uint32_t fast_pfn;    /* physical frame of that 4 KiB page */
+};
+#define MMU_FAST_NONE 0xFFFFFFFFu
+
+/*
+ * Sets up a machine in the reset state of the registers that matter here
+ * (CR0 = PE only, CR3 = CR4 = 0, paging off) with empty TLBs.  Returns false
+ * if a TLB geometry is invalid (see tlb_init) or allocation fails.
+ */
+bool mmu_init(struct mmu *m, const struct mmu_config *cfg, uint8_t *ram, uint64_t ram_size);
+void mmu_fini(struct mmu *m);
+void mmu_config_default(struct mmu_config *cfg);
+
+/*
+ * Translates one access of at most one page (the caller splits accesses
+ * that cross a page boundary).  Paging off: pa = va, counted as an access,
+ * no TLB.  Paging on: TLB lookup; on a miss a walk per SDM 4.3 that checks
+ * rights combined over PDE and PTE (user needs U/S=1 at both levels; writes
+ * need R/W=1 at both levels for user accesses, and for supervisor accesses
+ * only when CR0.WP=1), sets A in every entry it used when the walk
+ * succeeds, sets D in the final entry on a write, and fills the TLB.  A
+ * write through an entry whose D is clear re-walks.  A cached entry that
+ * denies the access gives a #PF from the entry and is removed (SDM 4.10.4.1:
+ * a #PF invalidates the translations of the faulting address).  On a fault
+ * CR2 is set and *fault filled; nothing is cached and no A/D bit is set.
+ */
+enum mmu_status mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access,
+                              struct mmu_result *res, struct mmu_fault *fault);
+
+/* The fast path of mmu_translate; falls back to it.  Same contract. */
+static inline enum mmu_status
+mmu_translate_fast(struct mmu *m, vaddr_t va, enum mmu_access access,
+                   struct mmu_result *res, struct mmu_fault *fault)
+{
+    if ((va >> PAGE_SHIFT) == m->fast_vpn && (m->fast_allow >> access & 1u)) {
+        m->ctr.accesses[access]++;
+        m->ctr.tlb_hits++;
+        res->pa = (m->fast_pfn << PAGE_SHIFT) | PGOFF(va);
+        res->page_size = PAGE_SIZE;
+        res->tlb_hit = true;
+        return MMU_OK;
+    }
+    return mmu_translate(m, va, access, res, fault);
+}
+
+/*
+ * Walks the tables for va without any side effect: no TLB, no A/D bits,
+ * no counters, no CR2 (a debugger's view, like QEMU's debug accessors).
+ * Returns true and the physical address if va is mapped present.
+ */
+bool mmu_probe(const struct mmu *m, vaddr_t va, paddr_t *pa, struct mmu_walk *walk);
+
+/*
+ * Register writes with the SDM's TLB effects (SDM 4.10.4.1):
+ * - CR3: every non-global entry is removed (even if the value is unchanged);
+ *   global entries (G=1 while CR4.PGE=1) are kept.
+ * - CR0: a change of PG removes every entry; a change of WP removes nothing
+ *   (entries keep their rights; WP is applied at each access).
+ * - CR4: a change of PGE or PSE removes every entry.  PAE must stay 0.
+ */
+void mmu_write_cr3(struct mmu *m, uint32_t val);
+void mmu_write_cr0(struct mmu *m, uint32_t val);
+void mmu_write_cr4(struct mmu *m, uint32_t val);
+
+/* INVLPG: removes the 4 KiB entry of va's page and the 4 MiB entry that
+ * covers va, global or not. */
+void mmu_invlpg(struct mmu *m, vaddr_t va);
+
+static inline bool
+mmu_paging(const struct mmu *m)
+{
+    return (m->cr0 & CR0_PG) != 0;
+}
+
+#endif

@@ -1,0 +1,350 @@
+/*
+ * hooks.c - the access hooks GCC's outline kernel-address instrumentation
+ * calls before every load and store of kernel code, and the host side of
+ * kernel/arch.h.  Every simulated access goes: hook -> MMU model (TLB,
+ * walk, rights, #PF) -> window page kept on the translated frame -> the
+ * access itself runs natively.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sim_internal.h"
+
+static inline bool
+in_range(const struct host_range *r, uintptr_t a, size_t size)
+{
+    return a >= r->lo && a + size <= r->hi;
+}
+
+/* Host memory: the kernel's own stack and static data pass through. */
+static void
+check_host(struct sim *s, uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
+{
+    if (in_range(&s->stack, a, size) || in_range(&s->image, a, size))
+        return;
+    for (unsigned i = 0; i < s->nextra; i++)
+        if (in_range(&s->extra[i], a, size))
+            return;
+    s->stop.access = kind;
+    s->stop.size = (unsigned)size;
+    snprintf(s->stop.msg, sizeof(s->stop.msg),
+             "address 0x%llx is outside the simulated 4 GiB and is not the kernel's stack or "
+             "static data",
+             (unsigned long long)a);
+    sim_stop_run(s, SIM_STOP_WILD, pc);
+}
+
+/*
+ * Delivers a #PF to the kernel's handler.  Returns if the handler fixed the
+ * cause; otherwise stops the run with the fault report.
+ */
+static void
+deliver_fault(struct sim *s, const struct mmu_fault *f, unsigned size, const void *pc)
+{
+    s->stop.cr2 = f->cr2;
+    s->stop.error_code = f->error_code;
+    s->stop.access = f->access;
+    s->stop.size = size;
+    s->stop.walk = f->walk;
+    if (s->in_handler)
+        sim_stop_run(s, SIM_STOP_DOUBLE_FAULT, pc);
+    if (s->pf_handler == NULL) {
+        snprintf(s->stop.msg, sizeof(s->stop.msg), "no page-fault handler registered");
+        sim_stop_run(s, SIM_STOP_PAGE_FAULT, pc);
+    }
+    s->stats.handler_calls++;
+    s->in_handler = true;
+    bool fixed = s->pf_handler(f->cr2, f->error_code);
+    s->in_handler = false;
+    if (!fixed) {
+        s->stop.cr2 = f->cr2;
+        s->stop.error_code = f->error_code;
+        s->stop.access = f->access;
+        s->stop.walk = f->walk;
+        snprintf(s->stop.msg, sizeof(s->stop.msg), "the page-fault handler did not resolve it");
+        sim_stop_run(s, SIM_STOP_PAGE_FAULT, pc);
+    }
+}
+
+/* Translates va (retrying after a handled #PF) and returns the frame. */
+static inline uint32_t
+translate(struct sim *s, vaddr_t va, enum mmu_access kind, unsigned size, const void *pc)
+{
+    for (;;) {
+        struct mmu_result r;
+        struct mmu_fault f;
+        enum mmu_status st = mmu_translate_fast(&s->mmu, va, kind, &r, &f);
+        if (st == MMU_OK)
+            return r.pa >> PAGE_SHIFT;
+        if (st == MMU_BUS_ERROR) {
+            snprintf(s->stop.msg, sizeof(s->stop.msg),
+                     "a paging entry for 0x%08x lies outside RAM (CR3=0x%08x)", va, s->mmu.cr3);
+            s->stop.cr2 = va;
+            sim_stop_run(s, SIM_STOP_BUS_ERROR, pc);
+        }
+        deliver_fault(s, &f, size, pc);
+    }
+}
+
+static inline void
+ensure_window(struct sim *s, vaddr_t va, enum mmu_access kind, unsigned size, const void *pc)
+{
+    uint32_t vpn = va >> PAGE_SHIFT;
+    uint32_t pfn = translate(s, va, kind, size, pc);
+    if (s->window[vpn] != pfn)
+        sim_window_map(s, vpn, pfn, pc);
+}
+
+static void
+slow_checks(struct sim *s, uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
+{
+    s->stop.access = kind;
+    s->stop.size = (unsigned)size;
+    s->stop.cr2 = (vaddr_t)a;
+    if (a + size > SIM_WINDOW_END)
+        snprintf(s->stop.msg, sizeof(s->stop.msg),
+                 "access at 0x%llx runs past the top of the 4 GiB address space",
+                 (unsigned long long)a);
+    else
+        snprintf(s->stop.msg, sizeof(s->stop.msg),
+                 "access at 0x%08llx is below 0x%lx, the lowest address the host can map",
+                 (unsigned long long)a, (unsigned long)s->window_lo);
+    sim_stop_run(s, a + size > SIM_WINDOW_END ? SIM_STOP_WILD : SIM_STOP_NULL, pc);
+}
+
+static inline void
+sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
+{
+    struct sim *s = sim_current;
+    if (__builtin_expect(a >= SIM_WINDOW_END, 0)) {
+        if (s != NULL)
+            check_host(s, a, size, kind, pc);
+        return;
+    }
+    if (__builtin_expect(s == NULL, 0)) {
+        fprintf(stderr, "pagesim: kernel code touched 0x%08lx outside sim_run()\n",
+                (unsigned long)a);
+        abort();
+    }
+    if (__builtin_expect(a < s->window_lo || a + size > SIM_WINDOW_END || size == 0, 0)) {
+        if (size == 0)
+            return;
+        slow_checks(s, a, size, kind, pc);
+    }
+    vaddr_t va = (vaddr_t)a;
+    vaddr_t last = (vaddr_t)(a + size - 1);
+    uint32_t vpn = va >> PAGE_SHIFT;
+    if (__builtin_expect((last >> PAGE_SHIFT) == vpn, 1)) {
+        ensure_window(s, va, kind, (unsigned)size, pc);
+        return;
+    }
+    /* Crosses pages: every page is translated, then all are (re)checked,
+     * since a window reset while mapping a later page drops earlier ones. */
+    for (vaddr_t p = va; ; p = PAGE_ROUND_DOWN(p) + PAGE_SIZE) {
+        ensure_window(s, p, kind, (unsigned)size, pc);
+        if ((p >> PAGE_SHIFT) == (last >> PAGE_SHIFT))
+            break;
+    }
+    for (uint32_t v = vpn; v <= (last >> PAGE_SHIFT); v++) {
+        paddr_t pa;
+        if (s->window[v] == SIM_WINDOW_NONE && mmu_probe(&s->mmu, v << PAGE_SHIFT, &pa, NULL))
+            sim_window_map(s, v, pa >> PAGE_SHIFT, pc);
+    }
+}
+
+#define RET_PC __builtin_extract_return_addr(__builtin_return_address(0))
+
+/* The hooks, one per size; N takes the size as an argument. */
+#define HOOKS(n)                                                                                 \
+    void __asan_load##n##_noabort(uintptr_t a);                                                  \
+    void __asan_store##n##_noabort(uintptr_t a);                                                 \
+    void __asan_load##n##_noabort(uintptr_t a)                                                   \
+    {                                                                                            \
+        sim_access(a, n, MMU_SUP_READ, RET_PC);                                                  \
+    }                                                                                            \
+    void __asan_store##n##_noabort(uintptr_t a)                                                  \
+    {                                                                                            \
+        sim_access(a, n, MMU_SUP_WRITE, RET_PC);                                                 \
+    }
+HOOKS(1)
+HOOKS(2)
+HOOKS(4)
+HOOKS(8)
+HOOKS(16)
+
+void __asan_loadN_noabort(uintptr_t a, size_t n);
+void __asan_storeN_noabort(uintptr_t a, size_t n);
+void __asan_handle_no_return(void);
+
+void
+__asan_loadN_noabort(uintptr_t a, size_t n)
+{
+    sim_access(a, n, MMU_SUP_READ, RET_PC);
+}
+
+void
+__asan_storeN_noabort(uintptr_t a, size_t n)
+{
+    sim_access(a, n, MMU_SUP_WRITE, RET_PC);
+}
+
+void
+__asan_handle_no_return(void)
+{
+}
+
+/* ---- kernel/arch.h on the model ---- */
+
+static struct sim *
+cur(void)
+{
+    struct sim *s = sim_current;
+    if (s == NULL) {
+        fprintf(stderr, "pagesim: arch call outside sim_run()\n");
+        abort();
+    }
+    return s;
+}
+
+uint32_t
+arch_read_cr0(void)
+{
+    return cur()->mmu.cr0;
+}
+
+void
+arch_write_cr0(uint32_t val)
+{
+    mmu_write_cr0(&cur()->mmu, val);
+}
+
+uint32_t
+arch_read_cr2(void)
+{
+    return cur()->mmu.cr2;
+}
+
+uint32_t
+arch_read_cr3(void)
+{
+    return cur()->mmu.cr3;
+}
+
+void
+arch_write_cr3(uint32_t val)
+{
+    mmu_write_cr3(&cur()->mmu, val);
+}
+
+uint32_t
+arch_read_cr4(void)
+{
+    return cur()->mmu.cr4;
+}
+
+void
+arch_write_cr4(uint32_t val)
+{
+    mmu_write_cr4(&cur()->mmu, val);
+}
+
+void
+arch_invlpg(vaddr_t va)
+{
+    mmu_invlpg(&cur()->mmu, va);
+}
+
+void
+arch_set_pf_handler(arch_pf_handler_t handler)
+{
+    cur()->pf_handler = handler;
+}
+
+/* User accesses go through the model, page by page, then straight to RAM. */
+static void
+user_access(vaddr_t va, unsigned size, bool write, uint32_t *val, const void *pc)
+{
+    struct sim *s = cur();
+    enum mmu_access kind = write ? MMU_USER_WRITE : MMU_USER_READ;
+    uint8_t bytes[4];
+    if (size != 1 && size != 2 && size != 4)
+        size = 4;
+    if ((uint64_t)va + size > SIM_WINDOW_END) {
+        s->stop.cr2 = va;
+        snprintf(s->stop.msg, sizeof(s->stop.msg), "user access wraps past 4 GiB");
+        sim_stop_run(s, SIM_STOP_WILD, pc);
+    }
+    memcpy(bytes, val, 4);
+    for (unsigned done = 0; done < size;) {
+        vaddr_t v = va + done;
+        unsigned chunk = size - done;
+        if (chunk > PAGE_SIZE - PGOFF(v))
+            chunk = PAGE_SIZE - PGOFF(v);
+        uint64_t pa = ((uint64_t)translate(s, v, kind, size, pc) << PAGE_SHIFT) | PGOFF(v);
+        if (pa + chunk > s->ram_size) {
+            s->stop.pa = (paddr_t)pa;
+            snprintf(s->stop.msg, sizeof(s->stop.msg), "user access to 0x%08x hits no RAM", v);
+            sim_stop_run(s, SIM_STOP_BUS_ERROR, pc);
+        }
+        if (write)
+            memcpy(s->ram + pa, bytes + done, chunk);
+        else
+            memcpy(bytes + done, s->ram + pa, chunk);
+        done += chunk;
+    }
+    memcpy(val, bytes, 4);
+}
+
+uint32_t
+arch_user_read(vaddr_t va, unsigned size)
+{
+    uint32_t v = 0;
+    user_access(va, size, false, &v, RET_PC);
+    return v;
+}
+
+void
+arch_user_write(vaddr_t va, unsigned size, uint32_t val)
+{
+    user_access(va, size, true, &val, RET_PC);
+}
+
+/* Reads a kernel string: host memory directly, simulated memory by probe. */
+static void
+kernel_string(struct sim *s, const char *p, char *buf, size_t len)
+{
+    uintptr_t a = (uintptr_t)p;
+    size_t i = 0;
+    for (; i + 1 < len; i++) {
+        char c;
+        if (a >= SIM_WINDOW_END)
+            c = p[i];
+        else if (!sim_read_virt(s, (vaddr_t)(a + i), &c, 1))
+            break;
+        if (c == '\0')
+            break;
+        buf[i] = c;
+    }
+    buf[i] = '\0';
+}
+
+_Noreturn void
+arch_panic(const char *msg)
+{
+    struct sim *s = cur();
+    kernel_string(s, msg, s->stop.msg, sizeof(s->stop.msg));
+    sim_stop_run(s, SIM_STOP_PANIC, RET_PC);
+}
+
+void
+arch_log(const char *msg)
+{
+    struct sim *s = cur();
+    char line[256];
+    if (s->log_fn == NULL)
+        return;
+    kernel_string(s, msg, line, sizeof(line));
+    s->log_fn(s->log_ctx, line);
+}

@@ -1,0 +1,418 @@
+/*
+ * machine.c - the simulated machine: RAM in a memfd, the host window over
+ * the low 4 GiB, running kernel code and stopping it cleanly.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "sim/sim_internal.h"
+
+struct sim *sim_current;
+static struct sim *sim_exists;
+
+extern char __executable_start[];
+extern char _end[];
+
+void
+sim_config_default(struct sim_config *cfg)
+{
+    cfg->ram_size = SIM_RAM_DEFAULT;
+    mmu_config_default(&cfg->mmu);
+}
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static uintptr_t
+read_mmap_min_addr(void)
+{
+    unsigned long v = 65536;
+    FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%lu", &v) != 1)
+            v = 65536;
+        fclose(f);
+    }
+    if (v < 4096)
+        v = 4096;
+    return (uintptr_t)PAGE_ROUND_UP(v);
+}
+
+static bool
+window_reserve(struct sim *s, bool fixed)
+{
+    void *p = mmap((void *)s->window_lo, SIM_WINDOW_END - s->window_lo, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+                       (fixed ? MAP_FIXED : MAP_FIXED_NOREPLACE),
+                   -1, 0);
+    if (p == MAP_FAILED)
+        return false;
+    if (p != (void *)s->window_lo) {
+        /* An old kernel ignoring MAP_FIXED_NOREPLACE placed it elsewhere. */
+        munmap(p, SIM_WINDOW_END - s->window_lo);
+        return false;
+    }
+    return true;
+}
+
+struct sim *
+sim_create(const struct sim_config *cfg, char *err, size_t errlen)
+{
+    if (sim_exists != NULL) {
+        set_err(err, errlen, "a simulated machine already exists in this process");
+        return NULL;
+    }
+    if (cfg->ram_size == 0 || cfg->ram_size > SIM_RAM_MAX || cfg->ram_size % PAGE_SIZE) {
+        set_err(err, errlen, "RAM size %llu is not a multiple of 4 KiB between 4 KiB and 4 GiB",
+                (unsigned long long)cfg->ram_size);
+        return NULL;
+    }
+    struct sim *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        set_err(err, errlen, "out of host memory");
+        return NULL;
+    }
+    s->memfd = -1;
+    s->ram = MAP_FAILED;
+    s->ram_size = cfg->ram_size;
+    s->window_lo = read_mmap_min_addr();
+
+    s->memfd = memfd_create("pagesim-ram", MFD_CLOEXEC);
+    if (s->memfd < 0 || ftruncate(s->memfd, (off_t)cfg->ram_size) != 0) {
+        set_err(err, errlen, "cannot create simulated RAM: %s", strerror(errno));
+        goto fail;
+    }
+    s->ram = mmap(NULL, cfg->ram_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+                  s->memfd, 0);
+    if (s->ram == MAP_FAILED) {
+        set_err(err, errlen, "cannot map simulated RAM: %s", strerror(errno));
+        goto fail;
+    }
+    s->window = malloc(sizeof(uint32_t) << 20);
+    if (s->window == NULL) {
+        set_err(err, errlen, "out of host memory");
+        goto fail;
+    }
+    memset(s->window, 0xFF, sizeof(uint32_t) << 20);
+    if (!window_reserve(s, false)) {
+        set_err(err, errlen,
+                "cannot reserve the host window 0x%lx-0xffffffff (%s): something else is mapped "
+                "in the low 4 GiB of this process (a non-PIE binary, valgrind, or a library); "
+                "pagesim needs that range for simulated virtual addresses",
+                (unsigned long)s->window_lo, strerror(errno));
+        goto fail;
+    }
+    if (!mmu_init(&s->mmu, &cfg->mmu, s->ram, s->ram_size)) {
+        set_err(err, errlen, "invalid TLB geometry (entries and ways must be powers of two, "
+                             "ways <= entries <= 65536)");
+        munmap((void *)s->window_lo, SIM_WINDOW_END - s->window_lo);
+        goto fail;
+    }
+    s->image.lo = (uintptr_t)__executable_start;
+    s->image.hi = (uintptr_t)_end;
+    sim_exists = s;
+    return s;
+
+fail:
+    free(s->window);
+    if (s->ram != MAP_FAILED)
+        munmap(s->ram, cfg->ram_size);
+    if (s->memfd >= 0)
+        close(s->memfd);
+    free(s);
+    return NULL;
+}
+
+void
+sim_destroy(struct sim *s)
+{
+    if (s == NULL)
+        return;
+    mmu_fini(&s->mmu);
+    munmap((void *)s->window_lo, SIM_WINDOW_END - s->window_lo);
+    munmap(s->ram, s->ram_size);
+    close(s->memfd);
+    free(s->window);
+    if (sim_exists == s)
+        sim_exists = NULL;
+    free(s);
+}
+
+struct mmu *
+sim_mmu(struct sim *s)
+{
+    return &s->mmu;
+}
+
+const struct sim_stats *
+sim_stats(const struct sim *s)
+{
+    return &s->stats;
+}
+
+uint64_t
+sim_ram_size(const struct sim *s)
+{
+    return s->ram_size;
+}
+
+void *
+sim_phys(struct sim *s, paddr_t pa, size_t len)
+{
+    if ((uint64_t)pa + len > s->ram_size)
+        return NULL;
+    return s->ram + pa;
+}
+
+bool
+sim_read_virt(struct sim *s, vaddr_t va, void *buf, size_t n)
+{
+    uint8_t *out = buf;
+    while (n > 0) {
+        paddr_t pa;
+        size_t chunk = PAGE_SIZE - PGOFF(va);
+        if (chunk > n)
+            chunk = n;
+        if (!mmu_probe(&s->mmu, va, &pa, NULL) || (uint64_t)pa + chunk > s->ram_size)
+            return false;
+        memcpy(out, s->ram + pa, chunk);
+        out += chunk;
+        va += (vaddr_t)chunk;
+        n -= chunk;
+    }
+    return true;
+}
+
+void
+sim_allow_host_range(struct sim *s, const void *p, size_t len)
+{
+    if (s->nextra < SIM_MAX_HOST_RANGES) {
+        s->extra[s->nextra].lo = (uintptr_t)p;
+        s->extra[s->nextra].hi = (uintptr_t)p + len;
+        s->nextra++;
+    }
+}
+
+void
+sim_set_log(struct sim *s, sim_log_fn fn, void *ctx)
+{
+    s->log_fn = fn;
+    s->log_ctx = ctx;
+}
+
+void
+sim_window_reset(struct sim *s)
+{
+    if (!window_reserve(s, true)) {
+        /* Replacing our own reservation cannot clash; only ENOMEM is left. */
+        snprintf(s->stop.msg, sizeof(s->stop.msg), "window reset failed: %s", strerror(errno));
+        if (s->running)
+            sim_stop_run(s, SIM_STOP_WINDOW, NULL);
+    }
+    memset(s->window, 0xFF, sizeof(uint32_t) << 20);
+    s->window_live = 0;
+    s->stats.window_resets++;
+    s->mmu.fast_vpn = MMU_FAST_NONE;
+}
+
+void
+sim_window_map(struct sim *s, uint32_t vpn, uint32_t pfn, const void *pc)
+{
+    uint64_t pa = (uint64_t)pfn << PAGE_SHIFT;
+    if (pa + PAGE_SIZE > s->ram_size) {
+        s->stop.pa = (paddr_t)pa;
+        snprintf(s->stop.msg, sizeof(s->stop.msg), "frame 0x%08llx is outside RAM (%llu KiB)",
+                 (unsigned long long)pa, (unsigned long long)(s->ram_size >> 10));
+        sim_stop_run(s, SIM_STOP_BUS_ERROR, pc);
+    }
+    if (s->window[vpn] == SIM_WINDOW_NONE) {
+        if (s->window_live >= SIM_WINDOW_MAX_LIVE)
+            sim_window_reset(s);
+        s->window_live++;
+    }
+    void *want = (void *)((uintptr_t)vpn << PAGE_SHIFT);
+    void *p = mmap(want, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, s->memfd,
+                   (off_t)pa);
+    if (p != want) {
+        snprintf(s->stop.msg, sizeof(s->stop.msg), "host mmap of window page 0x%08x failed: %s",
+                 vpn << PAGE_SHIFT, strerror(errno));
+        sim_stop_run(s, SIM_STOP_WINDOW, pc);
+    }
+    s->window[vpn] = pfn;
+    s->stats.window_maps++;
+}
+
+_Noreturn void
+sim_stop_run(struct sim *s, enum sim_stop_kind kind, const void *pc)
+{
+    s->stop.kind = kind;
+    s->stop.cr0 = s->mmu.cr0;
+    s->stop.cr3 = s->mmu.cr3;
+    s->stop.cr4 = s->mmu.cr4;
+    /* pc is a return address: the call before it may be a function's last
+     * instruction (a call to a _Noreturn function), so look one byte back. */
+    if (pc != NULL)
+        sim_symbolize((const char *)pc - 1, s->stop.where, sizeof(s->stop.where));
+    else if (s->stop.where[0] == '\0')
+        snprintf(s->stop.where, sizeof(s->stop.where), "?");
+    siglongjmp(s->env, 1);
+}
+
+/* An access the hooks did not see faulted on the host: stop, don't crash. */
+static void
+on_host_signal(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    struct sim *s = sim_current;
+    if (s == NULL || !s->running) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    snprintf(s->stop.msg, sizeof(s->stop.msg),
+             "%s at an address the access hooks did not check (uninstrumented code?)",
+             sig == SIGSEGV ? "SIGSEGV" : "SIGBUS");
+    s->stop.cr2 = (vaddr_t)(uintptr_t)si->si_addr;
+    sim_stop_run(s, SIM_STOP_HOST_SIGNAL, NULL);
+}
+
+static void
+thread_stack(struct host_range *r)
+{
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    r->lo = r->hi = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0)
+        return;
+    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+        r->lo = (uintptr_t)addr;
+        r->hi = (uintptr_t)addr + size;
+    }
+    pthread_attr_destroy(&attr);
+}
+
+bool
+sim_run(struct sim *s, void (*fn)(void *arg), void *arg)
+{
+    static char altstack[1 << 16];
+    struct sigaction sa, old_segv, old_bus;
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)}, old_ss;
+
+    memset(&s->stop, 0, sizeof(s->stop));
+    thread_stack(&s->stack);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_host_signal;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaltstack(&ss, &old_ss);
+    sigaction(SIGSEGV, &sa, &old_segv);
+    sigaction(SIGBUS, &sa, &old_bus);
+
+    bool ok;
+    sim_current = s;
+    s->running = true;
+    s->in_handler = false;
+    if (sigsetjmp(s->env, 1) == 0) {
+        fn(arg);
+        ok = true;
+    } else {
+        ok = false;
+    }
+    s->running = false;
+    s->in_handler = false;
+    sim_current = NULL;
+
+    sigaction(SIGSEGV, &old_segv, NULL);
+    sigaction(SIGBUS, &old_bus, NULL);
+    sigaltstack(&old_ss, NULL);
+    return ok;
+}
+
+const struct sim_stop *
+sim_last_stop(const struct sim *s)
+{
+    return &s->stop;
+}
+
+const char *
+sim_stop_kind_name(enum sim_stop_kind kind)
+{
+    switch (kind) {
+    case SIM_STOP_NONE:
+        return "none";
+    case SIM_STOP_PAGE_FAULT:
+        return "page fault";
+    case SIM_STOP_DOUBLE_FAULT:
+        return "page fault in the page-fault handler";
+    case SIM_STOP_WILD:
+        return "wild pointer";
+    case SIM_STOP_NULL:
+        return "null-page access";
+    case SIM_STOP_BUS_ERROR:
+        return "bus error";
+    case SIM_STOP_PANIC:
+        return "kernel panic";
+    case SIM_STOP_HOST_SIGNAL:
+        return "unchecked host access";
+    case SIM_STOP_WINDOW:
+        return "host window failure";
+    }
+    return "?";
+}
+
+static const char *
+access_name(enum mmu_access a)
+{
+    static const char *const names[MMU_NACCESS] = {"supervisor read", "supervisor write",
+                                                   "user read", "user write"};
+    return names[a & 3];
+}
+
+void
+sim_format_stop(const struct sim_stop *st, char *buf, size_t len)
+{
+    size_t n = 0;
+#define OUT(...)                                                                                 \
+    do {                                                                                         \
+        if (n < len)                                                                             \
+            n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__);                                \
+    } while (0)
+    buf[0] = '\0';
+    OUT("run stopped: %s in %s\n", sim_stop_kind_name(st->kind), st->where);
+    if (st->msg[0] != '\0')
+        OUT("  %s\n", st->msg);
+    if (st->kind == SIM_STOP_PAGE_FAULT || st->kind == SIM_STOP_DOUBLE_FAULT) {
+        OUT("  CR2=0x%08x error=0x%x (%s, %s, %s%s)\n", st->cr2, st->error_code,
+            (st->error_code & PF_ERR_P) ? "protection" : "not present",
+            (st->error_code & PF_ERR_W) ? "write" : "read",
+            (st->error_code & PF_ERR_U) ? "user" : "supervisor",
+            (st->error_code & PF_ERR_RSVD) ? ", reserved bit" : "");
+        if (st->walk.levels >= 1)
+            OUT("  PDE[%u] @0x%08x = 0x%08x\n", PDX(st->cr2), st->walk.pde_addr, st->walk.pde);
+        if (st->walk.levels >= 2)
+            OUT("  PTE[%u] @0x%08x = 0x%08x\n", PTX(st->cr2), st->walk.pte_addr, st->walk.pte);
+        if (st->walk.levels == 0)
+            OUT("  (rights of a cached TLB entry)\n");
+    } else if (st->kind == SIM_STOP_WILD || st->kind == SIM_STOP_NULL) {
+        OUT("  %u-byte %s\n", st->size, access_name(st->access));
+    }
+    OUT("  CR0=0x%08x CR3=0x%08x CR4=0x%08x\n", st->cr0, st->cr3, st->cr4);
+#undef OUT
+}

@@ -1,0 +1,113 @@
+/*
+ * sim.h - the host machine that runs kernel C code on the MMU model:
+ * simulated physical RAM, the host window (simulated virtual address ==
+ * host address), the access hooks and the host side of kernel/arch.h.
+ *
+ * One machine exists at a time in a process (the window is the low 4 GiB
+ * of the host address space).  Kernel code runs only inside sim_run(); a
+ * kernel bug stops the run with a report and sim_run() returns, leaving the
+ * host process healthy for the next machine.
+ */
+#ifndef PAGESIM_SIM_H
+#define PAGESIM_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mmu/mmu.h"
+
+#define SIM_RAM_MAX (4ull << 30)
+#define SIM_RAM_DEFAULT (64ull << 20)
+
+struct sim_config {
+    uint64_t ram_size; /* bytes, a multiple of 4 KiB, at most SIM_RAM_MAX */
+    struct mmu_config mmu;
+};
+
+enum sim_stop_kind {
+    SIM_STOP_NONE = 0,
+    SIM_STOP_PAGE_FAULT,   /* #PF with no handler, or the handler gave up */
+    SIM_STOP_DOUBLE_FAULT, /* #PF while the page-fault handler ran */
+    SIM_STOP_WILD,         /* host address that is not the kernel's own */
+    SIM_STOP_NULL,         /* below the host window (the null guard) */
+    SIM_STOP_BUS_ERROR,    /* physical address outside RAM */
+    SIM_STOP_PANIC,        /* arch_panic() */
+    SIM_STOP_HOST_SIGNAL,  /* an access the hooks did not see (SIGSEGV/SIGBUS) */
+    SIM_STOP_WINDOW,       /* the host refused to map a window page */
+};
+
+/* Why and where a run stopped.  All fields are deterministic. */
+struct sim_stop {
+    enum sim_stop_kind kind;
+    vaddr_t cr2;         /* faulting linear address (page faults) */
+    uint32_t error_code; /* #PF error code */
+    enum mmu_access access;
+    unsigned size;       /* bytes of the access */
+    paddr_t pa;          /* physical address (bus errors) */
+    bool host_addr_valid;
+    struct mmu_walk walk; /* the paging entries the walk read */
+    uint32_t cr0, cr3, cr4;
+    char where[64]; /* kernel function that made the access, or "?" */
+    char msg[160];  /* panic message or detail */
+};
+
+struct sim_stats {
+    uint64_t window_maps;   /* host pages (re)mapped into the window */
+    uint64_t window_resets; /* whole-window resets (too many live pages) */
+    uint64_t handler_calls; /* #PF delivered to the kernel's handler */
+};
+
+struct sim;
+
+void sim_config_default(struct sim_config *cfg);
+
+/*
+ * Creates the machine: RAM (a memfd, so host memory follows the frames
+ * touched), the MMU in reset state, and the window reservation.  Returns
+ * NULL with a message in err if the config is invalid, another machine
+ * exists, or the low 4 GiB of the host address space are taken.
+ */
+struct sim *sim_create(const struct sim_config *cfg, char *err, size_t errlen);
+void sim_destroy(struct sim *s);
+
+struct mmu *sim_mmu(struct sim *s);
+const struct sim_stats *sim_stats(const struct sim *s);
+uint64_t sim_ram_size(const struct sim *s);
+
+/* Host pointer to physical byte pa, or NULL if pa + len exceeds RAM.  For
+ * host-side setup and inspection; such accesses are not counted. */
+void *sim_phys(struct sim *s, paddr_t pa, size_t len);
+
+/*
+ * Reads n bytes at virtual address va by walking the current tables with
+ * no side effects (no TLB, A/D bits or counters).  Returns false if some
+ * page is not mapped.
+ */
+bool sim_read_virt(struct sim *s, vaddr_t va, void *buf, size_t n);
+
+/* Host memory outside the kernel's stack and static data that kernel code
+ * may read and write directly (for example a buffer a test hands in). */
+void sim_allow_host_range(struct sim *s, const void *p, size_t len);
+
+/* Where kernel log lines go (default: dropped). */
+typedef void (*sim_log_fn)(void *ctx, const char *line);
+void sim_set_log(struct sim *s, sim_log_fn fn, void *ctx);
+
+/*
+ * Runs kernel code: fn(arg) with the hooks active.  Returns true if fn
+ * returned, false if the run stopped (sim_last_stop tells why).  Not
+ * reentrant.
+ */
+bool sim_run(struct sim *s, void (*fn)(void *arg), void *arg);
+const struct sim_stop *sim_last_stop(const struct sim *s);
+
+const char *sim_stop_kind_name(enum sim_stop_kind kind);
+/* Writes a multi-line report of the stop into buf (always terminated). */
+void sim_format_stop(const struct sim_stop *st, char *buf, size_t len);
+
+/* Clears the window's live pages so they are remapped on next use
+ * (exposed for benchmarks and tests of the window itself). */
+void sim_window_reset(struct sim *s);
+
+#endif

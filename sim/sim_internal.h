@@ -1,0 +1,61 @@
+/*
+ * sim_internal.h - the machine's state, shared by the files of sim/ only.
+ */
+#ifndef PAGESIM_SIM_INTERNAL_H
+#define PAGESIM_SIM_INTERNAL_H
+
+#include <setjmp.h>
+
+#include "kernel/arch.h"
+#include "sim/sim.h"
+
+#define SIM_WINDOW_END (1ull << 32)
+#define SIM_WINDOW_NONE 0xFFFFFFFFu
+/* Live window pages before a reset; keeps well under vm.max_map_count. */
+#define SIM_WINDOW_MAX_LIVE 24576u
+#define SIM_MAX_HOST_RANGES 8
+
+struct host_range {
+    uintptr_t lo, hi;
+};
+
+struct sim {
+    struct mmu mmu;
+    struct sim_stats stats;
+    struct sim_stop stop;
+
+    int memfd;
+    uint8_t *ram; /* whole RAM, MAP_SHARED view for the walker and the host */
+    uint64_t ram_size;
+
+    uintptr_t window_lo; /* first host address of the window (mmap_min_addr) */
+    uint32_t *window;    /* frame mapped at each virtual page, or NONE */
+    uint32_t window_live;
+
+    /* Host memory kernel code may use directly. */
+    struct host_range stack, image;
+    struct host_range extra[SIM_MAX_HOST_RANGES];
+    unsigned nextra;
+
+    arch_pf_handler_t pf_handler;
+    bool in_handler;
+    bool running;
+    sigjmp_buf env;
+
+    sim_log_fn log_fn;
+    void *log_ctx;
+};
+
+/* The machine whose kernel code is running (NULL outside sim_run). */
+extern struct sim *sim_current;
+
+/* Stops the run: fills what the caller did not and jumps out of sim_run. */
+_Noreturn void sim_stop_run(struct sim *s, enum sim_stop_kind kind, const void *pc);
+
+/* Maps virtual page vpn of the window onto frame pfn. */
+void sim_window_map(struct sim *s, uint32_t vpn, uint32_t pfn, const void *pc);
+
+/* Name of the function containing pc, or "?". */
+void sim_symbolize(const void *pc, char *buf, size_t len);
+
+#endif

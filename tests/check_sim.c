@@ -1,0 +1,237 @@
+/*
+ * check_sim.c - the simulator running kernel-style C code: counts reasoned
+ * from the SDM rules, the stale-translation rule end to end, demand paging,
+ * and kernel bugs that stop the run without harming the host process.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/sim.h"
+#include "tests/kern_basic.h"
+#include "tests/suites.h"
+
+static struct sim *
+new_machine(void)
+{
+    struct sim_config cfg;
+    char err[256];
+    sim_config_default(&cfg);
+    cfg.ram_size = 16u << 20;
+    struct sim *s = sim_create(&cfg, err, sizeof(err));
+    ck_assert_msg(s != NULL, "%s", err);
+    memset(&kt_result, 0, sizeof(kt_result));
+    return s;
+}
+
+static uint32_t
+phys32(struct sim *s, paddr_t pa)
+{
+    uint32_t v;
+    memcpy(&v, sim_phys(s, pa, 4), 4);
+    return v;
+}
+
+/*
+ * kt_recursive, access by access (TLB starts empty; PSE off; 4 KiB pages):
+ *  - 1024 + 2 writes with paging off: counted accesses, no TLB activity.
+ *  - arch_enable_paging: 1 CR3 write, CR0.PG change = 1 full flush.
+ *  1. write 0xFFFFF400 (PDE 256 via self-map): miss, walk reads PDE 1023
+ *     and, as PTE, PDE 1023 again (2 reads); A set on it as PDE (1 update),
+ *     then A|D as PTE (1 update): 0x00100063.
+ *  - invlpg 0xFFD00000: nothing cached there, drops 0.
+ *  2. write 0xFFD00000 (PTE via 0xFFC00000 window): miss, 2 reads; PDE 1023
+ *     already A; PTE = PDE 256 gets A|D (1 update): 0x00102063.
+ *  3. write 0x40000000: miss, 2 reads; PDE 256 already A (it got A as a PTE
+ *     in 2); PTE gets A|D (1 update).
+ *  4. read 0x40000004: hit.
+ *  5. write 0xFFD00000 (remap to 0x201000): hit, entry is dirty.
+ *  6. write 0x40000008: hit on the stale entry: lands in frame 0x200000.
+ *  - invlpg 0x40000000: drops 1.
+ *  7. write 0x4000000C: miss, 2 reads; PTE gets A|D (1 update), frame 0x201000.
+ * Totals: misses 4, hits 3, walks 4, walk reads 8, A/D updates 5, invlpg 2.
+ */
+START_TEST(test_sim_recursive_counts)
+{
+    struct sim *s = new_machine();
+    ck_assert(sim_run(s, kt_recursive, NULL));
+    const struct mmu_counters *c = &sim_mmu(s)->ctr;
+    ck_assert_uint_eq(c->tlb_misses, 4);
+    ck_assert_uint_eq(c->tlb_hits, 3);
+    ck_assert_uint_eq(c->walks, 4);
+    ck_assert_uint_eq(c->walk_reads, 8);
+    ck_assert_uint_eq(c->ad_updates, 5);
+    ck_assert_uint_eq(c->invlpg, 2);
+    ck_assert_uint_eq(c->dropped_invlpg, 1);
+    ck_assert_uint_eq(c->cr3_writes, 1);
+    ck_assert_uint_eq(c->full_flushes, 1);
+    ck_assert_uint_eq(c->dirty_rewalks, 0);
+    ck_assert_uint_eq(c->faults, 0);
+    ck_assert_uint_eq(c->accesses[MMU_SUP_WRITE], 1026 + 6);
+    ck_assert_uint_eq(c->accesses[MMU_SUP_READ], 1);
+    ck_assert_uint_eq(c->accesses[MMU_USER_READ] + c->accesses[MMU_USER_WRITE], 0);
+
+    /* Entries as the walks left them. */
+    ck_assert_uint_eq(phys32(s, KT_PD_PA + 1023 * 4), KT_PD_PA | PTE_P | PTE_W | PTE_A | PTE_D);
+    ck_assert_uint_eq(phys32(s, KT_PD_PA + 256 * 4), KT_PT256_PA | PTE_P | PTE_W | PTE_A | PTE_D);
+    ck_assert_uint_eq(phys32(s, KT_PD_PA + 0), KT_PT0_PA | PTE_P | PTE_W); /* never used: no A */
+    ck_assert_uint_eq(phys32(s, KT_PT256_PA), KT_DATA2_PA | PTE_P | PTE_W | PTE_A | PTE_D);
+
+    /* The stale translation: data[2] went to the old frame, data[3] to the new. */
+    ck_assert_uint_eq(phys32(s, KT_DATA_PA + 0), 0x1234);
+    ck_assert_uint_eq(phys32(s, KT_DATA_PA + 8), 0x5678);
+    ck_assert_uint_eq(phys32(s, KT_DATA2_PA + 8), 0);
+    ck_assert_uint_eq(phys32(s, KT_DATA2_PA + 12), 0x9abc);
+    ck_assert_uint_eq(phys32(s, KT_DATA_PA + 12), 0);
+    sim_destroy(s);
+}
+END_TEST
+
+START_TEST(test_sim_wild_pointer_stops_run)
+{
+    struct sim *s = new_machine();
+    ck_assert(!sim_run(s, kt_wild, (void *)(uintptr_t)0x5a5a00000000ull));
+    const struct sim_stop *st = sim_last_stop(s);
+    ck_assert_int_eq(st->kind, SIM_STOP_WILD);
+    ck_assert_str_eq(st->where, "kt_wild");
+    ck_assert_int_eq(st->access, MMU_SUP_READ);
+    ck_assert_uint_eq(st->size, 4);
+    sim_destroy(s);
+
+    /* The host process is fine: a new machine runs the next program. */
+    s = new_machine();
+    ck_assert(sim_run(s, kt_recursive, NULL));
+    ck_assert_uint_eq(sim_mmu(s)->ctr.tlb_misses, 4);
+    sim_destroy(s);
+}
+END_TEST
+
+START_TEST(test_sim_unmapped_without_handler)
+{
+    struct sim *s = new_machine();
+    ck_assert(!sim_run(s, kt_unmapped, NULL));
+    const struct sim_stop *st = sim_last_stop(s);
+    ck_assert_int_eq(st->kind, SIM_STOP_PAGE_FAULT);
+    ck_assert_uint_eq(st->cr2, KT_DATA_VA);
+    ck_assert_uint_eq(st->error_code, PF_ERR_W); /* not present, write, supervisor */
+    ck_assert_int_eq(st->walk.levels, 1);
+    ck_assert_uint_eq(st->walk.pde, 0);
+    ck_assert_uint_eq(st->walk.pde_addr, KT_PD_PA + 256 * 4);
+    ck_assert_str_eq(st->where, "kt_unmapped");
+    ck_assert_uint_eq(sim_mmu(s)->cr2, KT_DATA_VA);
+
+    char report[512];
+    sim_format_stop(st, report, sizeof(report));
+    ck_assert_ptr_nonnull(strstr(report, "CR2=0x40000000 error=0x2 (not present, write, supervisor)"));
+    ck_assert_ptr_nonnull(strstr(report, "kt_unmapped"));
+    /* The machine survives the stop: more kernel code can run on it. */
+    ck_assert(sim_run(s, kt_paging_on, NULL));
+    sim_destroy(s);
+}
+END_TEST
+
+START_TEST(test_sim_demand_paging_handler)
+{
+    struct sim *s = new_machine();
+    ck_assert(sim_run(s, kt_demand, NULL));
+    ck_assert_uint_eq(kt_result.faults, 2);
+    ck_assert_uint_eq(kt_result.value, 15);
+    ck_assert_uint_eq(sim_mmu(s)->ctr.faults_by_code[PF_ERR_W], 2);
+    ck_assert_uint_eq(sim_stats(s)->handler_calls, 2);
+    ck_assert_uint_eq(phys32(s, KT_DATA_PA), 7);
+    ck_assert_uint_eq(phys32(s, KT_DATA_PA + PAGE_SIZE), 8);
+    sim_destroy(s);
+}
+END_TEST
+
+START_TEST(test_sim_fault_in_handler_stops)
+{
+    struct sim *s = new_machine();
+    ck_assert(!sim_run(s, kt_fault_in_handler, NULL));
+    const struct sim_stop *st = sim_last_stop(s);
+    ck_assert_int_eq(st->kind, SIM_STOP_DOUBLE_FAULT);
+    ck_assert_uint_eq(st->cr2, 0x80000000u);
+    ck_assert_uint_eq(st->error_code, 0); /* not present, read, supervisor */
+    ck_assert_str_eq(st->where, "faulting_handler"); /* a static function */
+    sim_destroy(s);
+}
+END_TEST
+
+START_TEST(test_sim_panic_report)
+{
+    struct sim *s = new_machine();
+    ck_assert(!sim_run(s, kt_panic, NULL));
+    ck_assert_int_eq(sim_last_stop(s)->kind, SIM_STOP_PANIC);
+    ck_assert_str_eq(sim_last_stop(s)->msg, "out of frames");
+    ck_assert_str_eq(sim_last_stop(s)->where, "kt_panic");
+    sim_destroy(s);
+}
+END_TEST
+
+/* A 4-byte write at 0x1FFFFE touches pages 0x1FF and 0x200: two
+ * translations per access, little-endian bytes split across frames. */
+START_TEST(test_sim_access_across_pages)
+{
+    struct sim *s = new_machine();
+    ck_assert(sim_run(s, kt_cross_page, NULL));
+    ck_assert_uint_eq(kt_result.value, 0xAABBCCDDu);
+    uint8_t *ram = sim_phys(s, 0, 16u << 20);
+    ck_assert_uint_eq(ram[0x1FFFFE], 0xDD);
+    ck_assert_uint_eq(ram[0x1FFFFF], 0xCC);
+    ck_assert_uint_eq(ram[0x200000], 0xBB);
+    ck_assert_uint_eq(ram[0x200001], 0xAA);
+    /* after paging on: write = 2 misses, read = 2 hits */
+    ck_assert_uint_eq(sim_mmu(s)->ctr.tlb_misses, 2);
+    ck_assert_uint_eq(sim_mmu(s)->ctr.tlb_hits, 2);
+    sim_destroy(s);
+}
+END_TEST
+
+/* User read of a U/S=1 read-only page works; the user write faults with
+ * P|W|U = 7 (SDM 4.7). */
+START_TEST(test_sim_user_access_rights)
+{
+    struct sim *s = new_machine();
+    ck_assert(!sim_run(s, kt_user_access, NULL));
+    const struct sim_stop *st = sim_last_stop(s);
+    ck_assert_int_eq(st->kind, SIM_STOP_PAGE_FAULT);
+    ck_assert_uint_eq(st->cr2, 0x3000);
+    ck_assert_uint_eq(st->error_code, PF_ERR_P | PF_ERR_W | PF_ERR_U);
+    ck_assert_uint_eq(sim_mmu(s)->ctr.accesses[MMU_USER_READ], 1);
+    ck_assert_uint_eq(sim_mmu(s)->ctr.accesses[MMU_USER_WRITE], 1);
+    sim_destroy(s);
+}
+END_TEST
+
+START_TEST(test_sim_one_machine_at_a_time)
+{
+    struct sim *s = new_machine();
+    struct sim_config cfg;
+    char err[256];
+    sim_config_default(&cfg);
+    ck_assert_ptr_null(sim_create(&cfg, err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, "already exists"));
+    sim_destroy(s);
+    cfg.ram_size = (4ull << 30) + 4096;
+    ck_assert_ptr_null(sim_create(&cfg, err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, "RAM size"));
+}
+END_TEST
+
+Suite *
+sim_suite(void)
+{
+    Suite *s = suite_create("sim");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_sim_recursive_counts);
+    tcase_add_test(tc, test_sim_wild_pointer_stops_run);
+    tcase_add_test(tc, test_sim_unmapped_without_handler);
+    tcase_add_test(tc, test_sim_demand_paging_handler);
+    tcase_add_test(tc, test_sim_fault_in_handler_stops);
+    tcase_add_test(tc, test_sim_panic_report);
+    tcase_add_test(tc, test_sim_access_across_pages);
+    tcase_add_test(tc, test_sim_user_access_rights);
+    tcase_add_test(tc, test_sim_one_machine_at_a_time);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,157 @@
+/*
+ * kern_basic.c - kernel-style code for the simulator tests: raw pointers,
+ * no libc, compiled with the kernel flags.  Physical layout used:
+ *   0x00100000 page directory        0x00200000 data frame
+ *   0x00101000 table for 0-4 MiB     0x00201000 second data frame
+ *   0x00102000 table for 1 GiB       (identity map of the first 4 MiB)
+ */
+#include "tests/kern_basic.h"
+
+#include <stddef.h>
+
+#include "kernel/arch.h"
+
+struct kt_result kt_result;
+
+static void
+identity_map_low(void)
+{
+    volatile pde_t *pd = (volatile pde_t *)KT_PD_PA; /* paging off: VA == PA */
+    volatile pte_t *pt0 = (volatile pte_t *)KT_PT0_PA;
+    for (uint32_t i = 0; i < NPTENTRIES; i++)
+        pt0[i] = (i << PAGE_SHIFT) | PTE_P | PTE_W;
+    pd[0] = KT_PT0_PA | PTE_P | PTE_W;
+    pd[RECURSIVE_SLOT] = KT_PD_PA | PTE_P | PTE_W;
+}
+
+void
+kt_recursive(void *arg)
+{
+    (void)arg;
+    identity_map_low();
+    arch_enable_paging(KT_PD_PA);
+
+    /* Give 1 GiB a page table: PDE 256 written through the self-map. */
+    volatile pde_t *self = (volatile pde_t *)RECURSIVE_PD;
+    self[PDX(KT_DATA_VA)] = KT_PT256_PA | PTE_P | PTE_W;
+    arch_invlpg(RECURSIVE_PT_BASE + PDX(KT_DATA_VA) * PAGE_SIZE);
+
+    /* Map the data page by writing its PTE through the 0xFFC00000 window. */
+    volatile pte_t *pt = (volatile pte_t *)(RECURSIVE_PT_BASE + PDX(KT_DATA_VA) * PAGE_SIZE);
+    pt[PTX(KT_DATA_VA)] = KT_DATA_PA | PTE_P | PTE_W;
+
+    volatile uint32_t *data = (volatile uint32_t *)KT_DATA_VA;
+    data[0] = 0x1234;
+    kt_result.value = data[1];
+
+    /* Remap without INVLPG: the TLB still holds the old frame. */
+    pt[PTX(KT_DATA_VA)] = KT_DATA2_PA | PTE_P | PTE_W;
+    data[2] = 0x5678;
+    arch_invlpg(KT_DATA_VA);
+    data[3] = 0x9abc;
+}
+
+void
+kt_paging_on(void *arg)
+{
+    (void)arg;
+    identity_map_low();
+    arch_enable_paging(KT_PD_PA);
+}
+
+void
+kt_wild(void *arg)
+{
+    volatile uint32_t *p = arg; /* an address the host test picks */
+    kt_result.value = *p;
+}
+
+void
+kt_unmapped(void *arg)
+{
+    (void)arg;
+    kt_paging_on(NULL);
+    volatile uint32_t *p = (volatile uint32_t *)KT_DATA_VA;
+    *p = 1;
+}
+
+static bool
+demand_handler(vaddr_t cr2, uint32_t err)
+{
+    if (err & PF_ERR_P)
+        return false;
+    volatile pde_t *self = (volatile pde_t *)RECURSIVE_PD;
+    if (!(self[PDX(cr2)] & PTE_P)) {
+        self[PDX(cr2)] = KT_PT256_PA | PTE_P | PTE_W;
+        arch_invlpg(RECURSIVE_PT_BASE + PDX(cr2) * PAGE_SIZE);
+    }
+    volatile pte_t *pt = (volatile pte_t *)(RECURSIVE_PT_BASE + PDX(cr2) * PAGE_SIZE);
+    pt[PTX(cr2)] = (KT_DATA_PA + kt_result.faults * PAGE_SIZE) | PTE_P | PTE_W;
+    kt_result.faults++;
+    return true;
+}
+
+void
+kt_demand(void *arg)
+{
+    (void)arg;
+    kt_paging_on(NULL);
+    arch_set_pf_handler(demand_handler);
+    volatile uint32_t *p = (volatile uint32_t *)KT_DATA_VA;
+    p[0] = 7;
+    p[PAGE_SIZE / 4] = 8;
+    kt_result.value = p[0] + p[PAGE_SIZE / 4];
+}
+
+static bool
+faulting_handler(vaddr_t cr2, uint32_t err)
+{
+    (void)cr2;
+    (void)err;
+    volatile uint32_t *p = (volatile uint32_t *)0x80000000u;
+    return *p != 0;
+}
+
+void
+kt_fault_in_handler(void *arg)
+{
+    (void)arg;
+    kt_paging_on(NULL);
+    arch_set_pf_handler(faulting_handler);
+    volatile uint32_t *p = (volatile uint32_t *)KT_DATA_VA;
+    *p = 1;
+}
+
+void
+kt_panic(void *arg)
+{
+    (void)arg;
+    arch_panic("out of frames");
+}
+
+void
+kt_cross_page(void *arg)
+{
+    (void)arg;
+    kt_paging_on(NULL);
+    /* An unaligned word across the boundary of two identity pages. */
+    volatile uint32_t *p = (volatile uint32_t *)(uintptr_t)(KT_DATA_PA - 2);
+    *p = 0xAABBCCDDu;
+    kt_result.value = *p;
+}
+
+void
+kt_user_access(void *arg)
+{
+    (void)arg;
+    kt_paging_on(NULL);
+    volatile pte_t *pt0 = (volatile pte_t *)RECURSIVE_PT_BASE;
+    /* 0x3000: user read-only; 0x4000: supervisor only. */
+    pt0[3] = 0x3000u | PTE_P | PTE_U;
+    pt0[4] = 0x4000u | PTE_P | PTE_W;
+    volatile pde_t *self = (volatile pde_t *)RECURSIVE_PD;
+    self[0] |= PTE_U;
+    arch_flush_tlb();
+    kt_result.value = arch_user_read(0x3000, 4);
+    arch_user_write(0x3000, 4, 1); /* #PF: P|W|U = 7, no handler */
+}

@@ -1,0 +1,30 @@
+/* kern_basic.h - kernel-style test programs run on the simulator. */
+#ifndef PAGESIM_TESTS_KERN_BASIC_H
+#define PAGESIM_TESTS_KERN_BASIC_H
+
+#include <stdint.h>
+
+#define KT_PD_PA 0x00100000u
+#define KT_PT0_PA 0x00101000u
+#define KT_PT256_PA 0x00102000u
+#define KT_DATA_PA 0x00200000u
+#define KT_DATA2_PA 0x00201000u
+#define KT_DATA_VA 0x40000000u
+
+struct kt_result {
+    uint32_t value;
+    uint32_t faults;
+};
+extern struct kt_result kt_result;
+
+void kt_recursive(void *arg);
+void kt_paging_on(void *arg);
+void kt_wild(void *arg);
+void kt_unmapped(void *arg);
+void kt_demand(void *arg);
+void kt_fault_in_handler(void *arg);
+void kt_panic(void *arg);
+void kt_cross_page(void *arg);
+void kt_user_access(void *arg);
+
+#endif

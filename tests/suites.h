@@ -1,0 +1,11 @@
+/* suites.h - the Check suites of the test runner, one per module. */
+#ifndef PAGESIM_TESTS_SUITES_H
+#define PAGESIM_TESTS_SUITES_H
+
+#include <check.h>
+
+Suite *tlb_suite(void);
+Suite *mmu_suite(void);
+Suite *sim_suite(void);
+
+#endif
