@@ -259,6 +259,7 @@ mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_resu
             m->fast_allow |= 1u << k;
     res->pa = (pfn4k << PAGE_SHIFT) | PGOFF(va);
     res->page_size = (t == &m->tlb4k) ? PAGE_SIZE : LPAGE_SIZE;
+    m->fast_page_size = res->page_size;
     res->tlb_hit = true;
     return MMU_OK;
 }

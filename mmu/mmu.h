@@ -106,6 +106,7 @@ struct mmu {
     uint32_t fast_vpn;    /* MMU_FAST_NONE when empty */
     uint32_t fast_allow;  /* bit per enum mmu_access */
     uint32_t fast_pfn;    /* physical frame of that 4 KiB page */
+    uint32_t fast_page_size; /* size of the page its entry maps */
 };
 #define MMU_FAST_NONE 0xFFFFFFFFu
 
@@ -143,7 +144,7 @@ mmu_translate_fast(struct mmu *m, vaddr_t va, enum mmu_access access,
         m->ctr.accesses[access]++;
         m->ctr.tlb_hits++;
         res->pa = (m->fast_pfn << PAGE_SHIFT) | PGOFF(va);
-        res->page_size = PAGE_SIZE;
+        res->page_size = m->fast_page_size;
         res->tlb_hit = true;
         return MMU_OK;
     }
