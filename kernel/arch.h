@@ -43,6 +43,10 @@ _Noreturn void arch_panic(const char *msg);
 /* One line of kernel log (no newline needed). */
 void arch_log(const char *msg);
 
+/* A point of the workload the host may observe (snapshots, expectations):
+ * the simulator records counters there; on metal it is a line on COM1. */
+void arch_mark(uint32_t id);
+
 /* Convenience on top of the register accessors. */
 static inline void
 arch_flush_tlb(void)

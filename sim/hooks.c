@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel/layout.h"
 #include "sim/sim_internal.h"
 
 static inline bool
@@ -97,6 +98,22 @@ ensure_window(struct sim *s, vaddr_t va, enum mmu_access kind, unsigned size, co
         sim_window_map(s, vpn, pfn, pc);
 }
 
+/* Which kernel window an access above the early mapping went through. */
+static void
+count_region(struct sim *s, vaddr_t va)
+{
+    if (va >= RECURSIVE_PT_BASE) {
+        bool foreign_pd = (va & PAGE_MASK) == FOREIGN_PD;
+        s->stats.region_accesses[foreign_pd ? SIM_REGION_FOREIGN : SIM_REGION_RECURSIVE]++;
+    } else if (va >= FOREIGN_PT_BASE) {
+        s->stats.region_accesses[SIM_REGION_FOREIGN]++;
+    } else if (va >= TEMPMAP_BASE && va < TEMPMAP_END) {
+        s->stats.region_accesses[SIM_REGION_TEMPMAP]++;
+    } else if (va < PHYSMAP_END) {
+        s->stats.region_accesses[SIM_REGION_PHYSMAP]++;
+    }
+}
+
 static void
 slow_checks(struct sim *s, uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
 {
@@ -135,6 +152,8 @@ sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
     }
     vaddr_t va = (vaddr_t)a;
     vaddr_t last = (vaddr_t)(a + size - 1);
+    if (va >= PHYSMAP_BASE + EARLY_MAP_SIZE)
+        count_region(s, va);
     uint32_t vpn = va >> PAGE_SHIFT;
     if (__builtin_expect((last >> PAGE_SHIFT) == vpn, 1)) {
         ensure_window(s, va, kind, (unsigned)size, pc);
@@ -336,6 +355,14 @@ arch_panic(const char *msg)
     struct sim *s = cur();
     kernel_string(s, msg, s->stop.msg, sizeof(s->stop.msg));
     sim_stop_run(s, SIM_STOP_PANIC, RET_PC);
+}
+
+void
+arch_mark(uint32_t id)
+{
+    struct sim *s = cur();
+    if (s->mark_fn != NULL)
+        s->mark_fn(s->mark_ctx, s, id);
 }
 
 void

@@ -217,6 +217,13 @@ sim_set_log(struct sim *s, sim_log_fn fn, void *ctx)
 }
 
 void
+sim_set_mark(struct sim *s, sim_mark_fn fn, void *ctx)
+{
+    s->mark_fn = fn;
+    s->mark_ctx = ctx;
+}
+
+void
 sim_window_reset(struct sim *s)
 {
     if (!window_reserve(s, true)) {

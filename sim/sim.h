@@ -52,7 +52,17 @@ struct sim_stop {
     char msg[160];  /* panic message or detail */
 };
 
+/* Accesses by the kernel-visible region they went through (kernel/layout.h). */
+enum sim_region {
+    SIM_REGION_RECURSIVE, /* own tables through the self-map, 0xFFC00000.. */
+    SIM_REGION_FOREIGN,   /* another space's tables: 0xFF800000.., 0xFFFFE000 */
+    SIM_REGION_TEMPMAP,   /* the temporary mapping window */
+    SIM_REGION_PHYSMAP,   /* the direct map above the early mapping */
+    SIM_NREGIONS
+};
+
 struct sim_stats {
+    uint64_t region_accesses[SIM_NREGIONS];
     uint64_t window_maps;   /* host pages (re)mapped into the window */
     uint64_t window_resets; /* whole-window resets (too many live pages) */
     uint64_t handler_calls; /* #PF delivered to the kernel's handler */
@@ -93,6 +103,10 @@ void sim_allow_host_range(struct sim *s, const void *p, size_t len);
 /* Where kernel log lines go (default: dropped). */
 typedef void (*sim_log_fn)(void *ctx, const char *line);
 void sim_set_log(struct sim *s, sim_log_fn fn, void *ctx);
+
+/* Called at each arch_mark(id) of the kernel (default: nothing). */
+typedef void (*sim_mark_fn)(void *ctx, struct sim *s, uint32_t id);
+void sim_set_mark(struct sim *s, sim_mark_fn fn, void *ctx);
 
 /*
  * Runs kernel code: fn(arg) with the hooks active.  Returns true if fn

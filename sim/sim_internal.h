@@ -44,6 +44,8 @@ struct sim {
 
     sim_log_fn log_fn;
     void *log_ctx;
+    sim_mark_fn mark_fn;
+    void *mark_ctx;
 };
 
 /* The machine whose kernel code is running (NULL outside sim_run). */
