@@ -26,6 +26,7 @@ mmu_init(struct mmu *m, const struct mmu_config *cfg, uint8_t *ram, uint64_t ram
     m->ram_size = ram_size;
     m->cr0 = CR0_PE;
     m->fast_vpn = MMU_FAST_NONE;
+    m->fast_allow = 0;
     if (!tlb_init(&m->tlb4k, &cfg->tlb4k))
         return false;
     if (!tlb_init(&m->tlb4m, &cfg->tlb4m)) {
@@ -46,6 +47,7 @@ static inline void
 fast_clear(struct mmu *m)
 {
     m->fast_vpn = MMU_FAST_NONE;
+    m->fast_allow = 0;
 }
 
 /*

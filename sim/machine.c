@@ -15,7 +15,7 @@
 
 #include "sim/sim_internal.h"
 
-struct sim *sim_current;
+struct sim *sim_current __attribute__((visibility("hidden")));
 static struct sim *sim_exists;
 
 extern char __executable_start[];
@@ -236,6 +236,7 @@ sim_window_reset(struct sim *s)
     s->window_live = 0;
     s->stats.window_resets++;
     s->mmu.fast_vpn = MMU_FAST_NONE;
+    s->mmu.fast_allow = 0;
 }
 
 void

@@ -49,7 +49,7 @@ struct sim {
 };
 
 /* The machine whose kernel code is running (NULL outside sim_run). */
-extern struct sim *sim_current;
+extern struct sim *sim_current __attribute__((visibility("hidden")));
 
 /* Stops the run: fills what the caller did not and jumps out of sim_run. */
 _Noreturn void sim_stop_run(struct sim *s, enum sim_stop_kind kind, const void *pc);
