@@ -1,0 +1,773 @@
+/*
+ * scenario.c - the .scn parser: one command per line, '#' comments,
+ * numbers in decimal or hex with K/M/G suffixes.  See README for the
+ * language; every error names file:line:col.
+ */
+#include "tools/scenario.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/layout.h"
+#include "tools/counters.h"
+
+#define MAX_TOKENS 16
+#define MIN_VA 0x10000u /* below: the null guard, never mappable */
+#define MIN_RAM (32u << 20)
+
+struct token {
+    const char *s;
+    size_t len;
+    uint32_t col;
+};
+
+struct parser {
+    struct scenario *sc;
+    const char *file;
+    uint32_t line;
+    struct token tok[MAX_TOKENS];
+    unsigned ntok;
+    uint32_t repeat_line[WL_MAX_DEPTH];
+    unsigned depth;
+    char *err;
+    size_t errlen;
+    bool failed;
+};
+
+static bool
+fail(struct parser *p, uint32_t col, const char *fmt, ...)
+{
+    va_list ap;
+    if (p->failed)
+        return false;
+    int n = snprintf(p->err, p->errlen, "%s:%u:%u: error: ", p->file, p->line, col);
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < p->errlen)
+        vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    p->failed = true;
+    return false;
+}
+
+static bool
+tok_is(const struct token *t, const char *word)
+{
+    return t->len == strlen(word) && strncmp(t->s, word, t->len) == 0;
+}
+
+static void
+tok_copy(const struct token *t, char *buf, size_t len)
+{
+    size_t n = t->len < len - 1 ? t->len : len - 1;
+    memcpy(buf, t->s, n);
+    buf[n] = '\0';
+}
+
+/* Splits one line into tokens; '#' starts a comment. */
+static bool
+tokenize(struct parser *p, const char *line, size_t len)
+{
+    p->ntok = 0;
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+            i++;
+        if (i >= len || line[i] == '#')
+            break;
+        if (!isprint((unsigned char)line[i]))
+            return fail(p, (uint32_t)i + 1, "unexpected character (byte 0x%02x)",
+                        (unsigned char)line[i]);
+        if (p->ntok == MAX_TOKENS)
+            return fail(p, (uint32_t)i + 1, "too many words on one line (at most %d)",
+                        MAX_TOKENS);
+        struct token *t = &p->tok[p->ntok++];
+        t->s = line + i;
+        t->col = (uint32_t)i + 1;
+        while (i < len && line[i] != ' ' && line[i] != '\t' && line[i] != '\r' && line[i] != '#') {
+            if (!isprint((unsigned char)line[i]))
+                return fail(p, (uint32_t)i + 1, "unexpected character (byte 0x%02x)",
+                            (unsigned char)line[i]);
+            i++;
+        }
+        t->len = (size_t)(line + i - t->s);
+    }
+    return true;
+}
+
+/* A number: decimal or 0x hex, optional K, M or G (binary) suffix. */
+static bool
+number(struct parser *p, const struct token *t, uint64_t max, uint64_t *out)
+{
+    char buf[40];
+    if (t->len >= sizeof(buf))
+        return fail(p, t->col, "number '%.*s' is too long", (int)t->len, t->s);
+    tok_copy(t, buf, sizeof(buf));
+    size_t n = strlen(buf);
+    uint64_t mult = 1;
+    if (n > 0) {
+        switch (buf[n - 1]) {
+        case 'K': case 'k': mult = 1ull << 10; buf[--n] = '\0'; break;
+        case 'M': case 'm': mult = 1ull << 20; buf[--n] = '\0'; break;
+        case 'G': case 'g': mult = 1ull << 30; buf[--n] = '\0'; break;
+        default: break;
+        }
+    }
+    if (n == 0 || !isdigit((unsigned char)buf[0]))
+        return fail(p, t->col, "expected a number, found '%.*s'", (int)t->len, t->s);
+    char *end;
+    errno = 0;
+    bool hex = buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X');
+    if (hex && buf[2] == '\0')
+        return fail(p, t->col, "bad number '%.*s'", (int)t->len, t->s);
+    unsigned long long v = strtoull(buf, &end, hex ? 16 : 10);
+    if (*end != '\0')
+        return fail(p, t->col, "bad number '%.*s'", (int)t->len, t->s);
+    if (errno == ERANGE || (mult > 1 && v > UINT64_MAX / mult) || v * mult > max)
+        return fail(p, t->col, "number '%.*s' is too large (at most %llu)", (int)t->len, t->s,
+                    (unsigned long long)max);
+    *out = v * mult;
+    return true;
+}
+
+static bool
+need(struct parser *p, unsigned min, unsigned max, const char *usage)
+{
+    if (p->ntok < min || p->ntok > max) {
+        uint32_t col = p->ntok > max ? p->tok[max].col : p->tok[p->ntok - 1].col +
+                                                             (uint32_t)p->tok[p->ntok - 1].len;
+        return fail(p, col, "%s: usage: %s", p->ntok > max ? "too many arguments" :
+                                                             "missing arguments", usage);
+    }
+    return true;
+}
+
+static bool
+push(struct parser *p, uint32_t op, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+    struct scenario *sc = p->sc;
+    if (sc->nops + 1 >= sc->cap_ops) {
+        uint32_t cap = sc->cap_ops ? sc->cap_ops * 2 : 64;
+        struct wl_op *n = realloc(sc->ops, cap * sizeof(*n));
+        if (n == NULL)
+            return fail(p, 1, "out of memory");
+        sc->ops = n;
+        sc->cap_ops = cap;
+    }
+    sc->ops[sc->nops++] = (struct wl_op){op, a, b, c, d, p->line};
+    return true;
+}
+
+/* Index of a name in a table, adding it if `add`; -1 if absent. */
+static int
+name_index(char (*tab)[SCN_NAME_MAX], uint32_t n, const struct token *t)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (strlen(tab[i]) == t->len && strncmp(tab[i], t->s, t->len) == 0)
+            return (int)i;
+    return -1;
+}
+
+static bool
+valid_name(struct parser *p, const struct token *t)
+{
+    if (t->len >= SCN_NAME_MAX)
+        return fail(p, t->col, "name '%.*s' is too long (at most %d characters)", (int)t->len,
+                    t->s, SCN_NAME_MAX - 1);
+    if (!isalpha((unsigned char)t->s[0]) && t->s[0] != '_')
+        return fail(p, t->col, "'%.*s' is not a name (letters, digits, '_', '-', '.')",
+                    (int)t->len, t->s);
+    for (size_t i = 0; i < t->len; i++)
+        if (!isalnum((unsigned char)t->s[i]) && t->s[i] != '_' && t->s[i] != '-' &&
+            t->s[i] != '.')
+            return fail(p, t->col, "'%.*s' is not a name (letters, digits, '_', '-', '.')",
+                        (int)t->len, t->s);
+    return true;
+}
+
+static bool
+add_name(struct parser *p, char (**tab)[SCN_NAME_MAX], uint32_t *n, uint32_t max,
+         const struct token *t, const char *what, int *idx)
+{
+    if (!valid_name(p, t))
+        return false;
+    *idx = name_index(*tab, *n, t);
+    if (*idx >= 0)
+        return true;
+    if (*n >= max)
+        return fail(p, t->col, "too many %s (at most %u)", what, max);
+    char(*nt)[SCN_NAME_MAX] = realloc(*tab, (*n + 1) * sizeof(**tab));
+    if (nt == NULL)
+        return fail(p, t->col, "out of memory");
+    *tab = nt;
+    tok_copy(t, (*tab)[*n], SCN_NAME_MAX);
+    *idx = (int)(*n)++;
+    return true;
+}
+
+static bool
+known_space(struct parser *p, const struct token *t, int *idx)
+{
+    if (!valid_name(p, t))
+        return false;
+    *idx = name_index(p->sc->spaces, p->sc->nspaces, t);
+    if (*idx < 0)
+        return fail(p, t->col, "unknown address space '%.*s' (create it first with 'space "
+                               "create %.*s')",
+                    (int)t->len, t->s, (int)t->len, t->s);
+    return true;
+}
+
+/* A user-space range: page-aligned start and length, inside user space. */
+static bool
+user_range(struct parser *p, const struct token *tva, const struct token *tlen, uint32_t *va,
+           uint32_t *len)
+{
+    uint64_t v, l;
+    if (!number(p, tva, UINT32_MAX, &v) || !number(p, tlen, 1ull << 32, &l))
+        return false;
+    if (v % PAGE_SIZE)
+        return fail(p, tva->col, "address 0x%llx is not page-aligned", (unsigned long long)v);
+    if (l == 0 || l % PAGE_SIZE)
+        return fail(p, tlen->col, "length %llu is not a positive multiple of 4K",
+                    (unsigned long long)l);
+    if (v < MIN_VA)
+        return fail(p, tva->col, "address 0x%llx is below 0x%x, the null guard",
+                    (unsigned long long)v, MIN_VA);
+    if (v + l > KERNEL_BASE)
+        return fail(p, tlen->col,
+                    "range 0x%llx-0x%llx runs outside user space (0x%x-0x%x)",
+                    (unsigned long long)v, (unsigned long long)(v + l - 1), MIN_VA,
+                    KERNEL_BASE - 1);
+    *va = (uint32_t)v;
+    *len = (uint32_t)l;
+    return true;
+}
+
+static bool
+on_off(struct parser *p, const struct token *t, const char *val, bool *out)
+{
+    if (strcmp(val, "on") == 0 || strcmp(val, "1") == 0)
+        *out = true;
+    else if (strcmp(val, "off") == 0 || strcmp(val, "0") == 0)
+        *out = false;
+    else
+        return fail(p, t->col, "expected on or off, found '%s'", val);
+    return true;
+}
+
+/* ENTRIES/WAYS */
+static bool
+tlb_geometry(struct parser *p, const struct token *t, const char *val, struct tlb_geometry *g)
+{
+    unsigned e, w;
+    char extra;
+    if (sscanf(val, "%u/%u%c", &e, &w, &extra) != 2)
+        return fail(p, t->col, "TLB geometry '%s' is not ENTRIES/WAYS", val);
+    if (e == 0 || w == 0 || (e & (e - 1)) || (w & (w - 1)) || w > e || e > TLB_MAX_ENTRIES)
+        return fail(p, t->col,
+                    "TLB geometry %u/%u: entries and ways must be powers of two with ways <= "
+                    "entries <= %u",
+                    e, w, TLB_MAX_ENTRIES);
+    g->entries = e;
+    g->ways = w;
+    return true;
+}
+
+static bool
+cmd_machine(struct parser *p)
+{
+    struct scenario *sc = p->sc;
+    if (!need(p, 2, MAX_TOKENS, "machine KEY=VALUE... (ram, tlb, tlb4m, pse, pge)"))
+        return false;
+    for (unsigned i = 1; i < p->ntok; i++) {
+        const struct token *t = &p->tok[i];
+        char buf[64];
+        if (t->len >= sizeof(buf))
+            return fail(p, t->col, "setting too long");
+        tok_copy(t, buf, sizeof(buf));
+        char *eq = strchr(buf, '=');
+        if (eq == NULL || eq[1] == '\0')
+            return fail(p, t->col, "expected KEY=VALUE, found '%s'", buf);
+        *eq = '\0';
+        const char *val = eq + 1;
+        struct token vt = {t->s + (val - buf), strlen(val), t->col + (uint32_t)(val - buf)};
+        if (strcmp(buf, "ram") == 0) {
+            uint64_t v;
+            if (!number(p, &vt, UINT64_MAX, &v))
+                return false;
+            if (v > (4ull << 30))
+                return fail(p, vt.col, "RAM size %s is larger than 4G, the 32-bit physical "
+                                       "address space",
+                            val);
+            if (v < MIN_RAM || v % PAGE_SIZE)
+                return fail(p, vt.col, "RAM size %s must be a multiple of 4K of at least 32M",
+                            val);
+            sc->ram_size = v;
+        } else if (strcmp(buf, "tlb") == 0) {
+            if (!tlb_geometry(p, &vt, val, &sc->mmu.tlb4k))
+                return false;
+        } else if (strcmp(buf, "tlb4m") == 0) {
+            if (!tlb_geometry(p, &vt, val, &sc->mmu.tlb4m))
+                return false;
+        } else if (strcmp(buf, "pse") == 0) {
+            if (!on_off(p, &vt, val, &sc->pse))
+                return false;
+        } else if (strcmp(buf, "pge") == 0) {
+            if (!on_off(p, &vt, val, &sc->pge))
+                return false;
+        } else {
+            return fail(p, t->col, "unknown machine setting '%s' (ram, tlb, tlb4m, pse, pge)",
+                        buf);
+        }
+    }
+    return true;
+}
+
+static bool
+cmd_space(struct parser *p)
+{
+    struct scenario *sc = p->sc;
+    if (!need(p, 3, 5, "space create|destroy|switch NAME, or space fork NEW from SOURCE"))
+        return false;
+    const struct token *verb = &p->tok[1];
+    int idx, src;
+    if (tok_is(verb, "create")) {
+        if (!need(p, 3, 3, "space create NAME"))
+            return false;
+        if (!add_name(p, &sc->spaces, &sc->nspaces, WL_MAX_SPACES, &p->tok[2],
+                      "address spaces", &idx))
+            return false;
+        return push(p, WL_SPACE_CREATE, (uint32_t)idx, 0, 0, 0);
+    }
+    if (tok_is(verb, "destroy") || tok_is(verb, "switch")) {
+        if (!need(p, 3, 3, "space destroy|switch NAME") || !known_space(p, &p->tok[2], &idx))
+            return false;
+        return push(p, tok_is(verb, "destroy") ? WL_SPACE_DESTROY : WL_SPACE_SWITCH,
+                    (uint32_t)idx, 0, 0, 0);
+    }
+    if (tok_is(verb, "fork")) {
+        if (!need(p, 5, 5, "space fork NEW from SOURCE"))
+            return false;
+        if (!tok_is(&p->tok[3], "from"))
+            return fail(p, p->tok[3].col, "expected 'from', found '%.*s'", (int)p->tok[3].len,
+                        p->tok[3].s);
+        if (!known_space(p, &p->tok[4], &src) ||
+            !add_name(p, &sc->spaces, &sc->nspaces, WL_MAX_SPACES, &p->tok[2],
+                      "address spaces", &idx))
+            return false;
+        if (idx == src)
+            return fail(p, p->tok[2].col, "a space cannot be forked into itself");
+        return push(p, WL_SPACE_FORK, (uint32_t)idx, (uint32_t)src, 0, 0);
+    }
+    return fail(p, verb->col, "unknown space command '%.*s' (create, destroy, switch, fork)",
+                (int)verb->len, verb->s);
+}
+
+/* map|unmap [SPACE] VA LEN [flags] */
+static bool
+cmd_map(struct parser *p, bool map)
+{
+    const char *usage = map ? "map [SPACE] VA LEN [ro|rw] [user|kernel] [global]"
+                            : "unmap [SPACE] VA LEN";
+    if (!need(p, 3, map ? 8 : 4, usage))
+        return false;
+    unsigned i = 1;
+    uint32_t slot = WL_CURRENT;
+    if (!isdigit((unsigned char)p->tok[1].s[0])) {
+        int idx;
+        if (tok_is(&p->tok[1], "current")) {
+            idx = -1;
+        } else if (!known_space(p, &p->tok[1], &idx)) {
+            return false;
+        }
+        slot = idx < 0 ? WL_CURRENT : (uint32_t)idx;
+        i = 2;
+    }
+    if (p->ntok < i + 2)
+        return need(p, 99, 99, usage);
+    uint32_t va, len;
+    if (!user_range(p, &p->tok[i], &p->tok[i + 1], &va, &len))
+        return false;
+    uint32_t flags = WL_MAP_WRITE;
+    for (unsigned k = i + 2; k < p->ntok; k++) {
+        const struct token *t = &p->tok[k];
+        if (!map)
+            return fail(p, t->col, "too many arguments: usage: %s", usage);
+        if (tok_is(t, "ro") || tok_is(t, "r"))
+            flags &= ~WL_MAP_WRITE;
+        else if (tok_is(t, "rw"))
+            flags |= WL_MAP_WRITE;
+        else if (tok_is(t, "user"))
+            flags |= WL_MAP_USER;
+        else if (tok_is(t, "kernel") || tok_is(t, "supervisor"))
+            flags &= ~WL_MAP_USER;
+        else if (tok_is(t, "global"))
+            flags |= WL_MAP_GLOBAL;
+        else
+            return fail(p, t->col, "unknown mapping flag '%.*s' (ro, rw, user, kernel, global)",
+                        (int)t->len, t->s);
+    }
+    return push(p, map ? WL_MAP : WL_UNMAP, slot, va, len, map ? flags : 0);
+}
+
+/* touch VA LEN [read|write] [user|kernel] [stride N] */
+static bool
+cmd_touch(struct parser *p)
+{
+    const char *usage = "touch VA LEN [read|write] [user|kernel] [stride N]";
+    if (!need(p, 3, 7, usage))
+        return false;
+    uint32_t va, len;
+    if (!user_range(p, &p->tok[1], &p->tok[2], &va, &len))
+        return false;
+    uint32_t flags = 0, stride = PAGE_SIZE;
+    for (unsigned k = 3; k < p->ntok; k++) {
+        const struct token *t = &p->tok[k];
+        if (tok_is(t, "read")) {
+            flags &= ~WL_TOUCH_WRITE;
+        } else if (tok_is(t, "write")) {
+            flags |= WL_TOUCH_WRITE;
+        } else if (tok_is(t, "user")) {
+            flags |= WL_TOUCH_USER;
+        } else if (tok_is(t, "kernel") || tok_is(t, "supervisor")) {
+            flags &= ~WL_TOUCH_USER;
+        } else if (tok_is(t, "stride")) {
+            uint64_t v;
+            if (k + 1 >= p->ntok)
+                return fail(p, t->col + (uint32_t)t->len, "stride needs a number of bytes");
+            if (!number(p, &p->tok[k + 1], 1ull << 31, &v))
+                return false;
+            if (v < 4 || v % 4)
+                return fail(p, p->tok[k + 1].col, "stride must be a multiple of 4, at least 4");
+            stride = (uint32_t)v;
+            k++;
+        } else {
+            return fail(p, t->col, "unknown touch option '%.*s' (read, write, user, kernel, "
+                                   "stride N)",
+                        (int)t->len, t->s);
+        }
+    }
+    return push(p, WL_TOUCH, flags, va, len, stride);
+}
+
+static bool
+cmd_kmalloc(struct parser *p)
+{
+    struct scenario *sc = p->sc;
+    if (!need(p, 3, 4, "kmalloc NAME SIZE [aligned]"))
+        return false;
+    int idx;
+    uint64_t size;
+    if (!add_name(p, &sc->handles, &sc->nhandles, WL_MAX_ALLOCS, &p->tok[1], "allocations",
+                  &idx) ||
+        !number(p, &p->tok[2], 64u << 20, &size))
+        return false;
+    if (size == 0)
+        return fail(p, p->tok[2].col, "allocation size must be at least 1 byte");
+    uint32_t aligned = 0;
+    if (p->ntok == 4) {
+        if (!tok_is(&p->tok[3], "aligned"))
+            return fail(p, p->tok[3].col, "expected 'aligned', found '%.*s'", (int)p->tok[3].len,
+                        p->tok[3].s);
+        aligned = 1;
+    }
+    return push(p, WL_KMALLOC, (uint32_t)idx, (uint32_t)size, aligned, 0);
+}
+
+static bool
+cmd_kfree(struct parser *p)
+{
+    if (!need(p, 2, 2, "kfree NAME") || !valid_name(p, &p->tok[1]))
+        return false;
+    int idx = name_index(p->sc->handles, p->sc->nhandles, &p->tok[1]);
+    if (idx < 0)
+        return fail(p, p->tok[1].col, "unknown allocation '%.*s' (no kmalloc names it)",
+                    (int)p->tok[1].len, p->tok[1].s);
+    return push(p, WL_KFREE, (uint32_t)idx, 0, 0, 0);
+}
+
+static bool
+cmd_repeat(struct parser *p)
+{
+    uint64_t n;
+    if (!need(p, 2, 3, "repeat COUNT [{]") || !number(p, &p->tok[1], 100000000, &n))
+        return false;
+    if (p->ntok == 3 && !tok_is(&p->tok[2], "{"))
+        return fail(p, p->tok[2].col, "expected '{' or the end of the line");
+    if (n == 0)
+        return fail(p, p->tok[1].col, "repeat count must be at least 1");
+    if (p->depth == WL_MAX_DEPTH)
+        return fail(p, p->tok[0].col, "repeat blocks nest at most %u deep", WL_MAX_DEPTH);
+    p->repeat_line[p->depth++] = p->line;
+    return push(p, WL_REPEAT, (uint32_t)n, 0, 0, 0);
+}
+
+static bool
+cmd_end(struct parser *p)
+{
+    if (!need(p, 1, 1, "end"))
+        return false;
+    if (p->depth == 0)
+        return fail(p, p->tok[0].col, "'%.*s' without a matching repeat", (int)p->tok[0].len,
+                    p->tok[0].s);
+    p->depth--;
+    return push(p, WL_REPEAT_END, 0, 0, 0, 0);
+}
+
+static bool
+cmd_snapshot(struct parser *p)
+{
+    struct scenario *sc = p->sc;
+    if (!need(p, 2, 2, "snapshot LABEL") || !valid_name(p, &p->tok[1]))
+        return false;
+    if (p->depth > 0)
+        return fail(p, p->tok[0].col, "a snapshot cannot be inside a repeat block");
+    for (uint32_t i = 0; i < sc->nlabels; i++)
+        if (strlen(sc->labels[i].name) == p->tok[1].len &&
+            strncmp(sc->labels[i].name, p->tok[1].s, p->tok[1].len) == 0)
+            return fail(p, p->tok[1].col, "snapshot '%s' already defined on line %u",
+                        sc->labels[i].name, sc->labels[i].line);
+    struct scn_label *nl = realloc(sc->labels, (sc->nlabels + 1) * sizeof(*nl));
+    if (nl == NULL)
+        return fail(p, 1, "out of memory");
+    sc->labels = nl;
+    struct scn_label *l = &sc->labels[sc->nlabels++];
+    tok_copy(&p->tok[1], l->name, sizeof(l->name));
+    l->mark = sc->nmarks++;
+    l->line = p->line;
+    return push(p, WL_MARK, l->mark, 0, 0, 0);
+}
+
+static bool
+cmd_expect(struct parser *p)
+{
+    struct scenario *sc = p->sc;
+    static const char *const ops[] = {"==", "!=", "<", "<=", ">", ">="};
+    if (!need(p, 4, 4, "expect COUNTER OP VALUE (OP: == != < <= > >=)"))
+        return false;
+    if (p->depth > 0)
+        return fail(p, p->tok[0].col, "an expect line cannot be inside a repeat block");
+    char name[SCN_NAME_MAX];
+    if (p->tok[1].len >= sizeof(name) ||
+        (tok_copy(&p->tok[1], name, sizeof(name)), counter_find(name) < 0))
+        return fail(p, p->tok[1].col, "unknown counter '%.*s' (see 'pagesim run --help')",
+                    (int)p->tok[1].len, p->tok[1].s);
+    int cmp = -1;
+    for (int i = 0; i < 6; i++)
+        if (tok_is(&p->tok[2], ops[i]))
+            cmp = i;
+    if (cmp < 0)
+        return fail(p, p->tok[2].col, "unknown comparison '%.*s' (== != < <= > >=)",
+                    (int)p->tok[2].len, p->tok[2].s);
+    uint64_t v;
+    if (!number(p, &p->tok[3], UINT64_MAX, &v))
+        return false;
+    struct scn_expect *ne = realloc(sc->expects, (sc->nexpects + 1) * sizeof(*ne));
+    if (ne == NULL)
+        return fail(p, 1, "out of memory");
+    sc->expects = ne;
+    struct scn_expect *e = &sc->expects[sc->nexpects++];
+    memcpy(e->counter, name, sizeof(name));
+    e->cmp = (enum scn_cmp)cmp;
+    e->value = v;
+    e->mark = sc->nmarks++;
+    e->line = p->line;
+    e->col = p->tok[0].col;
+    return push(p, WL_MARK, e->mark, 0, 0, 0);
+}
+
+static bool
+cmd_name(struct parser *p, char *dst, uint32_t *line, uint32_t *col, const char *usage)
+{
+    if (!need(p, 2, 2, usage) || !valid_name(p, &p->tok[1]))
+        return false;
+    tok_copy(&p->tok[1], dst, SCN_NAME_MAX);
+    if (line != NULL) {
+        *line = p->line;
+        *col = p->tok[1].col;
+    }
+    return true;
+}
+
+static bool
+parse_line(struct parser *p)
+{
+    const struct token *c = &p->tok[0];
+    struct scenario *sc = p->sc;
+    if (tok_is(c, "machine"))
+        return cmd_machine(p);
+    if (tok_is(c, "strategy"))
+        return cmd_name(p, sc->strategy, &sc->strategy_line, &sc->strategy_col,
+                        "strategy NAME");
+    if (tok_is(c, "pmm")) {
+        if (!cmd_name(p, sc->pmm, NULL, NULL, "pmm bitmap|stack"))
+            return false;
+        if (strcmp(sc->pmm, "bitmap") != 0 && strcmp(sc->pmm, "stack") != 0)
+            return fail(p, p->tok[1].col, "unknown frame allocator '%s' (bitmap, stack)",
+                        sc->pmm);
+        return true;
+    }
+    if (tok_is(c, "space"))
+        return cmd_space(p);
+    if (tok_is(c, "map"))
+        return cmd_map(p, true);
+    if (tok_is(c, "unmap"))
+        return cmd_map(p, false);
+    if (tok_is(c, "touch"))
+        return cmd_touch(p);
+    if (tok_is(c, "kmalloc"))
+        return cmd_kmalloc(p);
+    if (tok_is(c, "kfree"))
+        return cmd_kfree(p);
+    if (tok_is(c, "repeat"))
+        return cmd_repeat(p);
+    if (tok_is(c, "end") || tok_is(c, "}"))
+        return cmd_end(p);
+    if (tok_is(c, "snapshot"))
+        return cmd_snapshot(p);
+    if (tok_is(c, "expect"))
+        return cmd_expect(p);
+    return fail(p, c->col, "unknown command '%.*s'", (int)c->len, c->s);
+}
+
+bool
+scn_parse(const char *file, const char *text, size_t len, struct scenario *sc, char *err,
+          size_t errlen)
+{
+    memset(sc, 0, sizeof(*sc));
+    snprintf(sc->file, sizeof(sc->file), "%s", file);
+    sc->ram_size = 64u << 20;
+    mmu_config_default(&sc->mmu);
+    sc->pse = true;
+    sc->pge = true;
+    snprintf(sc->strategy, sizeof(sc->strategy), "recursive");
+
+    struct parser p = {.sc = sc, .file = file, .err = err, .errlen = errlen};
+    size_t pos = 0;
+    while (pos < len && !p.failed) {
+        const char *line = text + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t l = nl ? (size_t)(nl - line) : len - pos;
+        pos += l + (nl ? 1 : 0);
+        p.line++;
+        if (memchr(line, '\0', l) != NULL) {
+            fail(&p, (uint32_t)((const char *)memchr(line, '\0', l) - line) + 1,
+                 "unexpected NUL byte");
+            break;
+        }
+        if (tokenize(&p, line, l) && p.ntok > 0)
+            parse_line(&p);
+    }
+    if (!p.failed && p.depth > 0) {
+        p.line = p.repeat_line[p.depth - 1];
+        fail(&p, 1, "repeat block is never closed with 'end'");
+    }
+    if (!p.failed)
+        push(&p, WL_END, 0, 0, 0, 0);
+    if (p.failed) {
+        scn_free(sc);
+        return false;
+    }
+    return true;
+}
+
+bool
+scn_load(const char *path, struct scenario *sc, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s:0:0: error: cannot open: %s", path, strerror(errno));
+        return false;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    while (buf != NULL) {
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (len < cap)
+            break;
+        if (cap >= (64u << 20)) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        char *nb = realloc(buf, cap * 2);
+        if (nb == NULL) {
+            free(buf);
+            buf = NULL;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    bool read_err = ferror(f);
+    fclose(f);
+    if (buf == NULL || read_err) {
+        free(buf);
+        snprintf(err, errlen, "%s:0:0: error: cannot read (too large or unreadable)", path);
+        return false;
+    }
+    bool ok = scn_parse(path, buf, len, sc, err, errlen);
+    free(buf);
+    return ok;
+}
+
+void
+scn_free(struct scenario *sc)
+{
+    free(sc->ops);
+    free(sc->spaces);
+    free(sc->handles);
+    free(sc->labels);
+    free(sc->expects);
+    sc->ops = NULL;
+    sc->spaces = sc->handles = NULL;
+    sc->labels = NULL;
+    sc->expects = NULL;
+}
+
+void *
+scn_oplist(const struct scenario *sc, size_t *len)
+{
+    *len = sizeof(struct wl_header) + sc->nops * sizeof(struct wl_op);
+    uint8_t *buf = malloc(*len);
+    if (buf == NULL)
+        return NULL;
+    struct wl_header h = {WL_MAGIC, sc->nops};
+    memcpy(buf, &h, sizeof(h));
+    memcpy(buf + sizeof(h), sc->ops, sc->nops * sizeof(struct wl_op));
+    return buf;
+}
+
+int
+scn_label_mark(const struct scenario *sc, const char *label)
+{
+    for (uint32_t i = 0; i < sc->nlabels; i++)
+        if (strcmp(sc->labels[i].name, label) == 0)
+            return (int)sc->labels[i].mark;
+    return -1;
+}
+
+const char *
+scn_cmp_name(enum scn_cmp cmp)
+{
+    static const char *const names[] = {"==", "!=", "<", "<=", ">", ">="};
+    return names[cmp];
+}
+
+bool
+scn_cmp_eval(enum scn_cmp cmp, uint64_t a, uint64_t b)
+{
+    switch (cmp) {
+    case SCN_EQ: return a == b;
+    case SCN_NE: return a != b;
+    case SCN_LT: return a < b;
+    case SCN_LE: return a <= b;
+    case SCN_GT: return a > b;
+    case SCN_GE: return a >= b;
+    }
+    return false;
+}

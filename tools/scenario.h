@@ -1,0 +1,77 @@
+/*
+ * scenario.h - the scenario language: parses a .scn script into the
+ * machine configuration, the workload op list the kernel executes, its
+ * snapshot labels and its expectations.  Errors are reported as
+ * "file:line:col: error: what is wrong".
+ */
+#ifndef PAGESIM_SCENARIO_H
+#define PAGESIM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/workload.h"
+#include "mmu/mmu.h"
+
+#define SCN_NAME_MAX 32
+#define SCN_ERR_MAX 512
+
+enum scn_cmp { SCN_EQ, SCN_NE, SCN_LT, SCN_LE, SCN_GT, SCN_GE };
+
+struct scn_expect {
+    char counter[SCN_NAME_MAX]; /* a report counter name, e.g. "tlb.misses" */
+    enum scn_cmp cmp;
+    uint64_t value;
+    uint32_t mark; /* the mark (op-list position) it is checked at */
+    uint32_t line, col;
+};
+
+struct scn_label {
+    char name[SCN_NAME_MAX];
+    uint32_t mark;
+    uint32_t line;
+};
+
+struct scenario {
+    char file[256];
+    /* machine */
+    uint64_t ram_size;
+    struct mmu_config mmu;
+    bool pse, pge;
+    char strategy[SCN_NAME_MAX]; /* default strategy of the script */
+    uint32_t strategy_line, strategy_col;
+    char pmm[SCN_NAME_MAX];      /* "" = the strategy's choice */
+    /* the op list, ready for the kernel: header then ops */
+    struct wl_op *ops;
+    uint32_t nops, cap_ops;
+    uint32_t nmarks;
+    /* names */
+    char (*spaces)[SCN_NAME_MAX];
+    uint32_t nspaces;
+    char (*handles)[SCN_NAME_MAX];
+    uint32_t nhandles;
+    struct scn_label *labels;
+    uint32_t nlabels;
+    struct scn_expect *expects;
+    uint32_t nexpects;
+};
+
+/* Parses text (len bytes, named file for messages).  Returns true and fills
+ * sc, or false with one "file:line:col: error: ..." line in err. */
+bool scn_parse(const char *file, const char *text, size_t len, struct scenario *sc, char *err,
+               size_t errlen);
+/* Reads and parses a file; errors as scn_parse (an unreadable file too). */
+bool scn_load(const char *path, struct scenario *sc, char *err, size_t errlen);
+void scn_free(struct scenario *sc);
+
+/* The serialized op list (struct wl_header + ops) in a malloc'd buffer. */
+void *scn_oplist(const struct scenario *sc, size_t *len);
+
+/* A mark id for a label, or -1. */
+int scn_label_mark(const struct scenario *sc, const char *label);
+
+const char *scn_cmp_name(enum scn_cmp cmp);
+bool scn_cmp_eval(enum scn_cmp cmp, uint64_t a, uint64_t b);
+
+#endif
