@@ -15,6 +15,7 @@ static const struct {
     {"tlb", tlb_suite},
     {"mmu", mmu_suite},
     {"sim", sim_suite},
+    {"alloc", alloc_suite},
 };
 
 int

@@ -7,5 +7,6 @@
 Suite *tlb_suite(void);
 Suite *mmu_suite(void);
 Suite *sim_suite(void);
+Suite *alloc_suite(void);
 
 #endif

@@ -1,0 +1,108 @@
+/*
+ * pmm.c - the front of the physical memory manager (pmm.h): picks the
+ * allocator by name, routes calls to it, and owns the frame-zeroing hook.
+ */
+#include "allocators/pmm.h"
+
+#include <stddef.h>
+
+#include "kernel/arch.h"
+#include "kernel/klib.h"
+#include "kernel/layout.h"
+
+static const struct pmm_ops *const pmm_all[] = {&pmm_bitmap_ops, &pmm_stack_ops};
+static const struct pmm_ops *pmm_cur;
+
+/* The boot-time way to reach a frame: its alias in the early mapping. */
+static void
+pmm_zero_early(paddr_t pa)
+{
+    if (pa >= EARLY_MAP_SIZE || PGOFF(pa) != 0)
+        arch_panic("pmm: cannot zero a frame outside the early mapping (no zero fn set)");
+    memset((void *)(uintptr_t)P2V(pa), 0, PAGE_SIZE);
+}
+
+static pmm_zero_fn pmm_zero = pmm_zero_early;
+
+const char *
+pmm_strerror(enum pmm_status st)
+{
+    switch (st) {
+    case PMM_OK:
+        return "ok";
+    case PMM_NO_MEMORY:
+        return "out of physical frames";
+    case PMM_OUT_OF_RANGE:
+        return "address beyond the frames managed";
+    case PMM_UNALIGNED:
+        return "not a frame address";
+    case PMM_DOUBLE_FREE:
+        return "frame already free";
+    case PMM_NOT_READY:
+        return "physical memory manager not initialised";
+    }
+    return "unknown pmm status";
+}
+
+const struct pmm_ops *
+pmm_find(const char *name)
+{
+    if (name == NULL)
+        return NULL;
+    for (size_t i = 0; i < sizeof(pmm_all) / sizeof(pmm_all[0]); i++)
+        if (kstrcmp(pmm_all[i]->name, name) == 0)
+            return pmm_all[i];
+    return NULL;
+}
+
+void
+pmm_use(const struct pmm_ops *ops)
+{
+    pmm_cur = ops;
+}
+
+enum pmm_status
+pmm_alloc(paddr_t *pa)
+{
+    if (pmm_cur == NULL)
+        return PMM_NOT_READY;
+    return pmm_cur->alloc(pa, false);
+}
+
+enum pmm_status
+pmm_alloc_zeroed(paddr_t *pa)
+{
+    if (pmm_cur == NULL)
+        return PMM_NOT_READY;
+    return pmm_cur->alloc(pa, true);
+}
+
+enum pmm_status
+pmm_free(paddr_t pa)
+{
+    if (pmm_cur == NULL)
+        return PMM_NOT_READY;
+    return pmm_cur->free(pa);
+}
+
+void
+pmm_stats(struct pmm_stats *st)
+{
+    if (pmm_cur == NULL) {
+        memset(st, 0, sizeof(*st));
+        return;
+    }
+    pmm_cur->stats(st);
+}
+
+void
+pmm_set_zero_fn(pmm_zero_fn fn)
+{
+    pmm_zero = fn != NULL ? fn : pmm_zero_early;
+}
+
+void
+pmm_zero_frame(paddr_t pa)
+{
+    pmm_zero(pa);
+}
