@@ -35,8 +35,14 @@ function(pagesim_add_kernel_library name)
     DEPENDS ${name}_raw ${PAGESIM_KERNEL_SYMS}
     COMMENT "Renaming kernel memory functions in ${name}")
   add_custom_target(${name}_renamed DEPENDS ${out})
+  # The renamed archive as an imported static library, so that CMake orders
+  # it before pagesim_sim (its hooks and arch_*) and before any kernel
+  # library linked after it.
+  add_library(${name}_archive STATIC IMPORTED GLOBAL)
+  set_target_properties(${name}_archive PROPERTIES IMPORTED_LOCATION ${out})
+  target_link_libraries(${name}_archive INTERFACE pagesim_sim)
   add_library(${name} INTERFACE)
-  target_link_libraries(${name} INTERFACE ${out} pagesim_sim)
+  target_link_libraries(${name} INTERFACE ${name}_archive)
   target_include_directories(${name} INTERFACE ${CMAKE_SOURCE_DIR})
   add_dependencies(${name} ${name}_renamed)
 endfunction()

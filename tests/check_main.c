@@ -16,6 +16,8 @@ static const struct {
     {"mmu", mmu_suite},
     {"sim", sim_suite},
     {"alloc", alloc_suite},
+    {"vmm", vmm_suite},
+    {"graph", graph_suite},
 };
 
 int

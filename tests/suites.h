@@ -8,5 +8,7 @@ Suite *tlb_suite(void);
 Suite *mmu_suite(void);
 Suite *sim_suite(void);
 Suite *alloc_suite(void);
+Suite *vmm_suite(void);
+Suite *graph_suite(void);
 
 #endif

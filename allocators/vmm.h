@@ -1,0 +1,207 @@
+/*
+ * vmm.h - paging-structure strategies behind one interface (struct vmm_ops),
+ * the address-space handles, and the generic range layer over them.
+ *
+ * Strategies, by name (vmm_find):
+ *   heap          directories and tables from the kernel heap (kmalloc_aligned),
+ *                 reached through their heap addresses
+ *   pageheap      the same from the page-only heap
+ *   recursive     frames from the PMM (pre-zeroed), own tables through the
+ *                 self-map at PDE 1023, a foreign space through PDE 1022
+ *   tempmap       frames from the PMM, edited one at a time through a window of
+ *                 temporary slots, invlpg after each use
+ *   tempmap-lazy  the same, the slot only cleared; one flush when the window wraps
+ *   physmap       all RAM mapped at 0xC0000000, tables reached by adding the
+ *                 offset; reaches PHYSMAP_MAX bytes of RAM at most
+ *
+ * The kernel half is the same in every space: the kernel page tables for
+ * [KERNEL_BASE, KERNEL_TABLES_END) are made at boot and never change, and
+ * each new directory copies those PDEs.  PDEs 1022 and 1023 belong to each
+ * space (the recursive strategy's foreign and self slots; 0 otherwise).
+ */
+#ifndef PAGESIM_VMM_H
+#define PAGESIM_VMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mmu/x86.h"
+
+enum vmm_status {
+    VMM_OK = 0,
+    VMM_NO_MEMORY,      /* no frame, heap memory, or free window slot */
+    VMM_BAD_SPACE,      /* handle out of range or not in use */
+    VMM_TOO_MANY,       /* every address-space handle is in use */
+    VMM_BAD_RANGE,      /* empty, not page-aligned, wraps, or not all user (or kernel heap) */
+    VMM_ALREADY_MAPPED, /* a page of the range is mapped already */
+    VMM_NOT_MAPPED,     /* no present mapping there */
+    VMM_BUSY,           /* the space is current, or is the kernel's own */
+    VMM_UNREACHABLE,    /* a frame beyond the strategy's reach (physmap) */
+    VMM_NOT_READY,      /* vmm_boot has not run */
+};
+
+/* Returns a short constant description of st. */
+const char *vmm_strerror(enum vmm_status st);
+
+/* Address-space handles: 0 is the kernel's own space (the boot directory). */
+#define VMM_KERNEL_SPACE 0u
+#define VMM_MAX_SPACES 1025u /* the kernel's + one per workload slot */
+
+/* Mapping flags: PTE bits (P is implied). */
+#define VMM_MAP_WRITE PTE_W
+#define VMM_MAP_USER PTE_U
+#define VMM_MAP_GLOBAL PTE_G
+#define VMM_MAP_FLAGS (PTE_W | PTE_U | PTE_G)
+
+/* Frames a strategy can reach when it has no limit (all of 32-bit physical memory). */
+#define VMM_REACH_ALL (1u << (32 - PAGE_SHIFT))
+
+/* One address space.  Fields are the kernel's bookkeeping (kernel data). */
+struct vmm_space {
+    bool vs_used;
+    paddr_t vs_pd_pa;     /* the page directory (what CR3 holds) */
+    vaddr_t vs_pd_va;     /* heap, pageheap: where the kernel reaches the directory */
+    vaddr_t vs_shadow_va; /* heap, pageheap: kernel addresses of its user tables,
+                             one uint32_t per user PDE (valid where the PDE is present) */
+    uint32_t vs_foreign;  /* recursive: the space its PDE 1022 points to (VMM_MAX_SPACES: none) */
+    uint32_t vs_tables;   /* user page tables it owns */
+    uint32_t vs_pages;    /* user pages mapped */
+};
+
+/*
+ * What a strategy cost.  Counts of events are totals since vmm_boot; the
+ * others are current values.  Accesses through the recursive and foreign
+ * windows are counted by the simulator (sim_stats()->region_accesses).
+ */
+struct vmm_stats {
+    uint32_t spaces;             /* address spaces in use, the kernel's included */
+    uint32_t pd_frames;          /* page directories held */
+    uint32_t pt_frames;          /* page tables held, the kernel's included */
+    uint32_t kernel_pt_frames;   /* of which kernel tables made at boot */
+    uint32_t boot_bytes;         /* placement memory taken at boot */
+    uint32_t heap_bytes;         /* heap memory held for paging structures */
+    uint32_t heap_wasted;        /* alignment holes in the heap it uses (all of that heap's) */
+    uint32_t kva_bytes;          /* kernel address space of its windows and direct map */
+    uint32_t invlpg;             /* INVLPG issued */
+    uint32_t cr3_writes;         /* CR3 loads: switches, boot, flushes */
+    uint32_t foreign_switches;   /* PDE 1022 repointed (recursive) */
+    uint32_t tmp_maps;           /* frames mapped into a temporary slot */
+    uint32_t tmp_reuses;         /* of which into a slot used before */
+    uint32_t tmp_wraps;          /* lazy window wrapped (flushes when slots were cleared) */
+    uint32_t user_pages;         /* user pages mapped, all spaces */
+    uint32_t reach_frames;       /* frames the strategy can reach */
+    uint32_t unreachable_frames; /* usable RAM frames beyond the reach, left unused */
+};
+
+/* Supplies the frame for the page at va (the range layer: a fresh PMM frame). */
+typedef enum vmm_status (*vmm_frame_fn)(void *ctx, vaddr_t va, paddr_t *pa);
+/* Takes back the frame unmapped from va (the range layer: frees it). */
+typedef void (*vmm_release_fn)(void *ctx, vaddr_t va, paddr_t pa);
+
+/*
+ * One strategy.  Ranges handed to map and unmap lie wholly in user space
+ * or wholly in the kernel heaps and are page-aligned; the generic layer
+ * checks them.  Kernel-half edits go to the shared kernel tables whatever
+ * the space.  Invalidation is the strategy's job (its walker's): a user page
+ * unmapped from the current space, a kernel page unmapped, a window slot
+ * it repoints.
+ */
+struct vmm_reach; /* how the strategy reaches paging structures (vmm_strategy.h) */
+
+struct vmm_ops {
+    const char *name;
+    uint32_t reach_frames;         /* physical frames it can reach (VMM_REACH_ALL: all) */
+    const struct vmm_reach *reach; /* its directories and tables, for the vmm_walk_* members */
+    /* Builds the kernel directory in *ks from placement memory and loads CR3. */
+    enum vmm_status (*boot)(struct vmm_space *ks, uint32_t ram_frames);
+    /* Makes an empty directory holding the kernel half. */
+    enum vmm_status (*create)(struct vmm_space *sp);
+    /* Frees every table and the directory; release gets each mapped frame. */
+    void (*destroy)(struct vmm_space *sp, vmm_release_fn release, void *ctx);
+    /* Maps npages pages from va, frames from frame; *done counts the pages mapped
+     * (from va on) when it stops, on success or not. */
+    enum vmm_status (*map)(struct vmm_space *sp, vaddr_t va, uint32_t npages, uint32_t flags,
+                           vmm_frame_fn frame, void *ctx, uint32_t *done);
+    /* Unmaps the present pages of [va, va + npages pages); release gets each frame. */
+    void (*unmap)(struct vmm_space *sp, vaddr_t va, uint32_t npages, vmm_release_fn release,
+                  void *ctx);
+    /* The frame and PTE flags (low 12 bits) that map va. */
+    enum vmm_status (*translate)(struct vmm_space *sp, vaddr_t va, paddr_t *pa, uint32_t *flags);
+    /* The first present user page at or above *va and below end: its address
+     * in *va, frame and flags; VMM_NOT_MAPPED if there is none. */
+    enum vmm_status (*next_mapping)(struct vmm_space *sp, vaddr_t *va, vaddr_t end, paddr_t *pa,
+                                    uint32_t *flags);
+    /* Maps the frame at pa somewhere in the kernel half until kunmap. */
+    enum vmm_status (*kmap)(paddr_t pa, vaddr_t *va);
+    void (*kunmap)(vaddr_t va);
+    /* The PMM's zero fn for this strategy. */
+    void (*zero_frame)(paddr_t pa);
+    /* Called after every CR3 write (non-global TLB entries are gone); may be NULL. */
+    void (*flushed)(void);
+    /* Adds the strategy's own figures (heap use, windows) to *st. */
+    void (*stats)(struct vmm_stats *st);
+};
+
+/* Returns the strategy named name, NULL if there is none. */
+const struct vmm_ops *vmm_find(const char *name);
+
+/* Returns the i-th strategy (0-based) for listings, NULL past the last. */
+const struct vmm_ops *vmm_strategy_at(uint32_t i);
+
+/* Returns the strategy in use, NULL before vmm_boot. */
+const struct vmm_ops *vmm_strategy(void);
+
+/*
+ * Builds the kernel directory with ops (space VMM_KERNEL_SPACE, loaded in
+ * CR3) over placement memory; ram_frames is the top of usable RAM and
+ * unreachable_frames the usable frames above the strategy's reach.
+ */
+enum vmm_status vmm_boot(const struct vmm_ops *ops, uint32_t ram_frames,
+                         uint32_t unreachable_frames);
+
+/* Creates an empty address space; its handle in *space. */
+enum vmm_status vmm_space_create(uint32_t *space);
+
+/* Frees a space that is not current and not the kernel's: every frame mapped
+ * in its user half goes back to the PMM, then its tables and directory. */
+enum vmm_status vmm_space_destroy(uint32_t space);
+
+/* Makes space current (a CR3 load; none if it already is). */
+enum vmm_status vmm_space_switch(uint32_t space);
+
+/* Returns the handle of the current space. */
+uint32_t vmm_current(void);
+
+/* Creates a space holding a copy of every user page of src, in fresh frames
+ * with the same flags; its handle in *dst. */
+enum vmm_status vmm_space_fork(uint32_t src, uint32_t *dst);
+
+/* Maps [va, va + bytes) in space to fresh PMM frames (contents undefined)
+ * with flags (VMM_MAP_*); on failure nothing of it stays mapped. */
+enum vmm_status vmm_map_range(uint32_t space, vaddr_t va, uint32_t bytes, uint32_t flags);
+
+/* Maps the one page at va in space to the frame at pa (the caller's frame). */
+enum vmm_status vmm_map_frame(uint32_t space, vaddr_t va, paddr_t pa, uint32_t flags);
+
+/* Unmaps the present pages of [va, va + bytes) in space and frees their frames. */
+enum vmm_status vmm_unmap_range(uint32_t space, vaddr_t va, uint32_t bytes);
+
+/* The physical address va maps to in space, and the PTE flags (low 12 bits). */
+enum vmm_status vmm_translate(uint32_t space, vaddr_t va, paddr_t *pa, uint32_t *flags);
+
+/* Maps the frame at pa into the kernel half until vmm_kunmap(*va). */
+enum vmm_status vmm_kmap(paddr_t pa, vaddr_t *va);
+
+/* Ends a mapping made by vmm_kmap. */
+void vmm_kunmap(vaddr_t va);
+
+/* The heaps' grow fn: maps npages fresh frames at va (kernel heaps only). */
+bool vmm_heap_grow(vaddr_t va, uint32_t npages);
+
+/* Fills st (all zero before vmm_boot). */
+void vmm_stats(struct vmm_stats *st);
+
+/* The space record behind a handle (read-only view), NULL if not in use. */
+const struct vmm_space *vmm_space_info(uint32_t space);
+
+#endif

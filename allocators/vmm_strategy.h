@@ -1,0 +1,176 @@
+/*
+ * vmm_strategy.h - what the generic layer (vmm.c) and the temporary window
+ * (vmm_tempmap.c) offer the strategy files (vmm_*.c); no other caller.
+ */
+#ifndef PAGESIM_VMM_STRATEGY_H
+#define PAGESIM_VMM_STRATEGY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "allocators/heap.h"
+#include "allocators/vmm.h"
+#include "kernel/layout.h"
+
+extern const struct vmm_ops vmm_heap_ops;
+extern const struct vmm_ops vmm_pageheap_ops;
+extern const struct vmm_ops vmm_recursive_ops;
+extern const struct vmm_ops vmm_tempmap_ops;
+extern const struct vmm_ops vmm_tempmap_lazy_ops;
+extern const struct vmm_ops vmm_physmap_ops;
+
+/* Event counters and frame counts, kept by the generic layer and the strategies. */
+extern struct vmm_stats vmm_ctr;
+
+/* Entry flags of a user page table's PDE (rights are decided by the PTEs)
+ * and of the kernel's own PDEs and window slots. */
+#define VMM_USER_PDE (PTE_P | PTE_W | PTE_U)
+#define VMM_KERNEL_PDE (PTE_P | PTE_W)
+
+/* Kernel PDEs a new directory copies: [KERNEL_PDX, VMM_KPDE_END). */
+#define VMM_KPDE_END (PDX(KERNEL_TABLES_END - 1) + 1)
+#define VMM_NKPDE (VMM_KPDE_END - KERNEL_PDX)
+
+/* User PDEs: [0, VMM_NUPDE). */
+#define VMM_NUPDE KERNEL_PDX
+
+/* The scratch slots heap, pageheap and recursive reach frames through: the
+ * top slots of the temporary window's page table. */
+#define VMM_SCRATCH_SLOTS 4u
+#define VMM_SCRATCH_BASE (TEMPMAP_END - VMM_SCRATCH_SLOTS * PAGE_SIZE)
+
+/* A kernel virtual address as a pointer to 32-bit entries. */
+static inline volatile uint32_t *
+vmm_words(vaddr_t va)
+{
+    return (volatile uint32_t *)(uintptr_t)va;
+}
+
+/* The space record behind a handle, NULL if not in use. */
+struct vmm_space *vmm_space_at(uint32_t space);
+
+/* The handle of a space record. */
+uint32_t vmm_handle(const struct vmm_space *sp);
+
+/* Returns true if sp is loaded in CR3. */
+bool vmm_is_current(const struct vmm_space *sp);
+
+/* The kernel directory (space VMM_KERNEL_SPACE), made at boot in placement
+ * memory: reachable through the early mapping at P2V(vmm_kernel_pd()). */
+paddr_t vmm_kernel_pd(void);
+
+/* Counted TLB maintenance: INVLPG, a CR3 load (tells the strategy), and a
+ * CR3 reload of the current value. */
+void vmm_invlpg(vaddr_t va);
+void vmm_load_cr3(paddr_t pd_pa);
+void vmm_flush_tlb(void);
+
+/*
+ * Boot: the kernel directory from placement memory.  Its early-map PDEs
+ * (KERNEL_BASE .. + EARLY_MAP_SIZE) are copied from the boot directory in
+ * CR3, so the boot page tables stay in use; the kernel heaps and the
+ * temporary window get zeroed tables from placement memory.  Returns the
+ * directory's physical address in *pd_pa.
+ */
+enum vmm_status vmm_boot_directory(paddr_t *pd_pa);
+
+/* Boot: a zeroed kernel table from placement memory installed at pdx of the
+ * kernel directory; its physical address in *pa. */
+enum vmm_status vmm_boot_table(uint32_t pdx, paddr_t *pa);
+
+/* Boot: PDE pdx of the kernel directory no longer points to a table. */
+void vmm_boot_forget_table(uint32_t pdx);
+
+/* Returns true and the physical address of the kernel table at pdx, if any. */
+bool vmm_kernel_table(uint32_t pdx, paddr_t *pa);
+
+/* How a strategy reaches a kernel PTE: NULL if va has no kernel table. */
+typedef volatile pte_t *(*vmm_kpte_fn)(vaddr_t va);
+
+/* The kernel PTE of va through the early mapping (kernel tables live in
+ * placement memory); NULL if va has no kernel table. */
+volatile pte_t *vmm_kpte_early(vaddr_t va);
+
+/* Kernel-half map, unmap and translate over the shared kernel tables, each
+ * PTE reached through kpte; kpd is where the kernel directory is reached
+ * (for a 4 MiB direct-map PDE).  Same contracts as struct vmm_ops. */
+enum vmm_status vmm_kernel_map(vmm_kpte_fn kpte, vaddr_t va, uint32_t npages, uint32_t flags,
+                               vmm_frame_fn frame, void *ctx, uint32_t *done);
+void vmm_kernel_unmap(vmm_kpte_fn kpte, vaddr_t va, uint32_t npages, vmm_release_fn release,
+                      void *ctx);
+enum vmm_status vmm_kernel_translate(vmm_kpte_fn kpte, volatile pde_t *kpd, vaddr_t va, paddr_t *pa,
+                                     uint32_t *flags);
+
+/*
+ * The temporary window (vmm_tempmap.c): nslots pages from base whose PTEs
+ * the kernel reaches at ptes.  Eager: a stack of free slots, each unmap
+ * clears the PTE and issues INVLPG.  Lazy: slots taken in turn, an unmap
+ * only clears the PTE; when the turn wraps, one CR3 reload if some cleared
+ * slot may still be cached.  Counts go to vmm_ctr (tmp_*).
+ */
+void vmm_window_setup(vaddr_t base, uint32_t nslots, bool lazy, volatile pte_t *ptes);
+enum vmm_status vmm_window_map(paddr_t pa, vaddr_t *va);
+void vmm_window_unmap(vaddr_t va);
+/* The TLB was flushed: cleared lazy slots are clean again. */
+void vmm_window_flushed(void);
+/* Zeroes the frame at pa through a slot; panics if the window is full. */
+void vmm_window_zero(paddr_t pa);
+
+/*
+ * How a strategy reaches the paging structures of a space; the generic
+ * walker (vmm_walk_*) edits them through it one structure at a time: the
+ * directory is opened, read or written, and closed before a table is opened.
+ */
+struct vmm_reach {
+    /* The directory of sp: its entries at *pd until close. */
+    enum vmm_status (*open_pd)(struct vmm_space *sp, volatile pde_t **pd);
+    /* The table of PDE pdx (value pde) of sp: its entries at *pt until close. */
+    enum vmm_status (*open_pt)(struct vmm_space *sp, uint32_t pdx, pde_t pde, volatile pte_t **pt);
+    /* Ends the reach of a directory or table; NULL if there is nothing to undo. */
+    void (*close)(volatile uint32_t *p);
+    /* A new zeroed table for PDE pdx of sp: the PDE value to store in *pde. */
+    enum vmm_status (*new_table)(struct vmm_space *sp, uint32_t pdx, pde_t *pde);
+    /* Frees the table of PDE pdx (value pde) of sp. */
+    void (*free_table)(struct vmm_space *sp, uint32_t pdx, pde_t pde);
+    /* Frees the directory of sp (its tables are gone). */
+    void (*free_pd)(struct vmm_space *sp);
+    /* The kernel PTE of va, NULL if it has no kernel table. */
+    vmm_kpte_fn kpte;
+    /* Where the kernel directory's entries are reached. */
+    volatile pde_t *(*kpd)(void);
+};
+
+/* struct vmm_ops members written once over struct vmm_reach (vmm.c). */
+void vmm_walk_destroy(struct vmm_space *sp, vmm_release_fn release, void *ctx);
+enum vmm_status vmm_walk_map(struct vmm_space *sp, vaddr_t va, uint32_t npages, uint32_t flags,
+                             vmm_frame_fn frame, void *ctx, uint32_t *done);
+void vmm_walk_unmap(struct vmm_space *sp, vaddr_t va, uint32_t npages, vmm_release_fn release,
+                    void *ctx);
+enum vmm_status vmm_walk_translate(struct vmm_space *sp, vaddr_t va, paddr_t *pa, uint32_t *flags);
+enum vmm_status vmm_walk_next_mapping(struct vmm_space *sp, vaddr_t *va, vaddr_t end, paddr_t *pa,
+                                      uint32_t *flags);
+
+/* Where heap and pageheap take their pages (vmm_heap.c runs both). */
+struct vmm_page_source {
+    void *(*alloc_page)(void); /* one page-aligned page, NULL if none */
+    void (*free_page)(void *p);
+    void *(*alloc_shadow)(void); /* VMM_NUPDE uint32_t, NULL if none */
+    void (*free_shadow)(void *p);
+    uint32_t shadow_bytes;                     /* heap bytes one shadow takes */
+    void (*heap_stats)(struct heap_stats *st); /* that heap's counters */
+};
+
+/* The heap and pageheap strategies over their page source (vmm_heap.c). */
+enum vmm_status vmm_va_boot(struct vmm_space *ks, uint32_t ram_frames);
+enum vmm_status vmm_va_create(const struct vmm_page_source *src, struct vmm_space *sp);
+enum vmm_status vmm_va_new_table(const struct vmm_page_source *src, struct vmm_space *sp,
+                                 uint32_t pdx, pde_t *pde);
+void vmm_va_free_table(const struct vmm_page_source *src, struct vmm_space *sp, uint32_t pdx,
+                       pde_t pde);
+void vmm_va_free_pd(const struct vmm_page_source *src, struct vmm_space *sp);
+enum vmm_status vmm_va_open_pd(struct vmm_space *sp, volatile pde_t **pd);
+enum vmm_status vmm_va_open_pt(struct vmm_space *sp, uint32_t pdx, pde_t pde, volatile pte_t **pt);
+volatile pde_t *vmm_kpd_early(void);
+void vmm_va_stats(const struct vmm_page_source *src, struct vmm_stats *st);
+
+#endif

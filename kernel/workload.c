@@ -1,0 +1,297 @@
+/*
+ * workload.c - the executor of workload.h: runs an op list from a boot
+ * module over the paging strategy in use, keeping the scenario's address
+ * space slots and kmalloc handles in kernel data.
+ */
+#include "kernel/workload.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "allocators/heap.h"
+#include "allocators/vmm.h"
+#include "kernel/arch.h"
+#include "kernel/klib.h"
+#include "kernel/layout.h"
+
+static uint32_t wl_spaces[WL_MAX_SPACES]; /* vmm handle + 1; 0: slot unused */
+static vaddr_t wl_allocs[WL_MAX_ALLOCS];  /* kmalloc'ed address; 0: handle unused */
+
+struct wl_repeat {
+    uint32_t start; /* first op of the block */
+    uint32_t left;  /* passes still to run, this one included */
+};
+
+const char *
+wl_strerror(enum wl_status st)
+{
+    switch (st) {
+    case WL_OK:
+        return "ok";
+    case WL_BAD_LIST:
+        return "malformed op list";
+    case WL_BAD_SLOT:
+        return "bad address-space slot or kmalloc handle";
+    case WL_NO_MEMORY:
+        return "out of memory";
+    case WL_BAD_RANGE:
+        return "range not page-aligned or outside user space";
+    case WL_FAILED:
+        return "the paging strategy refused";
+    }
+    return "unknown workload status";
+}
+
+/* Checks opcodes and that repeat blocks nest and close. */
+static enum wl_status
+wl_validate(const struct wl_op *ops, uint32_t nops, uint32_t *bad)
+{
+    uint32_t depth = 0;
+    for (uint32_t i = 0; i < nops; i++) {
+        uint32_t op = ops[i].op;
+        *bad = i;
+        if (op >= WL_NOPS)
+            return WL_BAD_LIST;
+        if (op == WL_REPEAT && ++depth > WL_MAX_DEPTH)
+            return WL_BAD_LIST;
+        if (op == WL_REPEAT_END && depth-- == 0)
+            return WL_BAD_LIST;
+        if (op == WL_END)
+            break;
+    }
+    return depth == 0 ? WL_OK : WL_BAD_LIST;
+}
+
+/* The op after the WL_REPEAT_END matching the WL_REPEAT at i. */
+static uint32_t
+wl_skip_block(const struct wl_op *ops, uint32_t i)
+{
+    uint32_t depth = 0;
+    for (;; i++) {
+        uint32_t op = ops[i].op;
+        if (op == WL_REPEAT)
+            depth++;
+        else if (op == WL_REPEAT_END && --depth == 0)
+            return i + 1;
+    }
+}
+
+static enum wl_status
+wl_from_vmm(enum vmm_status st)
+{
+    switch (st) {
+    case VMM_OK:
+        return WL_OK;
+    case VMM_NO_MEMORY:
+    case VMM_TOO_MANY:
+        return WL_NO_MEMORY;
+    case VMM_BAD_RANGE:
+        return WL_BAD_RANGE;
+    case VMM_BAD_SPACE:
+        return WL_BAD_SLOT;
+    default:
+        kprintf("workload: %s", vmm_strerror(st));
+        return WL_FAILED;
+    }
+}
+
+/* The vmm handle of slot (WL_CURRENT allowed if current_ok). */
+static bool
+wl_space(uint32_t slot, bool current_ok, uint32_t *space)
+{
+    if (slot == WL_CURRENT && current_ok) {
+        *space = vmm_current();
+        return true;
+    }
+    if (slot >= WL_MAX_SPACES || wl_spaces[slot] == 0)
+        return false;
+    *space = wl_spaces[slot] - 1;
+    return true;
+}
+
+/* A user range: page-aligned, not empty, below KERNEL_BASE. */
+static bool
+wl_user_range(vaddr_t va, uint32_t bytes)
+{
+    return bytes != 0 && PGOFF(va) == 0 && PGOFF(bytes) == 0 && va < KERNEL_BASE &&
+           bytes <= KERNEL_BASE - va;
+}
+
+static void
+wl_touch(uint32_t flags, vaddr_t va, uint32_t bytes, uint32_t stride)
+{
+    if (stride == 0)
+        stride = PAGE_SIZE;
+    for (uint32_t off = 0; off < bytes; off += stride) {
+        vaddr_t v = va + off;
+        if (flags & WL_TOUCH_USER) {
+            if (flags & WL_TOUCH_WRITE)
+                arch_user_write(v, 4, v);
+            else
+                (void)arch_user_read(v, 4);
+        } else {
+            volatile uint32_t *p = (volatile uint32_t *)(uintptr_t)v;
+            if (flags & WL_TOUCH_WRITE)
+                *p = v;
+            else
+                (void)*p;
+        }
+        if (stride > bytes - off)
+            break;
+    }
+}
+
+static enum wl_status
+wl_op_space(uint32_t op, uint32_t a, uint32_t b)
+{
+    uint32_t space, src;
+    enum vmm_status st;
+    switch (op) {
+    case WL_SPACE_CREATE:
+    case WL_SPACE_FORK:
+        if (a >= WL_MAX_SPACES || wl_spaces[a] != 0)
+            return WL_BAD_SLOT;
+        if (op == WL_SPACE_FORK) {
+            if (!wl_space(b, true, &src))
+                return WL_BAD_SLOT;
+            st = vmm_space_fork(src, &space);
+        } else {
+            st = vmm_space_create(&space);
+        }
+        if (st == VMM_OK)
+            wl_spaces[a] = space + 1;
+        return wl_from_vmm(st);
+    case WL_SPACE_DESTROY:
+        if (!wl_space(a, false, &space))
+            return WL_BAD_SLOT;
+        /* A process that exits runs on the kernel's directory while its own goes. */
+        if (space == vmm_current()) {
+            st = vmm_space_switch(VMM_KERNEL_SPACE);
+            if (st != VMM_OK)
+                return wl_from_vmm(st);
+        }
+        st = vmm_space_destroy(space);
+        if (st == VMM_OK)
+            wl_spaces[a] = 0;
+        return wl_from_vmm(st);
+    default: /* WL_SPACE_SWITCH */
+        if (!wl_space(a, false, &space))
+            return WL_BAD_SLOT;
+        return wl_from_vmm(vmm_space_switch(space));
+    }
+}
+
+static enum wl_status
+wl_op_alloc(uint32_t op, uint32_t a, uint32_t b, uint32_t c)
+{
+    if (a >= WL_MAX_ALLOCS)
+        return WL_BAD_SLOT;
+    if (op == WL_KMALLOC) {
+        if (wl_allocs[a] != 0)
+            return WL_BAD_SLOT;
+        void *p = c ? kmalloc_aligned(b) : kmalloc(b);
+        if (p == NULL)
+            return WL_NO_MEMORY;
+        wl_allocs[a] = (vaddr_t)(uintptr_t)p;
+        return WL_OK;
+    }
+    if (wl_allocs[a] == 0)
+        return WL_BAD_SLOT;
+    enum heap_status hs = kfree((void *)(uintptr_t)wl_allocs[a]);
+    wl_allocs[a] = 0;
+    if (hs != HEAP_OK) {
+        kprintf("workload: kfree: %s", heap_strerror(hs));
+        return WL_FAILED;
+    }
+    return WL_OK;
+}
+
+/* Runs one op that is not flow control. */
+static enum wl_status
+wl_op(const struct wl_op *o)
+{
+    uint32_t op = o->op, a = o->a, b = o->b, c = o->c;
+    uint32_t space;
+    switch (op) {
+    case WL_SPACE_CREATE:
+    case WL_SPACE_DESTROY:
+    case WL_SPACE_SWITCH:
+    case WL_SPACE_FORK:
+        return wl_op_space(op, a, b);
+    case WL_MAP:
+    case WL_UNMAP:
+        if (!wl_space(a, true, &space))
+            return WL_BAD_SLOT;
+        if (!wl_user_range(b, c))
+            return WL_BAD_RANGE;
+        if (op == WL_MAP)
+            return wl_from_vmm(vmm_map_range(space, b, c, o->d & VMM_MAP_FLAGS));
+        return wl_from_vmm(vmm_unmap_range(space, b, c));
+    case WL_TOUCH:
+        wl_touch(a, b, c, o->d);
+        return WL_OK;
+    case WL_KMALLOC:
+    case WL_KFREE:
+        return wl_op_alloc(op, a, b, c);
+    default: /* WL_MARK */
+        arch_mark(a);
+        return WL_OK;
+    }
+}
+
+enum wl_status
+wl_execute(const struct wl_header *hdr, struct wl_error *err)
+{
+    struct wl_repeat rep[WL_MAX_DEPTH];
+    uint32_t depth = 0, i = 0;
+    enum wl_status st = WL_OK;
+    memset(wl_spaces, 0, sizeof(wl_spaces));
+    memset(wl_allocs, 0, sizeof(wl_allocs));
+    uint32_t nops = hdr->nops;
+    const struct wl_op *ops = (const struct wl_op *)(hdr + 1);
+    if (hdr->magic != WL_MAGIC) {
+        st = WL_BAD_LIST;
+        nops = 0;
+    } else {
+        uint32_t bad = 0;
+        st = wl_validate(ops, nops, &bad);
+        if (st != WL_OK)
+            i = bad;
+    }
+    while (st == WL_OK && i < nops) {
+        const struct wl_op *o = &ops[i];
+        uint32_t op = o->op;
+        if (op == WL_END)
+            break;
+        if (op == WL_REPEAT) {
+            uint32_t count = o->a;
+            if (count == 0) {
+                i = wl_skip_block(ops, i);
+                continue;
+            }
+            rep[depth].start = i + 1;
+            rep[depth].left = count;
+            depth++;
+            i++;
+            continue;
+        }
+        if (op == WL_REPEAT_END) {
+            if (--rep[depth - 1].left > 0) {
+                i = rep[depth - 1].start;
+            } else {
+                depth--;
+                i++;
+            }
+            continue;
+        }
+        st = wl_op(o);
+        if (st == WL_OK)
+            i++;
+    }
+    if (err != NULL) {
+        err->status = st;
+        err->op_index = i;
+        err->line = (st == WL_OK || i >= nops) ? 0 : ops[i].line;
+    }
+    return st;
+}

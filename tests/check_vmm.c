@@ -1,0 +1,450 @@
+/*
+ * check_vmm.c - the paging strategies (allocators/vmm.h) booted by the
+ * simulator's loader: map, unmap and translate in current and foreign
+ * spaces, zero-leak destruction, fork, the exact TLB maintenance each
+ * strategy issues for a fixed workload, and the physmap reach limit.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/bootload.h"
+#include "tests/kern_vmm.h"
+#include "tests/suites.h"
+
+static const char *const strategies[] = {"heap",    "pageheap",     "recursive",
+                                         "tempmap", "tempmap-lazy", "physmap"};
+#define NSTRATEGIES (sizeof(strategies) / sizeof(strategies[0]))
+
+static struct sim *
+machine(uint64_t ram)
+{
+    struct sim_config cfg;
+    char err[256];
+    sim_config_default(&cfg);
+    cfg.ram_size = ram;
+    struct sim *s = sim_create(&cfg, err, sizeof(err));
+    ck_assert_msg(s != NULL, "%s", err);
+    memset(&kv_result, 0, sizeof(kv_result));
+    return s;
+}
+
+static void
+assert_ran(struct sim *s, enum bootload_status st, const struct bootload_result *res,
+           const char *what)
+{
+    char stop[512] = "";
+    if (st == BOOTLOAD_STOPPED)
+        sim_format_stop(sim_last_stop(s), stop, sizeof(stop));
+    ck_assert_msg(st == BOOTLOAD_OK, "%s: %s (boot: %s, workload: %s at op %u)\n%s", what,
+                  bootload_strerror(st), boot_strerror(res->boot), wl_strerror(res->wl.status),
+                  res->wl.op_index, stop);
+}
+
+/* Boots strategy with pmm on a fresh 64 MiB machine (PSE on). */
+static struct sim *
+booted(const char *strategy, const char *pmm)
+{
+    struct sim *s = machine(64u << 20);
+    struct bootload_config cfg = {.strategy = strategy, .pmm = pmm, .cr4 = CR4_PSE};
+    struct bootload_result res;
+    assert_ran(s, bootload_boot(s, &cfg, &res), &res, strategy);
+    return s;
+}
+
+static void
+run_kernel(struct sim *s, void (*fn)(void *), const char *strategy)
+{
+    char stop[512] = "";
+    bool ok = sim_run(s, fn, NULL);
+    if (!ok)
+        sim_format_stop(sim_last_stop(s), stop, sizeof(stop));
+    ck_assert_msg(ok, "%s: %s", strategy, stop);
+    ck_assert_msg(kv_result.failed_line == 0, "%s: check at kern_vmm.c:%u failed (value 0x%x)",
+                  strategy, kv_result.failed_line, kv_result.failed_value);
+}
+
+START_TEST(test_vmm_map_unmap_translate)
+{
+    const char *name = strategies[_i];
+    struct sim *s = booted(name, "bitmap");
+    run_kernel(s, kv_map_unmap, name);
+    ck_assert_uint_eq(kv_result.user_pages, 0);
+    sim_destroy(s);
+}
+END_TEST
+
+/*
+ * Zero leak: the second create/map/fork/destroy cycle gives back every
+ * frame it took.  The first cycle grows the heaps once (heap and pageheap
+ * keep their pages mapped), so only the second is measured; the frames
+ * held for paging structures are back to the kernel's own.
+ */
+START_TEST(test_vmm_destroy_returns_every_frame)
+{
+    const char *name = strategies[_i % NSTRATEGIES];
+    const char *pmm = _i < (int)NSTRATEGIES ? "bitmap" : "stack";
+    struct sim *s = booted(name, pmm);
+    run_kernel(s, kv_leak, name);
+    ck_assert_msg(kv_result.free_before == kv_result.free_after, "%s/%s: %u free before, %u after",
+                  name, pmm, kv_result.free_before, kv_result.free_after);
+    ck_assert_uint_eq(kv_result.user_pages, 0);
+    ck_assert_uint_eq(kv_result.pd_frames, 1); /* the kernel directory */
+    sim_destroy(s);
+}
+END_TEST
+
+START_TEST(test_vmm_fork_copies_contents)
+{
+    const char *name = strategies[_i];
+    struct sim *s = booted(name, "stack");
+    run_kernel(s, kv_fork, name);
+    ck_assert_uint_eq(kv_result.user_pages, 0);
+    sim_destroy(s);
+}
+END_TEST
+
+/* ---- exact TLB maintenance for a fixed workload ---- */
+
+#define OP(o, a_, b_, c_, d_)                                                                      \
+    {                                                                                              \
+        (o), (a_), (b_), (c_), (d_), __LINE__                                                      \
+    }
+#define UW (WL_MAP_WRITE | WL_MAP_USER)
+
+/* The small fixed workload (slots 1 and 2; pages at 1 GiB). */
+static const struct wl_op small_workload[] = {
+    OP(WL_MARK, 1, 0, 0, 0),
+    OP(WL_SPACE_CREATE, 1, 0, 0, 0),
+    OP(WL_MAP, 1, 0x40000000u, 2 * 4096, UW),
+    OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
+    OP(WL_TOUCH, WL_TOUCH_WRITE | WL_TOUCH_USER, 0x40000000u, 2 * 4096, 0),
+    OP(WL_UNMAP, WL_CURRENT, 0x40000000u, 4096, 0),
+    OP(WL_SPACE_CREATE, 2, 0, 0, 0),
+    OP(WL_SPACE_SWITCH, 2, 0, 0, 0),
+    OP(WL_SPACE_DESTROY, 1, 0, 0, 0),
+    OP(WL_MARK, 2, 0, 0, 0),
+};
+
+struct marks {
+    struct mmu_counters at[3];
+};
+
+static void
+on_mark(void *ctx, struct sim *s, uint32_t id)
+{
+    struct marks *m = ctx;
+    if (id < 3)
+        m->at[id] = sim_mmu(s)->ctr;
+}
+
+struct expect {
+    const char *strategy;
+    uint64_t invlpg, cr3_writes;
+    uint32_t foreign_switches;
+};
+
+/*
+ * INVLPG and CR3 writes between the marks of small_workload, bitmap PMM
+ * (every zeroed allocation is zeroed through the strategy's zero fn), from
+ * the kernel's space with nothing else mapped:
+ *
+ * Every strategy: SWITCH 1 and SWITCH 2 are one CR3 load each (2); the
+ * UNMAP of one page from the current space is one INVLPG of it; the MAP
+ * and the DESTROY edit a foreign space, whose user translations left the
+ * TLB with the CR3 load that left it, so they need none.
+ *
+ * heap, pageheap: directories and tables are reached at heap addresses and
+ * cleared by memset; nothing else is mapped or unmapped: 1 INVLPG.
+ * physmap: tables are zeroed through the direct map: 1 INVLPG.
+ * recursive: each zeroed frame (directory of 1, its table at 1 GiB,
+ * directory of 2) is zeroed through a scratch slot unmapped with INVLPG
+ * (3), plus the UNMAP (1): 4.  The foreign slot is pointed at 1 (create),
+ * at 2 from 1's directory (create), at 1 from 2's (destroy): 3 switches,
+ * each with nothing touched through the slot since the last CR3 load or
+ * in a directory whose slot was empty, so no INVLPG for them.
+ * tempmap: every slot unmap is an INVLPG.  CREATE: zero the directory (1)
+ * and copy the kernel PDEs into it (1); MAP: directory (1) with the new
+ * table zeroed inside (1), the table (1); UNMAP: directory (1), table (1),
+ * the page (1); CREATE 2: 2; DESTROY: directory (1), its one table (1):
+ * 2 + 3 + 3 + 2 + 2 = 12.
+ * tempmap-lazy: the same 11 slot uses clear PTEs only and the window does
+ * not wrap: only the UNMAP's INVLPG, 1.
+ */
+static const struct expect small_expect[] = {
+    {"heap", 1, 2, 0},     {"pageheap", 1, 2, 0},     {"recursive", 4, 2, 3},
+    {"tempmap", 12, 2, 0}, {"tempmap-lazy", 1, 2, 0}, {"physmap", 1, 2, 0},
+};
+
+START_TEST(test_vmm_exact_tlb_maintenance)
+{
+    const struct expect *e = &small_expect[_i];
+    struct sim *s = machine(64u << 20);
+    struct marks m;
+    memset(&m, 0, sizeof(m));
+    sim_set_mark(s, on_mark, &m);
+    struct bootload_config cfg = {.strategy = e->strategy,
+                                  .pmm = "bitmap",
+                                  .cr4 = CR4_PSE,
+                                  .ops = small_workload,
+                                  .nops = sizeof(small_workload) / sizeof(small_workload[0])};
+    struct bootload_result res;
+    assert_ran(s, bootload_run(s, &cfg, &res), &res, e->strategy);
+    ck_assert_msg(m.at[2].invlpg - m.at[1].invlpg == e->invlpg, "%s: %llu INVLPG, expected %llu",
+                  e->strategy, (unsigned long long)(m.at[2].invlpg - m.at[1].invlpg),
+                  (unsigned long long)e->invlpg);
+    ck_assert_msg(m.at[2].cr3_writes - m.at[1].cr3_writes == e->cr3_writes,
+                  "%s: %llu CR3 writes, expected %llu", e->strategy,
+                  (unsigned long long)(m.at[2].cr3_writes - m.at[1].cr3_writes),
+                  (unsigned long long)e->cr3_writes);
+    ck_assert_uint_eq(res.vmm.foreign_switches, e->foreign_switches);
+    /* The kernel issued every INVLPG; all CR3 loads but the loader's. */
+    ck_assert_uint_eq(res.vmm.invlpg, sim_mmu(s)->ctr.invlpg);
+    ck_assert_uint_eq(res.vmm.cr3_writes, sim_mmu(s)->ctr.cr3_writes - 1);
+    sim_destroy(s);
+}
+END_TEST
+
+/* The foreign slot shows up in the simulator's region counts. */
+START_TEST(test_vmm_recursive_windows_counted)
+{
+    struct sim *s = machine(64u << 20);
+    struct bootload_config cfg = {.strategy = "recursive",
+                                  .pmm = "bitmap",
+                                  .ops = small_workload,
+                                  .nops = sizeof(small_workload) / sizeof(small_workload[0])};
+    struct bootload_result res;
+    assert_ran(s, bootload_run(s, &cfg, &res), &res, "recursive");
+    ck_assert_uint_gt(res.region_accesses[SIM_REGION_RECURSIVE], 0);
+    ck_assert_uint_gt(res.region_accesses[SIM_REGION_FOREIGN], 0);
+    ck_assert_uint_eq(res.vmm.foreign_switches, 3);
+    ck_assert_uint_eq(res.vmm.kva_bytes, 8u * 1024 * 1024 + 4 * 4096);
+    sim_destroy(s);
+}
+END_TEST
+
+/*
+ * Repointing the foreign slot after 40 of its table pages and its directory
+ * page were used: 41 pages is past the ceiling of 32 INVLPGs, so one CR3
+ * reload instead.  CREATE 1 points the slot at 1 (nothing touched yet);
+ * each of the 40 MAPs (one page in its own 4 MiB) zeroes a new table
+ * through a scratch slot (40 INVLPG); the directories of 1 and 2 are zeroed
+ * the same way (2); CREATE 2 repoints: the reload.  42 INVLPG, 1 CR3 load,
+ * 2 switches.
+ */
+START_TEST(test_vmm_recursive_repoint_ceiling)
+{
+    struct wl_op ops[44];
+    unsigned n = 0;
+    ops[n++] = (struct wl_op)OP(WL_MARK, 1, 0, 0, 0);
+    ops[n++] = (struct wl_op)OP(WL_SPACE_CREATE, 1, 0, 0, 0);
+    for (uint32_t t = 0; t < 40; t++)
+        ops[n++] = (struct wl_op)OP(WL_MAP, 1, t << 22, 4096, UW);
+    ops[n++] = (struct wl_op)OP(WL_SPACE_CREATE, 2, 0, 0, 0);
+    ops[n++] = (struct wl_op)OP(WL_MARK, 2, 0, 0, 0);
+    struct sim *s = machine(64u << 20);
+    struct marks m;
+    memset(&m, 0, sizeof(m));
+    sim_set_mark(s, on_mark, &m);
+    struct bootload_config cfg = {.strategy = "recursive", .pmm = "bitmap", .ops = ops, .nops = n};
+    struct bootload_result res;
+    assert_ran(s, bootload_run(s, &cfg, &res), &res, "recursive");
+    ck_assert_uint_eq(m.at[2].invlpg - m.at[1].invlpg, 42);
+    ck_assert_uint_eq(m.at[2].cr3_writes - m.at[1].cr3_writes, 1);
+    ck_assert_uint_eq(res.vmm.foreign_switches, 2);
+    sim_destroy(s);
+}
+END_TEST
+
+/*
+ * The temporary window's two policies on 512 map/unmap rounds in a foreign
+ * space.  Slot uses: CREATE 2 (zero, copy), the first MAP 3 (directory,
+ * table zeroed inside it, table), each later MAP 2 and each UNMAP 2:
+ * 2 + 3 + 2 + 511 * 4 = 2051.  Eager: one INVLPG per use, no CR3 load;
+ * two slots ever used (the nested zeroing takes the second), so 2049
+ * reuses.  Lazy: no INVLPG; the turn wraps at uses 1025 and 2049, each
+ * time with cleared slots and no CR3 load since: 2 CR3 loads, and every
+ * use after the first wrap reuses a slot: 2051 - 1024 = 1027.
+ */
+static const struct wl_op window_workload[] = {
+    OP(WL_MARK, 1, 0, 0, 0),
+    OP(WL_SPACE_CREATE, 1, 0, 0, 0),
+    OP(WL_REPEAT, 512, 0, 0, 0),
+    OP(WL_MAP, 1, 0x40000000u, 4096, UW),
+    OP(WL_UNMAP, 1, 0x40000000u, 4096, 0),
+    OP(WL_REPEAT_END, 0, 0, 0, 0),
+    OP(WL_MARK, 2, 0, 0, 0),
+};
+
+START_TEST(test_vmm_window_policies)
+{
+    const char *name = _i == 0 ? "tempmap" : "tempmap-lazy";
+    struct sim *s = machine(64u << 20);
+    struct marks m;
+    memset(&m, 0, sizeof(m));
+    sim_set_mark(s, on_mark, &m);
+    struct bootload_config cfg = {.strategy = name,
+                                  .pmm = "bitmap",
+                                  .ops = window_workload,
+                                  .nops = sizeof(window_workload) / sizeof(window_workload[0])};
+    struct bootload_result res;
+    assert_ran(s, bootload_run(s, &cfg, &res), &res, name);
+    uint64_t invlpg = m.at[2].invlpg - m.at[1].invlpg;
+    uint64_t cr3 = m.at[2].cr3_writes - m.at[1].cr3_writes;
+    ck_assert_uint_eq(res.vmm.tmp_maps, 2051);
+    if (_i == 0) {
+        ck_assert_uint_eq(invlpg, 2051);
+        ck_assert_uint_eq(cr3, 0);
+        ck_assert_uint_eq(res.vmm.tmp_reuses, 2049);
+    } else {
+        ck_assert_uint_eq(invlpg, 0);
+        ck_assert_uint_eq(cr3, 2);
+        ck_assert_uint_eq(res.vmm.tmp_wraps, 2);
+        ck_assert_uint_eq(res.vmm.tmp_reuses, 1027);
+    }
+    sim_destroy(s);
+}
+END_TEST
+
+/* Every strategy runs the same workload: spaces, maps, touches, fork,
+ * kmalloc, repeat, destroy of the current space. */
+static const struct wl_op shared_workload[] = {
+    OP(WL_SPACE_CREATE, 1, 0, 0, 0),
+    OP(WL_MAP, 1, 0x00400000u, 16 * 4096, UW),
+    OP(WL_MAP, 1, 0x7FFFE000u, 4 * 4096, WL_MAP_USER),
+    OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
+    OP(WL_TOUCH, WL_TOUCH_WRITE | WL_TOUCH_USER, 0x00400000u, 16 * 4096, 1024),
+    OP(WL_TOUCH, WL_TOUCH_USER, 0x7FFFE000u, 4 * 4096, 0),
+    OP(WL_SPACE_FORK, 2, 1, 0, 0),
+    OP(WL_KMALLOC, 0, 100, 0, 0),
+    OP(WL_KMALLOC, 1, 4096, 1, 0),
+    OP(WL_REPEAT, 3, 0, 0, 0),
+    OP(WL_SPACE_SWITCH, 2, 0, 0, 0),
+    OP(WL_TOUCH, WL_TOUCH_WRITE, 0x00400000u, 16 * 4096, 0),
+    OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
+    OP(WL_TOUCH, 0, 0x00400000u, 16 * 4096, 0),
+    OP(WL_REPEAT_END, 0, 0, 0, 0),
+    OP(WL_UNMAP, 2, 0x00400000u, 8 * 4096, 0),
+    OP(WL_SPACE_FORK, 3, WL_CURRENT, 0, 0),
+    OP(WL_KFREE, 0, 0, 0, 0),
+    OP(WL_SPACE_DESTROY, 1, 0, 0, 0),
+    OP(WL_SPACE_DESTROY, 2, 0, 0, 0),
+    OP(WL_SPACE_DESTROY, 3, 0, 0, 0),
+    OP(WL_KFREE, 1, 0, 0, 0),
+};
+
+START_TEST(test_vmm_all_strategies_run_shared_workload)
+{
+    for (unsigned pse = 0; pse < 2; pse++) {
+        for (unsigned k = 0; k < 2; k++) {
+            const char *pmm = k == 0 ? "bitmap" : "stack";
+            struct sim *s = machine(64u << 20);
+            struct bootload_config cfg = {.strategy = strategies[_i],
+                                          .pmm = pmm,
+                                          .cr4 = pse ? CR4_PSE : 0,
+                                          .ops = shared_workload,
+                                          .nops =
+                                              sizeof(shared_workload) / sizeof(shared_workload[0])};
+            struct bootload_result res;
+            char what[64];
+            snprintf(what, sizeof(what), "%s/%s/pse=%u", strategies[_i], pmm, pse);
+            assert_ran(s, bootload_run(s, &cfg, &res), &res, what);
+            ck_assert_uint_eq(res.vmm.spaces, 1);
+            ck_assert_uint_eq(res.vmm.user_pages, 0);
+            ck_assert_uint_eq(res.vmm.pd_frames, 1);
+            ck_assert_uint_eq(res.vmm.pt_frames, res.vmm.kernel_pt_frames);
+            sim_destroy(s);
+        }
+    }
+}
+END_TEST
+
+/* Physmap reaches 768 MiB: on a 1 GiB machine the last 256 MiB are left
+ * out of the PMM and reported, with 4 MiB pages or tables; other
+ * strategies manage all of it. */
+START_TEST(test_vmm_physmap_reports_reach)
+{
+    const char *name = _i < 2 ? "physmap" : "recursive";
+    struct sim *s = machine(1ull << 30);
+    struct bootload_config cfg = {.strategy = name, .pmm = "bitmap", .cr4 = _i == 1 ? 0 : CR4_PSE};
+    struct bootload_result res;
+    assert_ran(s, bootload_boot(s, &cfg, &res), &res, name);
+    if (_i < 2) {
+        ck_assert_uint_eq(res.vmm.reach_frames, (768u << 20) / 4096);
+        ck_assert_uint_eq(res.vmm.unreachable_frames, (256u << 20) / 4096);
+        ck_assert_uint_eq(res.pmm.total_frames, (768u << 20) / 4096);
+        ck_assert_uint_eq(res.vmm.kva_bytes, 768u << 20);
+        /* Kernel tables: the heaps and window (PDEs 960..1008: 49), and
+         * without PSE the direct map's 192 (4 of them the boot tables). */
+        ck_assert_uint_eq(res.vmm.kernel_pt_frames, _i == 0 ? 49 : 49 + 192);
+    } else {
+        ck_assert_uint_eq(res.vmm.reach_frames, VMM_REACH_ALL);
+        ck_assert_uint_eq(res.vmm.unreachable_frames, 0);
+        ck_assert_uint_eq(res.pmm.total_frames, (1u << 30) / 4096);
+    }
+    sim_destroy(s);
+}
+END_TEST
+
+START_TEST(test_vmm_unknown_names)
+{
+    struct sim *s = machine(64u << 20);
+    struct bootload_config cfg = {.strategy = "nosuch", .pmm = "bitmap"};
+    struct bootload_result res;
+    ck_assert_int_eq(bootload_boot(s, &cfg, &res), BOOTLOAD_BOOT_FAILED);
+    ck_assert_int_eq(res.boot, BOOT_UNKNOWN_STRATEGY);
+    sim_destroy(s);
+    s = machine(64u << 20);
+    cfg.strategy = "heap";
+    cfg.pmm = "nosuch";
+    ck_assert_int_eq(bootload_boot(s, &cfg, &res), BOOTLOAD_BOOT_FAILED);
+    ck_assert_int_eq(res.boot, BOOT_UNKNOWN_PMM);
+    sim_destroy(s);
+    ck_assert_ptr_null(vmm_find("nosuch"));
+    for (unsigned i = 0; i < NSTRATEGIES; i++)
+        ck_assert_str_eq(vmm_strategy_at(i)->name, strategies[i]);
+    ck_assert_ptr_null(vmm_strategy_at(NSTRATEGIES));
+}
+END_TEST
+
+/* Workload errors stop at the op, with its line. */
+static const struct wl_op bad_workload[] = {
+    OP(WL_SPACE_CREATE, 1, 0, 0, 0),
+    OP(WL_MAP, 1, 0x40000000u, 4096, UW),
+    OP(WL_MAP, 1, 0x40000000u, 4096, UW),
+};
+
+START_TEST(test_vmm_workload_error_reported)
+{
+    struct sim *s = machine(64u << 20);
+    struct bootload_config cfg = {
+        .strategy = "recursive", .pmm = "bitmap", .ops = bad_workload, .nops = 3};
+    struct bootload_result res;
+    ck_assert_int_eq(bootload_run(s, &cfg, &res), BOOTLOAD_WORKLOAD_FAILED);
+    ck_assert_int_eq(res.wl.status, WL_FAILED);
+    ck_assert_uint_eq(res.wl.op_index, 2);
+    ck_assert_uint_eq(res.wl.line, bad_workload[2].line);
+    sim_destroy(s);
+}
+END_TEST
+
+Suite *
+vmm_suite(void)
+{
+    Suite *s = suite_create("vmm");
+    TCase *tc = tcase_create("strategies");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_vmm_map_unmap_translate, 0, NSTRATEGIES);
+    tcase_add_loop_test(tc, test_vmm_destroy_returns_every_frame, 0, 2 * NSTRATEGIES);
+    tcase_add_loop_test(tc, test_vmm_fork_copies_contents, 0, NSTRATEGIES);
+    tcase_add_loop_test(tc, test_vmm_exact_tlb_maintenance, 0, NSTRATEGIES);
+    tcase_add_test(tc, test_vmm_recursive_windows_counted);
+    tcase_add_test(tc, test_vmm_recursive_repoint_ceiling);
+    tcase_add_loop_test(tc, test_vmm_window_policies, 0, 2);
+    tcase_add_loop_test(tc, test_vmm_all_strategies_run_shared_workload, 0, NSTRATEGIES);
+    tcase_add_loop_test(tc, test_vmm_physmap_reports_reach, 0, 3);
+    tcase_add_test(tc, test_vmm_unknown_names);
+    tcase_add_test(tc, test_vmm_workload_error_reported);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,31 @@
+/* kern_vmm.h - kernel-style test programs for the paging strategies, run
+ * on a machine booted by sim/bootload.c. */
+#ifndef PAGESIM_TESTS_KERN_VMM_H
+#define PAGESIM_TESTS_KERN_VMM_H
+
+#include <stdint.h>
+
+#include "allocators/vmm.h"
+
+/* Where the programs leave their findings (kernel data, read by the host). */
+struct kv_result {
+    uint32_t failed_line;          /* line of kern_vmm.c of the first failed check; 0: none */
+    uint32_t failed_value;         /* a value that check looked at */
+    uint32_t free_before;          /* PMM free frames before the measured cycle */
+    uint32_t free_after;           /* ... and after it */
+    uint32_t user_pages;           /* vmm_stats.user_pages at the end */
+    uint32_t pd_frames, pt_frames; /* vmm_stats at the end */
+};
+extern struct kv_result kv_result;
+
+/* Map, unmap and translate in the current space and in a foreign one. */
+void kv_map_unmap(void *arg);
+
+/* A warm-up create/map/destroy cycle, then the measured one (free counts). */
+void kv_leak(void *arg);
+
+/* Fork from the current and from a foreign space: contents copied, the
+ * copies independent. */
+void kv_fork(void *arg);
+
+#endif
