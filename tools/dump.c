@@ -1,0 +1,336 @@
+/*
+ * dump.c - text dumps of address spaces (merged mapping ranges per half,
+ * labelled recursive/foreign slots) and of the TLB contents.
+ */
+#include "tools/dump.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/layout.h"
+
+enum dump_pde_kind
+dump_pde_kind(const struct mmu *m, paddr_t pd, pde_t pde, const struct run_space *spaces,
+              unsigned nspaces, unsigned *other)
+{
+    if (!(pde & PTE_P))
+        return DUMP_PDE_NONE;
+    if ((pde & PTE_PS) && (m->cr4 & CR4_PSE))
+        return DUMP_PDE_LARGE;
+    if (PTE_ADDR(pde) == PTE_ADDR(pd))
+        return DUMP_PDE_SELF;
+    for (unsigned i = 0; i < nspaces; i++) {
+        if (PTE_ADDR(spaces[i].pd) == PTE_ADDR(pde)) {
+            if (other != NULL)
+                *other = i;
+            return DUMP_PDE_FOREIGN;
+        }
+    }
+    return DUMP_PDE_TABLE;
+}
+
+void
+dump_flags(uint32_t entry, bool large, bool pad, char *buf, size_t len)
+{
+    static const struct {
+        uint32_t bit;
+        char letter;
+    } letters[] = {
+        {PTE_P, 'P'}, {PTE_W, 'W'}, {PTE_U, 'U'}, {PTE_A, 'A'}, {PTE_D, 'D'}, {PTE_G, 'G'},
+    };
+    size_t n = 0;
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof(letters) / sizeof(letters[0]); i++) {
+        bool set = (entry & letters[i].bit) != 0;
+        if (!set && !pad)
+            continue;
+        n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%c", n > 0 ? " " : "",
+                              set ? letters[i].letter : '-');
+    }
+    uint32_t pat = large ? PDE_LPAT : PTE_PAT;
+    if (entry & PTE_PWT)
+        n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%sPWT", n > 0 ? " " : "");
+    if (entry & PTE_PCD)
+        n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%sPCD", n > 0 ? " " : "");
+    if (entry & pat)
+        n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%sPAT", n > 0 ? " " : "");
+    if (entry & PTE_AVL)
+        snprintf(buf + n, n < len ? len - n : 0, "%sAVL=%u", n > 0 ? " " : "",
+                 (entry & PTE_AVL) >> PTE_BIT_AVL0);
+}
+
+/* "48K", "4M", "1G": the largest unit that divides size. */
+static void
+format_size(uint64_t size, char *buf, size_t len)
+{
+    if (size % (1ull << 30) == 0)
+        snprintf(buf, len, "%lluG", (unsigned long long)(size >> 30));
+    else if (size % (1ull << 20) == 0)
+        snprintf(buf, len, "%lluM", (unsigned long long)(size >> 20));
+    else
+        snprintf(buf, len, "%lluK", (unsigned long long)(size >> 10));
+}
+
+/* A run of mappings being merged. */
+struct range {
+    bool open;
+    bool large;
+    uint64_t va;
+    uint64_t pa;
+    uint32_t pages;
+    uint32_t flags; /* effective flags (dump_flags form) */
+};
+
+struct dumper {
+    FILE *out;
+    struct range r;
+    unsigned lines; /* lines written in the current half */
+};
+
+static void
+range_flush(struct dumper *d)
+{
+    struct range *r = &d->r;
+    if (!r->open)
+        return;
+    uint64_t size = (uint64_t)r->pages * (r->large ? LPAGE_SIZE : PAGE_SIZE);
+    char sz[16], fl[DUMP_FLAGS_MAX];
+    format_size(size, sz, sizeof(sz));
+    dump_flags(r->flags, r->large, true, fl, sizeof(fl));
+    fprintf(d->out, "    0x%08llx-0x%08llx %6s  0x%08llx-0x%08llx %6u x %s  %s\n",
+            (unsigned long long)r->va, (unsigned long long)(r->va + size - 1), sz,
+            (unsigned long long)r->pa, (unsigned long long)(r->pa + size - 1), r->pages,
+            r->large ? "4M" : "4K", fl);
+    r->open = false;
+    d->lines++;
+}
+
+/* Adds one page to the current range, or starts a new one. */
+static void
+range_add(struct dumper *d, bool large, uint64_t va, uint64_t pa, uint32_t flags)
+{
+    struct range *r = &d->r;
+    uint64_t psize = large ? LPAGE_SIZE : PAGE_SIZE;
+    if (r->open && r->large == large && r->flags == flags &&
+        r->va + (uint64_t)r->pages * psize == va && r->pa + (uint64_t)r->pages * psize == pa) {
+        r->pages++;
+        return;
+    }
+    range_flush(d);
+    *r = (struct range){
+        .open = true, .large = large, .va = va, .pa = pa, .pages = 1, .flags = flags};
+}
+
+static void
+slot_line(struct dumper *d, unsigned pdx, const char *what)
+{
+    range_flush(d);
+    fprintf(d->out, "    0x%08x-0x%08x %6s  %s\n", pdx << PDX_SHIFT,
+            (pdx << PDX_SHIFT) + (LPAGE_SIZE - 1), "4M", what);
+    d->lines++;
+}
+
+/* Kernel page tables of space k also named, at the same index, by another space. */
+static void
+kernel_sharing(struct sim *s, const struct run_space *spaces, unsigned nspaces, unsigned k,
+               const pde_t *pd, unsigned *ntables, unsigned *nshared)
+{
+    const struct mmu *m = sim_mmu(s);
+    *ntables = *nshared = 0;
+    for (unsigned i = KERNEL_PDX; i < NPDENTRIES; i++) {
+        if (dump_pde_kind(m, spaces[k].pd, pd[i], spaces, nspaces, NULL) != DUMP_PDE_TABLE)
+            continue;
+        (*ntables)++;
+        for (unsigned j = 0; j < nspaces; j++) {
+            const pde_t *opd = j == k ? NULL : sim_phys(s, PTE_ADDR(spaces[j].pd), PAGE_SIZE);
+            if (opd != NULL && (opd[i] & PTE_P) && PTE_ADDR(opd[i]) == PTE_ADDR(pd[i]) &&
+                dump_pde_kind(m, spaces[j].pd, opd[i], spaces, nspaces, NULL) == DUMP_PDE_TABLE) {
+                (*nshared)++;
+                break;
+            }
+        }
+    }
+}
+
+/* Ends a half: the pending range, or a note that nothing was mapped. */
+static void
+half_end(struct dumper *d)
+{
+    range_flush(d);
+    if (d->lines == 0)
+        fprintf(d->out, "    (nothing mapped)\n");
+    d->lines = 0;
+}
+
+static void
+kernel_header(struct dumper *d, struct sim *s, const struct run_space *spaces, unsigned nspaces,
+              unsigned k, const pde_t *pd)
+{
+    unsigned ntables, nshared;
+    kernel_sharing(s, spaces, nspaces, k, pd, &ntables, &nshared);
+    fprintf(d->out,
+            "  kernel half 0x%08x-0xffffffff: %u page table%s, %u shared with other spaces\n",
+            KERNEL_BASE, ntables, ntables == 1 ? "" : "s", nshared);
+}
+
+static void
+dump_space(FILE *out, struct sim *s, const struct run_space *spaces, unsigned nspaces, unsigned k)
+{
+    const struct mmu *m = sim_mmu(s);
+    paddr_t pdpa = PTE_ADDR(spaces[k].pd);
+    bool current = PTE_ADDR(m->cr3) == pdpa;
+    fprintf(out, "space \"%s\"  directory 0x%08x%s\n", spaces[k].name, pdpa,
+            current ? "  (in CR3)" : "");
+    const pde_t *pd = sim_phys(s, pdpa, PAGE_SIZE);
+    if (pd == NULL) {
+        fprintf(out, "  directory lies outside RAM (0x%llx bytes)\n",
+                (unsigned long long)sim_ram_size(s));
+        return;
+    }
+    struct dumper d = {.out = out};
+    char what[160];
+    fprintf(out, "  user half 0x00000000-0x%08x\n", KERNEL_BASE - 1);
+    for (unsigned i = 0; i < NPDENTRIES; i++) {
+        if (i == KERNEL_PDX) {
+            half_end(&d);
+            kernel_header(&d, s, spaces, nspaces, k, pd);
+        }
+        pde_t pde = pd[i];
+        unsigned other = 0;
+        switch (dump_pde_kind(m, pdpa, pde, spaces, nspaces, &other)) {
+        case DUMP_PDE_NONE:
+            range_flush(&d);
+            break;
+        case DUMP_PDE_SELF:
+            snprintf(what, sizeof(what), "%s (PDE %u): own directory 0x%08x",
+                     i == RECURSIVE_SLOT ? "recursive self-map" : "self-map", i, pdpa);
+            slot_line(&d, i, what);
+            break;
+        case DUMP_PDE_FOREIGN:
+            snprintf(what, sizeof(what), "%s (PDE %u): directory of \"%s\" 0x%08x",
+                     i == FOREIGN_SLOT ? "foreign slot" : "foreign directory", i,
+                     spaces[other].name, PTE_ADDR(pde));
+            slot_line(&d, i, what);
+            break;
+        case DUMP_PDE_LARGE:
+            range_add(&d, true, (uint64_t)i << PDX_SHIFT, PDE_LADDR(pde), pde & 0x1FFFu);
+            break;
+        case DUMP_PDE_TABLE: {
+            const pte_t *pt = sim_phys(s, PTE_ADDR(pde), PAGE_SIZE);
+            if (pt == NULL) {
+                snprintf(what, sizeof(what), "PDE %u names table 0x%08x outside RAM", i,
+                         PTE_ADDR(pde));
+                slot_line(&d, i, what);
+                break;
+            }
+            for (unsigned j = 0; j < NPTENTRIES; j++) {
+                pte_t pte = pt[j];
+                if (!(pte & PTE_P)) {
+                    range_flush(&d);
+                    continue;
+                }
+                uint32_t fl = pte & 0xFFFu;
+                if (!(pde & PTE_W))
+                    fl &= ~PTE_W;
+                if (!(pde & PTE_U))
+                    fl &= ~PTE_U;
+                range_add(&d, false, PGADDR(i, j, 0), PTE_ADDR(pte), fl);
+            }
+            break;
+        }
+        }
+    }
+    half_end(&d);
+}
+
+struct tlb_list {
+    struct tlb_entry *e;
+    unsigned n;
+};
+
+static void
+collect_entry(const struct tlb_entry *e, void *arg)
+{
+    struct tlb_list *l = arg;
+    l->e[l->n++] = *e;
+}
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+    const struct tlb_entry *x = a, *y = b;
+    return x->vpn < y->vpn ? -1 : x->vpn > y->vpn;
+}
+
+/* Whether the current tables still give the translation e caches. */
+static void
+tlb_staleness(const struct mmu *m, const struct tlb_entry *e, bool large, char *buf, size_t len)
+{
+    vaddr_t va = large ? e->vpn << PDX_SHIFT : e->vpn << PAGE_SHIFT;
+    paddr_t frame = large ? e->pfn << PDX_SHIFT : e->pfn << PAGE_SHIFT;
+    paddr_t pa;
+    struct mmu_walk w;
+    buf[0] = '\0';
+    if (!mmu_paging(m)) {
+        snprintf(buf, len, "  stale: paging off");
+        return;
+    }
+    if (!mmu_probe(m, va, &pa, &w)) {
+        snprintf(buf, len, "  stale: now unmapped");
+        return;
+    }
+    bool now_large = w.levels == 1;
+    uint32_t final = now_large ? w.pde : w.pte;
+    paddr_t now = now_large ? PDE_LADDR(pa) : PTE_ADDR(pa);
+    if (now_large != large || now != frame)
+        snprintf(buf, len, "  stale: now -> 0x%08x", now);
+    else if ((final & (PTE_W | PTE_U)) != (e->flags & (PTE_W | PTE_U)))
+        snprintf(buf, len, "  stale: rights changed");
+}
+
+static void
+dump_tlb(FILE *out, const struct mmu *m, const struct tlb *t, bool large)
+{
+    struct tlb_list l = {.e = calloc(t->geo.entries, sizeof(*l.e))};
+    if (l.e == NULL) {
+        fprintf(out, "  (out of memory)\n");
+        return;
+    }
+    tlb_foreach(t, collect_entry, &l);
+    qsort(l.e, l.n, sizeof(*l.e), cmp_entry);
+    fprintf(out, "  %s TLB: %u entries, %u-way, %u valid\n", large ? "4 MiB" : "4 KiB",
+            t->geo.entries, t->geo.ways, l.n);
+    for (unsigned i = 0; i < l.n; i++) {
+        const struct tlb_entry *e = &l.e[i];
+        char fl[DUMP_FLAGS_MAX], stale[48];
+        dump_flags(e->flags, large, true, fl, sizeof(fl));
+        tlb_staleness(m, e, large, stale, sizeof(stale));
+        uint32_t shift = large ? PDX_SHIFT : PAGE_SHIFT;
+        fprintf(out, "    0x%08x -> 0x%08x  %s  %-11s%s%s\n", e->vpn << shift, e->pfn << shift,
+                large ? "4M" : "4K", fl, e->global ? "  global" : "", stale);
+    }
+    free(l.e);
+}
+
+void
+dump_spaces(FILE *out, struct sim *s, const struct run_space *spaces, unsigned nspaces,
+            const char *only_space)
+{
+    const struct mmu *m = sim_mmu(s);
+    unsigned shown = 0;
+    for (unsigned k = 0; k < nspaces; k++) {
+        if (only_space != NULL && strcmp(only_space, spaces[k].name) != 0)
+            continue;
+        if (shown++ > 0)
+            fputc('\n', out);
+        dump_space(out, s, spaces, nspaces, k);
+    }
+    if (shown == 0 && only_space != NULL)
+        fprintf(out, "no address space named \"%s\"\n", only_space);
+    fprintf(out, "\nTLB  (CR3 0x%08x, paging %s, CR4.PSE=%u, CR4.PGE=%u)\n", m->cr3,
+            mmu_paging(m) ? "on" : "off", (m->cr4 & CR4_PSE) != 0, (m->cr4 & CR4_PGE) != 0);
+    dump_tlb(out, m, &m->tlb4k, false);
+    dump_tlb(out, m, &m->tlb4m, true);
+}

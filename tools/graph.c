@@ -1,0 +1,1017 @@
+/*
+ * graph.c - builds the page-table graph of live address spaces in cgraph
+ * and renders it with gvc (or writes it as DOT).
+ */
+#include "tools/graph.h"
+
+#include <cgraph.h>
+#include <ctype.h>
+#include <errno.h>
+#include <gvc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/layout.h"
+#include "tools/dump.h"
+
+#define TAB_NONE 0xFFFFFFFFu
+#define PDE_BAD 0xFFu /* a table PDE whose table lies outside RAM (in gdir.kind) */
+#define GREC "pagesim"
+
+/* Colours, in one place. */
+#define COLOR_DIR "#cfe2ff"
+#define COLOR_TABLE "#fff2cc"
+#define COLOR_SHARED "#d9ead3"
+#define COLOR_SHARED_EDGE "#38761d"
+#define COLOR_FRAMES "#ffffff"
+#define COLOR_TLB "#ffb84d"
+#define COLOR_BAD "#f4cccc"
+#define COLOR_CR3 "#e0e0e0"
+#define COLOR_SELF "blue"
+#define COLOR_FOREIGN "red"
+
+enum gnode_kind {
+    GN_CR3,
+    GN_DIR,    /* a directory drawn with its tables */
+    GN_STUB,   /* a directory named by CR3 or a foreign slot, not drawn */
+    GN_TABLE,  /* one page table */
+    GN_GROUP,  /* a run of kernel tables shared by the same spaces */
+    GN_FRAMES, /* a run of 4 KiB frames */
+    GN_LARGE,  /* a run of 4 MiB pages */
+    GN_MORE,   /* the frame runs of a table beyond GRAPH_RUNS_MAX */
+    GN_BAD,    /* a table outside RAM */
+};
+
+/* Entries [pos, pos + count) of a table node (or PDEs of a directory) map frames of node. */
+struct grun {
+    uint32_t pos, count;
+    unsigned node;
+};
+
+struct gnode {
+    Agnode_t *n;
+    enum gnode_kind kind;
+    char key[48];
+    char text[192];     /* label before the sharing, summary and TLB lines */
+    unsigned sharers;   /* tables and groups: spaces that name it */
+    unsigned tlb;       /* translations cached of it (frames) or through it (tables) */
+    unsigned tlb_slot;  /* directories: cached through a self-map or foreign slot */
+    unsigned more_runs; /* GN_MORE: the runs it stands for, their frames and span */
+    uint64_t more_frames;
+    uint32_t more_first, more_last; /* positions in the parent table node */
+    bool more_group;                /* parent is a group: show the span as VAs */
+    uint32_t more_va0;              /* VA of the parent's position 0 */
+    uint32_t first_pdx;             /* groups: PDE index of the first table */
+    unsigned frame_runs;            /* tables and groups: frame-run nodes drawn */
+    bool expanded;
+    struct grun *runs;
+    unsigned nruns, capruns;
+};
+
+struct grec {
+    Agrec_t h;
+    unsigned idx;
+};
+
+struct gdir {
+    unsigned space; /* index in the caller's list */
+    paddr_t pd;
+    const pde_t *pde; /* NULL: outside RAM */
+    bool drawn;
+    int node;
+    uint8_t kind[NPDENTRIES]; /* enum dump_pde_kind, or PDE_BAD */
+    uint32_t tab[NPDENTRIES]; /* table of DUMP_PDE_TABLE entries, else TAB_NONE */
+    int pdenode[NPDENTRIES];  /* table or group node of each table entry, or -1 */
+};
+
+struct graph {
+    struct sim *s;
+    const struct mmu *m;
+    const struct run_space *spaces;
+    unsigned nspaces;
+    Agraph_t *g;
+    struct gnode *nodes;
+    unsigned nnodes, capnodes;
+    struct gdir *dirs;
+    unsigned ndirs;
+    unsigned stale; /* TLB entries the current tables no longer give */
+    bool oom;
+};
+
+/* A run of mappings being merged. */
+struct runacc {
+    bool open;
+    uint32_t pos, count;
+    paddr_t pa;
+    uint32_t flags;
+};
+
+static void
+set_attr(void *obj, const char *name, const char *value)
+{
+    char n[32], v[1024];
+    snprintf(n, sizeof(n), "%s", name);
+    snprintf(v, sizeof(v), "%s", value);
+    agsafeset(obj, n, v, "");
+}
+
+static void
+declare(Agraph_t *g, int kind, const char *name, const char *value)
+{
+    char n[32], v[256];
+    snprintf(n, sizeof(n), "%s", name);
+    snprintf(v, sizeof(v), "%s", value);
+    agattr(g, kind, n, v);
+}
+
+/* The node named key, created (with *created true) if it does not exist; -1 if out of memory. */
+static int
+node_get(struct graph *G, const char *key, enum gnode_kind kind, bool *created)
+{
+    char name[48];
+    snprintf(name, sizeof(name), "%s", key);
+    Agnode_t *n = agnode(G->g, name, 0);
+    if (created != NULL)
+        *created = n == NULL;
+    if (n != NULL)
+        return (int)((struct grec *)aggetrec(n, GREC, 0))->idx;
+    if (G->nnodes == G->capnodes) {
+        unsigned cap = G->capnodes ? G->capnodes * 2 : 64;
+        struct gnode *nn = realloc(G->nodes, cap * sizeof(*nn));
+        if (nn == NULL) {
+            G->oom = true;
+            return -1;
+        }
+        G->nodes = nn;
+        G->capnodes = cap;
+    }
+    n = agnode(G->g, name, 1);
+    struct grec *r = n == NULL ? NULL : agbindrec(n, GREC, sizeof(*r), 0);
+    if (r == NULL) {
+        G->oom = true;
+        return -1;
+    }
+    r->idx = G->nnodes;
+    struct gnode *gn = &G->nodes[G->nnodes];
+    memset(gn, 0, sizeof(*gn));
+    gn->n = n;
+    gn->kind = kind;
+    snprintf(gn->key, sizeof(gn->key), "%s", key);
+    return (int)G->nnodes++;
+}
+
+/* Copies text into a DOT label: newlines become "\n", backslashes are doubled. */
+static void
+escape_label(const char *text, char *buf, size_t len)
+{
+    size_t n = 0;
+    for (const char *p = text; *p != '\0' && n + 3 < len; p++) {
+        if (*p == '\n') {
+            buf[n++] = '\\';
+            buf[n++] = 'n';
+        } else if (*p == '\\') {
+            buf[n++] = '\\';
+            buf[n++] = '\\';
+        } else {
+            buf[n++] = *p;
+        }
+    }
+    buf[n] = '\0';
+}
+
+static Agedge_t *
+edge(struct graph *G, int from, int to, const char *label)
+{
+    if (from < 0 || to < 0)
+        return NULL;
+    Agedge_t *e = agedge(G->g, G->nodes[from].n, G->nodes[to].n, NULL, 1);
+    if (e == NULL) {
+        G->oom = true;
+        return NULL;
+    }
+    if (label != NULL) {
+        char escaped[256];
+        escape_label(label, escaped, sizeof(escaped));
+        set_attr(e, "label", escaped);
+    }
+    return e;
+}
+
+static bool
+add_run(struct graph *G, unsigned node, uint32_t pos, uint32_t count, unsigned target)
+{
+    struct gnode *gn = &G->nodes[node];
+    if (gn->nruns == gn->capruns) {
+        unsigned cap = gn->capruns ? gn->capruns * 2 : 8;
+        struct grun *r = realloc(gn->runs, cap * sizeof(*r));
+        if (r == NULL) {
+            G->oom = true;
+            return false;
+        }
+        gn->runs = r;
+        gn->capruns = cap;
+    }
+    gn->runs[gn->nruns++] = (struct grun){.pos = pos, .count = count, .node = target};
+    return true;
+}
+
+/* The frame node that position pos of node maps, or -1 (runs are sorted by pos). */
+static int
+run_find(const struct gnode *gn, uint32_t pos)
+{
+    unsigned lo = 0, hi = gn->nruns;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        const struct grun *r = &gn->runs[mid];
+        if (pos < r->pos)
+            hi = mid;
+        else if (pos >= r->pos + r->count)
+            lo = mid + 1;
+        else
+            return (int)r->node;
+    }
+    return -1;
+}
+
+static int
+dir_node(struct graph *G, paddr_t pd)
+{
+    char key[48];
+    snprintf(key, sizeof(key), "pd_%08x", pd);
+    Agnode_t *n = agnode(G->g, key, 0);
+    return n == NULL ? -1 : (int)((struct grec *)aggetrec(n, GREC, 0))->idx;
+}
+
+/* Directory node of a space that is not drawn (named by CR3 or a foreign slot). */
+static int
+stub_node(struct graph *G, unsigned space)
+{
+    char key[48];
+    bool created;
+    paddr_t pd = PTE_ADDR(G->spaces[space].pd);
+    snprintf(key, sizeof(key), "pd_%08x", pd);
+    int idx = node_get(G, key, GN_STUB, &created);
+    if (idx >= 0 && created)
+        snprintf(G->nodes[idx].text, sizeof(G->nodes[idx].text),
+                 "\"%s\"\npage directory 0x%08x\n(not drawn)", G->spaces[space].name, pd);
+    return idx;
+}
+
+/* Spaces whose directory names, at index i, the table that d names there. */
+static unsigned
+sharers(const struct graph *G, const struct gdir *d, unsigned i)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < G->ndirs; k++)
+        n += G->dirs[k].tab[i] == d->tab[i];
+    return n;
+}
+
+/* Whether the same spaces share d's tables at indices i and j. */
+static bool
+same_sharers(const struct graph *G, const struct gdir *d, unsigned i, unsigned j)
+{
+    for (unsigned k = 0; k < G->ndirs; k++) {
+        const struct gdir *e = &G->dirs[k];
+        if ((e->tab[i] == d->tab[i]) != (e->tab[j] == d->tab[j]))
+            return false;
+    }
+    return true;
+}
+
+static void
+flags_str(uint32_t entry, bool large, char *buf, size_t len)
+{
+    dump_flags(entry, large, false, buf, len);
+    if (buf[0] == '\0')
+        snprintf(buf, len, "-");
+}
+
+/* Draws a finished run of frames of table (or group) node tn. */
+static void
+emit_frames(struct graph *G, unsigned tn, const struct runacc *acc, bool group, uint32_t va0)
+{
+    char key[48], label[96];
+    bool created;
+    int fn;
+    if (G->nodes[tn].frame_runs >= GRAPH_RUNS_MAX) {
+        snprintf(key, sizeof(key), "more_%s", G->nodes[tn].key);
+        fn = node_get(G, key, GN_MORE, &created);
+        if (fn < 0)
+            return;
+        struct gnode *mn = &G->nodes[fn];
+        if (created) {
+            edge(G, (int)tn, fn, "more PTEs");
+            mn->more_first = acc->pos;
+            mn->more_group = group;
+            mn->more_va0 = va0;
+        }
+        mn->more_runs++;
+        mn->more_frames += acc->count;
+        mn->more_last = acc->pos + acc->count - 1;
+    } else {
+        snprintf(key, sizeof(key), "fr_%08x_%u_%03x", acc->pa, acc->count, acc->flags);
+        fn = node_get(G, key, GN_FRAMES, &created);
+        if (fn < 0)
+            return;
+        if (created) {
+            char fl[DUMP_FLAGS_MAX];
+            flags_str(acc->flags, false, fl, sizeof(fl));
+            uint64_t end = (uint64_t)acc->pa + (uint64_t)acc->count * PAGE_SIZE - 1;
+            snprintf(G->nodes[fn].text, sizeof(G->nodes[fn].text), "%u frame%s 0x%08x-0x%08llx\n%s",
+                     acc->count, acc->count == 1 ? "" : "s", acc->pa, (unsigned long long)end, fl);
+        }
+        G->nodes[tn].frame_runs++;
+        if (group) {
+            uint64_t va = (uint64_t)va0 + (uint64_t)acc->pos * PAGE_SIZE;
+            snprintf(label, sizeof(label), "VA 0x%08llx-0x%08llx", (unsigned long long)va,
+                     (unsigned long long)(va + (uint64_t)acc->count * PAGE_SIZE - 1));
+        } else if (acc->count == 1) {
+            snprintf(label, sizeof(label), "PTE %u", acc->pos);
+        } else {
+            snprintf(label, sizeof(label), "PTE %u-%u", acc->pos, acc->pos + acc->count - 1);
+        }
+        edge(G, (int)tn, fn, label);
+    }
+    add_run(G, tn, acc->pos, acc->count, (unsigned)fn);
+}
+
+/* Draws the frames that the tables of node tn map, merged into runs. */
+static void
+expand_tables(struct graph *G, unsigned tn, const uint32_t *tables, unsigned ntables, bool group,
+              uint32_t first_pdx)
+{
+    struct runacc acc = {0};
+    uint32_t va0 = first_pdx << PDX_SHIFT;
+    G->nodes[tn].expanded = true;
+    for (unsigned t = 0; t < ntables; t++) {
+        const pte_t *pt = sim_phys(G->s, tables[t], PAGE_SIZE);
+        for (unsigned j = 0; j < NPTENTRIES; j++) {
+            pte_t pte = pt[j];
+            uint32_t pos = t * NPTENTRIES + j;
+            if (!(pte & PTE_P)) {
+                if (acc.open)
+                    emit_frames(G, tn, &acc, group, va0);
+                acc.open = false;
+                continue;
+            }
+            uint32_t flags = pte & 0xFFFu;
+            if (acc.open && acc.flags == flags && acc.pos + acc.count == pos &&
+                (uint64_t)acc.pa + (uint64_t)acc.count * PAGE_SIZE == PTE_ADDR(pte)) {
+                acc.count++;
+                continue;
+            }
+            if (acc.open)
+                emit_frames(G, tn, &acc, group, va0);
+            acc = (struct runacc){
+                .open = true, .pos = pos, .count = 1, .pa = PTE_ADDR(pte), .flags = flags};
+        }
+    }
+    if (acc.open)
+        emit_frames(G, tn, &acc, group, va0);
+}
+
+/* Draws a finished run of 4 MiB pages of directory d. */
+static void
+emit_large(struct graph *G, struct gdir *d, const struct runacc *acc)
+{
+    char key[48], label[64], fl[DUMP_FLAGS_MAX];
+    bool created;
+    snprintf(key, sizeof(key), "lp_%08x_%u_%04x", acc->pa, acc->count, acc->flags);
+    int fn = node_get(G, key, GN_LARGE, &created);
+    if (fn < 0)
+        return;
+    if (created) {
+        flags_str(acc->flags & ~PTE_PS, true, fl, sizeof(fl));
+        uint64_t end = (uint64_t)acc->pa + (uint64_t)acc->count * LPAGE_SIZE - 1;
+        snprintf(G->nodes[fn].text, sizeof(G->nodes[fn].text),
+                 "%u x 4 MiB page%s 0x%08x-0x%08llx\n%s", acc->count, acc->count == 1 ? "" : "s",
+                 acc->pa, (unsigned long long)end, fl);
+    }
+    if (acc->count == 1)
+        snprintf(label, sizeof(label), "PDE %u (4M)", acc->pos);
+    else
+        snprintf(label, sizeof(label), "PDE %u-%u (4M)", acc->pos, acc->pos + acc->count - 1);
+    edge(G, d->node, fn, label);
+    add_run(G, (unsigned)d->node, acc->pos, acc->count, (unsigned)fn);
+}
+
+static void
+shared_edge_style(struct graph *G, Agedge_t *e, unsigned tn)
+{
+    if (e != NULL && G->nodes[tn].sharers > 1) {
+        set_attr(e, "color", COLOR_SHARED_EDGE);
+        set_attr(e, "fontcolor", COLOR_SHARED_EDGE);
+    }
+}
+
+/* Draws the table that entry i of d names, and the edge to it. */
+static void
+draw_table(struct graph *G, struct gdir *d, unsigned i)
+{
+    char key[48], label[64], fl[DUMP_FLAGS_MAX];
+    bool created;
+    snprintf(key, sizeof(key), "pt_%08x", d->tab[i]);
+    int tn = node_get(G, key, GN_TABLE, &created);
+    if (tn < 0)
+        return;
+    if (created) {
+        snprintf(G->nodes[tn].text, sizeof(G->nodes[tn].text), "page table 0x%08x", d->tab[i]);
+        G->nodes[tn].sharers = sharers(G, d, i);
+    }
+    if (!G->nodes[tn].expanded)
+        expand_tables(G, (unsigned)tn, &d->tab[i], 1, false, i);
+    d->pdenode[i] = tn;
+    flags_str(d->pde[i], false, fl, sizeof(fl));
+    snprintf(label, sizeof(label), "PDE %u\n%s", i, fl);
+    shared_edge_style(G, edge(G, d->node, tn, label), (unsigned)tn);
+}
+
+/* Draws kernel tables [i, end] of d, all shared by the same spaces, as one node. */
+static void
+draw_group(struct graph *G, struct gdir *d, unsigned i, unsigned end)
+{
+    char key[48], label[96], fl[DUMP_FLAGS_MAX];
+    bool created;
+    unsigned n = end - i + 1;
+    snprintf(key, sizeof(key), "kt_%u_%u_%08x", i, n, d->tab[i]);
+    int tn = node_get(G, key, GN_GROUP, &created);
+    if (tn < 0)
+        return;
+    if (created) {
+        bool contiguous = true;
+        for (unsigned k = i; k <= end; k++)
+            contiguous = contiguous && d->tab[k] == d->tab[i] + (k - i) * PAGE_SIZE;
+        struct gnode *gn = &G->nodes[tn];
+        gn->sharers = sharers(G, d, i);
+        gn->first_pdx = i;
+        if (contiguous)
+            snprintf(gn->text, sizeof(gn->text), "kernel tables (%u)\n0x%08x-0x%08x", n, d->tab[i],
+                     d->tab[end] + PAGE_SIZE - 1);
+        else
+            snprintf(gn->text, sizeof(gn->text), "kernel tables (%u)\nfirst 0x%08x", n, d->tab[i]);
+    }
+    if (!G->nodes[tn].expanded)
+        expand_tables(G, (unsigned)tn, &d->tab[i], n, true, i);
+    uint32_t common = 0xFFFu;
+    unsigned accessed = 0;
+    for (unsigned k = i; k <= end; k++) {
+        d->pdenode[k] = tn;
+        common &= d->pde[k];
+        accessed += (d->pde[k] & PTE_A) != 0;
+    }
+    flags_str(common, false, fl, sizeof(fl));
+    if (accessed > 0 && accessed < n)
+        snprintf(label, sizeof(label), "PDE %u-%u\n%s, A in %u", i, end, fl, accessed);
+    else
+        snprintf(label, sizeof(label), "PDE %u-%u\n%s", i, end, fl);
+    shared_edge_style(G, edge(G, d->node, tn, label), (unsigned)tn);
+}
+
+/* Last index of the run of kernel tables from i that can be drawn as one group. */
+static unsigned
+group_end(const struct graph *G, const struct gdir *d, unsigned i)
+{
+    const uint32_t mask = 0xFFFu & ~(PTE_A | PTE_D);
+    unsigned end = i;
+    while (end + 1 < NPDENTRIES && d->kind[end + 1] == DUMP_PDE_TABLE &&
+           (d->pde[end + 1] & mask) == (d->pde[i] & mask) && same_sharers(G, d, i, end + 1))
+        end++;
+    return end;
+}
+
+static void
+draw_dir(struct graph *G, struct gdir *d)
+{
+    struct runacc big = {0};
+    char label[64];
+    for (unsigned i = 0; i < NPDENTRIES;) {
+        pde_t pde = d->pde[i];
+        if (big.open && d->kind[i] != DUMP_PDE_LARGE) {
+            emit_large(G, d, &big);
+            big.open = false;
+        }
+        switch (d->kind[i]) {
+        case DUMP_PDE_SELF: {
+            snprintf(label, sizeof(label), "self-map %u", i);
+            Agedge_t *e = edge(G, d->node, d->node, label);
+            if (e != NULL) {
+                set_attr(e, "style", "bold");
+                set_attr(e, "color", COLOR_SELF);
+                set_attr(e, "fontcolor", COLOR_SELF);
+            }
+            break;
+        }
+        case DUMP_PDE_FOREIGN: {
+            unsigned other = 0;
+            dump_pde_kind(G->m, d->pd, pde, G->spaces, G->nspaces, &other);
+            int target = dir_node(G, PTE_ADDR(pde));
+            if (target < 0)
+                target = stub_node(G, other);
+            snprintf(label, sizeof(label), "foreign %u", i);
+            Agedge_t *e = edge(G, d->node, target, label);
+            if (e != NULL) {
+                set_attr(e, "style", "dashed");
+                set_attr(e, "color", COLOR_FOREIGN);
+                set_attr(e, "fontcolor", COLOR_FOREIGN);
+            }
+            break;
+        }
+        case DUMP_PDE_LARGE: {
+            uint32_t flags = pde & 0x1FFFu;
+            if (big.open && big.flags == flags && big.pos + big.count == i &&
+                (uint64_t)big.pa + (uint64_t)big.count * LPAGE_SIZE == PDE_LADDR(pde)) {
+                big.count++;
+            } else {
+                if (big.open)
+                    emit_large(G, d, &big);
+                big = (struct runacc){
+                    .open = true, .pos = i, .count = 1, .pa = PDE_LADDR(pde), .flags = flags};
+            }
+            break;
+        }
+        case PDE_BAD: {
+            char key[48];
+            bool created;
+            snprintf(key, sizeof(key), "bad_%08x", PTE_ADDR(pde));
+            int bn = node_get(G, key, GN_BAD, &created);
+            if (bn >= 0 && created)
+                snprintf(G->nodes[bn].text, sizeof(G->nodes[bn].text), "table 0x%08x\noutside RAM",
+                         PTE_ADDR(pde));
+            snprintf(label, sizeof(label), "PDE %u", i);
+            edge(G, d->node, bn, label);
+            break;
+        }
+        case DUMP_PDE_TABLE:
+            if (i >= KERNEL_PDX) {
+                unsigned end = group_end(G, d, i);
+                if (end - i + 1 > GRAPH_GROUP_MIN) {
+                    draw_group(G, d, i, end);
+                } else {
+                    for (unsigned k = i; k <= end; k++)
+                        draw_table(G, d, k);
+                }
+                i = end + 1;
+                continue;
+            }
+            draw_table(G, d, i);
+            break;
+        default:
+            break;
+        }
+        i++;
+    }
+    if (big.open)
+        emit_large(G, d, &big);
+}
+
+/* The node of the frame (or table, via a slot) that translation va -> frame of d reaches. */
+static bool
+tlb_resolve(struct graph *G, const struct gdir *d, vaddr_t va, bool large, paddr_t frame)
+{
+    unsigned i = PDX(va);
+    switch (d->kind[i]) {
+    case DUMP_PDE_LARGE: {
+        if (!large || PDE_LADDR(d->pde[i]) != frame)
+            return false;
+        int fn = run_find(&G->nodes[d->node], i);
+        if (fn >= 0)
+            G->nodes[fn].tlb++;
+        return true;
+    }
+    case DUMP_PDE_TABLE: {
+        int tn = d->pdenode[i];
+        const pte_t *pt = sim_phys(G->s, d->tab[i], PAGE_SIZE);
+        if (large || tn < 0 || pt == NULL)
+            return false;
+        pte_t pte = pt[PTX(va)];
+        if (!(pte & PTE_P) || PTE_ADDR(pte) != frame)
+            return false;
+        struct gnode *gn = &G->nodes[tn];
+        uint32_t pos = PTX(va);
+        if (gn->kind == GN_GROUP)
+            pos += (i - gn->first_pdx) * NPTENTRIES;
+        int fn = run_find(gn, pos);
+        gn->tlb++;
+        if (fn >= 0)
+            G->nodes[fn].tlb++;
+        return true;
+    }
+    case DUMP_PDE_SELF:
+    case DUMP_PDE_FOREIGN: {
+        const pde_t *pd = sim_phys(G->s, PTE_ADDR(d->pde[i]), PAGE_SIZE);
+        if (large || pd == NULL)
+            return false;
+        pde_t e = pd[PTX(va)];
+        if (!(e & PTE_P) || PTE_ADDR(e) != frame)
+            return false;
+        int dn = dir_node(G, PTE_ADDR(d->pde[i]));
+        if (dn >= 0)
+            G->nodes[dn].tlb_slot++;
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+static bool
+tlb_stale(const struct mmu *m, vaddr_t va, bool large, paddr_t frame)
+{
+    paddr_t pa;
+    struct mmu_walk w;
+    if (!mmu_paging(m) || !mmu_probe(m, va, &pa, &w))
+        return true;
+    bool now_large = w.levels == 1;
+    return now_large != large || (large ? PDE_LADDR(pa) : PTE_ADDR(pa)) != frame;
+}
+
+struct tlb_list {
+    struct tlb_entry *e;
+    unsigned n;
+};
+
+static void
+collect_entry(const struct tlb_entry *e, void *arg)
+{
+    struct tlb_list *l = arg;
+    l->e[l->n++] = *e;
+}
+
+static void
+overlay_tlb(struct graph *G, const struct tlb *t, bool large)
+{
+    struct tlb_list l = {.e = calloc(t->geo.entries, sizeof(*l.e))};
+    if (l.e == NULL) {
+        G->oom = true;
+        return;
+    }
+    tlb_foreach(t, collect_entry, &l);
+    int cur = -1;
+    for (unsigned k = 0; k < G->ndirs; k++)
+        if (G->dirs[k].drawn && G->dirs[k].pd == PTE_ADDR(G->m->cr3))
+            cur = (int)k;
+    for (unsigned n = 0; n < l.n; n++) {
+        const struct tlb_entry *e = &l.e[n];
+        unsigned shift = large ? PDX_SHIFT : PAGE_SHIFT;
+        vaddr_t va = e->vpn << shift;
+        paddr_t frame = e->pfn << shift;
+        if (tlb_stale(G->m, va, large, frame)) {
+            G->stale++;
+            continue;
+        }
+        if (cur >= 0 && tlb_resolve(G, &G->dirs[cur], va, large, frame))
+            continue;
+        if (va < KERNEL_BASE && !e->global)
+            continue;
+        for (unsigned k = 0; k < G->ndirs; k++)
+            if ((int)k != cur && G->dirs[k].drawn && tlb_resolve(G, &G->dirs[k], va, large, frame))
+                break;
+    }
+    free(l.e);
+}
+
+static int
+cmp_dir(const void *a, const void *b)
+{
+    const struct gdir *x = a, *y = b;
+    if (x->pd != y->pd)
+        return x->pd < y->pd ? -1 : 1;
+    return x->space < y->space ? -1 : x->space > y->space;
+}
+
+static bool
+load_dirs(struct graph *G, const char *only, char *err, size_t errlen)
+{
+    G->dirs = calloc(G->nspaces ? G->nspaces : 1, sizeof(*G->dirs));
+    if (G->dirs == NULL) {
+        snprintf(err, errlen, "graph: out of memory");
+        return false;
+    }
+    unsigned drawn = 0;
+    for (unsigned k = 0; k < G->nspaces; k++) {
+        struct gdir *d = &G->dirs[G->ndirs++];
+        d->space = k;
+        d->pd = PTE_ADDR(G->spaces[k].pd);
+        d->pde = sim_phys(G->s, d->pd, PAGE_SIZE);
+        d->drawn = only == NULL || strcmp(only, G->spaces[k].name) == 0;
+        d->node = -1;
+        drawn += d->drawn;
+        for (unsigned i = 0; i < NPDENTRIES; i++) {
+            d->tab[i] = TAB_NONE;
+            d->pdenode[i] = -1;
+            d->kind[i] = DUMP_PDE_NONE;
+            if (d->pde == NULL)
+                continue;
+            d->kind[i] =
+                (uint8_t)dump_pde_kind(G->m, d->pd, d->pde[i], G->spaces, G->nspaces, NULL);
+            if (d->kind[i] != DUMP_PDE_TABLE)
+                continue;
+            if (sim_phys(G->s, PTE_ADDR(d->pde[i]), PAGE_SIZE) == NULL)
+                d->kind[i] = PDE_BAD;
+            else
+                d->tab[i] = PTE_ADDR(d->pde[i]);
+        }
+    }
+    if (only != NULL && drawn == 0) {
+        snprintf(err, errlen, "graph: no address space named \"%s\"", only);
+        return false;
+    }
+    qsort(G->dirs, G->ndirs, sizeof(*G->dirs), cmp_dir);
+    /* A directory listed twice is drawn and counted once, under its first name. */
+    for (unsigned k = 1; k < G->ndirs; k++) {
+        struct gdir *d = &G->dirs[k];
+        if (d->pd != G->dirs[k - 1].pd)
+            continue;
+        G->dirs[k - 1].drawn = G->dirs[k - 1].drawn || d->drawn;
+        d->drawn = false;
+        for (unsigned i = 0; i < NPDENTRIES; i++)
+            d->tab[i] = TAB_NONE;
+    }
+    return true;
+}
+
+static void
+build(struct graph *G)
+{
+    char key[48];
+    bool created;
+    const struct mmu *m = G->m;
+
+    int cr3 = node_get(G, "cr3", GN_CR3, NULL);
+    if (cr3 >= 0)
+        snprintf(G->nodes[cr3].text, sizeof(G->nodes[cr3].text), "CR3 0x%08x%s", m->cr3,
+                 mmu_paging(m) ? "" : "\n(paging off)");
+
+    for (unsigned k = 0; k < G->ndirs; k++) {
+        struct gdir *d = &G->dirs[k];
+        if (!d->drawn)
+            continue;
+        snprintf(key, sizeof(key), "pd_%08x", d->pd);
+        d->node = node_get(G, key, d->pde == NULL ? GN_BAD : GN_DIR, &created);
+        if (d->node >= 0 && created)
+            snprintf(G->nodes[d->node].text, sizeof(G->nodes[d->node].text),
+                     "\"%s\"\npage directory 0x%08x%s", G->spaces[d->space].name, d->pd,
+                     d->pde == NULL ? "\noutside RAM" : "");
+    }
+    int target = dir_node(G, PTE_ADDR(m->cr3));
+    for (unsigned k = 0; k < G->ndirs && target < 0; k++)
+        if (G->dirs[k].pd == PTE_ADDR(m->cr3))
+            target = stub_node(G, G->dirs[k].space);
+    Agedge_t *e = edge(G, cr3, target, NULL);
+    if (e != NULL)
+        set_attr(e, "penwidth", "2");
+
+    for (unsigned k = 0; k < G->ndirs; k++) {
+        if (G->dirs[k].drawn && G->dirs[k].pde != NULL && G->dirs[k].node >= 0)
+            draw_dir(G, &G->dirs[k]);
+    }
+    overlay_tlb(G, &m->tlb4k, false);
+    overlay_tlb(G, &m->tlb4m, true);
+}
+
+static void
+finish_node(struct graph *G, struct gnode *gn)
+{
+    char text[512], label[1024];
+    size_t n = (size_t)snprintf(text, sizeof(text), "%s", gn->text);
+    const char *fill = COLOR_FRAMES, *shape = "box", *style = "filled";
+    switch (gn->kind) {
+    case GN_CR3:
+        fill = COLOR_CR3;
+        style = "filled,bold";
+        if (G->stale > 0)
+            n += (size_t)snprintf(text + n, sizeof(text) - n, "\nTLB: %u stale entr%s", G->stale,
+                                  G->stale == 1 ? "y" : "ies");
+        break;
+    case GN_DIR:
+        fill = COLOR_DIR;
+        shape = "folder";
+        break;
+    case GN_STUB:
+        fill = COLOR_DIR;
+        shape = "folder";
+        style = "filled,dashed";
+        break;
+    case GN_TABLE:
+    case GN_GROUP:
+        fill = gn->sharers > 1 ? COLOR_SHARED : COLOR_TABLE;
+        shape = gn->kind == GN_GROUP ? "box3d" : "box";
+        if (gn->sharers > 1)
+            n += (size_t)snprintf(text + n, sizeof(text) - n, "\nshared by %u spaces", gn->sharers);
+        break;
+    case GN_FRAMES:
+    case GN_LARGE:
+        style = "filled,rounded";
+        if (gn->kind == GN_LARGE)
+            style = "filled,rounded,bold";
+        break;
+    case GN_MORE:
+        style = "filled,rounded,dashed";
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "+%u more runs\n%llu frames\n",
+                              gn->more_runs, (unsigned long long)gn->more_frames);
+        if (gn->more_group)
+            n += (size_t)snprintf(text + n, sizeof(text) - n, "in VA 0x%08llx-0x%08llx",
+                                  (unsigned long long)gn->more_va0 +
+                                      (uint64_t)gn->more_first * PAGE_SIZE,
+                                  (unsigned long long)gn->more_va0 +
+                                      (uint64_t)gn->more_last * PAGE_SIZE + PAGE_SIZE - 1);
+        else
+            n += (size_t)snprintf(text + n, sizeof(text) - n, "in PTE %u-%u", gn->more_first,
+                                  gn->more_last);
+        break;
+    case GN_BAD:
+        fill = COLOR_BAD;
+        break;
+    }
+    if (gn->tlb > 0 && n < sizeof(text))
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "\nTLB: %u cached", gn->tlb);
+    if (gn->tlb_slot > 0 && n < sizeof(text))
+        snprintf(text + n, sizeof(text) - n, "\nTLB: %u via slot", gn->tlb_slot);
+    if (gn->tlb > 0 || gn->tlb_slot > 0)
+        fill = COLOR_TLB;
+    escape_label(text, label, sizeof(label));
+    set_attr(gn->n, "label", label);
+    set_attr(gn->n, "shape", shape);
+    set_attr(gn->n, "style", style);
+    set_attr(gn->n, "fillcolor", fill);
+}
+
+static void
+finish(struct graph *G)
+{
+    char legend[256], name[] = "directories";
+    Agraph_t *dirs = agsubg(G->g, name, 1);
+    if (dirs != NULL)
+        set_attr(dirs, "rank", "same");
+    for (unsigned k = 0; k < G->nnodes; k++) {
+        struct gnode *gn = &G->nodes[k];
+        finish_node(G, gn);
+        if (dirs != NULL && (gn->kind == GN_DIR || gn->kind == GN_STUB))
+            agsubnode(dirs, gn->n, 1);
+    }
+    snprintf(legend, sizeof(legend),
+             "pagesim: CR3 0x%08x, paging %s, CR4.PSE=%u, CR4.PGE=%u.  Orange: in the TLB.  "
+             "Green: shared tables.  Blue loop: self-map.  Red dashed: foreign slot.",
+             G->m->cr3, mmu_paging(G->m) ? "on" : "off", (G->m->cr4 & CR4_PSE) != 0,
+             (G->m->cr4 & CR4_PGE) != 0);
+    set_attr(G->g, "label", legend);
+}
+
+static char gv_errors[512];
+
+static int
+gv_capture(char *msg)
+{
+    size_t n = strlen(gv_errors);
+    if (n + 1 < sizeof(gv_errors))
+        snprintf(gv_errors + n, sizeof(gv_errors) - n, "%s", msg);
+    return 0;
+}
+
+/* The last line of what Graphviz reported, or a fallback. */
+static const char *
+gv_message(const char *fallback)
+{
+    size_t n = strlen(gv_errors);
+    while (n > 0 && (gv_errors[n - 1] == '\n' || gv_errors[n - 1] == ' '))
+        gv_errors[--n] = '\0';
+    return n > 0 ? gv_errors : fallback;
+}
+
+/*
+ * One Graphviz context for the process, never freed: the pango text-layout
+ * plugin of Graphviz 2.x keeps a pointer to the last font name, which lives
+ * in the context, so freeing a context and rendering with the next one reads
+ * freed memory.
+ */
+static GVC_t *
+gv_context(void)
+{
+    static GVC_t *gvc;
+    if (gvc == NULL)
+        gvc = gvContext();
+    return gvc;
+}
+
+static bool
+ext_is(const char *ext, const char *want)
+{
+    for (; *ext != '\0' && *want != '\0'; ext++, want++)
+        if (tolower((unsigned char)*ext) != *want)
+            return false;
+    return *ext == '\0' && *want == '\0';
+}
+
+static void
+declare_defaults(Agraph_t *g)
+{
+    declare(g, AGRAPH, "rankdir", "LR");
+    declare(g, AGRAPH, "ordering", "out");
+    declare(g, AGRAPH, "fontname", "Helvetica");
+    declare(g, AGRAPH, "fontsize", "11");
+    declare(g, AGRAPH, "labelloc", "b");
+    declare(g, AGRAPH, "nodesep", "0.2");
+    declare(g, AGRAPH, "ranksep", "0.5");
+    declare(g, AGRAPH, "label", "");
+    declare(g, AGNODE, "fontname", "Helvetica");
+    declare(g, AGNODE, "fontsize", "10");
+    declare(g, AGNODE, "shape", "box");
+    declare(g, AGNODE, "style", "filled");
+    declare(g, AGNODE, "fillcolor", COLOR_FRAMES);
+    declare(g, AGNODE, "label", "\\N");
+    declare(g, AGEDGE, "fontname", "Helvetica");
+    declare(g, AGEDGE, "fontsize", "9");
+    declare(g, AGEDGE, "label", "");
+    declare(g, AGEDGE, "style", "solid");
+    declare(g, AGEDGE, "color", "black");
+    declare(g, AGEDGE, "fontcolor", "black");
+    declare(g, AGEDGE, "penwidth", "1");
+}
+
+static bool
+write_output(GVC_t *gvc, Agraph_t *g, const char *fmt, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        snprintf(err, errlen, "graph: cannot write %s: %s", path, strerror(errno));
+        return false;
+    }
+    if (fmt == NULL) {
+        int rc = agwrite(g, f);
+        int werr = ferror(f);
+        if (fclose(f) != 0 || rc == EOF || werr) {
+            snprintf(err, errlen, "graph: writing %s failed", path);
+            return false;
+        }
+        return true;
+    }
+    fclose(f);
+    if (gvLayout(gvc, g, "dot") != 0) {
+        snprintf(err, errlen, "graph: Graphviz layout failed: %s", gv_message("no detail"));
+        return false;
+    }
+    int rc = gvRenderFilename(gvc, g, fmt, path);
+    gvFreeLayout(gvc, g);
+    if (rc != 0) {
+        snprintf(err, errlen, "graph: Graphviz could not render %s as %s: %s", path, fmt,
+                 gv_message("no detail"));
+        return false;
+    }
+    return true;
+}
+
+bool
+graph_render(struct sim *s, const struct run_space *spaces, unsigned nspaces,
+             const char *only_space, const char *path, char *err, size_t errlen)
+{
+    const char *dot = strrchr(path, '.');
+    const char *fmt;
+    if (dot != NULL && (ext_is(dot, ".dot") || ext_is(dot, ".gv"))) {
+        fmt = NULL;
+    } else if (dot != NULL && ext_is(dot, ".svg")) {
+        fmt = "svg";
+    } else if (dot != NULL && ext_is(dot, ".png")) {
+        fmt = "png";
+    } else {
+        snprintf(err, errlen, "graph: %s: unknown extension (use .svg, .png or .dot)", path);
+        return false;
+    }
+
+    struct graph G = {.s = s, .m = sim_mmu(s), .spaces = spaces, .nspaces = nspaces};
+    bool ok = false;
+    gv_errors[0] = '\0';
+    agusererrf old = agseterrf(gv_capture);
+    GVC_t *gvc = gv_context();
+    if (gvc == NULL) {
+        snprintf(err, errlen, "graph: cannot create a Graphviz context: %s",
+                 gv_message("no detail"));
+        goto out;
+    }
+    if (!load_dirs(&G, only_space, err, errlen))
+        goto out;
+    char name[] = "pagesim";
+    G.g = agopen(name, Agdirected, NULL);
+    if (G.g == NULL) {
+        snprintf(err, errlen, "graph: cannot create a Graphviz graph: %s", gv_message("no detail"));
+        goto out;
+    }
+    declare_defaults(G.g);
+    build(&G);
+    if (G.oom) {
+        snprintf(err, errlen, "graph: out of memory");
+        goto out;
+    }
+    finish(&G);
+    ok = write_output(gvc, G.g, fmt, path, err, errlen);
+out:
+    if (G.g != NULL)
+        agclose(G.g);
+    agseterrf(old);
+    for (unsigned k = 0; k < G.nnodes; k++)
+        free(G.nodes[k].runs);
+    free(G.nodes);
+    free(G.dirs);
+    return ok;
+}

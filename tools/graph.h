@@ -1,0 +1,39 @@
+/*
+ * graph.h - page-table graphs of live address spaces with Graphviz: CR3,
+ * directories, tables, merged frame runs, slots, sharing and the TLB.
+ */
+#ifndef PAGESIM_GRAPH_H
+#define PAGESIM_GRAPH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sim/sim.h"
+#include "tools/runner.h"
+
+/*
+ * Draws the spaces of the list (or only the one named only_space; NULL:
+ * all) to path, in the format its extension names: ".svg", ".png", or
+ * ".dot" / ".gv" (the graph itself, not laid out).
+ *
+ * The graph: a CR3 node pointing at the directory it holds; one node per
+ * directory; page tables, with PD->PT edges labelled by PDE index and
+ * flags; runs of frames that consecutive PTEs map contiguously with equal
+ * flags merged into one node ("12 frames 0x00400000-0x0040bfff"); 4 MiB
+ * pages as frame-run nodes straight from the directory.  A self-map is a
+ * bold blue loop on its directory, a foreign slot a dashed red edge to the
+ * other directory.  Kernel tables named by several directories are drawn
+ * once, green, with an edge from each; a run of more than GRAPH_GROUP_MIN
+ * kernel tables that the same spaces share is one "kernel tables (N)" node.
+ * Nodes whose translations the TLB holds are filled orange and say how many.
+ * Output depends only on the simulated machine.
+ *
+ * Returns false with a message in err on an unknown extension, an unknown
+ * only_space or any Graphviz error.
+ */
+#define GRAPH_GROUP_MIN 8
+#define GRAPH_RUNS_MAX 12 /* frame-run nodes per table; more are summed up */
+bool graph_render(struct sim *s, const struct run_space *spaces, unsigned nspaces,
+                  const char *only_space, const char *path, char *err, size_t errlen);
+
+#endif
