@@ -109,6 +109,12 @@ wl_space(uint32_t slot, bool current_ok, uint32_t *space)
     return true;
 }
 
+bool
+wl_slot_space(uint32_t slot, uint32_t *space)
+{
+    return wl_space(slot, false, space);
+}
+
 /* A user range: page-aligned, not empty, below KERNEL_BASE. */
 static bool
 wl_user_range(vaddr_t va, uint32_t bytes)

@@ -7,6 +7,7 @@
 #ifndef PAGESIM_WORKLOAD_H
 #define PAGESIM_WORKLOAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mmu/x86.h"
@@ -72,6 +73,9 @@ struct wl_error {
     uint32_t op_index;
     uint32_t line;
 };
+
+/* The vmm handle of a live slot in *space; false if the slot is unused. */
+bool wl_slot_space(uint32_t slot, uint32_t *space);
 
 /* Runs the list at hdr (kernel virtual address) to its end or first error. */
 enum wl_status wl_execute(const struct wl_header *hdr, struct wl_error *err);

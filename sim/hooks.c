@@ -98,7 +98,7 @@ ensure_window(struct sim *s, vaddr_t va, enum mmu_access kind, unsigned size, co
         sim_window_map(s, vpn, pfn, pc);
 }
 
-/* Which kernel window an access above the early mapping went through. */
+/* Which kernel window an access to the kernel half went through. */
 static void
 count_region(struct sim *s, vaddr_t va)
 {
@@ -110,7 +110,7 @@ count_region(struct sim *s, vaddr_t va)
     } else if (va >= TEMPMAP_BASE && va < TEMPMAP_END) {
         s->stats.region_accesses[SIM_REGION_TEMPMAP]++;
     } else if (va < PHYSMAP_END) {
-        s->stats.region_accesses[SIM_REGION_PHYSMAP]++;
+        s->stats.region_accesses[SIM_REGION_DIRECTMAP]++;
     }
 }
 
@@ -152,7 +152,7 @@ sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
     }
     vaddr_t va = (vaddr_t)a;
     vaddr_t last = (vaddr_t)(a + size - 1);
-    if (va >= PHYSMAP_BASE + EARLY_MAP_SIZE)
+    if (va >= PHYSMAP_BASE)
         count_region(s, va);
     uint32_t vpn = va >> PAGE_SHIFT;
     if (__builtin_expect((last >> PAGE_SHIFT) == vpn, 1)) {
@@ -190,7 +190,7 @@ sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
                              1)) {                                                               \
             s_->mmu.ctr.accesses[kind]++;                                                        \
             s_->mmu.ctr.tlb_hits++;                                                              \
-            if (__builtin_expect((a) >= PHYSMAP_BASE + EARLY_MAP_SIZE, 0))                       \
+            if (__builtin_expect((a) >= PHYSMAP_BASE, 0))                       \
                 count_region(s_, (vaddr_t)(a));                                                  \
             return;                                                                              \
         }                                                                                        \

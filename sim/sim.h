@@ -57,7 +57,7 @@ enum sim_region {
     SIM_REGION_RECURSIVE, /* own tables through the self-map, 0xFFC00000.. */
     SIM_REGION_FOREIGN,   /* another space's tables: 0xFF800000.., 0xFFFFE000 */
     SIM_REGION_TEMPMAP,   /* the temporary mapping window */
-    SIM_REGION_PHYSMAP,   /* the direct map above the early mapping */
+    SIM_REGION_DIRECTMAP, /* the direct map at 0xC0000000 (early mapping included) */
     SIM_NREGIONS
 };
 

@@ -505,7 +505,7 @@ graph_suite(void)
 {
     Suite *s = suite_create("graph");
     TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_graph_self_map_iff_present);
     tcase_add_test(tc, test_graph_foreign_slot);
     tcase_add_test(tc, test_graph_frame_runs_merged);

@@ -37,7 +37,7 @@
     X(TEMPMAP_ACCESSES, "tempmap.accesses", "reach", "accesses through the temporary window")    \
     X(TEMPMAP_MAPS, "tempmap.maps", "reach", "temporary-window maps")                            \
     X(TEMPMAP_REUSES, "tempmap.reuses", "reach", "temporary-window slot reuses")                 \
-    X(PHYSMAP_ACCESSES, "physmap.accesses", "reach", "accesses through the direct map")          \
+    X(DIRECTMAP_ACCESSES, "directmap.accesses", "reach", "accesses through the direct map at 0xC0000000")          \
     X(PD_FRAMES, "frames.pd", "memory", "frames holding page directories")                      \
     X(PT_FRAMES, "frames.pt", "memory", "frames holding page tables")                           \
     X(FRAMES_USED, "frames.used", "memory", "frames in use")                                     \

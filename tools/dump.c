@@ -264,30 +264,33 @@ cmp_entry(const void *a, const void *b)
     return x->vpn < y->vpn ? -1 : x->vpn > y->vpn;
 }
 
-/* Whether the current tables still give the translation e caches. */
-static void
-tlb_staleness(const struct mmu *m, const struct tlb_entry *e, bool large, char *buf, size_t len)
+bool
+dump_tlb_stale(const struct mmu *m, const struct tlb_entry *e, bool large, char *why, size_t len)
 {
     vaddr_t va = large ? e->vpn << PDX_SHIFT : e->vpn << PAGE_SHIFT;
     paddr_t frame = large ? e->pfn << PDX_SHIFT : e->pfn << PAGE_SHIFT;
     paddr_t pa;
     struct mmu_walk w;
-    buf[0] = '\0';
+    char buf[48];
+    bool stale = true;
     if (!mmu_paging(m)) {
-        snprintf(buf, len, "  stale: paging off");
-        return;
+        snprintf(buf, sizeof(buf), "paging off");
+    } else if (!mmu_probe(m, va, &pa, &w)) {
+        snprintf(buf, sizeof(buf), "now unmapped");
+    } else {
+        bool now_large = w.levels == 1;
+        uint32_t final = now_large ? w.pde : w.pte;
+        paddr_t now = now_large ? PDE_LADDR(pa) : PTE_ADDR(pa);
+        if (now_large != large || now != frame)
+            snprintf(buf, sizeof(buf), "now -> 0x%08x", now);
+        else if ((final & (PTE_W | PTE_U)) != (e->flags & (PTE_W | PTE_U)))
+            snprintf(buf, sizeof(buf), "rights changed");
+        else
+            stale = false;
     }
-    if (!mmu_probe(m, va, &pa, &w)) {
-        snprintf(buf, len, "  stale: now unmapped");
-        return;
-    }
-    bool now_large = w.levels == 1;
-    uint32_t final = now_large ? w.pde : w.pte;
-    paddr_t now = now_large ? PDE_LADDR(pa) : PTE_ADDR(pa);
-    if (now_large != large || now != frame)
-        snprintf(buf, len, "  stale: now -> 0x%08x", now);
-    else if ((final & (PTE_W | PTE_U)) != (e->flags & (PTE_W | PTE_U)))
-        snprintf(buf, len, "  stale: rights changed");
+    if (why != NULL && len > 0)
+        snprintf(why, len, "%s", stale ? buf : "");
+    return stale;
 }
 
 static void
@@ -304,9 +307,13 @@ dump_tlb(FILE *out, const struct mmu *m, const struct tlb *t, bool large)
             t->geo.entries, t->geo.ways, l.n);
     for (unsigned i = 0; i < l.n; i++) {
         const struct tlb_entry *e = &l.e[i];
-        char fl[DUMP_FLAGS_MAX], stale[48];
+        char fl[DUMP_FLAGS_MAX], stale[64];
         dump_flags(e->flags, large, true, fl, sizeof(fl));
-        tlb_staleness(m, e, large, stale, sizeof(stale));
+        char why[48];
+        if (dump_tlb_stale(m, e, large, why, sizeof(why)))
+            snprintf(stale, sizeof(stale), "  stale: %s", why);
+        else
+            stale[0] = '\0';
         uint32_t shift = large ? PDX_SHIFT : PAGE_SHIFT;
         fprintf(out, "    0x%08x -> 0x%08x  %s  %-11s%s%s\n", e->vpn << shift, e->pfn << shift,
                 large ? "4M" : "4K", fl, e->global ? "  global" : "", stale);

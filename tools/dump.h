@@ -39,6 +39,15 @@ enum dump_pde_kind dump_pde_kind(const struct mmu *m, paddr_t pd, pde_t pde,
 void dump_flags(uint32_t entry, bool large, bool pad, char *buf, size_t len);
 
 /*
+ * Whether the current tables no longer give the translation TLB entry e
+ * caches (large: e is from the 4 MiB TLB): paging is off, the page is
+ * unmapped or maps another frame or page size, or the final entry's W/U
+ * changed.  why (if not NULL) gets a short reason, "" if not stale.
+ */
+bool dump_tlb_stale(const struct mmu *m, const struct tlb_entry *e, bool large, char *why,
+                    size_t len);
+
+/*
  * Writes each space of the list (or only the one named only_space; NULL:
  * all): its mappings as "VA-range size PA-range pages flags" lines,
  * virtually and physically contiguous runs with equal effective flags

@@ -566,11 +566,17 @@ draw_dir(struct graph *G, struct gdir *d)
         emit_large(G, d, &big);
 }
 
-/* The node of the frame (or table, via a slot) that translation va -> frame of d reaches. */
+/*
+ * Counts a cached translation va -> frame on the nodes it went through in
+ * directory d: table and frame run, or the directory reached through a
+ * self-map or foreign slot.  False if d does not give that translation.
+ */
 static bool
 tlb_resolve(struct graph *G, const struct gdir *d, vaddr_t va, bool large, paddr_t frame)
 {
     unsigned i = PDX(va);
+    if (d->node < 0)
+        return false;
     switch (d->kind[i]) {
     case DUMP_PDE_LARGE: {
         if (!large || PDE_LADDR(d->pde[i]) != frame)
@@ -616,17 +622,6 @@ tlb_resolve(struct graph *G, const struct gdir *d, vaddr_t va, bool large, paddr
     }
 }
 
-static bool
-tlb_stale(const struct mmu *m, vaddr_t va, bool large, paddr_t frame)
-{
-    paddr_t pa;
-    struct mmu_walk w;
-    if (!mmu_paging(m) || !mmu_probe(m, va, &pa, &w))
-        return true;
-    bool now_large = w.levels == 1;
-    return now_large != large || (large ? PDE_LADDR(pa) : PTE_ADDR(pa)) != frame;
-}
-
 struct tlb_list {
     struct tlb_entry *e;
     unsigned n;
@@ -657,7 +652,7 @@ overlay_tlb(struct graph *G, const struct tlb *t, bool large)
         unsigned shift = large ? PDX_SHIFT : PAGE_SHIFT;
         vaddr_t va = e->vpn << shift;
         paddr_t frame = e->pfn << shift;
-        if (tlb_stale(G->m, va, large, frame)) {
+        if (dump_tlb_stale(G->m, e, large, NULL, 0)) {
             G->stale++;
             continue;
         }

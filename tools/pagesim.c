@@ -3,6 +3,7 @@
  * scenarios.  Exit status: 0 ok, 1 an expectation failed or a run did not
  * complete, 2 usage or input error.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@ usage_cmd(FILE *out, const char *cmd)
         "  --pge on|off       CR4.PGE (global pages)\n";
     if (strcmp(cmd, "run") == 0) {
         fprintf(out, "usage: pagesim run SCENARIO [options]\n\n%s"
+                     "  --at LABEL         report the counters at a snapshot\n"
                      "  --cost NAME=CYCLES cost model constant: access, walk_read, invlpg,\n"
                      "                     cr3_write, ad_update, fault\n"
                      "  --json, --csv      machine-readable report\n\ncounters:\n",
@@ -68,7 +70,8 @@ usage_cmd(FILE *out, const char *cmd)
             fprintf(out, "  %-20s %s\n", counter_info[i].name, counter_info[i].desc);
     } else if (strcmp(cmd, "compare") == 0) {
         fprintf(out, "usage: pagesim compare SCENARIO [options]\n\n"
-                     "  --strategies A,B   strategies to compare (default: all)\n%s"
+                     "  --strategies A,B   strategies to compare (default: all)\n"
+                     "  --at LABEL         compare the counters at a snapshot\n%s"
                      "  --cost NAME=CYCLES cost model constant\n"
                      "  --json, --csv      machine-readable table\n"
                      "  --plot FILE        chart of the main rows (PNG or SVG, gnuplot)\n",
@@ -211,6 +214,26 @@ one_run(const struct scenario *sc, const char *strategy, const struct common *c,
     return true;
 }
 
+/* With --at, the report shows the counters at that snapshot.  Returns the
+ * mark, -1 without --at, -2 (after a message) if there is no such label. */
+static int
+at_mark(const struct scenario *sc, const struct common *c, const char *cmd)
+{
+    if (c->at == NULL)
+        return -1;
+    int mark = scn_label_mark(sc, c->at);
+    if (mark < 0)
+        fprintf(stderr, "%s %s: no snapshot '%s' in %s\n", prog, cmd, c->at, sc->file);
+    return mark < 0 ? -2 : mark;
+}
+
+static void
+use_mark(struct run_result *r, int mark)
+{
+    if (mark >= 0 && (uint32_t)mark < r->nmarks && r->ok)
+        r->final = r->marks[mark];
+}
+
 static bool
 expectations_pass(const struct scenario *sc, const struct run_result *r)
 {
@@ -238,10 +261,12 @@ cmd_run(int argc, char **argv, const struct common *c, int first)
     struct run_options o;
     struct run_result r;
     run_options_default(&o);
-    if (!one_run(&sc, c->strategy ? c->strategy : sc.strategy, c, &o, &r)) {
+    int mark = at_mark(&sc, c, "run");
+    if (mark == -2 || !one_run(&sc, c->strategy ? c->strategy : sc.strategy, c, &o, &r)) {
         scn_free(&sc);
         return EXIT_USAGE;
     }
+    use_mark(&r, mark);
     report_run(stdout, &sc, &r, &c->cost, c->json ? REPORT_JSON : c->csv ? REPORT_CSV
                                                                           : REPORT_TEXT);
     int st = expectations_pass(&sc, &r) ? EXIT_OK : EXIT_EXPECT;
@@ -266,6 +291,11 @@ cmd_compare(int argc, char **argv, const struct common *c, int first)
     struct run_result r[16];
     unsigned n = 0;
     int st = EXIT_OK;
+    int mark = at_mark(&sc, c, "compare");
+    if (mark == -2) {
+        scn_free(&sc);
+        return EXIT_USAGE;
+    }
     for (char *save = NULL, *name = strtok_r(list, ",", &save); name != NULL;
          name = strtok_r(NULL, ",", &save)) {
         if (n == 16) {
@@ -279,6 +309,7 @@ cmd_compare(int argc, char **argv, const struct common *c, int first)
             st = EXIT_USAGE;
             break;
         }
+        use_mark(&r[n], mark);
         n++;
     }
     if (st == EXIT_OK) {

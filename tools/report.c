@@ -251,7 +251,7 @@ report_plot(const char *path, const struct scenario *sc, const struct run_result
         return false;
     }
     fprintf(gp,
-            "set terminal %s\nset output '%s'\nset title 'pagesim compare: %s'\n"
+            "set terminal %s noenhanced\nset output '%s'\nset title 'pagesim compare: %s'\n"
             "set style data histogram\nset style histogram clustered gap 1\n"
             "set style fill solid 0.8 border -1\nset logscale y\nset key outside right\n"
             "set ylabel 'count (log scale)'\nset xtics rotate by -20\n"
