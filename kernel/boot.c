@@ -56,13 +56,42 @@ boot_entry_frames(const struct boot_mmap_entry *e, uint32_t *lo, uint32_t *hi)
     return true;
 }
 
+/* Frames [first, end) covering [start, end) bytes, rounded outward. */
 static void
-boot_reserve(const struct pmm_ops *pmm, paddr_t start, paddr_t end)
+boot_hole(paddr_t start, paddr_t end, uint32_t hole[2])
 {
-    paddr_t lo = PAGE_ROUND_DOWN(start);
-    uint64_t hi = ((uint64_t)end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
-    if (hi > lo)
-        pmm->reserve(lo, (uint32_t)((hi - lo) >> PAGE_SHIFT));
+    hole[0] = start >> PAGE_SHIFT;
+    hole[1] = (uint32_t)((((uint64_t)end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1)) >>
+                         PAGE_SHIFT);
+}
+
+/*
+ * Gives frames [lo, hi) to the PMM less the holes, one release per piece.
+ * Cutting the holes out here, rather than reserving them after a release
+ * of everything, spares the stack allocator a pass over its stack for each
+ * reserved range.
+ */
+static void
+boot_release(const struct pmm_ops *pmm, uint32_t lo, uint32_t hi, uint32_t holes[][2],
+             unsigned nholes)
+{
+    while (lo < hi) {
+        uint32_t end = hi;
+        bool inside = false;
+        for (unsigned i = 0; i < nholes; i++) {
+            if (holes[i][0] <= lo && lo < holes[i][1]) {
+                lo = holes[i][1];
+                inside = true;
+                break;
+            }
+            if (holes[i][0] > lo && holes[i][0] < end)
+                end = holes[i][0];
+        }
+        if (inside)
+            continue;
+        pmm->release(lo << PAGE_SHIFT, end - lo);
+        lo = end;
+    }
 }
 
 enum boot_status
@@ -116,15 +145,16 @@ kernel_boot(const struct boot_info *bi, const char *strategy, const char *pmm_na
     if (!pops->init(nframes))
         return BOOT_NO_MEMORY;
     pmm_use(pops);
+    uint32_t holes[4][2];
+    boot_hole(0, KERNEL_LOAD_PA, holes[0]);
+    boot_hole(kstart, kend, holes[1]);
+    boot_hole(mstart, mend, holes[2]);
+    boot_hole(pstart, plimit, holes[3]);
     for (uint32_t i = 0; i < nmap; i++) {
         uint32_t lo, hi;
         if (boot_entry_frames(&bi->mmap[i], &lo, &hi) && lo < nframes)
-            pops->release(lo << PAGE_SHIFT, (hi < nframes ? hi : nframes) - lo);
+            boot_release(pops, lo, hi < nframes ? hi : nframes, holes, 4);
     }
-    boot_reserve(pops, 0, KERNEL_LOAD_PA);
-    boot_reserve(pops, kstart, kend);
-    boot_reserve(pops, mstart, mend);
-    boot_reserve(pops, pstart, plimit);
 
     /* The kernel directory; from here frames are zeroed the strategy's way. */
     enum vmm_status vst = vmm_boot(vops, top, unreachable);

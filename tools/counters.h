@@ -41,8 +41,9 @@
     X(PD_FRAMES, "frames.pd", "memory", "frames holding page directories")                      \
     X(PT_FRAMES, "frames.pt", "memory", "frames holding page tables")                           \
     X(FRAMES_USED, "frames.used", "memory", "frames in use")                                     \
-    X(HEAP_USED, "heap.used", "memory", "kernel heap bytes in use")                              \
-    X(HEAP_WASTED, "heap.wasted", "memory", "kernel heap bytes lost to alignment")               \
+    X(HEAP_USED, "heap.used", "memory", "kernel heap bytes in use (kmalloc)")                    \
+    X(HEAP_WASTED, "heap.wasted", "memory", "kernel heap bytes in holes too small to use")       \
+    X(HEAP_PAGING, "heap.paging", "memory", "heap bytes holding paging structures")              \
     X(KVA_BYTES, "kva.bytes", "memory", "kernel VA taken by the strategy's windows and maps")    \
     X(REACH_BYTES, "reach.bytes", "memory", "physical memory the strategy can reach")            \
     X(CYCLES, "cycles", "cost", "estimated cycles (cost model)")

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allocators/heap.h"
 #include "allocators/pmm.h"
 #include "allocators/vmm.h"
 #include "kernel/layout.h"
@@ -68,7 +69,7 @@ struct run_ctx {
  * runs inside the machine (at a mark) or just after it (at the end). */
 static void
 collect(struct sim *s, const struct vmm_stats *vs, const struct pmm_stats *ps,
-        const struct cost_model *cm, struct counters *c)
+        const struct heap_stats *hs, const struct cost_model *cm, struct counters *c)
 {
     const struct mmu_counters *m = &sim_mmu(s)->ctr;
     const struct sim_stats *st = sim_stats(s);
@@ -104,8 +105,9 @@ collect(struct sim *s, const struct vmm_stats *vs, const struct pmm_stats *ps,
     c->v[CTR_PD_FRAMES] = vs->pd_frames;
     c->v[CTR_PT_FRAMES] = vs->pt_frames;
     c->v[CTR_FRAMES_USED] = ps->total_frames - ps->free_frames - ps->reserved_frames;
-    c->v[CTR_HEAP_USED] = vs->heap_bytes;
-    c->v[CTR_HEAP_WASTED] = vs->heap_wasted;
+    c->v[CTR_HEAP_USED] = hs->used_bytes;
+    c->v[CTR_HEAP_WASTED] = hs->wasted_bytes;
+    c->v[CTR_HEAP_PAGING] = vs->heap_bytes;
     c->v[CTR_KVA_BYTES] = vs->kva_bytes;
     uint64_t reach = (uint64_t)vs->reach_frames << PAGE_SHIFT;
     c->v[CTR_REACH_BYTES] = reach < sim_ram_size(s) ? reach : sim_ram_size(s);
@@ -150,9 +152,11 @@ on_mark(void *ctx, struct sim *s, uint32_t id)
         return;
     struct vmm_stats vs;
     struct pmm_stats ps;
+    struct heap_stats hs;
     vmm_stats(&vs);
     pmm_stats(&ps);
-    collect(s, &vs, &ps, &x->o->cost, &x->r->marks[id]);
+    heap_stats(&hs);
+    collect(s, &vs, &ps, &hs, &x->o->cost, &x->r->marks[id]);
     if (x->o->view_fn != NULL && x->o->view_mark == (int)id)
         view(x, s);
 }
@@ -234,7 +238,7 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         struct end_view e = {&x, s};
         sim_run(s, view_at_end, &e);
     }
-    collect(s, &br.vmm, &br.pmm, &o->cost, &r->final);
+    collect(s, &br.vmm, &br.pmm, &br.heap, &o->cost, &r->final);
     if (br.vmm.unreachable_frames != 0)
         r->reach_limit_mb = br.vmm.reach_frames >> (20 - PAGE_SHIFT);
     sim_destroy(s);

@@ -1,0 +1,73 @@
+#!/bin/sh
+# CLI tests: exit codes, help, and one "file:line:col: error:" line (exit 2)
+# for every malformed scenario in tests/bad (expected lines in expected.txt).
+set -u
+pagesim="$1"
+top="$2"
+fail=0
+check() { # description, expected status, actual status
+    if [ "$2" != "$3" ]; then
+        echo "FAIL: $1: exit $3, expected $2"
+        fail=1
+    fi
+}
+cd "$top/tests/bad" || exit 1
+while IFS= read -r want; do
+    file=${want%%:*}
+    got=$("$pagesim" run "$file" 2>&1 >/dev/null)
+    st=$?
+    check "$file" 2 $st
+    if [ "$got" != "$want" ]; then
+        echo "FAIL: $file"
+        echo "  expected: $want"
+        echo "  got:      $got"
+        fail=1
+    fi
+    lines=$("$pagesim" run "$file" 2>&1 | wc -l)
+    check "$file prints one line" 1 "$lines"
+done < expected.txt
+cd "$top" || exit 1
+
+"$pagesim" >/dev/null 2>&1; check "no command" 2 $?
+"$pagesim" --help | grep -q "commands:"; check "--help lists commands" 0 $?
+for c in run compare graph dump check; do
+    "$pagesim" $c --help | grep -q "usage: pagesim $c"; check "$c --help" 0 $?
+done
+"$pagesim" frob x 2>/dev/null; check "unknown command" 2 $?
+"$pagesim" run 2>/dev/null; check "run without scenario" 2 $?
+"$pagesim" run scenarios/thread.scn --bogus 2>/dev/null; check "unknown option" 2 $?
+"$pagesim" run scenarios/thread.scn --json --csv 2>/dev/null; check "--json with --csv" 2 $?
+"$pagesim" run scenarios/thread.scn --cost nosuch=3 2>/dev/null; check "bad --cost" 2 $?
+"$pagesim" run scenarios/thread.scn --tlb 3/2 2>/dev/null; check "bad --tlb" 2 $?
+"$pagesim" run /nonexistent.scn 2>/dev/null; check "missing file" 2 $?
+"$pagesim" graph scenarios/thread.scn -o x.txt 2>/dev/null; check "graph bad extension" 2 $?
+"$pagesim" graph scenarios/thread.scn --at nosuch -o /tmp/x.dot 2>/dev/null; check "graph unknown label" 2 $?
+
+# run: a report, exit 0; JSON is valid enough to name every counter.
+out=$("$pagesim" run scenarios/thread.scn); check "run thread" 0 $?
+echo "$out" | grep -q "^  tlb.misses " || { echo "FAIL: run report lacks tlb.misses"; fail=1; }
+"$pagesim" run scenarios/thread.scn --json | grep -q '"tlb.misses": '; check "run --json" 0 $?
+"$pagesim" run scenarios/thread.scn --csv | grep -q '^invlpg,'; check "run --csv" 0 $?
+# the cost model constant changes the estimate
+a=$("$pagesim" run scenarios/thread.scn --csv | grep '^cycles,')
+b=$("$pagesim" run scenarios/thread.scn --csv --cost invlpg=100000 | grep '^cycles,')
+[ "$a" != "$b" ] || { echo "FAIL: --cost invlpg had no effect"; fail=1; }
+# determinism: two runs, same bytes
+"$pagesim" compare scenarios/thread.scn > /tmp/pagesim-cmp1.txt
+"$pagesim" compare scenarios/thread.scn > /tmp/pagesim-cmp2.txt
+cmp -s /tmp/pagesim-cmp1.txt /tmp/pagesim-cmp2.txt || { echo "FAIL: compare not deterministic"; fail=1; }
+grep -q '\*' /tmp/pagesim-cmp1.txt || { echo "FAIL: compare marks no best value"; fail=1; }
+for s in heap pageheap recursive tempmap tempmap-lazy physmap; do
+    head -3 /tmp/pagesim-cmp1.txt | grep -q -- " $s" || { echo "FAIL: compare lacks $s"; fail=1; }
+done
+# check: pass is 0; a failing expectation is 1 and names the line
+"$pagesim" check scenarios/thread.scn >/dev/null; check "check thread" 0 $?
+printf 'space create a\nspace switch a\nexpect invlpg == 999999\n' > /tmp/pagesim-fail.scn
+out=$("$pagesim" check /tmp/pagesim-fail.scn); check "failing expect" 1 $?
+echo "$out" | grep -q "pagesim-fail.scn:3:1: expect invlpg == 999999 failed" ||
+    { echo "FAIL: check output: $out"; fail=1; }
+# dump shows mappings and the TLB
+"$pagesim" dump scenarios/thread.scn --at booted | grep -qi "tlb"; check "dump" 0 $?
+
+[ $fail -eq 0 ] && echo "cli: all checks passed"
+exit $fail
