@@ -197,7 +197,7 @@ report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
         for (unsigned k = 0; k < n; k++) {
             char v[32], cell[40];
             if (!r[k].ok) {
-                fprintf(out, " %14s", "failed");
+                fprintf(out, " %14s", r[k].skipped ? "n/a" : "failed");
                 continue;
             }
             format_value(v, sizeof(v), i, r[k].final.v[i]);
@@ -208,7 +208,9 @@ report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
         fprintf(out, "\n");
     }
     for (unsigned k = 0; k < n; k++)
-        if (!r[k].ok)
+        if (r[k].skipped)
+            fprintf(out, "\n%s not run: %s\n", r[k].strategy, r[k].error);
+        else if (!r[k].ok)
             fprintf(out, "\n%s did not complete:\n%s\n", r[k].strategy, r[k].error);
         else if (r[k].reach_limit_mb != 0)
             fprintf(out, "\n%s reaches only the first %u MiB of physical memory.\n",
@@ -234,6 +236,8 @@ report_plot(const char *path, const struct scenario *sc, const struct run_result
         fprintf(f, " %s", counter_info[rows[i]].name);
     fprintf(f, " kcycles\n");
     for (unsigned k = 0; k < n; k++) {
+        if (!r[k].ok)
+            continue;
         fprintf(f, "%s", r[k].strategy);
         for (size_t i = 0; i < nrows; i++)
             fprintf(f, " %llu", (unsigned long long)r[k].final.v[rows[i]]);

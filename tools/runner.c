@@ -26,13 +26,13 @@ run_options_default(struct run_options *o)
 bool
 run_check_strategy(const struct scenario *sc, const char *strategy, char *err, size_t len)
 {
-    bool from_script = strcmp(strategy, sc->strategy) == 0;
+    bool from_script = strcmp(strategy, sc->strategy) == 0 && sc->strategy_line != 0;
     char where[300];
-    if (from_script && sc->strategy_line != 0)
+    if (from_script)
         snprintf(where, sizeof(where), "%s:%u:%u", sc->file, sc->strategy_line,
                  sc->strategy_col);
     else
-        snprintf(where, sizeof(where), "%s:0:0", sc->file);
+        snprintf(where, sizeof(where), "command line");
     const struct vmm_ops *ops = vmm_find(strategy);
     if (ops == NULL) {
         char list[128];
@@ -49,6 +49,8 @@ run_check_strategy(const struct scenario *sc, const char *strategy, char *err, s
     }
     uint64_t reach = (uint64_t)ops->reach_frames << PAGE_SHIFT;
     if (reach < sc->ram_size) {
+        if (sc->ram_line != 0)
+            snprintf(where, sizeof(where), "%s:%u:%u", sc->file, sc->ram_line, sc->ram_col);
         snprintf(err, len,
                  "%s: error: strategy %s reaches only %llu MiB of physical memory; this machine "
                  "has %llu MiB (use ram=%lluM or less)",

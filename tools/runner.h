@@ -37,6 +37,7 @@ struct run_options {
 struct run_result {
     char strategy[SCN_NAME_MAX];
     bool ok;          /* the workload ran to its end */
+    bool skipped;     /* not run: the strategy cannot run on this machine (error says why) */
     char error[1024]; /* why not: the stop report or the workload error */
     struct counters final;
     struct counters *marks; /* counters at each mark id */

@@ -307,6 +307,8 @@ cmd_machine(struct parser *p)
                 return fail(p, vt.col, "RAM size %s must be a multiple of 4K of at least 32M",
                             val);
             sc->ram_size = v;
+            sc->ram_line = p->line;
+            sc->ram_col = vt.col;
         } else if (strcmp(buf, "tlb") == 0) {
             if (!tlb_geometry(p, &vt, val, &sc->mmu.tlb4k))
                 return false;

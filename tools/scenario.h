@@ -37,6 +37,7 @@ struct scenario {
     char file[256];
     /* machine */
     uint64_t ram_size;
+    uint32_t ram_line, ram_col; /* where ram= was set; 0 if defaulted */
     struct mmu_config mmu;
     bool pse, pge;
     char strategy[SCN_NAME_MAX]; /* default strategy of the script */
