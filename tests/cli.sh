@@ -69,5 +69,27 @@ echo "$out" | grep -q "pagesim-fail.scn:3:1: expect invlpg == 999999 failed" ||
 # dump shows mappings and the TLB
 "$pagesim" dump scenarios/thread.scn --at booted | grep -qi "tlb"; check "dump" 0 $?
 
+# graph: DOT edges follow the page tables.  At "children" thread.scn has five
+# spaces; under recursive each has a self-map and the shell's foreign slot
+# points at a child; under heap there is neither.
+"$pagesim" graph scenarios/thread.scn --at children --strategy recursive -o /tmp/pagesim-r.dot
+check "graph recursive dot" 0 $?
+n=$(grep -c 'label="self-map 1023"' /tmp/pagesim-r.dot)
+[ "$n" = 5 ] || { echo "FAIL: recursive graph has $n self-map edges, expected 5"; fail=1; }
+grep -q 'label="foreign 1022"' /tmp/pagesim-r.dot || { echo "FAIL: no foreign edge"; fail=1; }
+"$pagesim" graph scenarios/thread.scn --at children --strategy heap -o /tmp/pagesim-h.dot
+check "graph heap dot" 0 $?
+if grep -q 'label="self-map 1023"\|label="foreign 1022"' /tmp/pagesim-h.dot; then
+    echo "FAIL: heap graph has a self-map or foreign edge"; fail=1
+fi
+"$pagesim" graph scenarios/thread.scn --strategy heap -o /tmp/pagesim-h.svg
+check "graph svg" 0 $?
+grep -q '</svg>' /tmp/pagesim-h.svg || { echo "FAIL: svg not complete"; fail=1; }
+if command -v xmllint >/dev/null; then
+    xmllint --noout /tmp/pagesim-h.svg || { echo "FAIL: svg is not well-formed XML"; fail=1; }
+fi
+"$pagesim" graph scenarios/thread.scn --space nosuch -o /tmp/pagesim-x.dot 2>/dev/null
+check "graph unknown space" 2 $?
+
 [ $fail -eq 0 ] && echo "cli: all checks passed"
 exit $fail
