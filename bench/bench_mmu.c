@@ -177,8 +177,8 @@ main(void)
     long rss1 = rss_kib();
     sim_destroy(s);
 
-    printf("pagesim access-path benchmark (%u-entry %u-way 4 KiB TLB)\n",
-           MMU_TLB4K_ENTRIES_DEFAULT, MMU_TLB4K_WAYS_DEFAULT);
+    printf("pagesim access-path benchmark (%u-entry %u-way 4 KiB TLB)\n", MMU_TLB4K_ENTRIES_DEFAULT,
+           MMU_TLB4K_WAYS_DEFAULT);
     printf("  TLB hit, same page (fast path)   %6.2f ns/access   target <= 2 ns\n", ns_hit);
     printf("  same loop, plain memory          %6.2f ns/access\n", ns_plain);
     printf("  ratio instrumented / plain       %6.2f x           target <= 6x\n",

@@ -47,8 +47,8 @@ main(int argc, char **argv)
     static const char *const strategies[] = {"heap",    "pageheap",     "recursive",
                                              "tempmap", "tempmap-lazy", "physmap"};
     printf("pagesim scenario benchmark (fresh machine per run, boot included)\n");
-    printf("  %-20s %-13s %8s %10s %12s %12s\n", "scenario", "strategy", "ops", "seconds",
-           "ops/s", "accesses/s");
+    printf("  %-20s %-13s %8s %10s %12s %12s\n", "scenario", "strategy", "ops", "seconds", "ops/s",
+           "accesses/s");
     for (size_t f = 0; f < 2; f++) {
         char path[512], err[SCN_ERR_MAX];
         struct scenario sc;

@@ -61,8 +61,8 @@ static void
 boot_hole(paddr_t start, paddr_t end, uint32_t hole[2])
 {
     hole[0] = start >> PAGE_SHIFT;
-    hole[1] = (uint32_t)((((uint64_t)end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1)) >>
-                         PAGE_SHIFT);
+    hole[1] =
+        (uint32_t)((((uint64_t)end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1)) >> PAGE_SHIFT);
 }
 
 /*

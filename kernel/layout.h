@@ -21,10 +21,10 @@
 
 #define KERNEL_BASE 0xC0000000u
 #define KERNEL_PDX (KERNEL_BASE >> PDX_SHIFT) /* 768 */
-#define KERNEL_LOAD_PA 0x00100000u           /* image loaded at 1 MiB */
-#define EARLY_MAP_SIZE (16u << 20)           /* phys 0..16 MiB at KERNEL_BASE */
+#define KERNEL_LOAD_PA 0x00100000u            /* image loaded at 1 MiB */
+#define EARLY_MAP_SIZE (16u << 20)            /* phys 0..16 MiB at KERNEL_BASE */
 #define P2V(pa) ((vaddr_t)(pa) + KERNEL_BASE) /* early map / direct map only */
-#define V2P(va) ((paddr_t)(va) - KERNEL_BASE)
+#define V2P(va) ((paddr_t)(va)-KERNEL_BASE)
 
 #define PHYSMAP_BASE KERNEL_BASE
 #define PHYSMAP_END 0xF0000000u

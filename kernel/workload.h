@@ -12,10 +12,10 @@
 
 #include "mmu/x86.h"
 
-#define WL_MAGIC 0x4C57534Du /* "MSWL" */
-#define WL_MAX_SPACES 1024u  /* address-space slots */
-#define WL_MAX_ALLOCS 4096u  /* kmalloc handle slots */
-#define WL_MAX_DEPTH 8u      /* nested repeat blocks */
+#define WL_MAGIC 0x4C57534Du   /* "MSWL" */
+#define WL_MAX_SPACES 1024u    /* address-space slots */
+#define WL_MAX_ALLOCS 4096u    /* kmalloc handle slots */
+#define WL_MAX_DEPTH 8u        /* nested repeat blocks */
 #define WL_CURRENT 0xFFFFFFFFu /* "the current space" in a space field */
 
 /* Flags of WL_MAP (a subset of PTE bits) and WL_TOUCH. */
@@ -41,7 +41,7 @@ enum wl_opcode {
     WL_KFREE,         /* a = handle */
     WL_REPEAT,        /* a = count; ops up to the matching WL_REPEAT_END */
     WL_REPEAT_END,
-    WL_MARK,          /* a = mark id: arch_mark(a) (snapshots and expectations) */
+    WL_MARK, /* a = mark id: arch_mark(a) (snapshots and expectations) */
     WL_NOPS
 };
 
@@ -59,11 +59,11 @@ struct wl_header {
 
 enum wl_status {
     WL_OK = 0,
-    WL_BAD_LIST,     /* bad magic, unknown opcode, unbalanced repeat */
-    WL_BAD_SLOT,     /* slot out of range, unused, or already used */
-    WL_NO_MEMORY,    /* frames, heap or page tables exhausted */
-    WL_BAD_RANGE,    /* not page-aligned, or outside user space */
-    WL_FAILED,       /* the strategy refused (its error is logged) */
+    WL_BAD_LIST,  /* bad magic, unknown opcode, unbalanced repeat */
+    WL_BAD_SLOT,  /* slot out of range, unused, or already used */
+    WL_NO_MEMORY, /* frames, heap or page tables exhausted */
+    WL_BAD_RANGE, /* not page-aligned, or outside user space */
+    WL_FAILED,    /* the strategy refused (its error is logged) */
 };
 const char *wl_strerror(enum wl_status st);
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* The two access kinds' rights bits in tlb_entry.allow for one WP value. */
-#define ALLOW(wp, kind) (1u << ((wp) * 4 + (kind)))
+#define ALLOW(wp, kind) (1u << ((wp)*4 + (kind)))
 
 void
 mmu_config_default(struct mmu_config *cfg)
@@ -182,8 +182,8 @@ walk(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
     w.levels = 2;
     if (!(w.pte & PTE_P))
         return page_fault(m, va, access, 0, false, &w, fault);
-    uint8_t allow = rights_mask((w.pde & PTE_U) && (w.pte & PTE_U),
-                                (w.pde & PTE_W) && (w.pte & PTE_W));
+    uint8_t allow =
+        rights_mask((w.pde & PTE_U) && (w.pte & PTE_U), (w.pde & PTE_W) && (w.pte & PTE_W));
     if (!(allow & ALLOW(wp, access)))
         return page_fault(m, va, access, PF_ERR_P, false, &w, fault);
 

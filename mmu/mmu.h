@@ -41,23 +41,23 @@ struct mmu_config {
 
 struct mmu_counters {
     uint64_t accesses[MMU_NACCESS]; /* translations requested, by kind */
-    uint64_t tlb_hits;      /* completed from a TLB entry, no walk */
-    uint64_t tlb_misses;    /* no usable entry: walked */
-    uint64_t dirty_rewalks; /* entry found, but a write needed D set: walked */
-    uint64_t walks;         /* page walks started (misses + dirty re-walks) */
-    uint64_t walk_reads;    /* paging-structure entries read by walks */
-    uint64_t ad_updates;    /* entry writes by walks that set A and/or D */
-    uint64_t invlpg;        /* INVLPG executed */
-    uint64_t cr3_writes;    /* MOV to CR3 */
-    uint64_t full_flushes;  /* all entries, globals too (CR0.PG, CR4.PGE/PSE) */
-    uint64_t dropped_invlpg; /* valid entries removed by INVLPG */
-    uint64_t dropped_cr3;    /* valid entries removed by CR3 writes */
-    uint64_t dropped_full;   /* valid entries removed by full flushes */
-    uint64_t dropped_fault;  /* entries removed because a #PF was taken */
-    uint64_t evictions;      /* valid entries replaced by LRU on a fill */
-    uint64_t globals_kept;   /* global entries that survived CR3 writes */
-    uint64_t faults;         /* #PF generated */
-    uint64_t faults_by_code[16]; /* #PF by error code (bits P, W, U, RSVD) */
+    uint64_t tlb_hits;              /* completed from a TLB entry, no walk */
+    uint64_t tlb_misses;            /* no usable entry: walked */
+    uint64_t dirty_rewalks;         /* entry found, but a write needed D set: walked */
+    uint64_t walks;                 /* page walks started (misses + dirty re-walks) */
+    uint64_t walk_reads;            /* paging-structure entries read by walks */
+    uint64_t ad_updates;            /* entry writes by walks that set A and/or D */
+    uint64_t invlpg;                /* INVLPG executed */
+    uint64_t cr3_writes;            /* MOV to CR3 */
+    uint64_t full_flushes;          /* all entries, globals too (CR0.PG, CR4.PGE/PSE) */
+    uint64_t dropped_invlpg;        /* valid entries removed by INVLPG */
+    uint64_t dropped_cr3;           /* valid entries removed by CR3 writes */
+    uint64_t dropped_full;          /* valid entries removed by full flushes */
+    uint64_t dropped_fault;         /* entries removed because a #PF was taken */
+    uint64_t evictions;             /* valid entries replaced by LRU on a fill */
+    uint64_t globals_kept;          /* global entries that survived CR3 writes */
+    uint64_t faults;                /* #PF generated */
+    uint64_t faults_by_code[16];    /* #PF by error code (bits P, W, U, RSVD) */
 };
 
 /* Outcome of one translation. */
@@ -77,14 +77,14 @@ struct mmu_walk {
 };
 
 struct mmu_result {
-    paddr_t pa;        /* physical address of the byte accessed */
+    paddr_t pa;         /* physical address of the byte accessed */
     uint32_t page_size; /* 4096 or 4 MiB */
     bool tlb_hit;       /* true if no walk was needed */
 };
 
 struct mmu_fault {
-    vaddr_t cr2;          /* faulting linear address */
-    uint32_t error_code;  /* PF_ERR_* bits */
+    vaddr_t cr2;         /* faulting linear address */
+    uint32_t error_code; /* PF_ERR_* bits */
     enum mmu_access access;
     bool from_tlb;        /* a cached entry's rights denied the access */
     struct mmu_walk walk; /* the entries the walk read */
@@ -103,9 +103,9 @@ struct mmu {
      * when the entry's D is set).  It is the most recently used entry of all,
      * so a repeat hit needs no LRU update.  Any TLB change clears it.
      */
-    uint32_t fast_vpn;    /* MMU_FAST_NONE when empty */
-    uint32_t fast_allow;  /* bit per enum mmu_access */
-    uint32_t fast_pfn;    /* physical frame of that 4 KiB page */
+    uint32_t fast_vpn;       /* MMU_FAST_NONE when empty */
+    uint32_t fast_allow;     /* bit per enum mmu_access */
+    uint32_t fast_pfn;       /* physical frame of that 4 KiB page */
     uint32_t fast_page_size; /* size of the page its entry maps */
 };
 #define MMU_FAST_NONE 0xFFFFFFFFu
@@ -137,8 +137,8 @@ enum mmu_status mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access,
 
 /* The fast path of mmu_translate; falls back to it.  Same contract. */
 static inline enum mmu_status
-mmu_translate_fast(struct mmu *m, vaddr_t va, enum mmu_access access,
-                   struct mmu_result *res, struct mmu_fault *fault)
+mmu_translate_fast(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
+                   struct mmu_fault *fault)
 {
     if ((va >> PAGE_SHIFT) == m->fast_vpn && (m->fast_allow >> access & 1u)) {
         m->ctr.accesses[access]++;

@@ -63,8 +63,8 @@ tlb_insert(struct tlb *t, const struct tlb_entry *ne)
             victim = &s[w];
             break;
         }
-        if (victim == NULL || (victim->vpn != TLB_VPN_NONE &&
-                               (s[w].vpn == TLB_VPN_NONE || s[w].lru < victim->lru)))
+        if (victim == NULL ||
+            (victim->vpn != TLB_VPN_NONE && (s[w].vpn == TLB_VPN_NONE || s[w].lru < victim->lru)))
             victim = &s[w];
     }
     bool evicted = victim->vpn != TLB_VPN_NONE && victim->vpn != ne->vpn;

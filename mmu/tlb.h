@@ -39,7 +39,7 @@ struct tlb_entry {
 struct tlb {
     struct tlb_geometry geo;
     uint32_t sets;
-    uint64_t clock; /* LRU clock */
+    uint64_t clock;      /* LRU clock */
     struct tlb_entry *e; /* sets * ways entries; set s is e[s*ways .. +ways) */
 };
 

@@ -37,22 +37,22 @@ typedef uint32_t pte_t;   /* page-table entry */
 #define PTX(va) ((((uint32_t)(va)) >> PAGE_SHIFT) & 0x3FFu)
 #define PGOFF(va) (((uint32_t)(va)) & (PAGE_SIZE - 1))
 #define LPGOFF(va) (((uint32_t)(va)) & (LPAGE_SIZE - 1))
-#define PGADDR(pdx, ptx, off) \
+#define PGADDR(pdx, ptx, off)                                                                      \
     ((vaddr_t)(((uint32_t)(pdx) << PDX_SHIFT) | ((uint32_t)(ptx) << PAGE_SHIFT) | (uint32_t)(off)))
 #define PAGE_ROUND_DOWN(a) (((uint32_t)(a)) & PAGE_MASK)
 #define PAGE_ROUND_UP(a) ((((uint32_t)(a)) + PAGE_SIZE - 1) & PAGE_MASK)
 
 /* Bit numbers of PDE/PTE fields (SDM Tables 4-4 to 4-6). */
-#define PTE_BIT_P 0    /* present */
-#define PTE_BIT_W 1    /* R/W: writes allowed */
-#define PTE_BIT_U 2    /* U/S: user-mode accesses allowed */
-#define PTE_BIT_PWT 3  /* page-level write-through */
-#define PTE_BIT_PCD 4  /* page-level cache disable */
-#define PTE_BIT_A 5    /* accessed */
-#define PTE_BIT_D 6    /* dirty (PTE, or PDE that maps a 4 MiB page) */
-#define PTE_BIT_PS 7   /* page size, in a PDE; PAT in a 4 KiB PTE */
-#define PTE_BIT_G 8    /* global (PTE, or PDE that maps a 4 MiB page) */
-#define PTE_BIT_AVL0 9 /* bits 9..11 are ignored by hardware (AVL) */
+#define PTE_BIT_P 0     /* present */
+#define PTE_BIT_W 1     /* R/W: writes allowed */
+#define PTE_BIT_U 2     /* U/S: user-mode accesses allowed */
+#define PTE_BIT_PWT 3   /* page-level write-through */
+#define PTE_BIT_PCD 4   /* page-level cache disable */
+#define PTE_BIT_A 5     /* accessed */
+#define PTE_BIT_D 6     /* dirty (PTE, or PDE that maps a 4 MiB page) */
+#define PTE_BIT_PS 7    /* page size, in a PDE; PAT in a 4 KiB PTE */
+#define PTE_BIT_G 8     /* global (PTE, or PDE that maps a 4 MiB page) */
+#define PTE_BIT_AVL0 9  /* bits 9..11 are ignored by hardware (AVL) */
 #define PDE_BIT_LPAT 12 /* PAT bit of a PDE that maps a 4 MiB page */
 
 #define PTE_P (1u << PTE_BIT_P)
@@ -68,8 +68,8 @@ typedef uint32_t pte_t;   /* page-table entry */
 #define PTE_AVL (7u << PTE_BIT_AVL0)
 #define PDE_LPAT (1u << PDE_BIT_LPAT)
 
-#define PTE_ADDR_MASK 0xFFFFF000u   /* frame of a PTE / table of a PDE */
-#define PDE_LADDR_MASK 0xFFC00000u  /* frame of a 4 MiB page */
+#define PTE_ADDR_MASK 0xFFFFF000u  /* frame of a PTE / table of a PDE */
+#define PDE_LADDR_MASK 0xFFC00000u /* frame of a 4 MiB page */
 /*
  * Bits 21:13 of a 4 MiB PDE.  With PSE-36 they would carry physical address
  * bits 39:32; this model has 32-bit physical addresses (MAXPHYADDR = 32), so
@@ -77,8 +77,8 @@ typedef uint32_t pte_t;   /* page-table entry */
  */
 #define PDE_LRSVD_MASK 0x003FE000u
 
-#define PTE_ADDR(e) ((uint32_t)(e) & PTE_ADDR_MASK)
-#define PDE_LADDR(e) ((uint32_t)(e) & PDE_LADDR_MASK)
+#define PTE_ADDR(e) ((uint32_t)(e)&PTE_ADDR_MASK)
+#define PDE_LADDR(e) ((uint32_t)(e)&PDE_LADDR_MASK)
 
 /* Control registers (SDM section 2.5). */
 #define CR0_PE (1u << 0)  /* protection enable */

@@ -161,7 +161,7 @@ sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
     }
     /* Crosses pages: every page is translated, then all are (re)checked,
      * since a window reset while mapping a later page drops earlier ones. */
-    for (vaddr_t p = va; ; p = PAGE_ROUND_DOWN(p) + PAGE_SIZE) {
+    for (vaddr_t p = va;; p = PAGE_ROUND_DOWN(p) + PAGE_SIZE) {
         ensure_window(s, p, kind, (unsigned)size, pc);
         if ((p >> PAGE_SHIFT) == (last >> PAGE_SHIFT))
             break;
@@ -181,33 +181,33 @@ sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
  * is then known good (it was mapped when that hit was taken, and a window
  * reset clears the fast entry), so nothing else needs checking.
  */
-#define HOT_PATH(a, n, kind)                                                                     \
-    do {                                                                                         \
-        struct sim *s_ = sim_current;                                                            \
-        if (__builtin_expect(s_ != NULL && ((a) >> PAGE_SHIFT) == s_->mmu.fast_vpn &&            \
-                                 (((a) + (n)-1) >> PAGE_SHIFT) == ((a) >> PAGE_SHIFT) &&         \
-                                 ((s_->mmu.fast_allow >> (kind)) & 1u),                          \
-                             1)) {                                                               \
-            s_->mmu.ctr.accesses[kind]++;                                                        \
-            s_->mmu.ctr.tlb_hits++;                                                              \
-            if (__builtin_expect((a) >= PHYSMAP_BASE, 0))                       \
-                count_region(s_, (vaddr_t)(a));                                                  \
-            return;                                                                              \
-        }                                                                                        \
-        sim_access((a), (n), (kind), RET_PC);                                                    \
+#define HOT_PATH(a, n, kind)                                                                       \
+    do {                                                                                           \
+        struct sim *s_ = sim_current;                                                              \
+        if (__builtin_expect(s_ != NULL && ((a) >> PAGE_SHIFT) == s_->mmu.fast_vpn &&              \
+                                 (((a) + (n)-1) >> PAGE_SHIFT) == ((a) >> PAGE_SHIFT) &&           \
+                                 ((s_->mmu.fast_allow >> (kind)) & 1u),                            \
+                             1)) {                                                                 \
+            s_->mmu.ctr.accesses[kind]++;                                                          \
+            s_->mmu.ctr.tlb_hits++;                                                                \
+            if (__builtin_expect((a) >= PHYSMAP_BASE, 0))                                          \
+                count_region(s_, (vaddr_t)(a));                                                    \
+            return;                                                                                \
+        }                                                                                          \
+        sim_access((a), (n), (kind), RET_PC);                                                      \
     } while (0)
 
 /* The hooks, one per size; N takes the size as an argument. */
-#define HOOKS(n)                                                                                 \
-    void __asan_load##n##_noabort(uintptr_t a);                                                  \
-    void __asan_store##n##_noabort(uintptr_t a);                                                 \
-    void __asan_load##n##_noabort(uintptr_t a)                                                   \
-    {                                                                                            \
-        HOT_PATH(a, n, MMU_SUP_READ);                                                            \
-    }                                                                                            \
-    void __asan_store##n##_noabort(uintptr_t a)                                                  \
-    {                                                                                            \
-        HOT_PATH(a, n, MMU_SUP_WRITE);                                                           \
+#define HOOKS(n)                                                                                   \
+    void __asan_load##n##_noabort(uintptr_t a);                                                    \
+    void __asan_store##n##_noabort(uintptr_t a);                                                   \
+    void __asan_load##n##_noabort(uintptr_t a)                                                     \
+    {                                                                                              \
+        HOT_PATH(a, n, MMU_SUP_READ);                                                              \
+    }                                                                                              \
+    void __asan_store##n##_noabort(uintptr_t a)                                                    \
+    {                                                                                              \
+        HOT_PATH(a, n, MMU_SUP_WRITE);                                                             \
     }
 HOOKS(1)
 HOOKS(2)

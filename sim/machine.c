@@ -98,8 +98,8 @@ sim_create(const struct sim_config *cfg, char *err, size_t errlen)
         set_err(err, errlen, "cannot create simulated RAM: %s", strerror(errno));
         goto fail;
     }
-    s->ram = mmap(NULL, cfg->ram_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-                  s->memfd, 0);
+    s->ram =
+        mmap(NULL, cfg->ram_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, s->memfd, 0);
     if (s->ram == MAP_FAILED) {
         set_err(err, errlen, "cannot map simulated RAM: %s", strerror(errno));
         goto fail;
@@ -119,8 +119,9 @@ sim_create(const struct sim_config *cfg, char *err, size_t errlen)
         goto fail;
     }
     if (!mmu_init(&s->mmu, &cfg->mmu, s->ram, s->ram_size)) {
-        set_err(err, errlen, "invalid TLB geometry (entries and ways must be powers of two, "
-                             "ways <= entries <= 65536)");
+        set_err(err, errlen,
+                "invalid TLB geometry (entries and ways must be powers of two, "
+                "ways <= entries <= 65536)");
         munmap((void *)s->window_lo, SIM_WINDOW_END - s->window_lo);
         goto fail;
     }
@@ -255,8 +256,8 @@ sim_window_map(struct sim *s, uint32_t vpn, uint32_t pfn, const void *pc)
         s->window_live++;
     }
     void *want = (void *)((uintptr_t)vpn << PAGE_SHIFT);
-    void *p = mmap(want, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, s->memfd,
-                   (off_t)pa);
+    void *p =
+        mmap(want, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, s->memfd, (off_t)pa);
     if (p != want) {
         snprintf(s->stop.msg, sizeof(s->stop.msg), "host mmap of window page 0x%08x failed: %s",
                  vpn << PAGE_SHIFT, strerror(errno));
@@ -397,10 +398,10 @@ void
 sim_format_stop(const struct sim_stop *st, char *buf, size_t len)
 {
     size_t n = 0;
-#define OUT(...)                                                                                 \
-    do {                                                                                         \
-        if (n < len)                                                                             \
-            n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__);                                \
+#define OUT(...)                                                                                   \
+    do {                                                                                           \
+        if (n < len)                                                                               \
+            n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__);                                  \
     } while (0)
     buf[0] = '\0';
     OUT("run stopped: %s in %s\n", sim_stop_kind_name(st->kind), st->where);

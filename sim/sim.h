@@ -43,8 +43,8 @@ struct sim_stop {
     vaddr_t cr2;         /* faulting linear address (page faults) */
     uint32_t error_code; /* #PF error code */
     enum mmu_access access;
-    unsigned size;       /* bytes of the access */
-    paddr_t pa;          /* physical address (bus errors) */
+    unsigned size; /* bytes of the access */
+    paddr_t pa;    /* physical address (bus errors) */
     bool host_addr_valid;
     struct mmu_walk walk; /* the paging entries the walk read */
     uint32_t cr0, cr3, cr4;

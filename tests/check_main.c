@@ -12,12 +12,8 @@ static const struct {
     const char *name;
     Suite *(*make)(void);
 } suites[] = {
-    {"tlb", tlb_suite},
-    {"mmu", mmu_suite},
-    {"sim", sim_suite},
-    {"alloc", alloc_suite},
-    {"vmm", vmm_suite},
-    {"graph", graph_suite},
+    {"tlb", tlb_suite},     {"mmu", mmu_suite}, {"sim", sim_suite},
+    {"alloc", alloc_suite}, {"vmm", vmm_suite}, {"graph", graph_suite},
 };
 
 int

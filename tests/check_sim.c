@@ -122,7 +122,8 @@ START_TEST(test_sim_unmapped_without_handler)
 
     char report[512];
     sim_format_stop(st, report, sizeof(report));
-    ck_assert_ptr_nonnull(strstr(report, "CR2=0x40000000 error=0x2 (not present, write, supervisor)"));
+    ck_assert_ptr_nonnull(
+        strstr(report, "CR2=0x40000000 error=0x2 (not present, write, supervisor)"));
     ck_assert_ptr_nonnull(strstr(report, "kt_unmapped"));
     /* The machine survives the stop: more kernel code can run on it. */
     ck_assert(sim_run(s, kt_paging_on, NULL));
@@ -151,7 +152,7 @@ START_TEST(test_sim_fault_in_handler_stops)
     const struct sim_stop *st = sim_last_stop(s);
     ck_assert_int_eq(st->kind, SIM_STOP_DOUBLE_FAULT);
     ck_assert_uint_eq(st->cr2, 0x80000000u);
-    ck_assert_uint_eq(st->error_code, 0); /* not present, read, supervisor */
+    ck_assert_uint_eq(st->error_code, 0);            /* not present, read, supervisor */
     ck_assert_str_eq(st->where, "faulting_handler"); /* a static function */
     sim_destroy(s);
 }

@@ -9,43 +9,44 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define COUNTERS(X)                                                                              \
-    /* id, name, group, description */                                                          \
-    X(ACCESSES, "accesses", "mmu", "memory accesses translated")                                 \
-    X(READS, "reads", "mmu", "reads")                                                            \
-    X(WRITES, "writes", "mmu", "writes")                                                         \
-    X(USER_ACCESSES, "accesses.user", "mmu", "accesses made in user mode")                       \
-    X(TLB_HITS, "tlb.hits", "mmu", "TLB hits")                                                   \
-    X(TLB_MISSES, "tlb.misses", "mmu", "TLB misses")                                             \
-    X(TLB_HIT_PERMILLE, "tlb.hit_permille", "mmu", "hits per 1000 paged accesses")              \
-    X(WALKS, "walks", "mmu", "page walks")                                                       \
-    X(WALK_READS, "walk_reads", "mmu", "paging entries read by walks")                           \
-    X(AD_UPDATES, "ad_updates", "mmu", "accessed/dirty bit updates")                             \
-    X(DIRTY_REWALKS, "dirty_rewalks", "mmu", "walks to set a dirty bit")                         \
-    X(FAULTS, "faults", "mmu", "page faults")                                                    \
-    X(INVLPG, "invlpg", "inval", "INVLPG instructions")                                          \
-    X(CR3_WRITES, "cr3_writes", "inval", "CR3 writes")                                           \
-    X(FULL_FLUSHES, "full_flushes", "inval", "full flushes (globals too)")                       \
-    X(DROPPED_INVLPG, "dropped.invlpg", "inval", "entries dropped by INVLPG")                    \
-    X(DROPPED_CR3, "dropped.cr3", "inval", "entries dropped by CR3 writes")                      \
-    X(DROPPED_FULL, "dropped.full", "inval", "entries dropped by full flushes")                  \
-    X(EVICTIONS, "evictions", "inval", "entries evicted by LRU")                                 \
-    X(GLOBALS_KEPT, "globals_kept", "inval", "global entries kept over CR3 writes")              \
-    X(RECURSIVE_ACCESSES, "recursive.accesses", "reach", "accesses through the self-map")        \
-    X(FOREIGN_ACCESSES, "foreign.accesses", "reach", "accesses through the foreign slot")        \
-    X(FOREIGN_SWITCHES, "foreign.switches", "reach", "foreign-slot repointings")                 \
-    X(TEMPMAP_ACCESSES, "tempmap.accesses", "reach", "accesses through the temporary window")    \
-    X(TEMPMAP_MAPS, "tempmap.maps", "reach", "temporary-window maps")                            \
-    X(TEMPMAP_REUSES, "tempmap.reuses", "reach", "temporary-window slot reuses")                 \
-    X(DIRECTMAP_ACCESSES, "directmap.accesses", "reach", "accesses through the direct map at 0xC0000000")          \
-    X(PD_FRAMES, "frames.pd", "memory", "frames holding page directories")                      \
-    X(PT_FRAMES, "frames.pt", "memory", "frames holding page tables")                           \
-    X(FRAMES_USED, "frames.used", "memory", "frames in use")                                     \
-    X(HEAP_USED, "heap.used", "memory", "kernel heap bytes in use (kmalloc)")                    \
-    X(HEAP_WASTED, "heap.wasted", "memory", "kernel heap bytes in holes too small to use")       \
-    X(HEAP_PAGING, "heap.paging", "memory", "heap bytes holding paging structures")              \
-    X(KVA_BYTES, "kva.bytes", "memory", "kernel VA taken by the strategy's windows and maps")    \
-    X(REACH_BYTES, "reach.bytes", "memory", "physical memory the strategy can reach")            \
+#define COUNTERS(X)                                                                                \
+    /* id, name, group, description */                                                             \
+    X(ACCESSES, "accesses", "mmu", "memory accesses translated")                                   \
+    X(READS, "reads", "mmu", "reads")                                                              \
+    X(WRITES, "writes", "mmu", "writes")                                                           \
+    X(USER_ACCESSES, "accesses.user", "mmu", "accesses made in user mode")                         \
+    X(TLB_HITS, "tlb.hits", "mmu", "TLB hits")                                                     \
+    X(TLB_MISSES, "tlb.misses", "mmu", "TLB misses")                                               \
+    X(TLB_HIT_PERMILLE, "tlb.hit_permille", "mmu", "hits per 1000 paged accesses")                 \
+    X(WALKS, "walks", "mmu", "page walks")                                                         \
+    X(WALK_READS, "walk_reads", "mmu", "paging entries read by walks")                             \
+    X(AD_UPDATES, "ad_updates", "mmu", "accessed/dirty bit updates")                               \
+    X(DIRTY_REWALKS, "dirty_rewalks", "mmu", "walks to set a dirty bit")                           \
+    X(FAULTS, "faults", "mmu", "page faults")                                                      \
+    X(INVLPG, "invlpg", "inval", "INVLPG instructions")                                            \
+    X(CR3_WRITES, "cr3_writes", "inval", "CR3 writes")                                             \
+    X(FULL_FLUSHES, "full_flushes", "inval", "full flushes (globals too)")                         \
+    X(DROPPED_INVLPG, "dropped.invlpg", "inval", "entries dropped by INVLPG")                      \
+    X(DROPPED_CR3, "dropped.cr3", "inval", "entries dropped by CR3 writes")                        \
+    X(DROPPED_FULL, "dropped.full", "inval", "entries dropped by full flushes")                    \
+    X(EVICTIONS, "evictions", "inval", "entries evicted by LRU")                                   \
+    X(GLOBALS_KEPT, "globals_kept", "inval", "global entries kept over CR3 writes")                \
+    X(RECURSIVE_ACCESSES, "recursive.accesses", "reach", "accesses through the self-map")          \
+    X(FOREIGN_ACCESSES, "foreign.accesses", "reach", "accesses through the foreign slot")          \
+    X(FOREIGN_SWITCHES, "foreign.switches", "reach", "foreign-slot repointings")                   \
+    X(TEMPMAP_ACCESSES, "tempmap.accesses", "reach", "accesses through the temporary window")      \
+    X(TEMPMAP_MAPS, "tempmap.maps", "reach", "temporary-window maps")                              \
+    X(TEMPMAP_REUSES, "tempmap.reuses", "reach", "temporary-window slot reuses")                   \
+    X(DIRECTMAP_ACCESSES, "directmap.accesses", "reach",                                           \
+      "accesses through the direct map at 0xC0000000")                                             \
+    X(PD_FRAMES, "frames.pd", "memory", "frames holding page directories")                         \
+    X(PT_FRAMES, "frames.pt", "memory", "frames holding page tables")                              \
+    X(FRAMES_USED, "frames.used", "memory", "frames in use")                                       \
+    X(HEAP_USED, "heap.used", "memory", "kernel heap bytes in use (kmalloc)")                      \
+    X(HEAP_WASTED, "heap.wasted", "memory", "kernel heap bytes in holes too small to use")         \
+    X(HEAP_PAGING, "heap.paging", "memory", "heap bytes holding paging structures")                \
+    X(KVA_BYTES, "kva.bytes", "memory", "kernel VA taken by the strategy's windows and maps")      \
+    X(REACH_BYTES, "reach.bytes", "memory", "physical memory the strategy can reach")              \
     X(CYCLES, "cycles", "cost", "estimated cycles (cost model)")
 
 enum counter_id {

@@ -54,39 +54,42 @@ struct common {
 static void
 usage_cmd(FILE *out, const char *cmd)
 {
-    const char *common_machine =
-        "  --strategy NAME    paging strategy (default: the scenario's)\n"
-        "  --tlb E/W          4 KiB TLB: entries/ways (default 64/4)\n"
-        "  --tlb4m E/W        4 MiB TLB: entries/ways (default 32/4)\n"
-        "  --pse on|off       CR4.PSE (4 MiB pages)\n"
-        "  --pge on|off       CR4.PGE (global pages)\n";
+    const char *common_machine = "  --strategy NAME    paging strategy (default: the scenario's)\n"
+                                 "  --tlb E/W          4 KiB TLB: entries/ways (default 64/4)\n"
+                                 "  --tlb4m E/W        4 MiB TLB: entries/ways (default 32/4)\n"
+                                 "  --pse on|off       CR4.PSE (4 MiB pages)\n"
+                                 "  --pge on|off       CR4.PGE (global pages)\n";
     if (strcmp(cmd, "run") == 0) {
-        fprintf(out, "usage: pagesim run SCENARIO [options]\n\n%s"
-                     "  --at LABEL         report the counters at a snapshot\n"
-                     "  --cost NAME=CYCLES cost model constant: access, walk_read, invlpg,\n"
-                     "                     cr3_write, ad_update, fault\n"
-                     "  --json, --csv      machine-readable report\n\ncounters:\n",
+        fprintf(out,
+                "usage: pagesim run SCENARIO [options]\n\n%s"
+                "  --at LABEL         report the counters at a snapshot\n"
+                "  --cost NAME=CYCLES cost model constant: access, walk_read, invlpg,\n"
+                "                     cr3_write, ad_update, fault\n"
+                "  --json, --csv      machine-readable report\n\ncounters:\n",
                 common_machine);
         for (int i = 0; i < CTR_COUNT; i++)
             fprintf(out, "  %-20s %s\n", counter_info[i].name, counter_info[i].desc);
     } else if (strcmp(cmd, "compare") == 0) {
-        fprintf(out, "usage: pagesim compare SCENARIO [options]\n\n"
-                     "  --strategies A,B   strategies to compare (default: all)\n"
-                     "  --at LABEL         compare the counters at a snapshot\n%s"
-                     "  --cost NAME=CYCLES cost model constant\n"
-                     "  --json, --csv      machine-readable table\n"
-                     "  --plot FILE        chart of the main rows (PNG or SVG, gnuplot)\n",
+        fprintf(out,
+                "usage: pagesim compare SCENARIO [options]\n\n"
+                "  --strategies A,B   strategies to compare (default: all)\n"
+                "  --at LABEL         compare the counters at a snapshot\n%s"
+                "  --cost NAME=CYCLES cost model constant\n"
+                "  --json, --csv      machine-readable table\n"
+                "  --plot FILE        chart of the main rows (PNG or SVG, gnuplot)\n",
                 common_machine);
     } else if (strcmp(cmd, "graph") == 0) {
-        fprintf(out, "usage: pagesim graph SCENARIO -o FILE.{svg,png,dot} [options]\n\n"
-                     "  --at LABEL         at a snapshot (default: the last snapshot, else the end)\n"
-                     "  --space NAME       one address space only\n"
-                     "  --all              every live address space (default)\n%s",
+        fprintf(out,
+                "usage: pagesim graph SCENARIO -o FILE.{svg,png,dot} [options]\n\n"
+                "  --at LABEL         at a snapshot (default: the last snapshot, else the end)\n"
+                "  --space NAME       one address space only\n"
+                "  --all              every live address space (default)\n%s",
                 common_machine);
     } else if (strcmp(cmd, "dump") == 0) {
-        fprintf(out, "usage: pagesim dump SCENARIO [options]\n\n"
-                     "  --at LABEL         at a snapshot (default: the last snapshot, else the end)\n"
-                     "  --space NAME       one address space only\n%s",
+        fprintf(out,
+                "usage: pagesim dump SCENARIO [options]\n\n"
+                "  --at LABEL         at a snapshot (default: the last snapshot, else the end)\n"
+                "  --space NAME       one address space only\n%s",
                 common_machine);
     } else {
         fprintf(out, "usage: pagesim check SCENARIO... [options]\n\n%s", common_machine);
@@ -97,14 +100,22 @@ static bool
 parse_options(int argc, char **argv, const char *cmd, struct common *c, int *first_arg)
 {
     static const struct option opts[] = {
-        {"strategy", required_argument, 0, 's'}, {"strategies", required_argument, 0, 'S'},
-        {"tlb", required_argument, 0, 't'},      {"tlb4m", required_argument, 0, 'T'},
-        {"pse", required_argument, 0, 'p'},      {"pge", required_argument, 0, 'g'},
-        {"at", required_argument, 0, 'a'},       {"space", required_argument, 0, 'n'},
-        {"all", no_argument, 0, 'A'},            {"json", no_argument, 0, 'j'},
-        {"csv", no_argument, 0, 'c'},            {"plot", required_argument, 0, 'P'},
-        {"cost", required_argument, 0, 'C'},     {"output", required_argument, 0, 'o'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
+        {"strategy", required_argument, 0, 's'},
+        {"strategies", required_argument, 0, 'S'},
+        {"tlb", required_argument, 0, 't'},
+        {"tlb4m", required_argument, 0, 'T'},
+        {"pse", required_argument, 0, 'p'},
+        {"pge", required_argument, 0, 'g'},
+        {"at", required_argument, 0, 'a'},
+        {"space", required_argument, 0, 'n'},
+        {"all", no_argument, 0, 'A'},
+        {"json", no_argument, 0, 'j'},
+        {"csv", no_argument, 0, 'c'},
+        {"plot", required_argument, 0, 'P'},
+        {"cost", required_argument, 0, 'C'},
+        {"output", required_argument, 0, 'o'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     memset(c, 0, sizeof(*c));
     cost_model_default(&c->cost);
@@ -113,26 +124,53 @@ parse_options(int argc, char **argv, const char *cmd, struct common *c, int *fir
     int ch;
     while ((ch = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (ch) {
-        case 's': c->strategy = optarg; break;
-        case 'S': c->strategies = optarg; break;
-        case 't': c->tlb = optarg; break;
-        case 'T': c->tlb4m = optarg; break;
-        case 'p': c->pse = optarg; break;
-        case 'g': c->pge = optarg; break;
-        case 'a': c->at = optarg; break;
-        case 'n': c->space = optarg; break;
-        case 'A': c->all = true; break;
-        case 'j': c->json = true; break;
-        case 'c': c->csv = true; break;
-        case 'P': c->plot = optarg; break;
-        case 'o': c->output = optarg; break;
+        case 's':
+            c->strategy = optarg;
+            break;
+        case 'S':
+            c->strategies = optarg;
+            break;
+        case 't':
+            c->tlb = optarg;
+            break;
+        case 'T':
+            c->tlb4m = optarg;
+            break;
+        case 'p':
+            c->pse = optarg;
+            break;
+        case 'g':
+            c->pge = optarg;
+            break;
+        case 'a':
+            c->at = optarg;
+            break;
+        case 'n':
+            c->space = optarg;
+            break;
+        case 'A':
+            c->all = true;
+            break;
+        case 'j':
+            c->json = true;
+            break;
+        case 'c':
+            c->csv = true;
+            break;
+        case 'P':
+            c->plot = optarg;
+            break;
+        case 'o':
+            c->output = optarg;
+            break;
         case 'C': {
             char name[32];
             unsigned long long v;
             if (sscanf(optarg, "%31[a-z0-9_]=%llu", name, &v) != 2 ||
                 !cost_model_set(&c->cost, name, v)) {
-                fprintf(stderr, "%s %s: bad --cost '%s' (NAME=CYCLES; names: access, "
-                                "walk_read, invlpg, cr3_write, ad_update, fault)\n",
+                fprintf(stderr,
+                        "%s %s: bad --cost '%s' (NAME=CYCLES; names: access, "
+                        "walk_read, invlpg, cr3_write, ad_update, fault)\n",
                         prog, cmd, optarg);
                 return false;
             }
@@ -268,8 +306,10 @@ cmd_run(int argc, char **argv, const struct common *c, int first)
         return EXIT_USAGE;
     }
     use_mark(&r, mark);
-    report_run(stdout, &sc, &r, &c->cost, c->json ? REPORT_JSON : c->csv ? REPORT_CSV
-                                                                          : REPORT_TEXT);
+    report_run(stdout, &sc, &r, &c->cost,
+               c->json  ? REPORT_JSON
+               : c->csv ? REPORT_CSV
+                        : REPORT_TEXT);
     int st = expectations_pass(&sc, &r) ? EXIT_OK : EXIT_EXPECT;
     run_result_free(&r);
     scn_free(&sc);
@@ -324,8 +364,10 @@ cmd_compare(int argc, char **argv, const struct common *c, int first)
         n++;
     }
     if (st == EXIT_OK) {
-        report_compare(stdout, &sc, r, n, c->json ? REPORT_JSON : c->csv ? REPORT_CSV
-                                                                         : REPORT_TEXT);
+        report_compare(stdout, &sc, r, n,
+                       c->json  ? REPORT_JSON
+                       : c->csv ? REPORT_CSV
+                                : REPORT_TEXT);
         for (unsigned k = 0; k < n; k++)
             if (!r[k].ok && !r[k].skipped)
                 st = EXIT_EXPECT;
@@ -367,8 +409,7 @@ cmd_view(int argc, char **argv, const struct common *c, int first, bool graph)
 {
     const char *cmd = graph ? "graph" : "dump";
     if (argc - first != 1 || (graph && c->output == NULL)) {
-        fprintf(stderr, "%s %s: expected one SCENARIO%s\n", prog, cmd,
-                graph ? " and -o FILE" : "");
+        fprintf(stderr, "%s %s: expected one SCENARIO%s\n", prog, cmd, graph ? " and -o FILE" : "");
         usage_cmd(stderr, cmd);
         return EXIT_USAGE;
     }
@@ -406,8 +447,7 @@ cmd_view(int argc, char **argv, const struct common *c, int first, bool graph)
     }
     int st = EXIT_OK;
     if (!job.done) {
-        fprintf(stderr, "%s %s: the run stopped before the snapshot:\n%s\n", prog, cmd,
-                r.error);
+        fprintf(stderr, "%s %s: the run stopped before the snapshot:\n%s\n", prog, cmd, r.error);
         st = EXIT_EXPECT;
     } else if (!job.ok) {
         fprintf(stderr, "%s %s: %s\n", prog, cmd, job.err);

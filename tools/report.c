@@ -12,11 +12,8 @@
 #include <unistd.h>
 
 static const char *const groups[][2] = {
-    {"mmu", "MMU"},
-    {"inval", "Invalidations"},
-    {"reach", "Reaching page tables"},
-    {"memory", "Memory"},
-    {"cost", "Estimated cost"},
+    {"mmu", "MMU"},       {"inval", "Invalidations"}, {"reach", "Reaching page tables"},
+    {"memory", "Memory"}, {"cost", "Estimated cost"},
 };
 
 /* +1: higher is better, -1: lower is better, 0: not a merit. */
@@ -76,8 +73,8 @@ expectations_text(FILE *out, const struct scenario *sc, const struct run_result 
         uint64_t v = have ? r->marks[e->mark].v[id] : 0;
         bool pass = have && scn_cmp_eval(e->cmp, v, e->value);
         fprintf(out, "  %s:%u: expect %s %s %llu: %s (%llu)\n", sc->file, e->line, e->counter,
-                scn_cmp_name(e->cmp), (unsigned long long)e->value,
-                pass ? "pass" : "FAIL", (unsigned long long)v);
+                scn_cmp_name(e->cmp), (unsigned long long)e->value, pass ? "pass" : "FAIL",
+                (unsigned long long)v);
     }
 }
 
@@ -100,9 +97,10 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
         for (int i = 0; i < CTR_COUNT; i++)
             fprintf(out, "    \"%s\": %llu%s\n", counter_info[i].name,
                     (unsigned long long)r->final.v[i], i + 1 < CTR_COUNT ? "," : "");
-        fprintf(out, "  },\n  \"cost_model\": {\"access\": %llu, \"walk_read\": %llu, "
-                     "\"invlpg\": %llu, \"cr3_write\": %llu, \"ad_update\": %llu, \"fault\": "
-                     "%llu}\n}\n",
+        fprintf(out,
+                "  },\n  \"cost_model\": {\"access\": %llu, \"walk_read\": %llu, "
+                "\"invlpg\": %llu, \"cr3_write\": %llu, \"ad_update\": %llu, \"fault\": "
+                "%llu}\n}\n",
                 (unsigned long long)cm->access, (unsigned long long)cm->walk_read,
                 (unsigned long long)cm->invlpg, (unsigned long long)cm->cr3_write,
                 (unsigned long long)cm->ad_update, (unsigned long long)cm->fault);
@@ -114,11 +112,12 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
             fprintf(out, "%s,%llu\n", counter_info[i].name, (unsigned long long)r->final.v[i]);
         return;
     }
-    fprintf(out, "pagesim report: %s, strategy %s, %llu MiB RAM, TLB %u/%u + %u/%u (4M), "
-                 "PSE %s, PGE %s\n",
-            sc->file, r->strategy, (unsigned long long)(sc->ram_size >> 20),
-            sc->mmu.tlb4k.entries, sc->mmu.tlb4k.ways, sc->mmu.tlb4m.entries, sc->mmu.tlb4m.ways,
-            sc->pse ? "on" : "off", sc->pge ? "on" : "off");
+    fprintf(out,
+            "pagesim report: %s, strategy %s, %llu MiB RAM, TLB %u/%u + %u/%u (4M), "
+            "PSE %s, PGE %s\n",
+            sc->file, r->strategy, (unsigned long long)(sc->ram_size >> 20), sc->mmu.tlb4k.entries,
+            sc->mmu.tlb4k.ways, sc->mmu.tlb4m.entries, sc->mmu.tlb4m.ways, sc->pse ? "on" : "off",
+            sc->pge ? "on" : "off");
     if (!r->ok)
         fprintf(out, "\nThe run did not complete:\n%s\n", r->error);
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
@@ -134,8 +133,9 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
     if (r->reach_limit_mb != 0)
         fprintf(out, "\nNote: this strategy reaches only the first %u MiB of physical memory.\n",
                 r->reach_limit_mb);
-    fprintf(out, "\nCost model (cycles): access %llu, walk read %llu, invlpg %llu, CR3 write "
-                 "%llu, A/D update %llu, fault %llu\n",
+    fprintf(out,
+            "\nCost model (cycles): access %llu, walk read %llu, invlpg %llu, CR3 write "
+            "%llu, A/D update %llu, fault %llu\n",
             (unsigned long long)cm->access, (unsigned long long)cm->walk_read,
             (unsigned long long)cm->invlpg, (unsigned long long)cm->cr3_write,
             (unsigned long long)cm->ad_update, (unsigned long long)cm->fault);
@@ -213,8 +213,8 @@ report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
         else if (!r[k].ok)
             fprintf(out, "\n%s did not complete:\n%s\n", r[k].strategy, r[k].error);
         else if (r[k].reach_limit_mb != 0)
-            fprintf(out, "\n%s reaches only the first %u MiB of physical memory.\n",
-                    r[k].strategy, r[k].reach_limit_mb);
+            fprintf(out, "\n%s reaches only the first %u MiB of physical memory.\n", r[k].strategy,
+                    r[k].reach_limit_mb);
 }
 
 bool
@@ -245,9 +245,8 @@ report_plot(const char *path, const struct scenario *sc, const struct run_result
     }
     fclose(f);
     const char *ext = strrchr(path, '.');
-    const char *term = (ext != NULL && strcmp(ext, ".svg") == 0)
-                           ? "svg size 1000,600 dynamic"
-                           : "pngcairo size 1000,600";
+    const char *term = (ext != NULL && strcmp(ext, ".svg") == 0) ? "svg size 1000,600 dynamic"
+                                                                 : "pngcairo size 1000,600";
     FILE *gp = popen("gnuplot 2>&1", "w");
     if (gp == NULL) {
         unlink(data);

@@ -29,8 +29,7 @@ run_check_strategy(const struct scenario *sc, const char *strategy, char *err, s
     bool from_script = strcmp(strategy, sc->strategy) == 0 && sc->strategy_line != 0;
     char where[300];
     if (from_script)
-        snprintf(where, sizeof(where), "%s:%u:%u", sc->file, sc->strategy_line,
-                 sc->strategy_col);
+        snprintf(where, sizeof(where), "%s:%u:%u", sc->file, sc->strategy_line, sc->strategy_col);
     else
         snprintf(where, sizeof(where), "command line");
     const struct vmm_ops *ops = vmm_find(strategy);
@@ -187,8 +186,8 @@ describe_failure(struct sim *s, enum bootload_status st, const struct bootload_r
         snprintf(buf, len, "kernel boot failed: %s", boot_strerror(br->boot));
         break;
     case BOOTLOAD_WORKLOAD_FAILED:
-        snprintf(buf, len, "%s:%u: the kernel refused this operation: %s", sc->file,
-                 br->wl.line, wl_strerror(br->wl.status));
+        snprintf(buf, len, "%s:%u: the kernel refused this operation: %s", sc->file, br->wl.line,
+                 wl_strerror(br->wl.status));
         break;
     default:
         snprintf(buf, len, "%s", bootload_strerror(st));
@@ -225,8 +224,7 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
 
     struct bootload_config bc = {
         .strategy = r->strategy,
-        .pmm = sc->pmm[0] ? sc->pmm : (strcmp(r->strategy, "recursive") == 0 ? "stack"
-                                                                              : "bitmap"),
+        .pmm = sc->pmm[0] ? sc->pmm : (strcmp(r->strategy, "recursive") == 0 ? "stack" : "bitmap"),
         .cr4 = (sc->pse ? CR4_PSE : 0) | (sc->pge ? CR4_PGE : 0),
         .ops = sc->ops,
         .nops = sc->nops,

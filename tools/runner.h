@@ -29,7 +29,7 @@ typedef void (*run_view_fn)(void *ctx, struct sim *s, const struct run_space *sp
 struct run_options {
     const char *strategy; /* NULL: the scenario's own */
     struct cost_model cost;
-    int view_mark;        /* mark id for view_fn; -1: at the end of the run */
+    int view_mark; /* mark id for view_fn; -1: at the end of the run */
     run_view_fn view_fn;
     void *view_ctx;
 };

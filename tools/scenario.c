@@ -82,8 +82,7 @@ tokenize(struct parser *p, const char *line, size_t len)
             return fail(p, (uint32_t)i + 1, "unexpected character (byte 0x%02x)",
                         (unsigned char)line[i]);
         if (p->ntok == MAX_TOKENS)
-            return fail(p, (uint32_t)i + 1, "too many words on one line (at most %d)",
-                        MAX_TOKENS);
+            return fail(p, (uint32_t)i + 1, "too many words on one line (at most %d)", MAX_TOKENS);
         struct token *t = &p->tok[p->ntok++];
         t->s = line + i;
         t->col = (uint32_t)i + 1;
@@ -110,10 +109,23 @@ number(struct parser *p, const struct token *t, uint64_t max, uint64_t *out)
     uint64_t mult = 1;
     if (n > 0) {
         switch (buf[n - 1]) {
-        case 'K': case 'k': mult = 1ull << 10; buf[--n] = '\0'; break;
-        case 'M': case 'm': mult = 1ull << 20; buf[--n] = '\0'; break;
-        case 'G': case 'g': mult = 1ull << 30; buf[--n] = '\0'; break;
-        default: break;
+        case 'K':
+        case 'k':
+            mult = 1ull << 10;
+            buf[--n] = '\0';
+            break;
+        case 'M':
+        case 'm':
+            mult = 1ull << 20;
+            buf[--n] = '\0';
+            break;
+        case 'G':
+        case 'g':
+            mult = 1ull << 30;
+            buf[--n] = '\0';
+            break;
+        default:
+            break;
         }
     }
     if (n == 0 || !isdigit((unsigned char)buf[0]))
@@ -137,10 +149,10 @@ static bool
 need(struct parser *p, unsigned min, unsigned max, const char *usage)
 {
     if (p->ntok < min || p->ntok > max) {
-        uint32_t col = p->ntok > max ? p->tok[max].col : p->tok[p->ntok - 1].col +
-                                                             (uint32_t)p->tok[p->ntok - 1].len;
-        return fail(p, col, "%s: usage: %s", p->ntok > max ? "too many arguments" :
-                                                             "missing arguments", usage);
+        uint32_t col = p->ntok > max ? p->tok[max].col
+                                     : p->tok[p->ntok - 1].col + (uint32_t)p->tok[p->ntok - 1].len;
+        return fail(p, col, "%s: usage: %s",
+                    p->ntok > max ? "too many arguments" : "missing arguments", usage);
     }
     return true;
 }
@@ -175,14 +187,13 @@ static bool
 valid_name(struct parser *p, const struct token *t)
 {
     if (t->len >= SCN_NAME_MAX)
-        return fail(p, t->col, "name '%.*s' is too long (at most %d characters)", (int)t->len,
-                    t->s, SCN_NAME_MAX - 1);
+        return fail(p, t->col, "name '%.*s' is too long (at most %d characters)", (int)t->len, t->s,
+                    SCN_NAME_MAX - 1);
     if (!isalpha((unsigned char)t->s[0]) && t->s[0] != '_')
-        return fail(p, t->col, "'%.*s' is not a name (letters, digits, '_', '-', '.')",
-                    (int)t->len, t->s);
+        return fail(p, t->col, "'%.*s' is not a name (letters, digits, '_', '-', '.')", (int)t->len,
+                    t->s);
     for (size_t i = 0; i < t->len; i++)
-        if (!isalnum((unsigned char)t->s[i]) && t->s[i] != '_' && t->s[i] != '-' &&
-            t->s[i] != '.')
+        if (!isalnum((unsigned char)t->s[i]) && t->s[i] != '_' && t->s[i] != '-' && t->s[i] != '.')
             return fail(p, t->col, "'%.*s' is not a name (letters, digits, '_', '-', '.')",
                         (int)t->len, t->s);
     return true;
@@ -215,8 +226,9 @@ known_space(struct parser *p, const struct token *t, int *idx)
         return false;
     *idx = name_index(p->sc->spaces, p->sc->nspaces, t);
     if (*idx < 0)
-        return fail(p, t->col, "unknown address space '%.*s' (create it first with 'space "
-                               "create %.*s')",
+        return fail(p, t->col,
+                    "unknown address space '%.*s' (create it first with 'space "
+                    "create %.*s')",
                     (int)t->len, t->s, (int)t->len, t->s);
     return true;
 }
@@ -238,8 +250,7 @@ user_range(struct parser *p, const struct token *tva, const struct token *tlen, 
         return fail(p, tva->col, "address 0x%llx is below 0x%x, the null guard",
                     (unsigned long long)v, MIN_VA);
     if (v + l > KERNEL_BASE)
-        return fail(p, tlen->col,
-                    "range 0x%llx-0x%llx runs outside user space (0x%x-0x%x)",
+        return fail(p, tlen->col, "range 0x%llx-0x%llx runs outside user space (0x%x-0x%x)",
                     (unsigned long long)v, (unsigned long long)(v + l - 1), MIN_VA,
                     KERNEL_BASE - 1);
     *va = (uint32_t)v;
@@ -300,12 +311,12 @@ cmd_machine(struct parser *p)
             if (!number(p, &vt, UINT64_MAX, &v))
                 return false;
             if (v > (4ull << 30))
-                return fail(p, vt.col, "RAM size %s is larger than 4G, the 32-bit physical "
-                                       "address space",
+                return fail(p, vt.col,
+                            "RAM size %s is larger than 4G, the 32-bit physical "
+                            "address space",
                             val);
             if (v < MIN_RAM || v % PAGE_SIZE)
-                return fail(p, vt.col, "RAM size %s must be a multiple of 4K of at least 32M",
-                            val);
+                return fail(p, vt.col, "RAM size %s must be a multiple of 4K of at least 32M", val);
             sc->ram_size = v;
             sc->ram_line = p->line;
             sc->ram_col = vt.col;
@@ -322,8 +333,7 @@ cmd_machine(struct parser *p)
             if (!on_off(p, &vt, val, &sc->pge))
                 return false;
         } else {
-            return fail(p, t->col, "unknown machine setting '%s' (ram, tlb, tlb4m, pse, pge)",
-                        buf);
+            return fail(p, t->col, "unknown machine setting '%s' (ram, tlb, tlb4m, pse, pge)", buf);
         }
     }
     return true;
@@ -340,16 +350,16 @@ cmd_space(struct parser *p)
     if (tok_is(verb, "create")) {
         if (!need(p, 3, 3, "space create NAME"))
             return false;
-        if (!add_name(p, &sc->spaces, &sc->nspaces, WL_MAX_SPACES, &p->tok[2],
-                      "address spaces", &idx))
+        if (!add_name(p, &sc->spaces, &sc->nspaces, WL_MAX_SPACES, &p->tok[2], "address spaces",
+                      &idx))
             return false;
         return push(p, WL_SPACE_CREATE, (uint32_t)idx, 0, 0, 0);
     }
     if (tok_is(verb, "destroy") || tok_is(verb, "switch")) {
         if (!need(p, 3, 3, "space destroy|switch NAME") || !known_space(p, &p->tok[2], &idx))
             return false;
-        return push(p, tok_is(verb, "destroy") ? WL_SPACE_DESTROY : WL_SPACE_SWITCH,
-                    (uint32_t)idx, 0, 0, 0);
+        return push(p, tok_is(verb, "destroy") ? WL_SPACE_DESTROY : WL_SPACE_SWITCH, (uint32_t)idx,
+                    0, 0, 0);
     }
     if (tok_is(verb, "fork")) {
         if (!need(p, 5, 5, "space fork NEW from SOURCE"))
@@ -358,8 +368,8 @@ cmd_space(struct parser *p)
             return fail(p, p->tok[3].col, "expected 'from', found '%.*s'", (int)p->tok[3].len,
                         p->tok[3].s);
         if (!known_space(p, &p->tok[4], &src) ||
-            !add_name(p, &sc->spaces, &sc->nspaces, WL_MAX_SPACES, &p->tok[2],
-                      "address spaces", &idx))
+            !add_name(p, &sc->spaces, &sc->nspaces, WL_MAX_SPACES, &p->tok[2], "address spaces",
+                      &idx))
             return false;
         if (idx == src)
             return fail(p, p->tok[2].col, "a space cannot be forked into itself");
@@ -373,8 +383,8 @@ cmd_space(struct parser *p)
 static bool
 cmd_map(struct parser *p, bool map)
 {
-    const char *usage = map ? "map [SPACE] VA LEN [ro|rw] [user|kernel] [global]"
-                            : "unmap [SPACE] VA LEN";
+    const char *usage =
+        map ? "map [SPACE] VA LEN [ro|rw] [user|kernel] [global]" : "unmap [SPACE] VA LEN";
     if (!need(p, 3, map ? 8 : 4, usage))
         return false;
     unsigned i = 1;
@@ -448,8 +458,9 @@ cmd_touch(struct parser *p)
             stride = (uint32_t)v;
             k++;
         } else {
-            return fail(p, t->col, "unknown touch option '%.*s' (read, write, user, kernel, "
-                                   "stride N)",
+            return fail(p, t->col,
+                        "unknown touch option '%.*s' (read, write, user, kernel, "
+                        "stride N)",
                         (int)t->len, t->s);
         }
     }
@@ -464,8 +475,7 @@ cmd_kmalloc(struct parser *p)
         return false;
     int idx;
     uint64_t size;
-    if (!add_name(p, &sc->handles, &sc->nhandles, WL_MAX_ALLOCS, &p->tok[1], "allocations",
-                  &idx) ||
+    if (!add_name(p, &sc->handles, &sc->nhandles, WL_MAX_ALLOCS, &p->tok[1], "allocations", &idx) ||
         !number(p, &p->tok[2], 64u << 20, &size))
         return false;
     if (size == 0)
@@ -603,14 +613,12 @@ parse_line(struct parser *p)
     if (tok_is(c, "machine"))
         return cmd_machine(p);
     if (tok_is(c, "strategy"))
-        return cmd_name(p, sc->strategy, &sc->strategy_line, &sc->strategy_col,
-                        "strategy NAME");
+        return cmd_name(p, sc->strategy, &sc->strategy_line, &sc->strategy_col, "strategy NAME");
     if (tok_is(c, "pmm")) {
         if (!cmd_name(p, sc->pmm, NULL, NULL, "pmm bitmap|stack"))
             return false;
         if (strcmp(sc->pmm, "bitmap") != 0 && strcmp(sc->pmm, "stack") != 0)
-            return fail(p, p->tok[1].col, "unknown frame allocator '%s' (bitmap, stack)",
-                        sc->pmm);
+            return fail(p, p->tok[1].col, "unknown frame allocator '%s' (bitmap, stack)", sc->pmm);
         return true;
     }
     if (tok_is(c, "space"))
@@ -764,12 +772,18 @@ bool
 scn_cmp_eval(enum scn_cmp cmp, uint64_t a, uint64_t b)
 {
     switch (cmp) {
-    case SCN_EQ: return a == b;
-    case SCN_NE: return a != b;
-    case SCN_LT: return a < b;
-    case SCN_LE: return a <= b;
-    case SCN_GT: return a > b;
-    case SCN_GE: return a >= b;
+    case SCN_EQ:
+        return a == b;
+    case SCN_NE:
+        return a != b;
+    case SCN_LT:
+        return a < b;
+    case SCN_LE:
+        return a <= b;
+    case SCN_GT:
+        return a > b;
+    case SCN_GE:
+        return a >= b;
     }
     return false;
 }

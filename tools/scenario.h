@@ -42,7 +42,7 @@ struct scenario {
     bool pse, pge;
     char strategy[SCN_NAME_MAX]; /* default strategy of the script */
     uint32_t strategy_line, strategy_col;
-    char pmm[SCN_NAME_MAX];      /* "" = the strategy's choice */
+    char pmm[SCN_NAME_MAX]; /* "" = the strategy's choice */
     /* the op list, ready for the kernel: header then ops */
     struct wl_op *ops;
     uint32_t nops, cap_ops;
