@@ -110,3 +110,13 @@ tlb_foreach(const struct tlb *t, void (*fn)(const struct tlb_entry *e, void *arg
         if (t->e[i].vpn != TLB_VPN_NONE)
             fn(&t->e[i], arg);
 }
+
+unsigned
+tlb_copy_valid(const struct tlb *t, struct tlb_entry *out)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < t->geo.entries; i++)
+        if (t->e[i].vpn != TLB_VPN_NONE)
+            out[n++] = t->e[i];
+    return n;
+}

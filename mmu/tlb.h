@@ -71,6 +71,10 @@ unsigned tlb_invalidate(struct tlb *t, uint32_t vpn);
  * entries were removed; *kept (if not NULL) gets the globals kept. */
 unsigned tlb_flush(struct tlb *t, bool keep_global, unsigned *kept);
 
+/* Copies the valid entries, set by set, way by way, into out (room for
+ * geo.entries) and returns how many there are. */
+unsigned tlb_copy_valid(const struct tlb *t, struct tlb_entry *out);
+
 /* Calls fn for each valid entry, set by set, way by way. */
 void tlb_foreach(const struct tlb *t, void (*fn)(const struct tlb_entry *e, void *arg), void *arg);
 

@@ -318,6 +318,30 @@ START_TEST(test_tlb_foreach)
 }
 END_TEST
 
+/* Same five inserts as above in a 4-set, 2-way TLB: set 0 holds 0, set 1
+ * holds 1 and 5, set 2 holds 6 and 10 (ways filled in insertion order).
+ * After invalidating 5, the copy in set order is 0, 1, 6, 10. */
+START_TEST(test_tlb_copy_valid)
+{
+    struct tlb t;
+    struct tlb_entry out[8];
+    init_geo(&t, 8, 2);
+    ck_assert_uint_eq(tlb_copy_valid(&t, out), 0);
+    const uint32_t vpns[] = {6, 1, 5, 0, 10};
+    for (size_t i = 0; i < 5; i++) {
+        struct tlb_entry e = mk(vpns[i], 0);
+        tlb_insert(&t, &e);
+    }
+    tlb_invalidate(&t, 5);
+    ck_assert_uint_eq(tlb_copy_valid(&t, out), 4);
+    ck_assert_uint_eq(out[0].vpn, 0);
+    ck_assert_uint_eq(out[1].vpn, 1);
+    ck_assert_uint_eq(out[2].vpn, 6);
+    ck_assert_uint_eq(out[3].vpn, 10);
+    tlb_fini(&t);
+}
+END_TEST
+
 START_TEST(test_tlb_lru_clock_increases)
 {
     struct tlb t;
@@ -339,6 +363,7 @@ tlb_suite(void)
     Suite *s = suite_create("tlb");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_tlb_geometry_validation);
+    tcase_add_test(tc, test_tlb_copy_valid);
     tcase_add_test(tc, test_tlb_set_index_is_vpn_mod_sets);
     tcase_add_test(tc, test_tlb_insert_copies_fields);
     tcase_add_test(tc, test_tlb_replace_same_vpn_no_duplicate);

@@ -245,18 +245,6 @@ dump_space(FILE *out, struct sim *s, const struct run_space *spaces, unsigned ns
     half_end(&d);
 }
 
-struct tlb_list {
-    struct tlb_entry *e;
-    unsigned n;
-};
-
-static void
-collect_entry(const struct tlb_entry *e, void *arg)
-{
-    struct tlb_list *l = arg;
-    l->e[l->n++] = *e;
-}
-
 static int
 cmp_entry(const void *a, const void *b)
 {
@@ -296,12 +284,15 @@ dump_tlb_stale(const struct mmu *m, const struct tlb_entry *e, bool large, char 
 static void
 dump_tlb(FILE *out, const struct mmu *m, const struct tlb *t, bool large)
 {
-    struct tlb_list l = {.e = calloc(t->geo.entries, sizeof(*l.e))};
+    struct {
+        struct tlb_entry *e;
+        unsigned n;
+    } l = {.e = calloc(t->geo.entries, sizeof(*l.e))};
     if (l.e == NULL) {
         fprintf(out, "  (out of memory)\n");
         return;
     }
-    tlb_foreach(t, collect_entry, &l);
+    l.n = tlb_copy_valid(t, l.e);
     qsort(l.e, l.n, sizeof(*l.e), cmp_entry);
     fprintf(out, "  %s TLB: %u entries, %u-way, %u valid\n", large ? "4 MiB" : "4 KiB",
             t->geo.entries, t->geo.ways, l.n);

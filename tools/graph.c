@@ -622,27 +622,18 @@ tlb_resolve(struct graph *G, const struct gdir *d, vaddr_t va, bool large, paddr
     }
 }
 
-struct tlb_list {
-    struct tlb_entry *e;
-    unsigned n;
-};
-
-static void
-collect_entry(const struct tlb_entry *e, void *arg)
-{
-    struct tlb_list *l = arg;
-    l->e[l->n++] = *e;
-}
-
 static void
 overlay_tlb(struct graph *G, const struct tlb *t, bool large)
 {
-    struct tlb_list l = {.e = calloc(t->geo.entries, sizeof(*l.e))};
+    struct {
+        struct tlb_entry *e;
+        unsigned n;
+    } l = {.e = calloc(t->geo.entries, sizeof(*l.e))};
     if (l.e == NULL) {
         G->oom = true;
         return;
     }
-    tlb_foreach(t, collect_entry, &l);
+    l.n = tlb_copy_valid(t, l.e);
     int cur = -1;
     for (unsigned k = 0; k < G->ndirs; k++)
         if (G->dirs[k].drawn && G->dirs[k].pd == PTE_ADDR(G->m->cr3))

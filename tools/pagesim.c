@@ -286,16 +286,24 @@ expectations_pass(const struct scenario *sc, const struct run_result *r)
     return true;
 }
 
+/* The one SCENARIO argument of cmd, loaded; false after a message. */
+static bool
+load_one(int argc, char **argv, const struct common *c, int first, const char *cmd,
+         struct scenario *sc)
+{
+    if (argc - first != 1) {
+        fprintf(stderr, "%s %s: expected one SCENARIO\n", prog, cmd);
+        usage_cmd(stderr, cmd);
+        return false;
+    }
+    return load(argv[first], c, sc);
+}
+
 static int
 cmd_run(int argc, char **argv, const struct common *c, int first)
 {
-    if (argc - first != 1) {
-        fprintf(stderr, "%s run: expected one SCENARIO\n", prog);
-        usage_cmd(stderr, "run");
-        return EXIT_USAGE;
-    }
     struct scenario sc;
-    if (!load(argv[first], c, &sc))
+    if (!load_one(argc, argv, c, first, "run", &sc))
         return EXIT_USAGE;
     struct run_options o;
     struct run_result r;
@@ -319,13 +327,8 @@ cmd_run(int argc, char **argv, const struct common *c, int first)
 static int
 cmd_compare(int argc, char **argv, const struct common *c, int first)
 {
-    if (argc - first != 1) {
-        fprintf(stderr, "%s compare: expected one SCENARIO\n", prog);
-        usage_cmd(stderr, "compare");
-        return EXIT_USAGE;
-    }
     struct scenario sc;
-    if (!load(argv[first], c, &sc))
+    if (!load_one(argc, argv, c, first, "compare", &sc))
         return EXIT_USAGE;
     char list[256];
     snprintf(list, sizeof(list), "%s", c->strategies ? c->strategies : RUN_STRATEGIES);
