@@ -148,6 +148,11 @@ sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
     if (__builtin_expect(a < s->window_lo || a + size > SIM_WINDOW_END || size == 0, 0)) {
         if (size == 0)
             return;
+        /* The MMU speaks first: an unmapped low address is a #PF like any
+         * other (the kernel's handler may want it); only an access that
+         * would succeed there cannot be carried out on the host. */
+        if (a + size <= SIM_WINDOW_END)
+            translate(s, (vaddr_t)a, kind, (unsigned)size, pc);
         slow_checks(s, a, size, kind, pc);
     }
     vaddr_t va = (vaddr_t)a;

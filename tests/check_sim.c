@@ -204,6 +204,23 @@ START_TEST(test_sim_user_access_rights)
 }
 END_TEST
 
+/* Below the host's lowest mappable address: a mapped page cannot be carried
+ * out on the host (null-page stop), an unmapped one is an ordinary #PF
+ * (not present, read, supervisor: error code 0). */
+START_TEST(test_sim_null_page)
+{
+    struct sim *s = new_machine();
+    ck_assert(!sim_run(s, kt_null_mapped, NULL));
+    ck_assert_int_eq(sim_last_stop(s)->kind, SIM_STOP_NULL);
+    ck_assert_str_eq(sim_last_stop(s)->where, "kt_null_mapped");
+    ck_assert(!sim_run(s, kt_null_unmapped, NULL));
+    ck_assert_int_eq(sim_last_stop(s)->kind, SIM_STOP_PAGE_FAULT);
+    ck_assert_uint_eq(sim_last_stop(s)->cr2, 0x10);
+    ck_assert_uint_eq(sim_last_stop(s)->error_code, 0);
+    sim_destroy(s);
+}
+END_TEST
+
 START_TEST(test_sim_one_machine_at_a_time)
 {
     struct sim *s = new_machine();
@@ -232,6 +249,7 @@ sim_suite(void)
     tcase_add_test(tc, test_sim_panic_report);
     tcase_add_test(tc, test_sim_access_across_pages);
     tcase_add_test(tc, test_sim_user_access_rights);
+    tcase_add_test(tc, test_sim_null_page);
     tcase_add_test(tc, test_sim_one_machine_at_a_time);
     suite_add_tcase(s, tc);
     return s;

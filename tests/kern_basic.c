@@ -155,3 +155,24 @@ kt_user_access(void *arg)
     kt_result.value = arch_user_read(0x3000, 4);
     arch_user_write(0x3000, 4, 1); /* #PF: P|W|U = 7, no handler */
 }
+
+void
+kt_null_mapped(void *arg)
+{
+    (void)arg;
+    kt_paging_on(NULL);
+    volatile uint32_t *p = (volatile uint32_t *)0x10u; /* page 0 is identity-mapped */
+    kt_result.value = *p;
+}
+
+void
+kt_null_unmapped(void *arg)
+{
+    (void)arg;
+    kt_paging_on(NULL);
+    volatile pte_t *pt0 = (volatile pte_t *)RECURSIVE_PT_BASE;
+    pt0[0] = 0;
+    arch_invlpg(0);
+    volatile uint32_t *p = (volatile uint32_t *)0x10u;
+    kt_result.value = *p;
+}

@@ -26,5 +26,7 @@ void kt_fault_in_handler(void *arg);
 void kt_panic(void *arg);
 void kt_cross_page(void *arg);
 void kt_user_access(void *arg);
+void kt_null_mapped(void *arg);
+void kt_null_unmapped(void *arg);
 
 #endif
