@@ -60,6 +60,13 @@ grep -q '\*' /tmp/pagesim-cmp1.txt || { echo "FAIL: compare marks no best value"
 for s in heap pageheap recursive tempmap tempmap-lazy physmap; do
     head -3 /tmp/pagesim-cmp1.txt | grep -q -- " $s" || { echo "FAIL: compare lacks $s"; fail=1; }
 done
+# --from: events after a snapshot are the totals minus the totals there
+total=$("$pagesim" run scenarios/thread.scn --csv | grep '^invlpg,' | cut -d, -f2)
+early=$("$pagesim" run scenarios/thread.scn --csv --at booted | grep '^invlpg,' | cut -d, -f2)
+since=$("$pagesim" run scenarios/thread.scn --csv --from booted | grep '^invlpg,' | cut -d, -f2)
+[ "$since" -eq $((total - early)) ] || { echo "FAIL: --from: $since != $total - $early"; fail=1; }
+"$pagesim" run scenarios/thread.scn --from children --at booted 2>/dev/null
+check "--from after --at" 2 $?
 # check: pass is 0; a failing expectation is 1 and names the line
 "$pagesim" check scenarios/thread.scn >/dev/null; check "check thread" 0 $?
 printf 'space create a\nspace switch a\nexpect invlpg == 999999\n' > /tmp/pagesim-fail.scn

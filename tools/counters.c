@@ -69,3 +69,14 @@ counters_apply_cost(struct counters *c, const struct cost_model *cm)
                        c->v[CTR_INVLPG] * cm->invlpg + c->v[CTR_CR3_WRITES] * cm->cr3_write +
                        c->v[CTR_AD_UPDATES] * cm->ad_update + c->v[CTR_FAULTS] * cm->fault;
 }
+
+void
+counters_since(struct counters *c, const struct counters *base, const struct cost_model *cm)
+{
+    for (int i = 0; i < CTR_COUNT; i++)
+        if (strcmp(counter_info[i].group, "memory") != 0)
+            c->v[i] -= base->v[i];
+    uint64_t paged = c->v[CTR_TLB_HITS] + c->v[CTR_TLB_MISSES] + c->v[CTR_DIRTY_REWALKS];
+    c->v[CTR_TLB_HIT_PERMILLE] = paged ? c->v[CTR_TLB_HITS] * 1000 / paged : 0;
+    counters_apply_cost(c, cm);
+}

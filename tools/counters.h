@@ -84,4 +84,9 @@ void cost_model_default(struct cost_model *cm);
 bool cost_model_set(struct cost_model *cm, const char *name, uint64_t value);
 void counters_apply_cost(struct counters *c, const struct cost_model *cm);
 
+/* Turns c into the events since base: event counts are subtracted, current
+ * values (the memory group) are kept, the hit rate and cost recomputed. */
+void counters_since(struct counters *c, const struct counters *base,
+                    const struct cost_model *cm);
+
 #endif

@@ -46,7 +46,7 @@ struct common {
     const char *strategy;
     const char *strategies;
     const char *tlb, *tlb4m, *pse, *pge;
-    const char *at, *space, *output, *plot;
+    const char *at, *from, *space, *output, *plot;
     bool all, json, csv;
     struct cost_model cost;
 };
@@ -107,6 +107,7 @@ parse_options(int argc, char **argv, const char *cmd, struct common *c, int *fir
         {"pse", required_argument, 0, 'p'},
         {"pge", required_argument, 0, 'g'},
         {"at", required_argument, 0, 'a'},
+        {"from", required_argument, 0, 'F'},
         {"space", required_argument, 0, 'n'},
         {"all", no_argument, 0, 'A'},
         {"json", no_argument, 0, 'j'},
@@ -141,6 +142,9 @@ parse_options(int argc, char **argv, const char *cmd, struct common *c, int *fir
             break;
         case 'g':
             c->pge = optarg;
+            break;
+        case 'F':
+            c->from = optarg;
             break;
         case 'a':
             c->at = optarg;
@@ -253,24 +257,46 @@ one_run(const struct scenario *sc, const char *strategy, const struct common *c,
     return true;
 }
 
-/* With --at, the report shows the counters at that snapshot.  Returns the
- * mark, -1 without --at, -2 (after a message) if there is no such label. */
+/* A snapshot's mark, -1 if label is NULL, -2 (after a message) if the
+ * scenario has no such snapshot. */
 static int
-at_mark(const struct scenario *sc, const struct common *c, const char *cmd)
+label_mark(const struct scenario *sc, const char *label, const char *cmd)
 {
-    if (c->at == NULL)
+    if (label == NULL)
         return -1;
-    int mark = scn_label_mark(sc, c->at);
+    int mark = scn_label_mark(sc, label);
     if (mark < 0)
-        fprintf(stderr, "%s %s: no snapshot '%s' in %s\n", prog, cmd, c->at, sc->file);
+        fprintf(stderr, "%s %s: no snapshot '%s' in %s\n", prog, cmd, label, sc->file);
     return mark < 0 ? -2 : mark;
 }
 
-static void
-use_mark(struct run_result *r, int mark)
+/* The window a report covers: --from and --at (marks, -1 for the start or
+ * the end).  False after a message if a label is unknown or out of order. */
+static bool
+report_window(const struct scenario *sc, const struct common *c, const char *cmd, int win[2])
 {
-    if (mark >= 0 && (uint32_t)mark < r->nmarks && r->ok)
-        r->final = r->marks[mark];
+    win[0] = label_mark(sc, c->from, cmd);
+    win[1] = label_mark(sc, c->at, cmd);
+    if (win[0] == -2 || win[1] == -2)
+        return false;
+    if (win[0] >= 0 && win[1] >= 0 && win[0] >= win[1]) {
+        fprintf(stderr, "%s %s: snapshot '%s' does not come before '%s'\n", prog, cmd, c->from,
+                c->at);
+        return false;
+    }
+    return true;
+}
+
+/* Narrows a completed run's figures to the window. */
+static void
+use_window(struct run_result *r, const int win[2], const struct cost_model *cm)
+{
+    if (!r->ok)
+        return;
+    if (win[1] >= 0)
+        r->final = r->marks[win[1]];
+    if (win[0] >= 0)
+        counters_since(&r->final, &r->marks[win[0]], cm);
 }
 
 static bool
@@ -308,12 +334,13 @@ cmd_run(int argc, char **argv, const struct common *c, int first)
     struct run_options o;
     struct run_result r;
     run_options_default(&o);
-    int mark = at_mark(&sc, c, "run");
-    if (mark == -2 || !one_run(&sc, c->strategy ? c->strategy : sc.strategy, c, &o, &r)) {
+    int win[2];
+    if (!report_window(&sc, c, "run", win) ||
+        !one_run(&sc, c->strategy ? c->strategy : sc.strategy, c, &o, &r)) {
         scn_free(&sc);
         return EXIT_USAGE;
     }
-    use_mark(&r, mark);
+    use_window(&r, win, &c->cost);
     report_run(stdout, &sc, &r, &c->cost,
                c->json  ? REPORT_JSON
                : c->csv ? REPORT_CSV
@@ -335,8 +362,8 @@ cmd_compare(int argc, char **argv, const struct common *c, int first)
     struct run_result r[16];
     unsigned n = 0;
     int st = EXIT_OK;
-    int mark = at_mark(&sc, c, "compare");
-    if (mark == -2) {
+    int win[2];
+    if (!report_window(&sc, c, "compare", win)) {
         scn_free(&sc);
         return EXIT_USAGE;
     }
@@ -363,7 +390,7 @@ cmd_compare(int argc, char **argv, const struct common *c, int first)
             st = EXIT_USAGE;
             break;
         }
-        use_mark(&r[n], mark);
+        use_window(&r[n], win, &c->cost);
         n++;
     }
     if (st == EXIT_OK) {
@@ -435,9 +462,8 @@ cmd_view(int argc, char **argv, const struct common *c, int first, bool graph)
     o.view_ctx = &job;
     o.view_mark = -1;
     if (c->at != NULL) {
-        o.view_mark = scn_label_mark(&sc, c->at);
+        o.view_mark = label_mark(&sc, c->at, cmd);
         if (o.view_mark < 0) {
-            fprintf(stderr, "%s %s: no snapshot '%s' in %s\n", prog, cmd, c->at, sc.file);
             scn_free(&sc);
             return EXIT_USAGE;
         }

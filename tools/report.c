@@ -21,10 +21,10 @@ static int
 merit(int id)
 {
     switch (id) {
-    case CTR_TLB_HITS:
     case CTR_TLB_HIT_PERMILLE:
     case CTR_REACH_BYTES:
         return 1;
+    case CTR_TLB_HITS:
     case CTR_ACCESSES:
     case CTR_READS:
     case CTR_WRITES:
