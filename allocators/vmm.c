@@ -1,7 +1,9 @@
 /*
  * vmm.c - the generic layer of vmm.h: strategy lookup, the table of
  * address spaces, range checks, fresh frames from the PMM, fork, the kernel
- * directory built at boot, and the counted TLB maintenance strategies use.
+ * directory built at boot, and for the strategies: the counted TLB
+ * maintenance, the walker over their reach, and directories and tables in
+ * PMM frames.
  */
 #include "allocators/vmm.h"
 
@@ -156,8 +158,14 @@ vmm_boot_forget_table(uint32_t pdx)
     }
 }
 
-enum vmm_status
-vmm_boot_directory(paddr_t *pd_pa)
+/*
+ * The kernel directory from placement memory, at vmm_kpd_pa.  Its early-map
+ * PDEs (KERNEL_BASE .. + EARLY_MAP_SIZE) are copied from the boot directory
+ * in CR3, so the boot page tables stay in use; the kernel heaps and the
+ * temporary window get zeroed tables from placement memory.
+ */
+static enum vmm_status
+vmm_boot_directory(void)
 {
     paddr_t boot_pd = arch_read_cr3() & CR3_ADDR_MASK;
     if (boot_pd >= EARLY_MAP_SIZE)
@@ -185,7 +193,6 @@ vmm_boot_directory(paddr_t *pd_pa)
         if (st != VMM_OK)
             return st;
     }
-    *pd_pa = vmm_kpd_pa;
     return VMM_OK;
 }
 
@@ -213,6 +220,49 @@ vmm_kpd_early(void)
     return vmm_words(P2V(vmm_kpd_pa));
 }
 
+/* Maps the page at va through its PTE at pte, unless present, to a frame
+ * from frame, and counts it in *done. */
+static enum vmm_status
+vmm_fill_pte(volatile pte_t *pte, vaddr_t va, uint32_t flags, vmm_frame_fn frame, void *ctx,
+             uint32_t *done)
+{
+    if (*pte & PTE_P)
+        return VMM_ALREADY_MAPPED;
+    paddr_t pa;
+    enum vmm_status st = frame(ctx, va, &pa);
+    if (st == VMM_OK) {
+        *pte = pa | PTE_P | flags;
+        (*done)++;
+    }
+    return st;
+}
+
+/* Unmaps the page at va through its PTE at pte, if present, with an INVLPG
+ * if invalidate is set; release gets the frame. */
+static void
+vmm_clear_pte(volatile pte_t *pte, vaddr_t va, bool invalidate, vmm_release_fn release, void *ctx)
+{
+    pte_t e = *pte;
+    if (!(e & PTE_P))
+        return;
+    *pte = 0;
+    if (invalidate)
+        vmm_invlpg(va);
+    release(ctx, va, PTE_ADDR(e));
+}
+
+/* The frame and flags the PTE value e gives va; VMM_NOT_MAPPED if not present. */
+static enum vmm_status
+vmm_pte_translate(pte_t e, vaddr_t va, paddr_t *pa, uint32_t *flags)
+{
+    if (!(e & PTE_P))
+        return VMM_NOT_MAPPED;
+    *pa = PTE_ADDR(e) | PGOFF(va);
+    if (flags != NULL)
+        *flags = e & ~PTE_ADDR_MASK;
+    return VMM_OK;
+}
+
 enum vmm_status
 vmm_kernel_map(vmm_kpte_fn kpte, vaddr_t va, uint32_t npages, uint32_t flags, vmm_frame_fn frame,
                void *ctx, uint32_t *done)
@@ -223,14 +273,9 @@ vmm_kernel_map(vmm_kpte_fn kpte, vaddr_t va, uint32_t npages, uint32_t flags, vm
         volatile pte_t *pte = kpte(v);
         if (pte == NULL)
             return VMM_BAD_RANGE;
-        if (*pte & PTE_P)
-            return VMM_ALREADY_MAPPED;
-        paddr_t pa;
-        enum vmm_status st = frame(ctx, v, &pa);
+        enum vmm_status st = vmm_fill_pte(pte, v, flags, frame, ctx, done);
         if (st != VMM_OK)
             return st;
-        *pte = pa | PTE_P | flags;
-        (*done)++;
     }
     return VMM_OK;
 }
@@ -241,14 +286,8 @@ vmm_kernel_unmap(vmm_kpte_fn kpte, vaddr_t va, uint32_t npages, vmm_release_fn r
     for (uint32_t i = 0; i < npages; i++) {
         vaddr_t v = va + i * PAGE_SIZE;
         volatile pte_t *pte = kpte(v);
-        if (pte == NULL)
-            continue;
-        pte_t e = *pte;
-        if (!(e & PTE_P))
-            continue;
-        *pte = 0;
-        vmm_invlpg(v); /* kernel pages may be cached whatever the space */
-        release(ctx, v, PTE_ADDR(e));
+        if (pte != NULL) /* kernel pages may be cached whatever the space: INVLPG */
+            vmm_clear_pte(pte, v, true, release, ctx);
     }
 }
 
@@ -257,18 +296,12 @@ vmm_kernel_translate(vmm_kpte_fn kpte, volatile pde_t *kpd, vaddr_t va, paddr_t 
                      uint32_t *flags)
 {
     volatile pte_t *pte = kpte(va);
-    uint32_t e;
-    if (pte != NULL) {
-        e = *pte;
-        if (!(e & PTE_P))
-            return VMM_NOT_MAPPED;
-        *pa = PTE_ADDR(e) | PGOFF(va);
-    } else {
-        e = kpd[PDX(va)];
-        if ((e & (PTE_P | PTE_PS)) != (PTE_P | PTE_PS))
-            return VMM_NOT_MAPPED;
-        *pa = PDE_LADDR(e) | LPGOFF(va);
-    }
+    if (pte != NULL)
+        return vmm_pte_translate(*pte, va, pa, flags);
+    pde_t e = kpd[PDX(va)];
+    if ((e & (PTE_P | PTE_PS)) != (PTE_P | PTE_PS))
+        return VMM_NOT_MAPPED;
+    *pa = PDE_LADDR(e) | LPGOFF(va);
     if (flags != NULL)
         *flags = e & ~PTE_ADDR_MASK;
     return VMM_OK;
@@ -325,18 +358,8 @@ vmm_walk_map(struct vmm_space *sp, vaddr_t va, uint32_t npages, uint32_t flags, 
             st = r->open_pt(sp, PDX(v), pde, &pt);
         if (st != VMM_OK)
             return st;
-        for (uint32_t i = 0; i < n && st == VMM_OK; i++) {
-            volatile pte_t *pte = pt + PTX(v) + i;
-            paddr_t pa;
-            if (*pte & PTE_P)
-                st = VMM_ALREADY_MAPPED;
-            else
-                st = frame(ctx, v + i * PAGE_SIZE, &pa);
-            if (st == VMM_OK) {
-                *pte = pa | PTE_P | flags;
-                (*done)++;
-            }
-        }
+        for (uint32_t i = 0; i < n && st == VMM_OK; i++)
+            st = vmm_fill_pte(pt + PTX(v) + i, v + i * PAGE_SIZE, flags, frame, ctx, done);
         vmm_close(r, pt);
         if (st != VMM_OK)
             return st;
@@ -366,15 +389,8 @@ vmm_walk_unmap(struct vmm_space *sp, vaddr_t va, uint32_t npages, vmm_release_fn
             continue;
         if (r->open_pt(sp, PDX(v), pde, &pt) != VMM_OK)
             arch_panic("vmm: cannot reach a page table to unmap");
-        for (uint32_t k = 0; k < n; k++) {
-            pte_t e = pt[PTX(v) + k];
-            if (!(e & PTE_P))
-                continue;
-            pt[PTX(v) + k] = 0;
-            if (current)
-                vmm_invlpg(v + k * PAGE_SIZE);
-            release(ctx, v + k * PAGE_SIZE, PTE_ADDR(e));
-        }
+        for (uint32_t k = 0; k < n; k++)
+            vmm_clear_pte(pt + PTX(v) + k, v + k * PAGE_SIZE, current, release, ctx);
         vmm_close(r, pt);
     }
 }
@@ -397,12 +413,7 @@ vmm_walk_translate(struct vmm_space *sp, vaddr_t va, paddr_t *pa, uint32_t *flag
         return st;
     pte_t e = pt[PTX(va)];
     vmm_close(r, pt);
-    if (!(e & PTE_P))
-        return VMM_NOT_MAPPED;
-    *pa = PTE_ADDR(e) | PGOFF(va);
-    if (flags != NULL)
-        *flags = e & ~PTE_ADDR_MASK;
-    return VMM_OK;
+    return vmm_pte_translate(e, va, pa, flags);
 }
 
 enum vmm_status
@@ -487,6 +498,61 @@ vmm_walk_destroy(struct vmm_space *sp, vmm_release_fn release, void *ctx)
     vmm_ctr.pd_frames--;
 }
 
+/* ---- paging structures in PMM frames ---- */
+
+void
+vmm_copy_kernel_pdes(volatile pde_t *pd)
+{
+    memcpy((void *)(pd + KERNEL_PDX), (const void *)(vmm_kpd_early() + KERNEL_PDX),
+           VMM_NKPDE * sizeof(pde_t));
+}
+
+enum vmm_status
+vmm_pmm_create(struct vmm_space *sp)
+{
+    const struct vmm_reach *r = vmm_ops_cur->reach;
+    paddr_t pa;
+    volatile pde_t *pd;
+    if (pmm_alloc_zeroed(&pa) != PMM_OK)
+        return VMM_NO_MEMORY;
+    sp->vs_pd_pa = pa;
+    enum vmm_status st = r->open_pd(sp, &pd);
+    if (st != VMM_OK) {
+        pmm_free(pa);
+        return st;
+    }
+    vmm_copy_kernel_pdes(pd);
+    vmm_close(r, pd);
+    vmm_ctr.pd_frames++;
+    return VMM_OK;
+}
+
+enum vmm_status
+vmm_pmm_new_table(struct vmm_space *sp, uint32_t pdx, pde_t *pde)
+{
+    paddr_t t;
+    (void)sp;
+    (void)pdx;
+    if (pmm_alloc_zeroed(&t) != PMM_OK)
+        return VMM_NO_MEMORY;
+    *pde = t | VMM_USER_PDE;
+    return VMM_OK;
+}
+
+void
+vmm_pmm_free_table(struct vmm_space *sp, uint32_t pdx, pde_t pde)
+{
+    (void)sp;
+    (void)pdx;
+    pmm_free(PTE_ADDR(pde));
+}
+
+void
+vmm_pmm_free_pd(struct vmm_space *sp)
+{
+    pmm_free(sp->vs_pd_pa);
+}
+
 /* ---- the public layer ---- */
 
 enum vmm_status
@@ -503,11 +569,16 @@ vmm_boot(const struct vmm_ops *ops, uint32_t ram_frames, uint32_t unreachable_fr
     struct vmm_space *ks = &vmm_spaces[VMM_KERNEL_SPACE];
     ks->vs_used = true;
     ks->vs_foreign = VMM_MAX_SPACES;
-    enum vmm_status st = ops->boot(ks, ram_frames);
+    enum vmm_status st = vmm_boot_directory();
+    if (st == VMM_OK) {
+        ks->vs_pd_pa = vmm_kpd_pa;
+        st = ops->boot(ks, ram_frames);
+    }
     if (st != VMM_OK) {
         vmm_ops_cur = NULL;
         return st;
     }
+    vmm_load_cr3(ks->vs_pd_pa);
     vmm_ctr.spaces = 1;
     vmm_ctr.reach_frames = ops->reach_frames;
     vmm_ctr.unreachable_frames = unreachable_frames;
@@ -540,6 +611,25 @@ vmm_check_range(vaddr_t va, uint32_t bytes)
     if (va >= KHEAP_START && last < PAGEHEAP_END)
         return VMM_OK;
     return VMM_BAD_RANGE;
+}
+
+/* The record of space in *sp: VMM_NOT_READY before vmm_boot, VMM_BAD_SPACE
+ * if the handle is not in use. */
+static enum vmm_status
+vmm_lookup(uint32_t space, struct vmm_space **sp)
+{
+    *sp = vmm_space_at(space);
+    if (*sp == NULL)
+        return vmm_ops_cur == NULL ? VMM_NOT_READY : VMM_BAD_SPACE;
+    return VMM_OK;
+}
+
+/* vmm_lookup of space, then vmm_check_range of [va, va + bytes). */
+static enum vmm_status
+vmm_lookup_range(uint32_t space, vaddr_t va, uint32_t bytes, struct vmm_space **sp)
+{
+    enum vmm_status st = vmm_lookup(space, sp);
+    return st != VMM_OK ? st : vmm_check_range(va, bytes);
 }
 
 static enum vmm_status
@@ -583,6 +673,31 @@ vmm_count_mapped(struct vmm_space *sp, vaddr_t va, uint32_t n)
     }
 }
 
+/* Maps npages fresh PMM frames at va in sp with the VMM_MAP_FLAGS of flags;
+ * on failure nothing of it stays mapped. */
+static enum vmm_status
+vmm_map_fresh(struct vmm_space *sp, vaddr_t va, uint32_t npages, uint32_t flags)
+{
+    uint32_t done = 0;
+    enum vmm_status st =
+        vmm_ops_cur->map(sp, va, npages, flags & VMM_MAP_FLAGS, vmm_frame_fresh, NULL, &done);
+    vmm_count_mapped(sp, va, done);
+    if (st != VMM_OK && done > 0)
+        vmm_ops_cur->unmap(sp, va, done, vmm_frame_free, sp);
+    return st;
+}
+
+/* Maps the one page at va in sp to the frame at pa with the VMM_MAP_FLAGS of flags. */
+static enum vmm_status
+vmm_map_given(struct vmm_space *sp, vaddr_t va, paddr_t pa, uint32_t flags)
+{
+    uint32_t done = 0;
+    enum vmm_status st =
+        vmm_ops_cur->map(sp, va, 1, flags & VMM_MAP_FLAGS, vmm_frame_given, &pa, &done);
+    vmm_count_mapped(sp, va, done);
+    return st;
+}
+
 enum vmm_status
 vmm_space_create(uint32_t *space)
 {
@@ -610,9 +725,10 @@ vmm_space_create(uint32_t *space)
 enum vmm_status
 vmm_space_destroy(uint32_t space)
 {
-    struct vmm_space *sp = vmm_space_at(space);
-    if (sp == NULL)
-        return vmm_ops_cur == NULL ? VMM_NOT_READY : VMM_BAD_SPACE;
+    struct vmm_space *sp;
+    enum vmm_status st = vmm_lookup(space, &sp);
+    if (st != VMM_OK)
+        return st;
     if (space == VMM_KERNEL_SPACE || space == vmm_cur)
         return VMM_BUSY;
     vmm_ops_cur->destroy(sp, vmm_frame_free, sp);
@@ -628,11 +744,10 @@ vmm_space_destroy(uint32_t space)
 enum vmm_status
 vmm_space_switch(uint32_t space)
 {
-    struct vmm_space *sp = vmm_space_at(space);
-    if (sp == NULL)
-        return vmm_ops_cur == NULL ? VMM_NOT_READY : VMM_BAD_SPACE;
-    if (space == vmm_cur)
-        return VMM_OK;
+    struct vmm_space *sp;
+    enum vmm_status st = vmm_lookup(space, &sp);
+    if (st != VMM_OK || space == vmm_cur)
+        return st;
     vmm_cur = space;
     vmm_load_cr3(sp->vs_pd_pa);
     return VMM_OK;
@@ -641,58 +756,39 @@ vmm_space_switch(uint32_t space)
 enum vmm_status
 vmm_map_range(uint32_t space, vaddr_t va, uint32_t bytes, uint32_t flags)
 {
-    struct vmm_space *sp = vmm_space_at(space);
-    if (sp == NULL)
-        return vmm_ops_cur == NULL ? VMM_NOT_READY : VMM_BAD_SPACE;
-    enum vmm_status st = vmm_check_range(va, bytes);
-    if (st != VMM_OK)
-        return st;
-    uint32_t done = 0;
-    st = vmm_ops_cur->map(sp, va, bytes / PAGE_SIZE, flags & VMM_MAP_FLAGS, vmm_frame_fresh, NULL,
-                          &done);
-    vmm_count_mapped(sp, va, done);
-    if (st != VMM_OK && done > 0)
-        vmm_ops_cur->unmap(sp, va, done, vmm_frame_free, sp);
-    return st;
+    struct vmm_space *sp;
+    enum vmm_status st = vmm_lookup_range(space, va, bytes, &sp);
+    return st != VMM_OK ? st : vmm_map_fresh(sp, va, bytes / PAGE_SIZE, flags);
 }
 
 enum vmm_status
 vmm_map_frame(uint32_t space, vaddr_t va, paddr_t pa, uint32_t flags)
 {
-    struct vmm_space *sp = vmm_space_at(space);
-    if (sp == NULL)
-        return vmm_ops_cur == NULL ? VMM_NOT_READY : VMM_BAD_SPACE;
-    enum vmm_status st = vmm_check_range(va, PAGE_SIZE);
+    struct vmm_space *sp;
+    enum vmm_status st = vmm_lookup_range(space, va, PAGE_SIZE, &sp);
     if (st != VMM_OK)
         return st;
     if (PGOFF(pa) != 0)
         return VMM_BAD_RANGE;
-    uint32_t done = 0;
-    st = vmm_ops_cur->map(sp, va, 1, flags & VMM_MAP_FLAGS, vmm_frame_given, &pa, &done);
-    vmm_count_mapped(sp, va, done);
-    return st;
+    return vmm_map_given(sp, va, pa, flags);
 }
 
 enum vmm_status
 vmm_unmap_range(uint32_t space, vaddr_t va, uint32_t bytes)
 {
-    struct vmm_space *sp = vmm_space_at(space);
-    if (sp == NULL)
-        return vmm_ops_cur == NULL ? VMM_NOT_READY : VMM_BAD_SPACE;
-    enum vmm_status st = vmm_check_range(va, bytes);
-    if (st != VMM_OK)
-        return st;
-    vmm_ops_cur->unmap(sp, va, bytes / PAGE_SIZE, vmm_frame_free, sp);
-    return VMM_OK;
+    struct vmm_space *sp;
+    enum vmm_status st = vmm_lookup_range(space, va, bytes, &sp);
+    if (st == VMM_OK)
+        vmm_ops_cur->unmap(sp, va, bytes / PAGE_SIZE, vmm_frame_free, sp);
+    return st;
 }
 
 enum vmm_status
 vmm_translate(uint32_t space, vaddr_t va, paddr_t *pa, uint32_t *flags)
 {
-    struct vmm_space *sp = vmm_space_at(space);
-    if (sp == NULL)
-        return vmm_ops_cur == NULL ? VMM_NOT_READY : VMM_BAD_SPACE;
-    return vmm_ops_cur->translate(sp, va, pa, flags);
+    struct vmm_space *sp;
+    enum vmm_status st = vmm_lookup(space, &sp);
+    return st != VMM_OK ? st : vmm_ops_cur->translate(sp, va, pa, flags);
 }
 
 enum vmm_status
@@ -732,18 +828,18 @@ vmm_copy_frame(paddr_t to, paddr_t from)
 enum vmm_status
 vmm_space_fork(uint32_t src, uint32_t *dst)
 {
-    struct vmm_space *ssp = vmm_space_at(src);
-    if (ssp == NULL)
-        return vmm_ops_cur == NULL ? VMM_NOT_READY : VMM_BAD_SPACE;
+    struct vmm_space *ssp;
     uint32_t d;
-    enum vmm_status st = vmm_space_create(&d);
+    enum vmm_status st = vmm_lookup(src, &ssp);
+    if (st == VMM_OK)
+        st = vmm_space_create(&d);
     if (st != VMM_OK)
         return st;
     struct vmm_space *dsp = &vmm_spaces[d];
     vaddr_t va = 0;
     for (;;) {
         paddr_t spa, npa;
-        uint32_t flags, done = 0;
+        uint32_t flags;
         st = vmm_ops_cur->next_mapping(ssp, &va, KERNEL_BASE, &spa, &flags);
         if (st == VMM_NOT_MAPPED) {
             st = VMM_OK;
@@ -757,12 +853,11 @@ vmm_space_fork(uint32_t src, uint32_t *dst)
         }
         st = vmm_copy_frame(npa, spa);
         if (st == VMM_OK)
-            st = vmm_ops_cur->map(dsp, va, 1, flags & VMM_MAP_FLAGS, vmm_frame_given, &npa, &done);
+            st = vmm_map_given(dsp, va, npa, flags);
         if (st != VMM_OK) {
             pmm_free(npa);
             break;
         }
-        vmm_count_mapped(dsp, va, 1);
         va += PAGE_SIZE;
         if (va >= KERNEL_BASE)
             break;
@@ -782,12 +877,7 @@ vmm_heap_grow(vaddr_t va, uint32_t npages)
     if (ks == NULL || npages == 0 || va < KHEAP_START ||
         vmm_check_range(va, npages * PAGE_SIZE) != VMM_OK)
         return false;
-    uint32_t done = 0;
-    enum vmm_status st =
-        vmm_ops_cur->map(ks, va, npages, VMM_MAP_WRITE, vmm_frame_fresh, NULL, &done);
-    if (st != VMM_OK && done > 0)
-        vmm_ops_cur->unmap(ks, va, done, vmm_frame_free, ks);
-    return st == VMM_OK;
+    return vmm_map_fresh(ks, va, npages, VMM_MAP_WRITE) == VMM_OK;
 }
 
 void

@@ -112,7 +112,8 @@ struct vmm_ops {
     const char *name;
     uint32_t reach_frames;         /* physical frames it can reach (VMM_REACH_ALL: all) */
     const struct vmm_reach *reach; /* its directories and tables, for the vmm_walk_* members */
-    /* Builds the kernel directory in *ks from placement memory and loads CR3. */
+    /* Completes the kernel space *ks: the generic layer has made its directory
+     * (ks->vs_pd_pa) from placement memory, and loads CR3 with it after. */
     enum vmm_status (*boot)(struct vmm_space *ks, uint32_t ram_frames);
     /* Makes an empty directory holding the kernel half. */
     enum vmm_status (*create)(struct vmm_space *sp);

@@ -25,6 +25,7 @@
 #include "kernel/klib.h"
 #include "kernel/layout.h"
 
+static const struct vmm_page_source *va_src; /* the booted strategy's */
 static uint32_t va_heap_bytes; /* heap bytes held for directories, tables and shadows */
 
 /* The frame behind a kernel heap page, from the kernel tables. */
@@ -41,31 +42,24 @@ va_shadow(const struct vmm_space *sp)
 }
 
 enum vmm_status
-vmm_va_boot(struct vmm_space *ks, uint32_t ram_frames)
+vmm_va_boot(const struct vmm_page_source *src, struct vmm_space *ks)
 {
-    paddr_t pd;
-    (void)ram_frames;
-    enum vmm_status st = vmm_boot_directory(&pd);
-    if (st != VMM_OK)
-        return st;
-    ks->vs_pd_pa = pd;
-    ks->vs_pd_va = P2V(pd);
+    va_src = src;
     va_heap_bytes = 0;
+    ks->vs_pd_va = P2V(ks->vs_pd_pa);
     vmm_window_setup(VMM_SCRATCH_BASE, VMM_SCRATCH_SLOTS, false, vmm_kpte_early(VMM_SCRATCH_BASE));
-    vmm_load_cr3(pd);
     return VMM_OK;
 }
 
 enum vmm_status
-vmm_va_create(const struct vmm_page_source *src, struct vmm_space *sp)
+vmm_va_create(struct vmm_space *sp)
 {
-    void *p = src->alloc_page();
+    void *p = va_src->alloc_page();
     if (p == NULL)
         return VMM_NO_MEMORY;
     volatile pde_t *pd = p;
     memset(p, 0, VMM_NUPDE * sizeof(pde_t));
-    memcpy((void *)(pd + KERNEL_PDX), (const void *)(vmm_kpd_early() + KERNEL_PDX),
-           VMM_NKPDE * sizeof(pde_t));
+    vmm_copy_kernel_pdes(pd);
     memset((void *)(pd + VMM_KPDE_END), 0, (NPDENTRIES - VMM_KPDE_END) * sizeof(pde_t));
     sp->vs_pd_va = (vaddr_t)(uintptr_t)p;
     sp->vs_pd_pa = va_phys(sp->vs_pd_va);
@@ -74,32 +68,32 @@ vmm_va_create(const struct vmm_page_source *src, struct vmm_space *sp)
     return VMM_OK;
 }
 
-enum vmm_status
-vmm_va_open_pd(struct vmm_space *sp, volatile pde_t **pd)
+static enum vmm_status
+va_open_pd(struct vmm_space *sp, volatile pde_t **pd)
 {
     *pd = vmm_words(sp->vs_pd_va);
     return VMM_OK;
 }
 
-enum vmm_status
-vmm_va_open_pt(struct vmm_space *sp, uint32_t pdx, pde_t pde, volatile pte_t **pt)
+static enum vmm_status
+va_open_pt(struct vmm_space *sp, uint32_t pdx, pde_t pde, volatile pte_t **pt)
 {
     (void)pde;
     *pt = vmm_words(va_shadow(sp)[pdx]);
     return VMM_OK;
 }
 
-enum vmm_status
-vmm_va_new_table(const struct vmm_page_source *src, struct vmm_space *sp, uint32_t pdx, pde_t *pde)
+static enum vmm_status
+va_new_table(struct vmm_space *sp, uint32_t pdx, pde_t *pde)
 {
     if (sp->vs_shadow_va == 0) {
-        void *sh = src->alloc_shadow();
+        void *sh = va_src->alloc_shadow();
         if (sh == NULL)
             return VMM_NO_MEMORY;
         sp->vs_shadow_va = (vaddr_t)(uintptr_t)sh;
-        va_heap_bytes += src->shadow_bytes;
+        va_heap_bytes += va_src->shadow_bytes;
     }
-    void *t = src->alloc_page();
+    void *t = va_src->alloc_page();
     if (t == NULL)
         return VMM_NO_MEMORY;
     memset(t, 0, PAGE_SIZE);
@@ -110,30 +104,41 @@ vmm_va_new_table(const struct vmm_page_source *src, struct vmm_space *sp, uint32
     return VMM_OK;
 }
 
-void
-vmm_va_free_table(const struct vmm_page_source *src, struct vmm_space *sp, uint32_t pdx, pde_t pde)
+static void
+va_free_table(struct vmm_space *sp, uint32_t pdx, pde_t pde)
 {
     (void)pde;
-    src->free_page((void *)(uintptr_t)va_shadow(sp)[pdx]);
+    va_src->free_page((void *)(uintptr_t)va_shadow(sp)[pdx]);
     va_heap_bytes -= PAGE_SIZE;
 }
 
-void
-vmm_va_free_pd(const struct vmm_page_source *src, struct vmm_space *sp)
+static void
+va_free_pd(struct vmm_space *sp)
 {
     if (sp->vs_shadow_va != 0) {
-        src->free_shadow((void *)(uintptr_t)sp->vs_shadow_va);
-        va_heap_bytes -= src->shadow_bytes;
+        va_src->free_shadow((void *)(uintptr_t)sp->vs_shadow_va);
+        va_heap_bytes -= va_src->shadow_bytes;
     }
-    src->free_page((void *)(uintptr_t)sp->vs_pd_va);
+    va_src->free_page((void *)(uintptr_t)sp->vs_pd_va);
     va_heap_bytes -= PAGE_SIZE;
 }
 
+const struct vmm_reach vmm_va_reach = {
+    .open_pd = va_open_pd,
+    .open_pt = va_open_pt,
+    .close = NULL,
+    .new_table = va_new_table,
+    .free_table = va_free_table,
+    .free_pd = va_free_pd,
+    .kpte = vmm_kpte_early,
+    .kpd = vmm_kpd_early,
+};
+
 void
-vmm_va_stats(const struct vmm_page_source *src, struct vmm_stats *st)
+vmm_va_stats(struct vmm_stats *st)
 {
     struct heap_stats hs;
-    src->heap_stats(&hs);
+    va_src->heap_stats(&hs);
     st->heap_bytes = va_heap_bytes;
     st->heap_wasted = hs.wasted_bytes;
     st->kva_bytes = VMM_SCRATCH_SLOTS * PAGE_SIZE;
@@ -169,60 +174,10 @@ static const struct vmm_page_source hs_source = {
 };
 
 static enum vmm_status
-hs_create(struct vmm_space *sp)
+hs_boot(struct vmm_space *ks, uint32_t ram_frames)
 {
-    return vmm_va_create(&hs_source, sp);
+    (void)ram_frames;
+    return vmm_va_boot(&hs_source, ks);
 }
 
-static enum vmm_status
-hs_new_table(struct vmm_space *sp, uint32_t pdx, pde_t *pde)
-{
-    return vmm_va_new_table(&hs_source, sp, pdx, pde);
-}
-
-static void
-hs_free_table(struct vmm_space *sp, uint32_t pdx, pde_t pde)
-{
-    vmm_va_free_table(&hs_source, sp, pdx, pde);
-}
-
-static void
-hs_free_pd(struct vmm_space *sp)
-{
-    vmm_va_free_pd(&hs_source, sp);
-}
-
-static void
-hs_stats(struct vmm_stats *st)
-{
-    vmm_va_stats(&hs_source, st);
-}
-
-static const struct vmm_reach hs_reach = {
-    .open_pd = vmm_va_open_pd,
-    .open_pt = vmm_va_open_pt,
-    .close = NULL,
-    .new_table = hs_new_table,
-    .free_table = hs_free_table,
-    .free_pd = hs_free_pd,
-    .kpte = vmm_kpte_early,
-    .kpd = vmm_kpd_early,
-};
-
-const struct vmm_ops vmm_heap_ops = {
-    .name = "heap",
-    .reach_frames = VMM_REACH_ALL,
-    .reach = &hs_reach,
-    .boot = vmm_va_boot,
-    .create = hs_create,
-    .destroy = vmm_walk_destroy,
-    .map = vmm_walk_map,
-    .unmap = vmm_walk_unmap,
-    .translate = vmm_walk_translate,
-    .next_mapping = vmm_walk_next_mapping,
-    .kmap = vmm_window_map,
-    .kunmap = vmm_window_unmap,
-    .zero_frame = vmm_window_zero,
-    .flushed = vmm_window_flushed,
-    .stats = hs_stats,
-};
+const struct vmm_ops vmm_heap_ops = VMM_VA_OPS("heap", hs_boot);

@@ -17,7 +17,6 @@
  */
 #include <stddef.h>
 
-#include "allocators/pmm.h"
 #include "allocators/vmm.h"
 #include "allocators/vmm_strategy.h"
 #include "kernel/arch.h"
@@ -51,50 +50,20 @@ pm_open_pt(struct vmm_space *sp, uint32_t pdx, pde_t pde, volatile pte_t **pt)
     return VMM_OK;
 }
 
-static enum vmm_status
-pm_new_table(struct vmm_space *sp, uint32_t pdx, pde_t *pde)
-{
-    paddr_t t;
-    (void)sp;
-    (void)pdx;
-    if (pmm_alloc_zeroed(&t) != PMM_OK)
-        return VMM_NO_MEMORY;
-    *pde = t | VMM_USER_PDE;
-    return VMM_OK;
-}
-
-static void
-pm_free_table(struct vmm_space *sp, uint32_t pdx, pde_t pde)
-{
-    (void)sp;
-    (void)pdx;
-    pmm_free(PTE_ADDR(pde));
-}
-
-static void
-pm_free_pd(struct vmm_space *sp)
-{
-    pmm_free(sp->vs_pd_pa);
-}
-
 static const struct vmm_reach pm_reach = {
     .open_pd = pm_open_pd,
     .open_pt = pm_open_pt,
     .close = NULL,
-    .new_table = pm_new_table,
-    .free_table = pm_free_table,
-    .free_pd = pm_free_pd,
+    VMM_PMM_TABLES,
     .kpte = vmm_kpte_early,
     .kpd = vmm_kpd_early,
 };
 
+/* The direct map in the kernel directory. */
 static enum vmm_status
 pm_boot(struct vmm_space *ks, uint32_t ram_frames)
 {
-    paddr_t pd;
-    enum vmm_status st = vmm_boot_directory(&pd);
-    if (st != VMM_OK)
-        return st;
+    (void)ks;
     pm_frames = ram_frames < PM_REACH_FRAMES ? ram_frames : PM_REACH_FRAMES;
     uint32_t nlarge = (pm_frames + NPTENTRIES - 1) / NPTENTRIES;
     volatile pde_t *kpd = vmm_kpd_early();
@@ -109,7 +78,7 @@ pm_boot(struct vmm_space *ks, uint32_t ram_frames)
         /* Tables past the early mapping's, filled up to the last frame. */
         for (uint32_t i = EARLY_MAP_SIZE / LPAGE_SIZE; i < nlarge; i++) {
             paddr_t t;
-            st = vmm_boot_table(KERNEL_PDX + i, &t);
+            enum vmm_status st = vmm_boot_table(KERNEL_PDX + i, &t);
             if (st != VMM_OK)
                 return st;
             volatile pte_t *pt = vmm_words(P2V(t));
@@ -120,21 +89,6 @@ pm_boot(struct vmm_space *ks, uint32_t ram_frames)
         if (pm_kva < EARLY_MAP_SIZE)
             pm_kva = EARLY_MAP_SIZE;
     }
-    ks->vs_pd_pa = pd;
-    vmm_load_cr3(pd);
-    return VMM_OK;
-}
-
-static enum vmm_status
-pm_create(struct vmm_space *sp)
-{
-    paddr_t pa;
-    if (pmm_alloc_zeroed(&pa) != PMM_OK)
-        return VMM_NO_MEMORY;
-    memcpy((void *)(pm_ptr(pa) + KERNEL_PDX), (const void *)(vmm_kpd_early() + KERNEL_PDX),
-           VMM_NKPDE * sizeof(pde_t));
-    sp->vs_pd_pa = pa;
-    vmm_ctr.pd_frames++;
     return VMM_OK;
 }
 
@@ -170,14 +124,9 @@ pm_stats(struct vmm_stats *st)
 const struct vmm_ops vmm_physmap_ops = {
     .name = "physmap",
     .reach_frames = PM_REACH_FRAMES,
-    .reach = &pm_reach,
+    VMM_WALK_OPS(&pm_reach),
     .boot = pm_boot,
-    .create = pm_create,
-    .destroy = vmm_walk_destroy,
-    .map = vmm_walk_map,
-    .unmap = vmm_walk_unmap,
-    .translate = vmm_walk_translate,
-    .next_mapping = vmm_walk_next_mapping,
+    .create = vmm_pmm_create,
     .kmap = pm_kmap,
     .kunmap = pm_kunmap,
     .zero_frame = pm_zero_frame,

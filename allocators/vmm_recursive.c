@@ -127,64 +127,29 @@ rc_open_pt(struct vmm_space *sp, uint32_t pdx, pde_t pde, volatile pte_t **pt)
 }
 
 /*
- * A pre-zeroed frame.  Its window page (self or foreign) needs no INVLPG:
- * the PDE was not present, and a not-present entry is never cached; what a
- * previous foreign target left there went at the repoint.
+ * Tables are pre-zeroed PMM frames.  A new table's window page (self or
+ * foreign) needs no INVLPG: the PDE was not present, and a not-present
+ * entry is never cached; what a previous foreign target left there went at
+ * the repoint.
  */
-static enum vmm_status
-rc_new_table(struct vmm_space *sp, uint32_t pdx, pde_t *pde)
-{
-    paddr_t t;
-    (void)sp;
-    (void)pdx;
-    if (pmm_alloc_zeroed(&t) != PMM_OK)
-        return VMM_NO_MEMORY;
-    *pde = t | VMM_USER_PDE;
-    return VMM_OK;
-}
-
-static void
-rc_free_table(struct vmm_space *sp, uint32_t pdx, pde_t pde)
-{
-    (void)sp;
-    (void)pdx;
-    pmm_free(PTE_ADDR(pde));
-}
-
-static void
-rc_free_pd(struct vmm_space *sp)
-{
-    pmm_free(sp->vs_pd_pa);
-}
-
 static const struct vmm_reach rc_reach = {
     .open_pd = rc_open_pd,
     .open_pt = rc_open_pt,
     .close = NULL,
-    .new_table = rc_new_table,
-    .free_table = rc_free_table,
-    .free_pd = rc_free_pd,
+    VMM_PMM_TABLES,
     .kpte = rc_kpte,
     .kpd = rc_self_pd,
 };
 
+/* The self-map in the kernel directory; the CR3 load that ends the boot
+ * clears the touched marks (rc_flushed). */
 static enum vmm_status
 rc_boot(struct vmm_space *ks, uint32_t ram_frames)
 {
-    paddr_t pd;
     (void)ram_frames;
-    enum vmm_status st = vmm_boot_directory(&pd);
-    if (st != VMM_OK)
-        return st;
-    vmm_kpd_early()[RECURSIVE_SLOT] = pd | VMM_KERNEL_PDE;
-    ks->vs_pd_pa = pd;
-    for (uint32_t i = 0; i < VMM_NUPDE / 32; i++)
-        rc_touched[i] = 0;
-    rc_ntouched = 0;
-    rc_pd_touched = false;
+    vmm_kpd_early()[RECURSIVE_SLOT] = ks->vs_pd_pa | VMM_KERNEL_PDE;
     /* Scratch slots for zeroing and copying frames, their PTEs via the self-map. */
     vmm_window_setup(VMM_SCRATCH_BASE, VMM_SCRATCH_SLOTS, false, rc_kpte(VMM_SCRATCH_BASE));
-    vmm_load_cr3(pd);
     return VMM_OK;
 }
 
@@ -215,17 +180,10 @@ rc_stats(struct vmm_stats *st)
 const struct vmm_ops vmm_recursive_ops = {
     .name = "recursive",
     .reach_frames = VMM_REACH_ALL,
-    .reach = &rc_reach,
+    VMM_WALK_OPS(&rc_reach),
     .boot = rc_boot,
     .create = rc_create,
-    .destroy = vmm_walk_destroy,
-    .map = vmm_walk_map,
-    .unmap = vmm_walk_unmap,
-    .translate = vmm_walk_translate,
-    .next_mapping = vmm_walk_next_mapping,
-    .kmap = vmm_window_map,
-    .kunmap = vmm_window_unmap,
-    .zero_frame = vmm_window_zero,
+    VMM_WINDOW_OPS,
     .flushed = rc_flushed,
     .stats = rc_stats,
 };

@@ -65,15 +65,6 @@ void vmm_invlpg(vaddr_t va);
 void vmm_load_cr3(paddr_t pd_pa);
 void vmm_flush_tlb(void);
 
-/*
- * Boot: the kernel directory from placement memory.  Its early-map PDEs
- * (KERNEL_BASE .. + EARLY_MAP_SIZE) are copied from the boot directory in
- * CR3, so the boot page tables stay in use; the kernel heaps and the
- * temporary window get zeroed tables from placement memory.  Returns the
- * directory's physical address in *pd_pa.
- */
-enum vmm_status vmm_boot_directory(paddr_t *pd_pa);
-
 /* Boot: a zeroed kernel table from placement memory installed at pdx of the
  * kernel directory; its physical address in *pa. */
 enum vmm_status vmm_boot_table(uint32_t pdx, paddr_t *pa);
@@ -90,6 +81,13 @@ typedef volatile pte_t *(*vmm_kpte_fn)(vaddr_t va);
 /* The kernel PTE of va through the early mapping (kernel tables live in
  * placement memory); NULL if va has no kernel table. */
 volatile pte_t *vmm_kpte_early(vaddr_t va);
+
+/* The kernel directory's entries, reached through the early mapping. */
+volatile pde_t *vmm_kpd_early(void);
+
+/* Copies PDEs [KERNEL_PDX, VMM_KPDE_END) of the kernel directory, read
+ * through the early mapping, into the directory whose entries are at pd. */
+void vmm_copy_kernel_pdes(volatile pde_t *pd);
 
 /* Kernel-half map, unmap and translate over the shared kernel tables, each
  * PTE reached through kpte; kpd is where the kernel directory is reached
@@ -150,6 +148,35 @@ enum vmm_status vmm_walk_translate(struct vmm_space *sp, vaddr_t va, paddr_t *pa
 enum vmm_status vmm_walk_next_mapping(struct vmm_space *sp, vaddr_t *va, vaddr_t end, paddr_t *pa,
                                       uint32_t *flags);
 
+/* The struct vmm_ops members of a strategy whose paging structures the
+ * walker edits over its struct vmm_reach r: every strategy's. */
+#define VMM_WALK_OPS(r)                                                                            \
+    .reach = (r), .destroy = vmm_walk_destroy, .map = vmm_walk_map, .unmap = vmm_walk_unmap,       \
+    .translate = vmm_walk_translate, .next_mapping = vmm_walk_next_mapping
+
+/* The struct vmm_ops members of a strategy that reaches frames through the
+ * temporary window. */
+#define VMM_WINDOW_OPS                                                                             \
+    .kmap = vmm_window_map, .kunmap = vmm_window_unmap, .zero_frame = vmm_window_zero
+
+/* struct vmm_reach new_table of a strategy whose directories and tables are
+ * PMM frames (recursive, tempmap, physmap): a frame the PMM zeroed, as a
+ * user PDE in *pde. */
+enum vmm_status vmm_pmm_new_table(struct vmm_space *sp, uint32_t pdx, pde_t *pde);
+/* struct vmm_reach free_table of such a strategy: the table's frame goes back to the PMM. */
+void vmm_pmm_free_table(struct vmm_space *sp, uint32_t pdx, pde_t pde);
+/* struct vmm_reach free_pd of such a strategy: the directory's frame goes back to the PMM. */
+void vmm_pmm_free_pd(struct vmm_space *sp);
+
+/* The struct vmm_reach members new_table, free_table and free_pd of such a strategy. */
+#define VMM_PMM_TABLES                                                                             \
+    .new_table = vmm_pmm_new_table, .free_table = vmm_pmm_free_table, .free_pd = vmm_pmm_free_pd
+
+/* struct vmm_ops create of such a strategy (tempmap, physmap): a frame the
+ * PMM zeroed becomes the directory of sp and gets the kernel PDEs
+ * (vmm_copy_kernel_pdes) through the reach's open_pd. */
+enum vmm_status vmm_pmm_create(struct vmm_space *sp);
+
 /* Where heap and pageheap take their pages (vmm_heap.c runs both). */
 struct vmm_page_source {
     void *(*alloc_page)(void); /* one page-aligned page, NULL if none */
@@ -160,17 +187,25 @@ struct vmm_page_source {
     void (*heap_stats)(struct heap_stats *st); /* that heap's counters */
 };
 
-/* The heap and pageheap strategies over their page source (vmm_heap.c). */
-enum vmm_status vmm_va_boot(struct vmm_space *ks, uint32_t ram_frames);
-enum vmm_status vmm_va_create(const struct vmm_page_source *src, struct vmm_space *sp);
-enum vmm_status vmm_va_new_table(const struct vmm_page_source *src, struct vmm_space *sp,
-                                 uint32_t pdx, pde_t *pde);
-void vmm_va_free_table(const struct vmm_page_source *src, struct vmm_space *sp, uint32_t pdx,
-                       pde_t pde);
-void vmm_va_free_pd(const struct vmm_page_source *src, struct vmm_space *sp);
-enum vmm_status vmm_va_open_pd(struct vmm_space *sp, volatile pde_t **pd);
-enum vmm_status vmm_va_open_pt(struct vmm_space *sp, uint32_t pdx, pde_t pde, volatile pte_t **pt);
-volatile pde_t *vmm_kpd_early(void);
-void vmm_va_stats(const struct vmm_page_source *src, struct vmm_stats *st);
+/* The reach of heap and pageheap (vmm_heap.c): directories and tables at
+ * their heap addresses, user tables found through the shadow array. */
+extern const struct vmm_reach vmm_va_reach;
+/* struct vmm_ops boot of heap and pageheap: their paging structures will
+ * come from src, their frames be reached through the scratch slots. */
+enum vmm_status vmm_va_boot(const struct vmm_page_source *src, struct vmm_space *ks);
+/* struct vmm_ops create of heap and pageheap: a cleared page of the source
+ * holding the kernel PDEs. */
+enum vmm_status vmm_va_create(struct vmm_space *sp);
+/* struct vmm_ops stats of heap and pageheap: heap bytes held and wasted, scratch slots. */
+void vmm_va_stats(struct vmm_stats *st);
+
+/* The struct vmm_ops of a strategy named nm over the heap body, whose
+ * boot bootfn calls vmm_va_boot with its page source. */
+#define VMM_VA_OPS(nm, bootfn)                                                                     \
+    {                                                                                              \
+        .name = (nm), .reach_frames = VMM_REACH_ALL, VMM_WALK_OPS(&vmm_va_reach),                  \
+        .boot = (bootfn), .create = vmm_va_create, VMM_WINDOW_OPS, .flushed = vmm_window_flushed,  \
+        .stats = vmm_va_stats,                                                                     \
+    }
 
 #endif

@@ -19,7 +19,6 @@
  */
 #include <stddef.h>
 
-#include "allocators/pmm.h"
 #include "allocators/vmm.h"
 #include "allocators/vmm_strategy.h"
 #include "kernel/arch.h"
@@ -172,89 +171,36 @@ tm_open_pt(struct vmm_space *sp, uint32_t pdx, pde_t pde, volatile pte_t **pt)
 }
 
 /* Tables are zeroed by the PMM, through a slot (vmm_window_zero). */
-static enum vmm_status
-tm_new_table(struct vmm_space *sp, uint32_t pdx, pde_t *pde)
-{
-    paddr_t t;
-    (void)sp;
-    (void)pdx;
-    if (pmm_alloc_zeroed(&t) != PMM_OK)
-        return VMM_NO_MEMORY;
-    *pde = t | VMM_USER_PDE;
-    return VMM_OK;
-}
-
-static void
-tm_free_table(struct vmm_space *sp, uint32_t pdx, pde_t pde)
-{
-    (void)sp;
-    (void)pdx;
-    pmm_free(PTE_ADDR(pde));
-}
-
-static void
-tm_free_pd(struct vmm_space *sp)
-{
-    pmm_free(sp->vs_pd_pa);
-}
-
 static const struct vmm_reach tm_reach = {
     .open_pd = tm_open_pd,
     .open_pt = tm_open_pt,
     .close = tm_close,
-    .new_table = tm_new_table,
-    .free_table = tm_free_table,
-    .free_pd = tm_free_pd,
+    VMM_PMM_TABLES,
     .kpte = vmm_kpte_early,
     .kpd = vmm_kpd_early,
 };
 
 static enum vmm_status
-tm_boot(struct vmm_space *ks, bool lazy)
+tm_boot(bool lazy)
 {
-    paddr_t pd;
-    enum vmm_status st = vmm_boot_directory(&pd);
-    if (st != VMM_OK)
-        return st;
-    ks->vs_pd_pa = pd;
     vmm_window_setup(TEMPMAP_BASE, TEMPMAP_SLOTS, lazy, vmm_kpte_early(TEMPMAP_BASE));
-    vmm_load_cr3(pd);
     return VMM_OK;
 }
 
 static enum vmm_status
 tm_boot_eager(struct vmm_space *ks, uint32_t ram_frames)
 {
+    (void)ks;
     (void)ram_frames;
-    return tm_boot(ks, false);
+    return tm_boot(false);
 }
 
 static enum vmm_status
 tm_boot_lazy(struct vmm_space *ks, uint32_t ram_frames)
 {
+    (void)ks;
     (void)ram_frames;
-    return tm_boot(ks, true);
-}
-
-/* A zeroed frame, mapped into a slot to copy the kernel PDEs in. */
-static enum vmm_status
-tm_create(struct vmm_space *sp)
-{
-    paddr_t pa;
-    volatile uint32_t *pd;
-    if (pmm_alloc_zeroed(&pa) != PMM_OK)
-        return VMM_NO_MEMORY;
-    enum vmm_status st = tm_open(pa, &pd);
-    if (st != VMM_OK) {
-        pmm_free(pa);
-        return st;
-    }
-    memcpy((void *)(pd + KERNEL_PDX), (const void *)(vmm_kpd_early() + KERNEL_PDX),
-           VMM_NKPDE * sizeof(pde_t));
-    tm_close(pd);
-    sp->vs_pd_pa = pa;
-    vmm_ctr.pd_frames++;
-    return VMM_OK;
+    return tm_boot(true);
 }
 
 static void
@@ -263,38 +209,13 @@ tm_stats(struct vmm_stats *st)
     st->kva_bytes = TEMPMAP_SLOTS * PAGE_SIZE;
 }
 
-const struct vmm_ops vmm_tempmap_ops = {
-    .name = "tempmap",
-    .reach_frames = VMM_REACH_ALL,
-    .reach = &tm_reach,
-    .boot = tm_boot_eager,
-    .create = tm_create,
-    .destroy = vmm_walk_destroy,
-    .map = vmm_walk_map,
-    .unmap = vmm_walk_unmap,
-    .translate = vmm_walk_translate,
-    .next_mapping = vmm_walk_next_mapping,
-    .kmap = vmm_window_map,
-    .kunmap = vmm_window_unmap,
-    .zero_frame = vmm_window_zero,
-    .flushed = vmm_window_flushed,
-    .stats = tm_stats,
-};
+/* tempmap and tempmap-lazy differ only in the window their boot sets up. */
+#define TM_OPS(nm, bootfn)                                                                         \
+    {                                                                                              \
+        .name = (nm), .reach_frames = VMM_REACH_ALL, VMM_WALK_OPS(&tm_reach), .boot = (bootfn),    \
+        .create = vmm_pmm_create, VMM_WINDOW_OPS, .flushed = vmm_window_flushed,                   \
+        .stats = tm_stats,                                                                         \
+    }
 
-const struct vmm_ops vmm_tempmap_lazy_ops = {
-    .name = "tempmap-lazy",
-    .reach_frames = VMM_REACH_ALL,
-    .reach = &tm_reach,
-    .boot = tm_boot_lazy,
-    .create = tm_create,
-    .destroy = vmm_walk_destroy,
-    .map = vmm_walk_map,
-    .unmap = vmm_walk_unmap,
-    .translate = vmm_walk_translate,
-    .next_mapping = vmm_walk_next_mapping,
-    .kmap = vmm_window_map,
-    .kunmap = vmm_window_unmap,
-    .zero_frame = vmm_window_zero,
-    .flushed = vmm_window_flushed,
-    .stats = tm_stats,
-};
+const struct vmm_ops vmm_tempmap_ops = TM_OPS("tempmap", tm_boot_eager);
+const struct vmm_ops vmm_tempmap_lazy_ops = TM_OPS("tempmap-lazy", tm_boot_lazy);
