@@ -16,6 +16,7 @@
 
 static uint32_t wl_spaces[WL_MAX_SPACES]; /* vmm handle + 1; 0: slot unused */
 static vaddr_t wl_allocs[WL_MAX_ALLOCS];  /* kmalloc'ed address; 0: handle unused */
+static vaddr_t wl_cur;                    /* the op being executed, 0 if none */
 
 struct wl_repeat {
     uint32_t start; /* first op of the block */
@@ -107,6 +108,12 @@ wl_space(uint32_t slot, bool current_ok, uint32_t *space)
         return false;
     *space = wl_spaces[slot] - 1;
     return true;
+}
+
+vaddr_t
+wl_current_op(void)
+{
+    return wl_cur;
 }
 
 bool
@@ -252,6 +259,7 @@ wl_execute(const struct wl_header *hdr, struct wl_error *err)
     uint32_t depth = 0, i = 0;
     enum wl_status st = WL_OK;
     memset(wl_spaces, 0, sizeof(wl_spaces));
+    wl_cur = 0;
     memset(wl_allocs, 0, sizeof(wl_allocs));
     uint32_t nops = hdr->nops;
     const struct wl_op *ops = (const struct wl_op *)(hdr + 1);
@@ -290,6 +298,7 @@ wl_execute(const struct wl_header *hdr, struct wl_error *err)
             }
             continue;
         }
+        wl_cur = (vaddr_t)(uintptr_t)o; /* no load: reading o->line would be counted */
         st = wl_op(o);
         if (st == WL_OK)
             i++;

@@ -74,6 +74,10 @@ struct wl_error {
     uint32_t line;
 };
 
+/* The address of the op being executed (0 before the first): where a run
+ * that stopped inside an op was.  Reading it costs no simulated access. */
+vaddr_t wl_current_op(void);
+
 /* The vmm handle of a live slot in *space; false if the slot is unused. */
 bool wl_slot_space(uint32_t slot, uint32_t *space);
 

@@ -73,6 +73,13 @@ printf 'space create a\nspace switch a\nexpect invlpg == 999999\n' > /tmp/pagesi
 out=$("$pagesim" check /tmp/pagesim-fail.scn); check "failing expect" 1 $?
 echo "$out" | grep -q "pagesim-fail.scn:3:1: expect invlpg == 999999 failed" ||
     { echo "FAIL: check output: $out"; fail=1; }
+# a kernel stop is a report with the scenario line, exit 1, never a crash
+printf 'space create a\nspace switch a\ntouch 0x10000000 4K write user\n' > /tmp/pagesim-pf.scn
+out=$("$pagesim" run /tmp/pagesim-pf.scn); check "run that faults" 1 $?
+echo "$out" | grep -q "pagesim-pf.scn:3: while running this line" ||
+    { echo "FAIL: stop report lacks the line: $out"; fail=1; }
+echo "$out" | grep -q "CR2=0x10000000 error=0x6 (not present, write, user)" ||
+    { echo "FAIL: stop report lacks CR2/error code"; fail=1; }
 # dump shows mappings and the TLB
 "$pagesim" dump scenarios/thread.scn --at booted | grep -qi "tlb"; check "dump" 0 $?
 

@@ -5,6 +5,7 @@
  */
 #include "tools/runner.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,9 +180,17 @@ describe_failure(struct sim *s, enum bootload_status st, const struct bootload_r
                  const struct scenario *sc, char *buf, size_t len)
 {
     switch (st) {
-    case BOOTLOAD_STOPPED:
-        sim_format_stop(sim_last_stop(s), buf, len);
+    case BOOTLOAD_STOPPED: {
+        size_t n = 0;
+        uint32_t line;
+        vaddr_t op = wl_current_op();
+        if (br->boot == BOOT_OK && op != 0 && /* stopped in the workload */
+            sim_read_virt(s, op + (vaddr_t)offsetof(struct wl_op, line), &line, sizeof(line)))
+            n = (size_t)snprintf(buf, len, "%s:%u: while running this line:\n", sc->file, line);
+        if (n < len)
+            sim_format_stop(sim_last_stop(s), buf + n, len - n);
         break;
+    }
     case BOOTLOAD_BOOT_FAILED:
         snprintf(buf, len, "kernel boot failed: %s", boot_strerror(br->boot));
         break;
