@@ -166,16 +166,6 @@ kvsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
     return (int)o.n;
 }
 
-int
-ksnprintf(char *buf, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = kvsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-    return n;
-}
-
 void
 kprintf(const char *fmt, ...)
 {

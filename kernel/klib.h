@@ -24,7 +24,6 @@ int kstrcmp(const char *a, const char *b);
  * Returns the length the full output would have had.
  */
 int kvsnprintf(char *buf, size_t len, const char *fmt, va_list ap);
-int ksnprintf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Formats one log line and hands it to arch_log(). */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/sim.h"
@@ -96,6 +97,18 @@ START_TEST(test_sim_wild_pointer_stops_run)
     ck_assert_str_eq(st->where, "kt_wild");
     ck_assert_int_eq(st->access, MMU_SUP_READ);
     ck_assert_uint_eq(st->size, 4);
+
+    /* Host heap memory is wild too, until it is handed to kernel code on
+     * purpose; then it passes straight through, not simulated. */
+    uint32_t *host_word = malloc(sizeof(*host_word));
+    *host_word = 0xfeedf00d;
+    ck_assert(!sim_run(s, kt_wild, host_word));
+    ck_assert_int_eq(sim_last_stop(s)->kind, SIM_STOP_WILD);
+    sim_allow_host_range(s, host_word, sizeof(*host_word));
+    ck_assert(sim_run(s, kt_wild, host_word));
+    ck_assert_uint_eq(kt_result.value, 0xfeedf00d);
+    ck_assert_uint_eq(sim_mmu(s)->ctr.accesses[MMU_SUP_READ], 0);
+    free(host_word);
     sim_destroy(s);
 
     /* The host process is fine: a new machine runs the next program. */
@@ -221,6 +234,24 @@ START_TEST(test_sim_null_page)
 }
 END_TEST
 
+/* After a window reset every host page is unmapped; the next accesses map
+ * them again from the TLB's translations and see the same memory. */
+START_TEST(test_sim_window_reset_keeps_memory)
+{
+    struct sim *s = new_machine();
+    ck_assert(sim_run(s, kt_recursive, NULL));
+    uint64_t maps = sim_stats(s)->window_maps;
+    sim_window_reset(s);
+    ck_assert_uint_eq(sim_stats(s)->window_resets, 1);
+    ck_assert(sim_run(s, kt_read_data, NULL));
+    /* kt_recursive left 0x5678 at 0x40000008 in the old frame and the
+     * remapped page (frame 0x201000) holds 0x9abc at offset 12. */
+    ck_assert_uint_eq(kt_result.value, 0x9abc);
+    ck_assert_uint_gt(sim_stats(s)->window_maps, maps);
+    sim_destroy(s);
+}
+END_TEST
+
 START_TEST(test_sim_one_machine_at_a_time)
 {
     struct sim *s = new_machine();
@@ -250,6 +281,7 @@ sim_suite(void)
     tcase_add_test(tc, test_sim_access_across_pages);
     tcase_add_test(tc, test_sim_user_access_rights);
     tcase_add_test(tc, test_sim_null_page);
+    tcase_add_test(tc, test_sim_window_reset_keeps_memory);
     tcase_add_test(tc, test_sim_one_machine_at_a_time);
     suite_add_tcase(s, tc);
     return s;

@@ -176,3 +176,10 @@ kt_null_unmapped(void *arg)
     volatile uint32_t *p = (volatile uint32_t *)0x10u;
     kt_result.value = *p;
 }
+
+void
+kt_read_data(void *arg)
+{
+    (void)arg;
+    kt_result.value = ((volatile uint32_t *)KT_DATA_VA)[3];
+}

@@ -28,5 +28,6 @@ void kt_cross_page(void *arg);
 void kt_user_access(void *arg);
 void kt_null_mapped(void *arg);
 void kt_null_unmapped(void *arg);
+void kt_read_data(void *arg);
 
 #endif
