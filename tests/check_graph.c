@@ -22,6 +22,8 @@
  *        PTE 12-15 -> 0x500000.. (P U)        4 frames, read-only
  *        PTE 16-17 -> 0x40c000.. (P W U)      2 frames (a new run: the VA run broke)
  *        PTE 20    -> 0x600000   (P W U A D)  1 frame
+ *        PTE 24-27 -> 0xa03000, 0xa02000, 0xa01000, 0xa00000 (P W U): frames
+ *                     handed out top down, as a LIFO allocator does: one run
  *      PDE 4-5 -> 4 MiB pages 0x800000, 0xc00000 (P W U PS)
  *      PDE 768-777 -> the shared kernel tables, PDE 800 -> its own kernel table
  *      PDE 1022 -> B's directory (foreign slot), PDE 1023 -> itself (self-map)
@@ -73,6 +75,8 @@ build_machine(void)
     for (uint32_t j = 16; j < 18; j++)
         put32(s, UPT_A + j * 4, (0x0040c000u + (j - 16) * PAGE_SIZE) | PTE_P | PTE_W | PTE_U);
     put32(s, UPT_A + 20 * 4, 0x00600000u | PTE_P | PTE_W | PTE_U | PTE_A | PTE_D);
+    for (uint32_t j = 24; j < 28; j++)
+        put32(s, UPT_A + j * 4, (0x00a03000u - (j - 24) * PAGE_SIZE) | PTE_P | PTE_W | PTE_U);
     put32(s, PD_A + 1 * 4, UPT_A | PTE_P | PTE_W | PTE_U);
     put32(s, PD_A + 4 * 4, 0x00800000u | PTE_P | PTE_W | PTE_U | PTE_PS);
     put32(s, PD_A + 5 * 4, 0x00c00000u | PTE_P | PTE_W | PTE_U | PTE_PS);
@@ -256,6 +260,11 @@ START_TEST(test_graph_frame_runs_merged)
     ck_assert_uint_eq(count_edges(g, "pt_00030000", "fr_0040c000_2_007", "PTE 16-17", NULL, NULL),
                       1);
     ck_assert_uint_eq(count_edges(g, "pt_00030000", "fr_00600000_1_067", "PTE 20", NULL, NULL), 1);
+    /* Descending frames merge too; the key and label name the lowest frame. */
+    ck_assert_ptr_nonnull(strstr(node_label(g, "fr_00a00000_4_007_d"),
+                                 "4 frames 0x00a00000-0x00a03fff (descending)"));
+    ck_assert_uint_eq(count_edges(g, "pt_00030000", "fr_00a00000_4_007_d", "PTE 24-27", NULL, NULL),
+                      1);
     ck_assert_uint_eq(count_edges(g, "pd_00010000", "pt_00030000", "PDE 1", NULL, NULL), 1);
 
     /* Two 4 MiB pages, contiguous, equal flags (P W U PS = 0x87): one node from the PD. */
@@ -454,6 +463,8 @@ START_TEST(test_dump_merged_ranges)
     ck_assert_has(t, " 0x0040c000-0x0040ffff 16K 0x00500000-0x00503fff 4 x 4K P - U - - -\n");
     ck_assert_has(t, " 0x00410000-0x00411fff 8K 0x0040c000-0x0040dfff 2 x 4K P W U - - -\n");
     ck_assert_has(t, " 0x00414000-0x00414fff 4K 0x00600000-0x00600fff 1 x 4K P W U A D -\n");
+    ck_assert_has(t, " 0x00418000-0x0041bfff 16K 0x00a00000-0x00a03fff 4 x 4K P W U - - - "
+                     "descending\n");
     ck_assert_has(t, " 0x01000000-0x017fffff 8M 0x00800000-0x00ffffff 2 x 4M P W U - - -\n");
     ck_assert_has(t, " kernel half 0xc0000000-0xffffffff: 11 page tables, 10 shared with other "
                      "spaces\n");

@@ -73,10 +73,13 @@ format_size(uint64_t size, char *buf, size_t len)
         snprintf(buf, len, "%lluK", (unsigned long long)(size >> 10));
 }
 
-/* A run of mappings being merged. */
+/* A run of mappings being merged: virtually contiguous, equal flags, and
+ * physically contiguous going up or (as a LIFO frame allocator hands frames
+ * out) going down; pa is the first page's frame. */
 struct range {
     bool open;
     bool large;
+    bool desc;
     uint64_t va;
     uint64_t pa;
     uint32_t pages;
@@ -99,10 +102,11 @@ range_flush(struct dumper *d)
     char sz[16], fl[DUMP_FLAGS_MAX];
     format_size(size, sz, sizeof(sz));
     dump_flags(r->flags, r->large, true, fl, sizeof(fl));
-    fprintf(d->out, "    0x%08llx-0x%08llx %6s  0x%08llx-0x%08llx %6u x %s  %s\n",
+    uint64_t lo = r->desc ? r->pa - (size - (r->large ? LPAGE_SIZE : PAGE_SIZE)) : r->pa;
+    fprintf(d->out, "    0x%08llx-0x%08llx %6s  0x%08llx-0x%08llx %6u x %s  %s%s\n",
             (unsigned long long)r->va, (unsigned long long)(r->va + size - 1), sz,
-            (unsigned long long)r->pa, (unsigned long long)(r->pa + size - 1), r->pages,
-            r->large ? "4M" : "4K", fl);
+            (unsigned long long)lo, (unsigned long long)(lo + size - 1), r->pages,
+            r->large ? "4M" : "4K", fl, r->desc ? "  descending" : "");
     r->open = false;
     d->lines++;
 }
@@ -114,9 +118,14 @@ range_add(struct dumper *d, bool large, uint64_t va, uint64_t pa, uint32_t flags
     struct range *r = &d->r;
     uint64_t psize = large ? LPAGE_SIZE : PAGE_SIZE;
     if (r->open && r->large == large && r->flags == flags &&
-        r->va + (uint64_t)r->pages * psize == va && r->pa + (uint64_t)r->pages * psize == pa) {
-        r->pages++;
-        return;
+        r->va + (uint64_t)r->pages * psize == va) {
+        bool up = !r->desc && r->pa + (uint64_t)r->pages * psize == pa;
+        bool down = (r->desc || r->pages == 1) && r->pa == pa + (uint64_t)r->pages * psize;
+        if (up || down) {
+            r->desc = down;
+            r->pages++;
+            return;
+        }
     }
     range_flush(d);
     *r = (struct range){

@@ -100,8 +100,12 @@ struct graph {
 };
 
 /* A run of mappings being merged. */
+/* A run of PTEs being merged: consecutive entries with equal flags whose
+ * frames are contiguous going up or (as a LIFO frame allocator hands them
+ * out) going down.  pa is the first entry's frame. */
 struct runacc {
     bool open;
+    bool desc;
     uint32_t pos, count;
     paddr_t pa;
     uint32_t flags;
@@ -311,16 +315,19 @@ emit_frames(struct graph *G, unsigned tn, const struct runacc *acc, bool group, 
         mn->more_frames += acc->count;
         mn->more_last = acc->pos + acc->count - 1;
     } else {
-        snprintf(key, sizeof(key), "fr_%08x_%u_%03x", acc->pa, acc->count, acc->flags);
+        paddr_t lo = acc->desc ? acc->pa - (acc->count - 1) * PAGE_SIZE : acc->pa;
+        snprintf(key, sizeof(key), "fr_%08x_%u_%03x%s", lo, acc->count, acc->flags,
+                 acc->desc ? "_d" : "");
         fn = node_get(G, key, GN_FRAMES, &created);
         if (fn < 0)
             return;
         if (created) {
             char fl[DUMP_FLAGS_MAX];
             flags_str(acc->flags, false, fl, sizeof(fl));
-            uint64_t end = (uint64_t)acc->pa + (uint64_t)acc->count * PAGE_SIZE - 1;
-            snprintf(G->nodes[fn].text, sizeof(G->nodes[fn].text), "%u frame%s 0x%08x-0x%08llx\n%s",
-                     acc->count, acc->count == 1 ? "" : "s", acc->pa, (unsigned long long)end, fl);
+            uint64_t end = (uint64_t)lo + (uint64_t)acc->count * PAGE_SIZE - 1;
+            snprintf(G->nodes[fn].text, sizeof(G->nodes[fn].text),
+                     "%u frame%s 0x%08x-0x%08llx%s\n%s", acc->count, acc->count == 1 ? "" : "s", lo,
+                     (unsigned long long)end, acc->desc ? " (descending)" : "", fl);
         }
         G->nodes[tn].frame_runs++;
         if (group) {
@@ -357,10 +364,16 @@ expand_tables(struct graph *G, unsigned tn, const uint32_t *tables, unsigned nta
                 continue;
             }
             uint32_t flags = pte & 0xFFFu;
-            if (acc.open && acc.flags == flags && acc.pos + acc.count == pos &&
-                (uint64_t)acc.pa + (uint64_t)acc.count * PAGE_SIZE == PTE_ADDR(pte)) {
-                acc.count++;
-                continue;
+            paddr_t fpa = PTE_ADDR(pte);
+            if (acc.open && acc.flags == flags && acc.pos + acc.count == pos) {
+                bool up = !acc.desc && (uint64_t)acc.pa + (uint64_t)acc.count * PAGE_SIZE == fpa;
+                bool down = (acc.desc || acc.count == 1) &&
+                            (uint64_t)acc.pa == (uint64_t)fpa + (uint64_t)acc.count * PAGE_SIZE;
+                if (up || down) {
+                    acc.desc = down;
+                    acc.count++;
+                    continue;
+                }
             }
             if (acc.open)
                 emit_frames(G, tn, &acc, group, va0);
