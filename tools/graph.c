@@ -947,6 +947,10 @@ write_output(GVC_t *gvc, Agraph_t *g, const char *fmt, const char *path, char *e
         return true;
     }
     fclose(f);
+    /* A bitmap holds at most 32767 pixels a side: a larger drawing is
+     * scaled to fit (340 in at 96 dpi) rather than left to the renderer. */
+    if (strcmp(fmt, "png") == 0)
+        agsafeset(g, "size", "340,340", "");
     if (gvLayout(gvc, g, "dot") != 0) {
         snprintf(err, errlen, "graph: Graphviz layout failed: %s", gv_message("no detail"));
         return false;
