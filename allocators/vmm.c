@@ -25,6 +25,7 @@ static const struct vmm_ops *const vmm_all[] = {
 static const struct vmm_ops *vmm_ops_cur;
 static struct vmm_space vmm_spaces[VMM_MAX_SPACES];
 static uint32_t vmm_cur;
+uint32_t vmm_kglobal;
 static paddr_t vmm_kpd_pa;
 /* Kernel tables by PDE index - KERNEL_PDX; 0 where the PDE has no table. */
 static paddr_t vmm_ktables[NPDENTRIES - KERNEL_PDX];
@@ -566,6 +567,7 @@ vmm_boot(const struct vmm_ops *ops, uint32_t ram_frames, uint32_t unreachable_fr
     vmm_kpd_pa = 0;
     vmm_cur = VMM_KERNEL_SPACE;
     vmm_ops_cur = ops;
+    vmm_kglobal = (arch_read_cr4() & CR4_PGE) ? PTE_G : 0;
     struct vmm_space *ks = &vmm_spaces[VMM_KERNEL_SPACE];
     ks->vs_used = true;
     ks->vs_foreign = VMM_MAX_SPACES;
@@ -877,7 +879,7 @@ vmm_heap_grow(vaddr_t va, uint32_t npages)
     if (ks == NULL || npages == 0 || va < KHEAP_START ||
         vmm_check_range(va, npages * PAGE_SIZE) != VMM_OK)
         return false;
-    return vmm_map_fresh(ks, va, npages, VMM_MAP_WRITE) == VMM_OK;
+    return vmm_map_fresh(ks, va, npages, VMM_MAP_WRITE | vmm_kglobal) == VMM_OK;
 }
 
 void

@@ -71,7 +71,7 @@ pm_boot(struct vmm_space *ks, uint32_t ram_frames)
         /* 4 MiB pages, the early mapping's PDEs included (same translation). */
         for (uint32_t i = 0; i < nlarge; i++) {
             vmm_boot_forget_table(KERNEL_PDX + i);
-            kpd[KERNEL_PDX + i] = (i << PDX_SHIFT) | PTE_PS | VMM_KERNEL_PDE;
+            kpd[KERNEL_PDX + i] = (i << PDX_SHIFT) | PTE_PS | VMM_KERNEL_PDE | vmm_kglobal;
         }
         pm_kva = nlarge * LPAGE_SIZE;
     } else {
@@ -83,7 +83,7 @@ pm_boot(struct vmm_space *ks, uint32_t ram_frames)
                 return st;
             volatile pte_t *pt = vmm_words(P2V(t));
             for (uint32_t k = 0; k < NPTENTRIES && i * NPTENTRIES + k < pm_frames; k++)
-                pt[k] = ((i * NPTENTRIES + k) << PAGE_SHIFT) | VMM_KERNEL_PDE;
+                pt[k] = ((i * NPTENTRIES + k) << PAGE_SHIFT) | VMM_KERNEL_PDE | vmm_kglobal;
         }
         pm_kva = pm_frames * PAGE_SIZE;
         if (pm_kva < EARLY_MAP_SIZE)

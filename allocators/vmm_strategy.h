@@ -27,6 +27,15 @@ extern struct vmm_stats vmm_ctr;
 #define VMM_USER_PDE (PTE_P | PTE_W | PTE_U)
 #define VMM_KERNEL_PDE (PTE_P | PTE_W)
 
+/*
+ * PTE_G if CR4.PGE was on at vmm_boot, else 0.  Pages the kernel maps in
+ * its own half (heap growth, temporary and scratch slots, the direct map)
+ * carry it, so their translations survive CR3 writes; the lazy window's
+ * slots do not, as it relies on a CR3 reload to flush them.  The early
+ * mapping the entry handed over is left as it came (not global).
+ */
+extern uint32_t vmm_kglobal;
+
 /* Kernel PDEs a new directory copies: [KERNEL_PDX, VMM_KPDE_END). */
 #define VMM_KPDE_END (PDX(KERNEL_TABLES_END - 1) + 1)
 #define VMM_NKPDE (VMM_KPDE_END - KERNEL_PDX)

@@ -94,7 +94,7 @@ vmm_window_map(paddr_t pa, vaddr_t *va)
     if (tw.state[s] & SLOT_USED)
         vmm_ctr.tmp_reuses++;
     tw.state[s] = SLOT_BUSY | SLOT_USED;
-    tw.ptes[s] = pa | VMM_KERNEL_PDE;
+    tw.ptes[s] = pa | VMM_KERNEL_PDE | (tw.lazy ? 0 : vmm_kglobal);
     vmm_ctr.tmp_maps++;
     *va = tw.base + s * PAGE_SIZE;
     return VMM_OK;

@@ -64,6 +64,32 @@ run_kernel(struct sim *s, void (*fn)(void *), const char *strategy)
                   strategy, kv_result.failed_line, kv_result.failed_value);
 }
 
+/*
+ * With CR4.PGE the kernel maps its heap global (G=1): the heap page the
+ * kmalloc wrote and read is cached as a global entry, so the CR3 write of
+ * the switch keeps it (SDM 4.10.4.1: MOV to CR3 leaves global entries).
+ * Without PGE the same PTE has G=0 and the CR3 write drops everything.
+ */
+START_TEST(test_vmm_kernel_heap_global_with_pge)
+{
+    for (int pge = 0; pge < 2; pge++) {
+        struct sim *s = machine(64u << 20);
+        struct bootload_config cfg = {
+            .strategy = "heap", .pmm = "bitmap", .cr4 = CR4_PSE | (pge ? CR4_PGE : 0)};
+        struct bootload_result res;
+        assert_ran(s, bootload_boot(s, &cfg, &res), &res, "heap");
+        uint64_t kept = sim_mmu(s)->ctr.globals_kept;
+        run_kernel(s, kv_heap_then_switch, "heap");
+        ck_assert_uint_eq(kv_result.heap_pte_flags & PTE_G, pge ? PTE_G : 0);
+        if (pge)
+            ck_assert_uint_ge(sim_mmu(s)->ctr.globals_kept - kept, 1);
+        else
+            ck_assert_uint_eq(sim_mmu(s)->ctr.globals_kept, 0);
+        sim_destroy(s);
+    }
+}
+END_TEST
+
 START_TEST(test_vmm_map_unmap_translate)
 {
     const char *name = strategies[_i];
@@ -434,6 +460,7 @@ vmm_suite(void)
     Suite *s = suite_create("vmm");
     TCase *tc = tcase_create("strategies");
     tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_vmm_kernel_heap_global_with_pge);
     tcase_add_loop_test(tc, test_vmm_map_unmap_translate, 0, NSTRATEGIES);
     tcase_add_loop_test(tc, test_vmm_destroy_returns_every_frame, 0, 2 * NSTRATEGIES);
     tcase_add_loop_test(tc, test_vmm_fork_copies_contents, 0, NSTRATEGIES);

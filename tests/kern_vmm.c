@@ -193,3 +193,20 @@ kv_fork(void *arg)
     KV_OK(vmm_space_destroy(c));
     kv_finish();
 }
+
+void
+kv_heap_then_switch(void *arg)
+{
+    (void)arg;
+    volatile uint32_t *p = kmalloc(64);
+    KV_CHECK(p != NULL, 0);
+    if (p == NULL)
+        return;
+    uint32_t word = p[0]; /* the read caches the heap page */
+    (void)word;
+    paddr_t pa;
+    KV_OK(vmm_translate(VMM_KERNEL_SPACE, KHEAP_START, &pa, &kv_result.heap_pte_flags));
+    uint32_t sp;
+    KV_OK(vmm_space_create(&sp));
+    KV_OK(vmm_space_switch(sp));
+}

@@ -15,6 +15,7 @@ struct kv_result {
     uint32_t free_after;           /* ... and after it */
     uint32_t user_pages;           /* vmm_stats.user_pages at the end */
     uint32_t pd_frames, pt_frames; /* vmm_stats at the end */
+    uint32_t heap_pte_flags;       /* PTE flags of the first kernel heap page */
 };
 extern struct kv_result kv_result;
 
@@ -27,5 +28,9 @@ void kv_leak(void *arg);
 /* Fork from the current and from a foreign space: contents copied, the
  * copies independent. */
 void kv_fork(void *arg);
+
+/* A kmalloc (the heap grows one page), a read of it, then a switch to a new
+ * space: the heap page's PTE flags in heap_pte_flags. */
+void kv_heap_then_switch(void *arg);
 
 #endif

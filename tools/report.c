@@ -25,6 +25,7 @@ merit(int id)
     case CTR_REACH_BYTES:
         return 1;
     case CTR_TLB_HITS:
+    case CTR_GLOBALS_KEPT:
     case CTR_ACCESSES:
     case CTR_READS:
     case CTR_WRITES:
