@@ -25,7 +25,7 @@ mmu_init(struct mmu *m, const struct mmu_config *cfg, uint8_t *ram, uint64_t ram
     m->ram = ram;
     m->ram_size = ram_size;
     m->cr0 = CR0_PE;
-    m->fast_vpn = MMU_FAST_NONE;
+    m->fast_base = MMU_FAST_NONE;
     m->fast_allow = 0;
     if (!tlb_init(&m->tlb4k, &cfg->tlb4k))
         return false;
@@ -46,7 +46,7 @@ mmu_fini(struct mmu *m)
 static inline void
 fast_clear(struct mmu *m)
 {
-    m->fast_vpn = MMU_FAST_NONE;
+    m->fast_base = MMU_FAST_NONE;
     m->fast_allow = 0;
 }
 
@@ -253,7 +253,7 @@ mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_resu
     }
     m->ctr.tlb_hits++;
     tlb_touch(t, e);
-    m->fast_vpn = va >> PAGE_SHIFT;
+    m->fast_base = PAGE_ROUND_DOWN(va);
     m->fast_pfn = pfn4k;
     m->fast_allow = 0;
     for (unsigned k = 0; k < MMU_NACCESS; k++)

@@ -103,12 +103,13 @@ struct mmu {
      * when the entry's D is set).  It is the most recently used entry of all,
      * so a repeat hit needs no LRU update.  Any TLB change clears it.
      */
-    uint32_t fast_vpn;       /* MMU_FAST_NONE when empty */
+    uint64_t fast_base;      /* its address (vpn << 12), MMU_FAST_NONE when empty */
     uint32_t fast_allow;     /* bit per enum mmu_access */
     uint32_t fast_pfn;       /* physical frame of that 4 KiB page */
     uint32_t fast_page_size; /* size of the page its entry maps */
 };
-#define MMU_FAST_NONE 0xFFFFFFFFu
+/* No page: base + 0x1000 wraps to 0, so va - base >= 0x1000 for any va. */
+#define MMU_FAST_NONE 0xFFFFFFFFFFFFF000ull
 
 /*
  * Sets up a machine in the reset state of the registers that matter here
@@ -140,7 +141,7 @@ static inline enum mmu_status
 mmu_translate_fast(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
                    struct mmu_fault *fault)
 {
-    if ((va >> PAGE_SHIFT) == m->fast_vpn && (m->fast_allow >> access & 1u)) {
+    if ((uint64_t)va - m->fast_base < PAGE_SIZE && (m->fast_allow >> access & 1u)) {
         m->ctr.accesses[access]++;
         m->ctr.tlb_hits++;
         res->pa = (m->fast_pfn << PAGE_SHIFT) | PGOFF(va);

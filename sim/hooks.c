@@ -136,11 +136,11 @@ sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
 {
     struct sim *s = sim_current;
     if (__builtin_expect(a >= SIM_WINDOW_END, 0)) {
-        if (s != NULL)
+        if (s->running)
             check_host(s, a, size, kind, pc);
         return;
     }
-    if (__builtin_expect(s == NULL, 0)) {
+    if (__builtin_expect(!s->running, 0)) {
         fprintf(stderr, "pagesim: kernel code touched 0x%08lx outside sim_run()\n",
                 (unsigned long)a);
         abort();
@@ -181,20 +181,20 @@ sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
 #define RET_PC __builtin_extract_return_addr(__builtin_return_address(0))
 
 /*
- * The hit path, inlined in every hook: the access stays inside the page of
- * the MMU's most recent TLB hit and that entry allows it.  The window page
- * is then known good (it was mapped when that hit was taken, and a window
- * reset clears the fast entry), so nothing else needs checking.
+ * The hit path, inlined in every hook: all n bytes lie in the page of the
+ * MMU's most recent TLB hit (one unsigned compare: a - base <= 4096 - n)
+ * and that entry allows the access.  The window page is then known good
+ * (it was mapped when that hit was taken, and a window reset clears the
+ * fast entry), so nothing else needs checking.  Outside sim_run the current
+ * machine is an idle one whose fast entry is empty.
  */
 #define HOT_PATH(a, n, kind)                                                                       \
     do {                                                                                           \
         struct sim *s_ = sim_current;                                                              \
-        if (__builtin_expect(s_ != NULL && ((a) >> PAGE_SHIFT) == s_->mmu.fast_vpn &&              \
-                                 (((a) + (n)-1) >> PAGE_SHIFT) == ((a) >> PAGE_SHIFT) &&           \
+        if (__builtin_expect((uint64_t)(a)-s_->mmu.fast_base <= PAGE_SIZE - (n) &&                 \
                                  ((s_->mmu.fast_allow >> (kind)) & 1u),                            \
                              1)) {                                                                 \
-            s_->mmu.ctr.accesses[kind]++;                                                          \
-            s_->mmu.ctr.tlb_hits++;                                                                \
+            s_->hot_hits[kind][((a) >> 2) & (SIM_HOT_STRIPES - 1)]++;                              \
             if (__builtin_expect((a) >= PHYSMAP_BASE, 0))                                          \
                 count_region(s_, (vaddr_t)(a));                                                    \
             return;                                                                                \
@@ -247,7 +247,7 @@ static struct sim *
 cur(void)
 {
     struct sim *s = sim_current;
-    if (s == NULL) {
+    if (!s->running) {
         fprintf(stderr, "pagesim: arch call outside sim_run()\n");
         abort();
     }
@@ -388,6 +388,7 @@ void
 arch_mark(uint32_t id)
 {
     struct sim *s = cur();
+    sim_fold_hits(s);
     if (s->mark_fn != NULL)
         s->mark_fn(s->mark_ctx, s, id);
 }

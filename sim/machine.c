@@ -15,7 +15,10 @@
 
 #include "sim/sim_internal.h"
 
-struct sim *sim_current __attribute__((visibility("hidden")));
+/* Outside sim_run the hooks see this machine: its fast path never matches
+ * and it is not running, so the slow path tells host from stray accesses. */
+static struct sim sim_idle = {.mmu = {.fast_base = MMU_FAST_NONE}};
+struct sim *sim_current __attribute__((visibility("hidden"))) = &sim_idle;
 static struct sim *sim_exists;
 
 extern char __executable_start[];
@@ -218,6 +221,18 @@ sim_set_log(struct sim *s, sim_log_fn fn, void *ctx)
 }
 
 void
+sim_fold_hits(struct sim *s)
+{
+    for (unsigned k = 0; k < MMU_NACCESS; k++) {
+        for (unsigned i = 0; i < SIM_HOT_STRIPES; i++) {
+            s->mmu.ctr.accesses[k] += s->hot_hits[k][i];
+            s->mmu.ctr.tlb_hits += s->hot_hits[k][i];
+            s->hot_hits[k][i] = 0;
+        }
+    }
+}
+
+void
 sim_set_mark(struct sim *s, sim_mark_fn fn, void *ctx)
 {
     s->mark_fn = fn;
@@ -236,7 +251,7 @@ sim_window_reset(struct sim *s)
     memset(s->window, 0xFF, sizeof(uint32_t) << 20);
     s->window_live = 0;
     s->stats.window_resets++;
-    s->mmu.fast_vpn = MMU_FAST_NONE;
+    s->mmu.fast_base = MMU_FAST_NONE;
     s->mmu.fast_allow = 0;
 }
 
@@ -289,7 +304,7 @@ on_host_signal(int sig, siginfo_t *si, void *uc)
 {
     (void)uc;
     struct sim *s = sim_current;
-    if (s == NULL || !s->running) {
+    if (!s->running) {
         signal(sig, SIG_DFL);
         raise(sig);
         return;
@@ -345,8 +360,9 @@ sim_run(struct sim *s, void (*fn)(void *arg), void *arg)
         ok = false;
     }
     s->running = false;
+    sim_fold_hits(s);
     s->in_handler = false;
-    sim_current = NULL;
+    sim_current = &sim_idle;
 
     sigaction(SIGSEGV, &old_segv, NULL);
     sigaction(SIGBUS, &old_bus, NULL);

@@ -14,6 +14,7 @@
 /* Live window pages before a reset; keeps well under vm.max_map_count. */
 #define SIM_WINDOW_MAX_LIVE 24576u
 #define SIM_MAX_HOST_RANGES 8
+#define SIM_HOT_STRIPES 4
 
 struct host_range {
     uintptr_t lo, hi;
@@ -22,6 +23,12 @@ struct host_range {
 struct sim {
     struct mmu mmu;
     struct sim_stats stats;
+    /*
+     * Hits taken by the hooks' inline path, striped by word so that
+     * back-to-back hits do not wait on one counter in memory; folded into
+     * mmu.ctr (accesses and tlb_hits) by sim_fold_hits before anyone reads.
+     */
+    uint64_t hot_hits[MMU_NACCESS][SIM_HOT_STRIPES];
     struct sim_stop stop;
 
     int memfd;
@@ -53,6 +60,9 @@ extern struct sim *sim_current __attribute__((visibility("hidden")));
 
 /* Stops the run: fills what the caller did not and jumps out of sim_run. */
 _Noreturn void sim_stop_run(struct sim *s, enum sim_stop_kind kind, const void *pc);
+
+/* Adds the inline path's hits to the MMU counters. */
+void sim_fold_hits(struct sim *s);
 
 /* Maps virtual page vpn of the window onto frame pfn. */
 void sim_window_map(struct sim *s, uint32_t vpn, uint32_t pfn, const void *pc);
