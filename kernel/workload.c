@@ -110,6 +110,12 @@ wl_space(uint32_t slot, bool current_ok, uint32_t *space)
     return true;
 }
 
+void
+wl_reset(void)
+{
+    wl_cur = 0;
+}
+
 vaddr_t
 wl_current_op(void)
 {

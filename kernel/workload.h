@@ -78,6 +78,9 @@ struct wl_error {
  * that stopped inside an op was.  Reading it costs no simulated access. */
 vaddr_t wl_current_op(void);
 
+/* Forgets where the previous run was (a loader calls it before booting). */
+void wl_reset(void);
+
 /* The vmm handle of a live slot in *space; false if the slot is unused. */
 bool wl_slot_space(uint32_t slot, uint32_t *space);
 

@@ -133,6 +133,7 @@ bootload_go(struct sim *s, const struct bootload_config *cfg, struct bootload_re
         st = BOOTLOAD_SETUP_FAILED;
     } else {
         bl_with_workload = workload;
+        wl_reset();
         if (!sim_run(s, bootload_kernel, NULL))
             st = BOOTLOAD_STOPPED;
         else if (bl_res.boot != BOOT_OK)

@@ -37,6 +37,19 @@ check_host(struct sim *s, uintptr_t a, size_t size, enum mmu_access kind, const 
     sim_stop_run(s, SIM_STOP_WILD, pc);
 }
 
+/* Reports an event of kernel code made at pc (a return address). */
+static void
+emit(struct sim *s, enum sim_event_kind kind, uint32_t value, uint32_t error, uint64_t dropped,
+     uint64_t kept, const void *pc)
+{
+    char where[64];
+    if (s->event_fn == NULL)
+        return;
+    sim_symbolize_cached((const char *)pc - 1, where, sizeof(where));
+    struct sim_event ev = {kind, value, error, dropped, kept, where};
+    s->event_fn(s->event_ctx, s, &ev);
+}
+
 /*
  * Delivers a #PF to the kernel's handler.  Returns if the handler fixed the
  * cause; otherwise stops the run with the fault report.
@@ -49,6 +62,7 @@ deliver_fault(struct sim *s, const struct mmu_fault *f, unsigned size, const voi
     s->stop.access = f->access;
     s->stop.size = size;
     s->stop.walk = f->walk;
+    emit(s, SIM_EV_FAULT, f->cr2, f->error_code, 0, 0, pc);
     if (s->in_handler)
         sim_stop_run(s, SIM_STOP_DOUBLE_FAULT, pc);
     if (s->pf_handler == NULL) {
@@ -263,7 +277,10 @@ arch_read_cr0(void)
 void
 arch_write_cr0(uint32_t val)
 {
-    mmu_write_cr0(&cur()->mmu, val);
+    struct sim *s = cur();
+    uint64_t d0 = s->mmu.ctr.dropped_full;
+    mmu_write_cr0(&s->mmu, val);
+    emit(s, SIM_EV_CR0, val, 0, s->mmu.ctr.dropped_full - d0, 0, RET_PC);
 }
 
 uint32_t
@@ -281,7 +298,10 @@ arch_read_cr3(void)
 void
 arch_write_cr3(uint32_t val)
 {
-    mmu_write_cr3(&cur()->mmu, val);
+    struct sim *s = cur();
+    uint64_t d0 = s->mmu.ctr.dropped_cr3, k0 = s->mmu.ctr.globals_kept;
+    mmu_write_cr3(&s->mmu, val);
+    emit(s, SIM_EV_CR3, val, 0, s->mmu.ctr.dropped_cr3 - d0, s->mmu.ctr.globals_kept - k0, RET_PC);
 }
 
 uint32_t
@@ -293,13 +313,19 @@ arch_read_cr4(void)
 void
 arch_write_cr4(uint32_t val)
 {
-    mmu_write_cr4(&cur()->mmu, val);
+    struct sim *s = cur();
+    uint64_t d0 = s->mmu.ctr.dropped_full;
+    mmu_write_cr4(&s->mmu, val);
+    emit(s, SIM_EV_CR4, val, 0, s->mmu.ctr.dropped_full - d0, 0, RET_PC);
 }
 
 void
 arch_invlpg(vaddr_t va)
 {
-    mmu_invlpg(&cur()->mmu, va);
+    struct sim *s = cur();
+    uint64_t d0 = s->mmu.ctr.dropped_invlpg;
+    mmu_invlpg(&s->mmu, va);
+    emit(s, SIM_EV_INVLPG, va, 0, s->mmu.ctr.dropped_invlpg - d0, 0, RET_PC);
 }
 
 void

@@ -221,6 +221,13 @@ sim_set_log(struct sim *s, sim_log_fn fn, void *ctx)
 }
 
 void
+sim_set_event(struct sim *s, sim_event_fn fn, void *ctx)
+{
+    s->event_fn = fn;
+    s->event_ctx = ctx;
+}
+
+void
 sim_fold_hits(struct sim *s)
 {
     for (unsigned k = 0; k < MMU_NACCESS; k++) {

@@ -104,6 +104,28 @@ void sim_allow_host_range(struct sim *s, const void *p, size_t len);
 typedef void (*sim_log_fn)(void *ctx, const char *line);
 void sim_set_log(struct sim *s, sim_log_fn fn, void *ctx);
 
+/* What kernel code did to the TLB, as the trace shows it. */
+enum sim_event_kind {
+    SIM_EV_INVLPG, /* value: the address */
+    SIM_EV_CR0,    /* value: the new CR0 */
+    SIM_EV_CR3,    /* value: the new CR3 */
+    SIM_EV_CR4,    /* value: the new CR4 */
+    SIM_EV_FAULT,  /* value: CR2; error: the error code (before the handler runs) */
+};
+
+struct sim_event {
+    enum sim_event_kind kind;
+    uint32_t value;
+    uint32_t error;
+    uint64_t dropped;  /* TLB entries it removed */
+    uint64_t kept;     /* global entries a CR3 write kept */
+    const char *where; /* the kernel function that did it */
+};
+
+/* Called for each event above (default: nothing). */
+typedef void (*sim_event_fn)(void *ctx, struct sim *s, const struct sim_event *ev);
+void sim_set_event(struct sim *s, sim_event_fn fn, void *ctx);
+
 /* Called at each arch_mark(id) of the kernel (default: nothing). */
 typedef void (*sim_mark_fn)(void *ctx, struct sim *s, uint32_t id);
 void sim_set_mark(struct sim *s, sim_mark_fn fn, void *ctx);

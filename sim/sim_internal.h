@@ -53,6 +53,8 @@ struct sim {
     void *log_ctx;
     sim_mark_fn mark_fn;
     void *mark_ctx;
+    sim_event_fn event_fn;
+    void *event_ctx;
 };
 
 /* The machine whose kernel code is running (NULL outside sim_run). */
@@ -67,7 +69,9 @@ void sim_fold_hits(struct sim *s);
 /* Maps virtual page vpn of the window onto frame pfn. */
 void sim_window_map(struct sim *s, uint32_t vpn, uint32_t pfn, const void *pc);
 
-/* Name of the function containing pc, or "?". */
+/* Name of the function containing pc, or "?"; the cached one remembers
+ * recent answers (tracing asks for the same few functions again and again). */
 void sim_symbolize(const void *pc, char *buf, size_t len);
+void sim_symbolize_cached(const void *pc, char *buf, size_t len);
 
 #endif

@@ -79,3 +79,20 @@ sim_symbolize(const void *pc, char *buf, size_t len)
     if (info.dli_sname != NULL)
         snprintf(buf, len, "%s", info.dli_sname);
 }
+
+#define SYM_CACHE 256
+
+void
+sim_symbolize_cached(const void *pc, char *buf, size_t len)
+{
+    static struct {
+        const void *pc;
+        char name[64];
+    } cache[SYM_CACHE];
+    unsigned i = (unsigned)(((uintptr_t)pc >> 2) % SYM_CACHE);
+    if (cache[i].pc != pc) {
+        sim_symbolize(pc, cache[i].name, sizeof(cache[i].name));
+        cache[i].pc = pc;
+    }
+    snprintf(buf, len, "%s", cache[i].name);
+}

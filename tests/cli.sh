@@ -67,6 +67,19 @@ since=$("$pagesim" run scenarios/thread.scn --csv --from booted | grep '^invlpg,
 [ "$since" -eq $((total - early)) ] || { echo "FAIL: --from: $since != $total - $early"; fail=1; }
 "$pagesim" run scenarios/thread.scn --from children --at booted 2>/dev/null
 check "--from after --at" 2 $?
+# --trace: one line per INVLPG and per CR3 write the kernel made (the
+# loader's CR3 write before the kernel runs is not the kernel's)
+"$pagesim" run scenarios/thread.scn --trace /tmp/pagesim-trace.txt > /dev/null
+check "run --trace" 0 $?
+csv=$("$pagesim" run scenarios/thread.scn --csv)
+n_inv=$(grep -c ' invlpg ' /tmp/pagesim-trace.txt)
+n_cr3=$(grep -c ' cr3 ' /tmp/pagesim-trace.txt)
+[ "$n_inv" = "$(echo "$csv" | grep '^invlpg,' | cut -d, -f2)" ] ||
+    { echo "FAIL: trace has $n_inv invlpg lines"; fail=1; }
+[ "$n_cr3" = $(($(echo "$csv" | grep '^cr3_writes,' | cut -d, -f2) - 1)) ] ||
+    { echo "FAIL: trace has $n_cr3 cr3 lines"; fail=1; }
+grep -q '^scenarios/thread.scn:10 .* cr3 .*vmm_space_switch$' /tmp/pagesim-trace.txt ||
+    { echo "FAIL: trace does not name line 10's switch"; fail=1; }
 # check: pass is 0; a failing expectation is 1 and names the line
 "$pagesim" check scenarios/thread.scn >/dev/null; check "check thread" 0 $?
 printf 'space create a\nspace switch a\nexpect invlpg == 999999\n' > /tmp/pagesim-fail.scn

@@ -86,7 +86,6 @@ void counters_apply_cost(struct counters *c, const struct cost_model *cm);
 
 /* Turns c into the events since base: event counts are subtracted, current
  * values (the memory group) are kept, the hit rate and cost recomputed. */
-void counters_since(struct counters *c, const struct counters *base,
-                    const struct cost_model *cm);
+void counters_since(struct counters *c, const struct counters *base, const struct cost_model *cm);
 
 #endif

@@ -4,6 +4,7 @@
  * complete, 2 usage or input error.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,7 @@ struct common {
     const char *strategy;
     const char *strategies;
     const char *tlb, *tlb4m, *pse, *pge;
-    const char *at, *from, *space, *output, *plot;
+    const char *at, *from, *space, *output, *plot, *trace;
     bool all, json, csv;
     struct cost_model cost;
 };
@@ -62,7 +63,10 @@ usage_cmd(FILE *out, const char *cmd)
     if (strcmp(cmd, "run") == 0) {
         fprintf(out,
                 "usage: pagesim run SCENARIO [options]\n\n%s"
-                "  --at LABEL         report the counters at a snapshot\n"
+                "  --at LABEL         report the counters at a snapshot (default: the end)\n"
+                "  --from LABEL       only what happened after a snapshot (e.g. after boot)\n"
+                "  --trace FILE       one line per INVLPG, CR0/CR3/CR4 write and page fault:\n"
+                "                     scenario line, effect on the TLB, kernel function\n"
                 "  --cost NAME=CYCLES cost model constant: access, walk_read, invlpg,\n"
                 "                     cr3_write, ad_update, fault\n"
                 "  --json, --csv      machine-readable report\n\ncounters:\n",
@@ -73,7 +77,8 @@ usage_cmd(FILE *out, const char *cmd)
         fprintf(out,
                 "usage: pagesim compare SCENARIO [options]\n\n"
                 "  --strategies A,B   strategies to compare (default: all)\n"
-                "  --at LABEL         compare the counters at a snapshot\n%s"
+                "  --at LABEL         compare the counters at a snapshot (default: the end)\n"
+                "  --from LABEL       only what happened after a snapshot\n%s"
                 "  --cost NAME=CYCLES cost model constant\n"
                 "  --json, --csv      machine-readable table\n"
                 "  --plot FILE        chart of the main rows (PNG or SVG, gnuplot)\n",
@@ -108,6 +113,7 @@ parse_options(int argc, char **argv, const char *cmd, struct common *c, int *fir
         {"pge", required_argument, 0, 'g'},
         {"at", required_argument, 0, 'a'},
         {"from", required_argument, 0, 'F'},
+        {"trace", required_argument, 0, 'r'},
         {"space", required_argument, 0, 'n'},
         {"all", no_argument, 0, 'A'},
         {"json", no_argument, 0, 'j'},
@@ -145,6 +151,9 @@ parse_options(int argc, char **argv, const char *cmd, struct common *c, int *fir
             break;
         case 'F':
             c->from = optarg;
+            break;
+        case 'r':
+            c->trace = optarg;
             break;
         case 'a':
             c->at = optarg;
@@ -335,8 +344,16 @@ cmd_run(int argc, char **argv, const struct common *c, int first)
     struct run_result r;
     run_options_default(&o);
     int win[2];
-    if (!report_window(&sc, c, "run", win) ||
-        !one_run(&sc, c->strategy ? c->strategy : sc.strategy, c, &o, &r)) {
+    if (c->trace != NULL && (o.trace = fopen(c->trace, "w")) == NULL) {
+        fprintf(stderr, "%s run: cannot write %s: %s\n", prog, c->trace, strerror(errno));
+        scn_free(&sc);
+        return EXIT_USAGE;
+    }
+    bool ran = report_window(&sc, c, "run", win) &&
+               one_run(&sc, c->strategy ? c->strategy : sc.strategy, c, &o, &r);
+    if (o.trace != NULL && fclose(o.trace) != 0)
+        fprintf(stderr, "%s run: writing %s failed\n", prog, c->trace);
+    if (!ran) {
         scn_free(&sc);
         return EXIT_USAGE;
     }

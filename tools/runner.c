@@ -163,6 +163,30 @@ on_mark(void *ctx, struct sim *s, uint32_t id)
         view(x, s);
 }
 
+/* One trace line: where in the scenario (or "boot"), what, its effect, and
+ * the kernel function that did it. */
+static void
+on_event(void *ctx, struct sim *s, const struct sim_event *ev)
+{
+    static const char *const names[] = {"invlpg", "cr0", "cr3", "cr4", "#PF"};
+    struct run_ctx *x = ctx;
+    char where[300] = "boot", effect[64];
+    uint32_t line;
+    vaddr_t op = wl_current_op();
+    if (op != 0 &&
+        sim_read_virt(s, op + (vaddr_t)offsetof(struct wl_op, line), &line, sizeof(line)))
+        snprintf(where, sizeof(where), "%s:%u", x->sc->file, line);
+    if (ev->kind == SIM_EV_FAULT)
+        snprintf(effect, sizeof(effect), "error 0x%x", ev->error);
+    else if (ev->kind == SIM_EV_CR3)
+        snprintf(effect, sizeof(effect), "dropped %llu, kept %llu", (unsigned long long)ev->dropped,
+                 (unsigned long long)ev->kept);
+    else
+        snprintf(effect, sizeof(effect), "dropped %llu", (unsigned long long)ev->dropped);
+    fprintf(x->o->trace, "%-28s %-6s 0x%08x  %-22s %s\n", where, names[ev->kind], ev->value, effect,
+            ev->where);
+}
+
 struct end_view {
     struct run_ctx *x;
     struct sim *s;
@@ -230,6 +254,8 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
     }
     struct run_ctx x = {sc, o, r};
     sim_set_mark(s, on_mark, &x);
+    if (o->trace != NULL)
+        sim_set_event(s, on_event, &x);
 
     struct bootload_config bc = {
         .strategy = r->strategy,

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sim/sim.h"
 #include "tools/counters.h"
@@ -30,6 +31,7 @@ struct run_options {
     const char *strategy; /* NULL: the scenario's own */
     struct cost_model cost;
     int view_mark; /* mark id for view_fn; -1: at the end of the run */
+    FILE *trace;   /* if not NULL: one line per INVLPG, CR write and #PF */
     run_view_fn view_fn;
     void *view_ctx;
 };
