@@ -3,6 +3,7 @@
  * (1 = free) in placement memory, next-fit search a word at a time.
  */
 #include "allocators/pmm.h"
+#include "allocators/pmm_impl.h"
 
 #include <stddef.h>
 
@@ -21,19 +22,19 @@ static struct pmm_stats bm_ctr; /* allocs, frees, errors, zeroed */
 static inline bool
 bm_test(uint32_t f)
 {
-    return (bm_bits[f / 32] >> (f % 32)) & 1u;
+    return pmm_bit(bm_bits, f);
 }
 
 static inline void
 bm_set(uint32_t f)
 {
-    bm_bits[f / 32] |= 1u << (f % 32);
+    pmm_bit_set(bm_bits, f);
 }
 
 static inline void
 bm_clear(uint32_t f)
 {
-    bm_bits[f / 32] &= ~(1u << (f % 32));
+    pmm_bit_clear(bm_bits, f);
 }
 
 static bool
@@ -57,20 +58,11 @@ bm_init(uint32_t nframes)
     return true;
 }
 
-/* The frames of [pa, pa + n pages) that this allocator manages. */
-static void
-bm_span(paddr_t pa, uint32_t n, uint32_t *first, uint32_t *end)
-{
-    uint32_t f = pa >> PAGE_SHIFT;
-    *first = f < bm_nframes ? f : bm_nframes;
-    *end = n < bm_nframes - *first ? *first + n : bm_nframes;
-}
-
 static void
 bm_release(paddr_t pa, uint32_t n)
 {
     uint32_t f, end;
-    bm_span(pa, n, &f, &end);
+    pmm_span(pa, n, bm_nframes, &f, &end);
     for (; f < end; f++) {
         if (!bm_test(f)) {
             bm_set(f);
@@ -84,7 +76,7 @@ static void
 bm_reserve(paddr_t pa, uint32_t n)
 {
     uint32_t f, end;
-    bm_span(pa, n, &f, &end);
+    pmm_span(pa, n, bm_nframes, &f, &end);
     for (; f < end; f++) {
         if (bm_test(f)) {
             bm_clear(f);
@@ -138,16 +130,8 @@ bm_alloc(paddr_t *pa, bool zeroed)
 static enum pmm_status
 bm_free(paddr_t pa)
 {
-    enum pmm_status st = PMM_OK;
     uint32_t f = pa >> PAGE_SHIFT;
-    if (bm_bits == NULL)
-        st = PMM_NOT_READY;
-    else if (PGOFF(pa) != 0)
-        st = PMM_UNALIGNED;
-    else if (f >= bm_nframes)
-        st = PMM_OUT_OF_RANGE;
-    else if (bm_test(f))
-        st = PMM_DOUBLE_FREE;
+    enum pmm_status st = pmm_check_free(pa, bm_bits, bm_nframes);
     if (st != PMM_OK) {
         bm_ctr.errors++;
         return st;

@@ -8,6 +8,7 @@
  * (1 = free) catches double frees without searching the stacks.
  */
 #include "allocators/pmm.h"
+#include "allocators/pmm_impl.h"
 
 #include <stddef.h>
 
@@ -26,19 +27,19 @@ static struct pmm_stats stk_ctr; /* allocs, frees, errors, zeroed, hits */
 static inline bool
 stk_is_free(uint32_t f)
 {
-    return (stk_freemap[f / 32] >> (f % 32)) & 1u;
+    return pmm_bit(stk_freemap, f);
 }
 
 static inline void
 stk_mark_free(uint32_t f)
 {
-    stk_freemap[f / 32] |= 1u << (f % 32);
+    pmm_bit_set(stk_freemap, f);
 }
 
 static inline void
 stk_mark_taken(uint32_t f)
 {
-    stk_freemap[f / 32] &= ~(1u << (f % 32));
+    pmm_bit_clear(stk_freemap, f);
 }
 
 static inline void
@@ -88,15 +89,6 @@ stk_init(uint32_t nframes)
     return true;
 }
 
-/* The frames of [pa, pa + n pages) that this allocator manages. */
-static void
-stk_span(paddr_t pa, uint32_t n, uint32_t *first, uint32_t *end)
-{
-    uint32_t f = pa >> PAGE_SHIFT;
-    *first = f < stk_nframes ? f : stk_nframes;
-    *end = n < stk_nframes - *first ? *first + n : stk_nframes;
-}
-
 /* Released frames are assumed dirty: nothing says what the loader left. */
 static void
 stk_release(paddr_t pa, uint32_t n)
@@ -104,7 +96,7 @@ stk_release(paddr_t pa, uint32_t n)
     uint32_t f, end;
     if (stk_frames == NULL)
         return;
-    stk_span(pa, n, &f, &end);
+    pmm_span(pa, n, stk_nframes, &f, &end);
     for (; f < end; f++) {
         if (!stk_is_free(f)) {
             stk_mark_free(f);
@@ -122,7 +114,7 @@ stk_reserve(paddr_t pa, uint32_t n)
     uint32_t f, end, taken = 0;
     if (stk_frames == NULL)
         return;
-    stk_span(pa, n, &f, &end);
+    pmm_span(pa, n, stk_nframes, &f, &end);
     for (; f < end; f++) {
         if (stk_is_free(f)) {
             stk_mark_taken(f);
@@ -181,16 +173,8 @@ stk_alloc(paddr_t *pa, bool zeroed)
 static enum pmm_status
 stk_free(paddr_t pa)
 {
-    enum pmm_status st = PMM_OK;
     uint32_t f = pa >> PAGE_SHIFT;
-    if (stk_frames == NULL)
-        st = PMM_NOT_READY;
-    else if (PGOFF(pa) != 0)
-        st = PMM_UNALIGNED;
-    else if (f >= stk_nframes)
-        st = PMM_OUT_OF_RANGE;
-    else if (stk_is_free(f))
-        st = PMM_DOUBLE_FREE;
+    enum pmm_status st = pmm_check_free(pa, stk_frames != NULL ? stk_freemap : NULL, stk_nframes);
     if (st != PMM_OK) {
         stk_ctr.errors++;
         return st;
