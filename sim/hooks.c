@@ -30,10 +30,10 @@ check_host(struct sim *s, uintptr_t a, size_t size, enum mmu_access kind, const 
             return;
     s->stop.access = kind;
     s->stop.size = (unsigned)size;
+    /* The host address itself is not shown: it changes from run to run. */
     snprintf(s->stop.msg, sizeof(s->stop.msg),
-             "address 0x%llx is outside the simulated 4 GiB and is not the kernel's stack or "
-             "static data",
-             (unsigned long long)a);
+             "a host address outside the simulated 4 GiB that is not the kernel's stack or "
+             "static data");
     sim_stop_run(s, SIM_STOP_WILD, pc);
 }
 
@@ -83,33 +83,46 @@ deliver_fault(struct sim *s, const struct mmu_fault *f, unsigned size, const voi
     }
 }
 
-/* Translates va (retrying after a handled #PF) and returns the frame. */
-static inline uint32_t
+/* A handler that keeps saying "fixed" for a fault that keeps coming back. */
+#define SIM_MAX_RETRIES 64
+
+/*
+ * Translates va (retrying after a handled #PF) and returns the frame, with
+ * the window page of va mapped onto it: a successful translation may leave
+ * it the MMU's fast entry, which the hooks' hit path trusts to be mapped.
+ */
+static uint32_t
 translate(struct sim *s, vaddr_t va, enum mmu_access kind, unsigned size, const void *pc)
 {
-    for (;;) {
+    for (unsigned tries = 0;; tries++) {
         struct mmu_result r;
         struct mmu_fault f;
         enum mmu_status st = mmu_translate_fast(&s->mmu, va, kind, &r, &f);
-        if (st == MMU_OK)
-            return r.pa >> PAGE_SHIFT;
+        if (st == MMU_OK) {
+            uint32_t vpn = va >> PAGE_SHIFT, pfn = r.pa >> PAGE_SHIFT;
+            if (s->window[vpn] != pfn)
+                sim_window_map(s, vpn, pfn, pc);
+            return pfn;
+        }
         if (st == MMU_BUS_ERROR) {
             snprintf(s->stop.msg, sizeof(s->stop.msg),
                      "a paging entry for 0x%08x lies outside RAM (CR3=0x%08x)", va, s->mmu.cr3);
             s->stop.cr2 = va;
             sim_stop_run(s, SIM_STOP_BUS_ERROR, pc);
         }
+        if (tries == SIM_MAX_RETRIES) {
+            s->stop.cr2 = f.cr2;
+            s->stop.error_code = f.error_code;
+            s->stop.access = f.access;
+            s->stop.walk = f.walk;
+            snprintf(s->stop.msg, sizeof(s->stop.msg),
+                     "the page-fault handler said it resolved this fault %d times, but it "
+                     "recurs",
+                     SIM_MAX_RETRIES);
+            sim_stop_run(s, SIM_STOP_PAGE_FAULT, pc);
+        }
         deliver_fault(s, &f, size, pc);
     }
-}
-
-static inline void
-ensure_window(struct sim *s, vaddr_t va, enum mmu_access kind, unsigned size, const void *pc)
-{
-    uint32_t vpn = va >> PAGE_SHIFT;
-    uint32_t pfn = translate(s, va, kind, size, pc);
-    if (s->window[vpn] != pfn)
-        sim_window_map(s, vpn, pfn, pc);
 }
 
 /* Which kernel window an access to the kernel half went through. */
@@ -175,21 +188,27 @@ sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
         count_region(s, va);
     uint32_t vpn = va >> PAGE_SHIFT;
     if (__builtin_expect((last >> PAGE_SHIFT) == vpn, 1)) {
-        ensure_window(s, va, kind, (unsigned)size, pc);
+        translate(s, va, kind, (unsigned)size, pc);
         return;
     }
-    /* Crosses pages: every page is translated, then all are (re)checked,
-     * since a window reset while mapping a later page drops earlier ones. */
-    for (vaddr_t p = va;; p = PAGE_ROUND_DOWN(p) + PAGE_SIZE) {
-        ensure_window(s, p, kind, (unsigned)size, pc);
-        if ((p >> PAGE_SHIFT) == (last >> PAGE_SHIFT))
-            break;
+    /* Crosses pages: every page is translated, then all are mapped again
+     * onto the frames their translations gave, since a window reset while
+     * a later page was mapped (or inside a fault handler) drops earlier ones. */
+    uint32_t npages = (last >> PAGE_SHIFT) - vpn + 1;
+    if (npages > SIM_MAX_SPAN) {
+        s->stop.cr2 = va;
+        s->stop.access = kind;
+        s->stop.size = (unsigned)size;
+        snprintf(s->stop.msg, sizeof(s->stop.msg),
+                 "one access of %zu bytes spans more than %u pages", size, SIM_MAX_SPAN);
+        sim_stop_run(s, SIM_STOP_WINDOW, pc);
     }
-    for (uint32_t v = vpn; v <= (last >> PAGE_SHIFT); v++) {
-        paddr_t pa;
-        if (s->window[v] == SIM_WINDOW_NONE && mmu_probe(&s->mmu, v << PAGE_SHIFT, &pa, NULL))
-            sim_window_map(s, v, pa >> PAGE_SHIFT, pc);
-    }
+    uint32_t pfn[npages]; /* at most SIM_MAX_SPAN: 16 KiB of stack */
+    for (uint32_t i = 0; i < npages; i++)
+        pfn[i] = translate(s, i == 0 ? va : (vpn + i) << PAGE_SHIFT, kind, (unsigned)size, pc);
+    for (uint32_t i = 0; i < npages; i++)
+        if (s->window[vpn + i] != pfn[i])
+            sim_window_map(s, vpn + i, pfn[i], pc);
 }
 
 #define RET_PC __builtin_extract_return_addr(__builtin_return_address(0))

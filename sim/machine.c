@@ -319,7 +319,9 @@ on_host_signal(int sig, siginfo_t *si, void *uc)
     snprintf(s->stop.msg, sizeof(s->stop.msg),
              "%s at an address the access hooks did not check (uninstrumented code?)",
              sig == SIGSEGV ? "SIGSEGV" : "SIGBUS");
-    s->stop.cr2 = (vaddr_t)(uintptr_t)si->si_addr;
+    /* A simulated address is reported, a host one (different every run) not. */
+    uintptr_t a = (uintptr_t)si->si_addr;
+    s->stop.cr2 = a < SIM_WINDOW_END ? (vaddr_t)a : 0;
     sim_stop_run(s, SIM_STOP_HOST_SIGNAL, NULL);
 }
 

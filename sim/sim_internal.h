@@ -15,6 +15,8 @@
 #define SIM_WINDOW_MAX_LIVE 24576u
 #define SIM_MAX_HOST_RANGES 8
 #define SIM_HOT_STRIPES 4
+/* Pages one access may span (a 16 MiB memcpy); well under the live limit. */
+#define SIM_MAX_SPAN 4096u
 
 struct host_range {
     uintptr_t lo, hi;

@@ -252,6 +252,18 @@ START_TEST(test_sim_window_reset_keeps_memory)
 }
 END_TEST
 
+/* A kernel read after user reads of the same page sees the page's current
+ * frame: the user reads' translation (frame 0x5000, after the flush) is the
+ * one the kernel's TLB hit uses, not the frame the window held before. */
+START_TEST(test_sim_user_then_kernel_same_page)
+{
+    struct sim *s = new_machine();
+    ck_assert(sim_run(s, kt_user_then_kernel, NULL));
+    ck_assert_uint_eq(kt_result.value, 0x22222222u);
+    sim_destroy(s);
+}
+END_TEST
+
 START_TEST(test_sim_one_machine_at_a_time)
 {
     struct sim *s = new_machine();
@@ -282,6 +294,7 @@ sim_suite(void)
     tcase_add_test(tc, test_sim_user_access_rights);
     tcase_add_test(tc, test_sim_null_page);
     tcase_add_test(tc, test_sim_window_reset_keeps_memory);
+    tcase_add_test(tc, test_sim_user_then_kernel_same_page);
     tcase_add_test(tc, test_sim_one_machine_at_a_time);
     suite_add_tcase(s, tc);
     return s;

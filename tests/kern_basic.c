@@ -183,3 +183,21 @@ kt_read_data(void *arg)
     (void)arg;
     kt_result.value = ((volatile uint32_t *)KT_DATA_VA)[3];
 }
+
+void
+kt_user_then_kernel(void *arg)
+{
+    (void)arg;
+    kt_paging_on(NULL);
+    volatile uint32_t *f3 = (volatile uint32_t *)0x3000u, *f5 = (volatile uint32_t *)0x5000u;
+    *f3 = 0x11111111u;
+    *f5 = 0x22222222u;
+    volatile pde_t *self = (volatile pde_t *)RECURSIVE_PD;
+    volatile pte_t *pt0 = (volatile pte_t *)RECURSIVE_PT_BASE;
+    self[0] |= PTE_U;
+    pt0[3] = 0x5000u | PTE_P | PTE_W | PTE_U; /* VA 0x3000 now maps frame 0x5000 */
+    arch_flush_tlb();
+    (void)arch_user_read(0x3000, 4);
+    (void)arch_user_read(0x3000, 4);
+    kt_result.value = *f3;
+}
