@@ -174,6 +174,17 @@ walk(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
         return MMU_OK;
     }
 
+    /*
+     * The PDE is used to find the page table: its A is set now, before the
+     * PTE is read, whatever the PTE then says (SDM 4.8; hardware and QEMU
+     * leave PDE.A set after a fault at the PTE).
+     */
+    if (!(w.pde & PTE_A)) {
+        w.pde |= PTE_A;
+        write_entry(m, w.pde_addr, w.pde);
+        m->ctr.ad_updates++;
+    }
+
     /* Level 2: the PTE, selected by bits 21:12, in the table the PDE names. */
     w.pte_addr = PTE_ADDR(w.pde) | (PTX(va) << 2);
     if (!read_entry(m, w.pte_addr, &w.pte))
@@ -187,12 +198,6 @@ walk(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
     if (!(allow & ALLOW(wp, access)))
         return page_fault(m, va, access, PF_ERR_P, false, &w, fault);
 
-    pde_t npde = w.pde | PTE_A;
-    if (npde != w.pde) {
-        write_entry(m, w.pde_addr, npde);
-        m->ctr.ad_updates++;
-        w.pde = npde;
-    }
     pte_t npte = w.pte | PTE_A | (write ? PTE_D : 0);
     if (npte != w.pte) {
         write_entry(m, w.pte_addr, npte);

@@ -126,12 +126,15 @@ void mmu_config_default(struct mmu_config *cfg);
  * no TLB.  Paging on: TLB lookup; on a miss a walk per SDM 4.3 that checks
  * rights combined over PDE and PTE (user needs U/S=1 at both levels; writes
  * need R/W=1 at both levels for user accesses, and for supervisor accesses
- * only when CR0.WP=1), sets A in every entry it used when the walk
- * succeeds, sets D in the final entry on a write, and fills the TLB.  A
+ * only when CR0.WP=1), sets A in a PDE as soon as it uses it to find a page
+ * table (so a fault at the PTE leaves PDE.A set, as on hardware), sets A in
+ * the final entry and D in it on a write only when the walk succeeds, and
+ * fills the TLB.  A
  * write through an entry whose D is clear re-walks.  A cached entry that
  * denies the access gives a #PF from the entry and is removed (SDM 4.10.4.1:
  * a #PF invalidates the translations of the faulting address).  On a fault
- * CR2 is set and *fault filled; nothing is cached and no A/D bit is set.
+ * CR2 is set and *fault filled; nothing is cached and the final entry is
+ * not changed.
  */
 enum mmu_status mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access,
                               struct mmu_result *res, struct mmu_fault *fault);
