@@ -93,6 +93,25 @@ echo "$out" | grep -q "pagesim-pf.scn:3: while running this line" ||
     { echo "FAIL: stop report lacks the line: $out"; fail=1; }
 echo "$out" | grep -q "CR2=0x10000000 error=0x6 (not present, write, user)" ||
     { echo "FAIL: stop report lacks CR2/error code"; fail=1; }
+# expectations after the stop are not reached, and say so
+printf 'space create a\nspace switch a\ntouch 0x10000000 4K\nexpect faults == 0\n' > /tmp/pagesim-nr.scn
+out=$("$pagesim" run /tmp/pagesim-nr.scn); check "run with unreached expect" 1 $?
+echo "$out" | grep -q "pagesim-nr.scn:4: expect faults == 0: FAIL (not reached)" ||
+    { echo "FAIL: unreached expectation not reported"; fail=1; }
+# dump and graph fail (exit 1) when the run stops after their snapshot
+printf 'space create a\nspace switch a\nsnapshot s\ntouch 0x10000000 4K\n' > /tmp/pagesim-sf.scn
+"$pagesim" dump /tmp/pagesim-sf.scn --at s > /dev/null 2>&1; check "dump, run fails later" 1 $?
+"$pagesim" graph /tmp/pagesim-sf.scn --at s -o /tmp/pagesim-sf.dot 2>/dev/null
+check "graph, run fails later" 1 $?
+"$pagesim" run scenarios/thread.scn --cost invlpg=-1 2>/dev/null; check "negative --cost" 2 $?
+# a scenario name with a quote reaches gnuplot as text, not as commands
+rm -f /tmp/pagesim-pwned
+cp scenarios/thread.scn "/tmp/pagesim-q'; system 'touch pagesim-pwned'; print '.scn"
+(cd /tmp && "$pagesim" compare "pagesim-q'; system 'touch pagesim-pwned'; print '.scn" \
+    --plot "pagesim-q'.png" > /dev/null)
+check "compare --plot with quotes" 0 $?
+[ -s "/tmp/pagesim-q'.png" ] || { echo "FAIL: no plot written"; fail=1; }
+[ ! -e /tmp/pagesim-pwned ] || { echo "FAIL: gnuplot ran a command from a file name"; fail=1; }
 # dump shows mappings and the TLB
 "$pagesim" dump scenarios/thread.scn --at booted | grep -qi "tlb"; check "dump" 0 $?
 

@@ -80,6 +80,8 @@ struct cost_model {
     uint64_t fault;
 };
 void cost_model_default(struct cost_model *cm);
+/* The largest constant --cost takes: with it, 2^44 events still fit. */
+#define COST_MAX 1000000ull
 /* Sets one constant by name ("invlpg", "cr3_write", ...); false if unknown. */
 bool cost_model_set(struct cost_model *cm, const char *name, uint64_t value);
 void counters_apply_cost(struct counters *c, const struct cost_model *cm);

@@ -178,12 +178,23 @@ parse_options(int argc, char **argv, const char *cmd, struct common *c, int *fir
             break;
         case 'C': {
             char name[32];
-            unsigned long long v;
-            if (sscanf(optarg, "%31[a-z0-9_]=%llu", name, &v) != 2 ||
-                !cost_model_set(&c->cost, name, v)) {
+            const char *eq = strchr(optarg, '=');
+            char *end = NULL;
+            unsigned long long v = 0;
+            bool ok =
+                eq != NULL && (size_t)(eq - optarg) < sizeof(name) && eq[1] >= '0' && eq[1] <= '9';
+            if (ok) {
+                memcpy(name, optarg, (size_t)(eq - optarg));
+                name[eq - optarg] = '\0';
+                errno = 0;
+                v = strtoull(eq + 1, &end, 10);
+                ok = errno == 0 && *end == '\0' && v <= COST_MAX &&
+                     cost_model_set(&c->cost, name, v);
+            }
+            if (!ok) {
                 fprintf(stderr,
-                        "%s %s: bad --cost '%s' (NAME=CYCLES; names: access, "
-                        "walk_read, invlpg, cr3_write, ad_update, fault)\n",
+                        "%s %s: bad --cost '%s' (NAME=CYCLES, 0 to 1000000 cycles; names: "
+                        "access, walk_read, invlpg, cr3_write, ad_update, fault)\n",
                         prog, cmd, optarg);
                 return false;
             }
@@ -216,8 +227,11 @@ apply_machine(struct scenario *sc, const struct common *c)
         return true;
     struct scenario o;
     char err[SCN_ERR_MAX];
-    if (n < 0 || (size_t)n >= sizeof(text) ||
-        !scn_parse("command line", text, (size_t)n, &o, err, sizeof(err))) {
+    if (n < 0 || (size_t)n >= sizeof(text)) {
+        fprintf(stderr, "%s: the machine options on the command line are too long\n", prog);
+        return false;
+    }
+    if (!scn_parse("command line", text, (size_t)n, &o, err, sizeof(err))) {
         fprintf(stderr, "%s\n", err);
         return false;
     }
@@ -300,8 +314,15 @@ report_window(const struct scenario *sc, const struct common *c, const char *cmd
 static void
 use_window(struct run_result *r, const int win[2], const struct cost_model *cm)
 {
-    if (!r->ok)
-        return;
+    for (int k = 0; k < 2; k++) {
+        if (win[k] >= 0 && !r->reached[win[k]]) {
+            fprintf(stderr,
+                    "%s: %s: the run stopped before a snapshot of --from/--at; the "
+                    "figures are those at the stop\n",
+                    prog, r->strategy);
+            return;
+        }
+    }
     if (win[1] >= 0)
         r->final = r->marks[win[1]];
     if (win[0] >= 0)
@@ -498,6 +519,10 @@ cmd_view(int argc, char **argv, const struct common *c, int first, bool graph)
     } else if (!job.ok) {
         fprintf(stderr, "%s %s: %s\n", prog, cmd, job.err);
         st = EXIT_USAGE;
+    } else if (!r.ok) {
+        fprintf(stderr, "%s %s: the run did not complete after the snapshot:\n%s\n", prog, cmd,
+                r.error);
+        st = EXIT_EXPECT;
     }
     run_result_free(&r);
     scn_free(&sc);

@@ -70,9 +70,13 @@ expectations_text(FILE *out, const struct scenario *sc, const struct run_result 
     for (uint32_t i = 0; i < sc->nexpects; i++) {
         const struct scn_expect *e = &sc->expects[i];
         int id = counter_find(e->counter);
-        bool have = r->ok || e->mark < r->nmarks;
-        uint64_t v = have ? r->marks[e->mark].v[id] : 0;
-        bool pass = have && scn_cmp_eval(e->cmp, v, e->value);
+        if (!r->reached[e->mark]) {
+            fprintf(out, "  %s:%u: expect %s %s %llu: FAIL (not reached)\n", sc->file, e->line,
+                    e->counter, scn_cmp_name(e->cmp), (unsigned long long)e->value);
+            continue;
+        }
+        uint64_t v = r->marks[e->mark].v[id];
+        bool pass = scn_cmp_eval(e->cmp, v, e->value);
         fprintf(out, "  %s:%u: expect %s %s %llu: %s (%llu)\n", sc->file, e->line, e->counter,
                 scn_cmp_name(e->cmp), (unsigned long long)e->value, pass ? "pass" : "FAIL",
                 (unsigned long long)v);
@@ -218,6 +222,26 @@ report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
                     r[k].reach_limit_mb);
 }
 
+/*
+ * s as the body of a gnuplot single-quoted string (a quote is doubled, the
+ * only escape there).  Returns false if s has a character that cannot be
+ * quoted (a control character such as a newline) or does not fit.
+ */
+static bool
+gp_quote(const char *s, char *out, size_t len)
+{
+    size_t n = 0;
+    for (; *s != '\0'; s++) {
+        if ((unsigned char)*s < 0x20 || n + 3 > len)
+            return false;
+        if (*s == '\'')
+            out[n++] = '\'';
+        out[n++] = *s;
+    }
+    out[n] = '\0';
+    return true;
+}
+
 bool
 report_plot(const char *path, const struct scenario *sc, const struct run_result *r, unsigned n,
             char *err, size_t errlen)
@@ -225,6 +249,13 @@ report_plot(const char *path, const struct scenario *sc, const struct run_result
     static const int rows[] = {CTR_TLB_MISSES, CTR_WALKS, CTR_INVLPG, CTR_CR3_WRITES,
                                CTR_PT_FRAMES};
     const size_t nrows = sizeof(rows) / sizeof(rows[0]);
+    char qpath[1024], qtitle[600];
+    if (!gp_quote(path, qpath, sizeof(qpath)) || !gp_quote(sc->file, qtitle, sizeof(qtitle))) {
+        snprintf(err, errlen,
+                 "the plot file or scenario name has a control character or is too "
+                 "long");
+        return false;
+    }
     char data[] = "/tmp/pagesim-plot-XXXXXX";
     int fd = mkstemp(data);
     if (fd < 0) {
@@ -232,6 +263,12 @@ report_plot(const char *path, const struct scenario *sc, const struct run_result
         return false;
     }
     FILE *f = fdopen(fd, "w");
+    if (f == NULL) {
+        close(fd);
+        unlink(data);
+        snprintf(err, errlen, "cannot write a temporary file: %s", strerror(errno));
+        return false;
+    }
     fprintf(f, "strategy");
     for (size_t i = 0; i < nrows; i++)
         fprintf(f, " %s", counter_info[rows[i]].name);
@@ -248,7 +285,7 @@ report_plot(const char *path, const struct scenario *sc, const struct run_result
     const char *ext = strrchr(path, '.');
     const char *term = (ext != NULL && strcmp(ext, ".svg") == 0) ? "svg size 1000,600 dynamic"
                                                                  : "pngcairo size 1000,600";
-    FILE *gp = popen("gnuplot 2>&1", "w");
+    FILE *gp = popen("gnuplot", "w");
     if (gp == NULL) {
         unlink(data);
         snprintf(err, errlen, "cannot run gnuplot");
@@ -260,7 +297,7 @@ report_plot(const char *path, const struct scenario *sc, const struct run_result
             "set style fill solid 0.8 border -1\nset logscale y\nset key outside right\n"
             "set ylabel 'count (log scale)'\nset xtics rotate by -20\n"
             "plot for [c=2:%zu] '%s' using c:xtic(1) title columnheader(c)\n",
-            term, path, sc->file, nrows + 2, data);
+            term, qpath, qtitle, nrows + 2, data);
     int st = pclose(gp);
     unlink(data);
     if (st != 0) {

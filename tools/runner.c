@@ -159,6 +159,7 @@ on_mark(void *ctx, struct sim *s, uint32_t id)
     pmm_stats(&ps);
     heap_stats(&hs);
     collect(s, &vs, &ps, &hs, &x->o->cost, &x->r->marks[id]);
+    x->r->reached[id] = true;
     if (x->o->view_fn != NULL && x->o->view_mark == (int)id)
         view(x, s);
 }
@@ -185,6 +186,23 @@ on_event(void *ctx, struct sim *s, const struct sim_event *ev)
         snprintf(effect, sizeof(effect), "dropped %llu", (unsigned long long)ev->dropped);
     fprintf(x->o->trace, "%-28s %-6s 0x%08x  %-22s %s\n", where, names[ev->kind], ev->value, effect,
             ev->where);
+}
+
+/* The kernel's own figures, read after a run stopped inside the kernel (the
+ * boot loader gathers them only when the kernel returns). */
+struct kstats {
+    struct vmm_stats vmm;
+    struct pmm_stats pmm;
+    struct heap_stats heap;
+};
+
+static void
+read_kstats(void *arg)
+{
+    struct kstats *k = arg;
+    vmm_stats(&k->vmm);
+    pmm_stats(&k->pmm);
+    heap_stats(&k->heap);
 }
 
 struct end_view {
@@ -239,7 +257,8 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
     snprintf(r->strategy, sizeof(r->strategy), "%s", o->strategy ? o->strategy : sc->strategy);
     r->nmarks = sc->nmarks;
     r->marks = calloc(sc->nmarks + 1, sizeof(*r->marks));
-    if (r->marks == NULL) {
+    r->reached = calloc(sc->nmarks + 1, sizeof(*r->reached));
+    if (r->marks == NULL || r->reached == NULL) {
         snprintf(err, errlen, "out of host memory");
         return false;
     }
@@ -269,7 +288,14 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
     r->ok = st == BOOTLOAD_OK;
     if (!r->ok)
         describe_failure(s, st, &br, sc, r->error, sizeof(r->error));
-    else if (o->view_fn != NULL && o->view_mark < 0) {
+    if (st == BOOTLOAD_STOPPED) {
+        struct kstats k;
+        if (sim_run(s, read_kstats, &k)) {
+            br.vmm = k.vmm;
+            br.pmm = k.pmm;
+            br.heap = k.heap;
+        }
+    } else if (o->view_fn != NULL && o->view_mark < 0) {
         struct end_view e = {&x, s};
         sim_run(s, view_at_end, &e);
     }
@@ -284,5 +310,7 @@ void
 run_result_free(struct run_result *r)
 {
     free(r->marks);
+    free(r->reached);
     r->marks = NULL;
+    r->reached = NULL;
 }

@@ -43,6 +43,7 @@ struct run_result {
     char error[1024]; /* why not: the stop report or the workload error */
     struct counters final;
     struct counters *marks; /* counters at each mark id */
+    bool *reached;          /* whether the run got to each mark */
     uint32_t nmarks;
     uint32_t reach_limit_mb; /* physmap: RAM beyond this is unreachable; 0: none */
 };

@@ -274,11 +274,16 @@ on_off(struct parser *p, const struct token *t, const char *val, bool *out)
 static bool
 tlb_geometry(struct parser *p, const struct token *t, const char *val, struct tlb_geometry *g)
 {
-    unsigned e, w;
-    char extra;
-    if (sscanf(val, "%u/%u%c", &e, &w, &extra) != 2)
+    const char *slash = strchr(val, '/');
+    if (slash == NULL || slash == val || slash[1] == '\0')
         return fail(p, t->col, "TLB geometry '%s' is not ENTRIES/WAYS", val);
-    if (e == 0 || w == 0 || (e & (e - 1)) || (w & (w - 1)) || w > e || e > TLB_MAX_ENTRIES)
+    struct token te = {val, (size_t)(slash - val), t->col};
+    struct token tw = {slash + 1, strlen(slash + 1), t->col + (uint32_t)(slash + 1 - val)};
+    uint64_t e64, w64;
+    if (!number(p, &te, TLB_MAX_ENTRIES, &e64) || !number(p, &tw, TLB_MAX_ENTRIES, &w64))
+        return false;
+    uint32_t e = (uint32_t)e64, w = (uint32_t)w64;
+    if (e == 0 || w == 0 || (e & (e - 1)) || (w & (w - 1)) || w > e)
         return fail(p, t->col,
                     "TLB geometry %u/%u: entries and ways must be powers of two with ways <= "
                     "entries <= %u",
