@@ -95,6 +95,14 @@ pmm_stats(struct pmm_stats *st)
     pmm_cur->stats(st);
 }
 
+uint32_t
+pmm_prezero(uint32_t n)
+{
+    if (pmm_cur == NULL || pmm_cur->prezero == NULL)
+        return 0;
+    return pmm_cur->prezero(n);
+}
+
 void
 pmm_set_zero_fn(pmm_zero_fn fn)
 {

@@ -56,6 +56,9 @@ struct pmm_ops {
     enum pmm_status (*alloc)(paddr_t *pa, bool zeroed);
     enum pmm_status (*free)(paddr_t pa);
     void (*stats)(struct pmm_stats *st);
+    /* Zeroes up to n free frames ahead of need and returns how many; NULL
+     * for an allocator without a pre-zeroed pool. */
+    uint32_t (*prezero)(uint32_t n);
 };
 
 /* Bitmap: one bit per frame; allocation scans on from the frame after the
@@ -93,11 +96,11 @@ void pmm_set_zero_fn(pmm_zero_fn fn);
 void pmm_zero_frame(paddr_t pa);
 
 /*
- * Fills the stack allocator's pre-zeroed pool: zeroes up to n dirty frames
- * (at idle time, or at boot before the first allocation) and returns how
- * many it moved into the pool.  Returns 0 if the stack allocator has not
- * been initialised.
+ * Fills the pre-zeroed pool of the allocator in use: zeroes up to n free
+ * frames (at idle time, or at boot before the first allocation) and returns
+ * how many it moved into the pool.  Returns 0 if no allocator is in use or
+ * the one in use keeps no such pool.
  */
-uint32_t pmm_stack_prezero(uint32_t n);
+uint32_t pmm_prezero(uint32_t n);
 
 #endif

@@ -195,8 +195,8 @@ stk_stats(struct pmm_stats *st)
     st->bookkeeping_bytes = stk_frames != NULL ? stk_nframes * 4 + stk_nwords * 4 : 0;
 }
 
-uint32_t
-pmm_stack_prezero(uint32_t n)
+static uint32_t
+stk_prezero(uint32_t n)
 {
     uint32_t moved = 0;
     if (stk_frames == NULL)
@@ -219,4 +219,5 @@ const struct pmm_ops pmm_stack_ops = {
     .alloc = stk_alloc,
     .free = stk_free,
     .stats = stk_stats,
+    .prezero = stk_prezero,
 };

@@ -6,6 +6,13 @@
 # (also the ones the compiler emits for struct copies) are renamed to
 # kern_* in the objects, so the host's libc keeps its own.
 #
+# The kernel's writable data (.data, .data.rel*, .bss) is moved into the
+# sections pagesim_kdata and pagesim_kbss: the simulator restores them from a
+# pristine copy whenever it creates a machine, as loading the kernel image
+# again would, so no run ever sees what an earlier one left in kernel
+# statics (sim/machine.c).  The `kernel-sections` test fails if a kernel
+# object has writable data anywhere else.
+#
 # Why clang: both compilers drop a check that an earlier check of the same
 # address in the block makes redundant for KASAN, without telling loads from
 # stores, so the store of `*pte |= PTE_W` would reach memory unseen by the
@@ -13,7 +20,7 @@
 # to stop it; clang has -asan-opt-same-temp=0.  Clang instruments after
 # optimisation, so the hooks see the accesses the optimised code makes.
 set(PAGESIM_KERNEL_CFLAGS
-  -ffreestanding -fno-builtin -fno-stack-protector -fno-omit-frame-pointer
+  -ffreestanding -fno-builtin -fno-stack-protector -fno-omit-frame-pointer -fno-common
   # Kernel addresses are 32-bit integers: on the 64-bit host they widen to
   # pointers (zero-extended) and back, which is exactly what is wanted.
   -Wno-int-to-pointer-cast -Wno-pointer-to-int-cast
@@ -23,6 +30,11 @@ set(PAGESIM_KERNEL_CFLAGS
   "SHELL:-mllvm -asan-stack=0"
   "SHELL:-mllvm -asan-globals=0")
 set(PAGESIM_KERNEL_SYMS ${CMAKE_SOURCE_DIR}/cmake/kernel-syms.txt)
+set(PAGESIM_KERNEL_SECTIONS
+  --rename-section .data=pagesim_kdata
+  --rename-section .data.rel=pagesim_kdata
+  --rename-section .data.rel.local=pagesim_kdata
+  --rename-section .bss=pagesim_kbss)
 
 function(pagesim_add_kernel_library name)
   add_library(${name}_raw STATIC ${ARGN})
@@ -31,7 +43,7 @@ function(pagesim_add_kernel_library name)
   set(out ${CMAKE_CURRENT_BINARY_DIR}/lib${name}.a)
   add_custom_command(OUTPUT ${out}
     COMMAND ${CMAKE_OBJCOPY} --redefine-syms=${PAGESIM_KERNEL_SYMS}
-            $<TARGET_FILE:${name}_raw> ${out}
+            ${PAGESIM_KERNEL_SECTIONS} $<TARGET_FILE:${name}_raw> ${out}
     DEPENDS ${name}_raw ${PAGESIM_KERNEL_SYMS}
     COMMENT "Renaming kernel memory functions in ${name}")
   add_custom_target(${name}_renamed DEPENDS ${out})

@@ -172,7 +172,7 @@ kernel_boot(const struct boot_info *bi, const char *strategy, const char *pmm_na
     paddr_t used = placement_seal();
     if (used < plimit)
         pops->release(used, (plimit - used) >> PAGE_SHIFT);
-    pmm_stack_prezero(BOOT_PREZERO_FRAMES);
+    pmm_prezero(BOOT_PREZERO_FRAMES);
     boot_mod_va = P2V(mstart);
 
     struct pmm_stats ps;

@@ -24,6 +24,52 @@ static struct sim *sim_exists;
 extern char __executable_start[];
 extern char _end[];
 
+/*
+ * The kernel's writable data and bss, gathered into these sections when
+ * kernel objects are built (cmake/KernelLibrary.cmake).  Weak: a program
+ * that links no kernel code has neither.
+ */
+extern char __start_pagesim_kdata[] __attribute__((weak));
+extern char __stop_pagesim_kdata[] __attribute__((weak));
+extern char __start_pagesim_kbss[] __attribute__((weak));
+extern char __stop_pagesim_kbss[] __attribute__((weak));
+
+/* The kernel's data as the image holds it, saved before main runs. */
+static char *kimage_data;
+static size_t kimage_data_len;
+
+static size_t
+span(const char *lo, const char *hi)
+{
+    return lo != NULL && hi > lo ? (size_t)(hi - lo) : 0;
+}
+
+static void __attribute__((constructor))
+kimage_save(void)
+{
+    kimage_data_len = span(__start_pagesim_kdata, __stop_pagesim_kdata);
+    if (kimage_data_len == 0)
+        return;
+    kimage_data = malloc(kimage_data_len);
+    if (kimage_data == NULL) {
+        fprintf(stderr, "pagesim: out of host memory saving the kernel image\n");
+        abort();
+    }
+    memcpy(kimage_data, __start_pagesim_kdata, kimage_data_len);
+}
+
+/* Every machine starts from a pristine kernel, as if its image had just
+ * been loaded: data as built, bss zero, whatever ran before. */
+static void
+kimage_reload(void)
+{
+    if (kimage_data_len != 0)
+        memcpy(__start_pagesim_kdata, kimage_data, kimage_data_len);
+    size_t bss = span(__start_pagesim_kbss, __stop_pagesim_kbss);
+    if (bss != 0)
+        memset(__start_pagesim_kbss, 0, bss);
+}
+
 void
 sim_config_default(struct sim_config *cfg)
 {
@@ -130,6 +176,7 @@ sim_create(const struct sim_config *cfg, char *err, size_t errlen)
     }
     s->image.lo = (uintptr_t)__executable_start;
     s->image.hi = (uintptr_t)_end;
+    kimage_reload();
     sim_exists = s;
     return s;
 

@@ -74,7 +74,9 @@ void sim_config_default(struct sim_config *cfg);
 
 /*
  * Creates the machine: RAM (a memfd, so host memory follows the frames
- * touched), the MMU in reset state, and the window reservation.  Returns
+ * touched), the MMU in reset state, the window reservation, and a pristine
+ * kernel: the kernel's static data restored as its image holds it and its
+ * bss zeroed, whatever earlier machines' kernels left there.  Returns
  * NULL with a message in err if the config is invalid, another machine
  * exists, or the low 4 GiB of the host address space are taken.
  */

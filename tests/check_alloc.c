@@ -513,14 +513,14 @@ static void
 prog_stack_pool(void *arg)
 {
     struct pmm_run *r = arg;
-    r->moved[0] = pmm_stack_prezero(2);
+    r->moved[0] = pmm_prezero(2);
     r->st[0] = pmm_alloc(&r->pa[0]);
     r->st[1] = pmm_alloc_zeroed(&r->pa[1]);
     r->st[2] = pmm_alloc_zeroed(&r->pa[2]);
     r->st[3] = pmm_alloc_zeroed(&r->pa[3]);
     r->st[4] = pmm_alloc_zeroed(&r->pa[4]);
     r->st[5] = pmm_free(r->pa[1]);
-    r->moved[1] = pmm_stack_prezero(10);
+    r->moved[1] = pmm_prezero(10);
     r->st[6] = pmm_alloc(&r->pa[6]);
     pmm_stats(&r->stats);
 }
@@ -570,7 +570,7 @@ static void
 prog_stack_reserve(void *arg)
 {
     struct pmm_run *r = arg;
-    r->moved[0] = pmm_stack_prezero(2);
+    r->moved[0] = pmm_prezero(2);
     pmm_stack_ops.reserve(FRAME(5), 2);
     pmm_stats(&r->stats);
     r->moved[1] = r->stats.free_frames;

@@ -201,3 +201,15 @@ kt_user_then_kernel(void *arg)
     (void)arch_user_read(0x3000, 4);
     kt_result.value = *f3;
 }
+
+/* Kernel statics as a boot leaves them: runs in bss (0), seed in data (7). */
+static uint32_t kt_runs;
+static uint32_t kt_seed = 7;
+
+void
+kt_count_runs(void *arg)
+{
+    uint32_t *out = arg;
+    out[0] = ++kt_runs;
+    out[1] = ++kt_seed;
+}

@@ -30,5 +30,7 @@ void kt_null_mapped(void *arg);
 void kt_null_unmapped(void *arg);
 void kt_read_data(void *arg);
 void kt_user_then_kernel(void *arg);
+/* Bumps a bss and a data counter; arg: uint32_t[2] gets their new values. */
+void kt_count_runs(void *arg);
 
 #endif
