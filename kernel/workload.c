@@ -278,6 +278,8 @@ wl_execute(const struct wl_header *hdr, struct wl_error *err)
         if (st != WL_OK)
             i = bad;
     }
+    if (st == WL_OK)
+        arch_mark(WL_MARK_WORKLOAD);
     while (st == WL_OK && i < nops) {
         const struct wl_op *o = &ops[i];
         uint32_t op = o->op;

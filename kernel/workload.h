@@ -17,6 +17,9 @@
 #define WL_MAX_ALLOCS 4096u    /* kmalloc handle slots */
 #define WL_MAX_DEPTH 8u        /* nested repeat blocks */
 #define WL_CURRENT 0xFFFFFFFFu /* "the current space" in a space field */
+/* The mark wl_execute makes just before the first op: the workload starts
+ * here, everything before it is boot. */
+#define WL_MARK_WORKLOAD 0xFFFFFFFFu
 
 /* Flags of WL_MAP (a subset of PTE bits) and WL_TOUCH. */
 #define WL_MAP_WRITE PTE_W

@@ -48,7 +48,7 @@ struct common {
     const char *strategies;
     const char *tlb, *tlb4m, *pse, *pge;
     const char *at, *from, *space, *output, *plot, *trace;
-    bool all, json, csv;
+    bool all, json, csv, with_boot;
     struct cost_model cost;
 };
 
@@ -64,7 +64,9 @@ usage_cmd(FILE *out, const char *cmd)
         fprintf(out,
                 "usage: pagesim run SCENARIO [options]\n\n%s"
                 "  --at LABEL         report the counters at a snapshot (default: the end)\n"
-                "  --from LABEL       only what happened after a snapshot (e.g. after boot)\n"
+                "  --from LABEL       only what happened after a snapshot\n"
+                "  --with-boot        count events from machine reset, boot included\n"
+                "                     (default: from the workload's first line)\n"
                 "  --trace FILE       one line per INVLPG, CR0/CR3/CR4 write and page fault:\n"
                 "                     scenario line, effect on the TLB, kernel function\n"
                 "  --cost NAME=CYCLES cost model constant: access, walk_read, invlpg,\n"
@@ -78,7 +80,8 @@ usage_cmd(FILE *out, const char *cmd)
                 "usage: pagesim compare SCENARIO [options]\n\n"
                 "  --strategies A,B   strategies to compare (default: all)\n"
                 "  --at LABEL         compare the counters at a snapshot (default: the end)\n"
-                "  --from LABEL       only what happened after a snapshot\n%s"
+                "  --from LABEL       only what happened after a snapshot\n"
+                "  --with-boot        count events from machine reset, boot included\n%s"
                 "  --cost NAME=CYCLES cost model constant\n"
                 "  --json, --csv      machine-readable table\n"
                 "  --plot FILE        chart of the main rows (PNG or SVG, gnuplot)\n",
@@ -97,7 +100,10 @@ usage_cmd(FILE *out, const char *cmd)
                 "  --space NAME       one address space only\n%s",
                 common_machine);
     } else {
-        fprintf(out, "usage: pagesim check SCENARIO... [options]\n\n%s", common_machine);
+        fprintf(out,
+                "usage: pagesim check SCENARIO... [options]\n\n%s"
+                "  --with-boot        expect lines count events from machine reset\n",
+                common_machine);
     }
 }
 
@@ -121,6 +127,7 @@ parse_options(int argc, char **argv, const char *cmd, struct common *c, int *fir
         {"plot", required_argument, 0, 'P'},
         {"cost", required_argument, 0, 'C'},
         {"output", required_argument, 0, 'o'},
+        {"with-boot", no_argument, 0, 'B'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -172,6 +179,9 @@ parse_options(int argc, char **argv, const char *cmd, struct common *c, int *fir
             break;
         case 'P':
             c->plot = optarg;
+            break;
+        case 'B':
+            c->with_boot = true;
             break;
         case 'o':
             c->output = optarg;
@@ -273,6 +283,7 @@ one_run(const struct scenario *sc, const char *strategy, const struct common *c,
     }
     o->strategy = strategy;
     o->cost = c->cost;
+    o->with_boot = c->with_boot;
     if (!run_scenario(sc, o, r, err, sizeof(err))) {
         fprintf(stderr, "%s: %s\n", prog, err);
         return false;

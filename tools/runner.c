@@ -150,16 +150,25 @@ static void
 on_mark(void *ctx, struct sim *s, uint32_t id)
 {
     struct run_ctx *x = ctx;
-    if (id >= x->r->nmarks)
+    struct counters *at;
+    if (id == WL_MARK_WORKLOAD) {
+        at = &x->r->boot;
+        x->r->boot_done = true;
+    } else if (id < x->r->nmarks) {
+        at = &x->r->marks[id];
+        x->r->reached[id] = true;
+    } else {
         return;
+    }
     struct vmm_stats vs;
     struct pmm_stats ps;
     struct heap_stats hs;
     vmm_stats(&vs);
     pmm_stats(&ps);
     heap_stats(&hs);
-    collect(s, &vs, &ps, &hs, &x->o->cost, &x->r->marks[id]);
-    x->r->reached[id] = true;
+    collect(s, &vs, &ps, &hs, &x->o->cost, at);
+    if (id == WL_MARK_WORKLOAD)
+        return;
     if (x->o->view_fn != NULL && x->o->view_mark == (int)id)
         view(x, s);
 }
@@ -300,6 +309,13 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         sim_run(s, view_at_end, &e);
     }
     collect(s, &br.vmm, &br.pmm, &br.heap, &o->cost, &r->final);
+    /* The workload's own figures: boot's events taken out of every mark. */
+    if (r->boot_done && !o->with_boot) {
+        counters_since(&r->final, &r->boot, &o->cost);
+        for (uint32_t i = 0; i < r->nmarks; i++)
+            if (r->reached[i])
+                counters_since(&r->marks[i], &r->boot, &o->cost);
+    }
     if (br.vmm.unreachable_frames != 0)
         r->reach_limit_mb = br.vmm.reach_frames >> (20 - PAGE_SHIFT);
     sim_destroy(s);

@@ -31,6 +31,7 @@ struct run_options {
     const char *strategy; /* NULL: the scenario's own */
     struct cost_model cost;
     int view_mark; /* mark id for view_fn; -1: at the end of the run */
+    bool with_boot; /* event counts from machine reset instead of from the workload's start */
     FILE *trace;   /* if not NULL: one line per INVLPG, CR write and #PF */
     run_view_fn view_fn;
     void *view_ctx;
@@ -41,7 +42,12 @@ struct run_result {
     bool ok;          /* the workload ran to its end */
     bool skipped;     /* not run: the strategy cannot run on this machine (error says why) */
     char error[1024]; /* why not: the stop report or the workload error */
+    /* Event counts (all groups but memory) run from the workload's start
+     * (WL_MARK_WORKLOAD), or from machine reset with with_boot or when the
+     * run stopped before the workload began (boot_done false). */
     struct counters final;
+    struct counters boot;   /* what boot cost: from reset to the workload's start */
+    bool boot_done;         /* the workload started */
     struct counters *marks; /* counters at each mark id */
     bool *reached;          /* whether the run got to each mark */
     uint32_t nmarks;
