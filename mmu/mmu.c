@@ -122,101 +122,120 @@ page_fault(struct mmu *m, vaddr_t va, enum mmu_access access, uint32_t err, bool
     return MMU_PAGE_FAULT;
 }
 
+/* What a walk found at its last level. */
+struct leaf {
+    paddr_t addr;   /* physical address of the final entry */
+    uint32_t entry; /* its value as read */
+    bool large;     /* a 4 MiB page: the final entry is the PDE */
+    bool user;      /* U/S combined over the levels */
+    bool writable;  /* R/W combined over the levels */
+};
+
 /*
- * One walk for va (SDM 4.3).  On success sets A in each entry used and D
- * in the final entry for a write, caches the translation and fills *res.
+ * The tables for va (SDM 4.3), one level at a time; the one walker that
+ * translation and the side-effect-free probe share.  With effects, each
+ * entry read is counted and a PDE used to find a page table gets its A bit
+ * before the PTE is read (SDM 4.8: hardware leaves PDE.A set even if the
+ * PTE then faults, and a self-map PTE that is that PDE reads it with A).
+ * Without effects nothing is written or counted (m is only read).  Returns
+ * MMU_OK with *lf, MMU_PAGE_FAULT with the error code's P/RSVD bits in
+ * *err (the caller adds W/U), or MMU_BUS_ERROR; *w holds what was read.
+ */
+static enum mmu_status
+walk_tables(struct mmu *m, vaddr_t va, bool effects, struct mmu_walk *w, struct leaf *lf,
+            uint32_t *err)
+{
+    memset(w, 0, sizeof(*w));
+    *err = 0;
+
+    /* Level 1: the PDE, selected by bits 31:22 of va, in the directory at CR3. */
+    w->pde_addr = (m->cr3 & CR3_ADDR_MASK) | (PDX(va) << 2);
+    if (!read_entry(m, w->pde_addr, &w->pde))
+        return MMU_BUS_ERROR;
+    if (effects)
+        m->ctr.walk_reads++;
+    w->levels = 1;
+    if (!(w->pde & PTE_P))
+        return MMU_PAGE_FAULT;
+
+    if ((w->pde & PTE_PS) && (m->cr4 & CR4_PSE)) {
+        /* A 4 MiB page: the PDE is the final entry. */
+        if (w->pde & PDE_LRSVD_MASK) {
+            *err = PF_ERR_P | PF_ERR_RSVD;
+            return MMU_PAGE_FAULT;
+        }
+        *lf = (struct leaf){w->pde_addr, w->pde, true, w->pde & PTE_U, w->pde & PTE_W};
+        return MMU_OK;
+    }
+
+    /* The PDE is used to find the page table. */
+    if (effects && !(w->pde & PTE_A)) {
+        w->pde |= PTE_A;
+        write_entry(m, w->pde_addr, w->pde);
+        m->ctr.ad_updates++;
+    }
+
+    /* Level 2: the PTE, selected by bits 21:12, in the table the PDE names. */
+    w->pte_addr = PTE_ADDR(w->pde) | (PTX(va) << 2);
+    if (!read_entry(m, w->pte_addr, &w->pte))
+        return MMU_BUS_ERROR;
+    if (effects)
+        m->ctr.walk_reads++;
+    w->levels = 2;
+    if (!(w->pte & PTE_P))
+        return MMU_PAGE_FAULT;
+    *lf = (struct leaf){w->pte_addr, w->pte, false, (w->pde & PTE_U) && (w->pte & PTE_U),
+                        (w->pde & PTE_W) && (w->pte & PTE_W)};
+    return MMU_OK;
+}
+
+/*
+ * One walk for va, as the processor makes it on a TLB miss.  On success
+ * sets A in the final entry and D in it for a write, caches the
+ * translation in the TLB of its page size and fills *res: one leaf path
+ * for 4 KiB and 4 MiB pages.
  */
 static enum mmu_status
 walk(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
      struct mmu_fault *fault)
 {
-    struct mmu_walk w = {0};
-    const bool write = (access & MMU_ACCESS_WRITE) != 0;
-    const unsigned wp = wp_of(m);
+    struct mmu_walk w;
+    struct leaf lf;
+    uint32_t err;
     m->ctr.walks++;
+    enum mmu_status st = walk_tables(m, va, true, &w, &lf, &err);
+    if (st == MMU_PAGE_FAULT)
+        return page_fault(m, va, access, err, false, &w, fault);
+    if (st != MMU_OK)
+        return st;
 
-    /* Level 1: the PDE, selected by bits 31:22 of va, in the directory at CR3. */
-    w.pde_addr = (m->cr3 & CR3_ADDR_MASK) | (PDX(va) << 2);
-    if (!read_entry(m, w.pde_addr, &w.pde))
-        return MMU_BUS_ERROR;
-    m->ctr.walk_reads++;
-    w.levels = 1;
-    if (!(w.pde & PTE_P))
-        return page_fault(m, va, access, 0, false, &w, fault);
-
-    if ((w.pde & PTE_PS) && (m->cr4 & CR4_PSE)) {
-        /* A 4 MiB page: the PDE is the final entry. */
-        if (w.pde & PDE_LRSVD_MASK)
-            return page_fault(m, va, access, PF_ERR_P | PF_ERR_RSVD, false, &w, fault);
-        uint8_t allow = rights_mask(w.pde & PTE_U, w.pde & PTE_W);
-        if (!(allow & ALLOW(wp, access)))
-            return page_fault(m, va, access, PF_ERR_P, false, &w, fault);
-        pde_t npde = w.pde | PTE_A | (write ? PTE_D : 0);
-        if (npde != w.pde) {
-            write_entry(m, w.pde_addr, npde);
-            m->ctr.ad_updates++;
-            w.pde = npde;
-        }
-        struct tlb_entry e = {
-            .vpn = va >> PDX_SHIFT,
-            .pfn = w.pde >> PDX_SHIFT,
-            .allow = allow,
-            .dirty = (w.pde & PTE_D) != 0,
-            .global = (w.pde & PTE_G) && (m->cr4 & CR4_PGE),
-            .flags = w.pde & 0xFFFu,
-        };
-        if (tlb_insert(&m->tlb4m, &e))
-            m->ctr.evictions++;
-        fast_clear(m);
-        res->pa = PDE_LADDR(w.pde) | LPGOFF(va);
-        res->page_size = LPAGE_SIZE;
-        res->tlb_hit = false;
-        return MMU_OK;
-    }
-
-    /*
-     * The PDE is used to find the page table: its A is set now, before the
-     * PTE is read, whatever the PTE then says (SDM 4.8; hardware and QEMU
-     * leave PDE.A set after a fault at the PTE).
-     */
-    if (!(w.pde & PTE_A)) {
-        w.pde |= PTE_A;
-        write_entry(m, w.pde_addr, w.pde);
-        m->ctr.ad_updates++;
-    }
-
-    /* Level 2: the PTE, selected by bits 21:12, in the table the PDE names. */
-    w.pte_addr = PTE_ADDR(w.pde) | (PTX(va) << 2);
-    if (!read_entry(m, w.pte_addr, &w.pte))
-        return MMU_BUS_ERROR;
-    m->ctr.walk_reads++;
-    w.levels = 2;
-    if (!(w.pte & PTE_P))
-        return page_fault(m, va, access, 0, false, &w, fault);
-    uint8_t allow =
-        rights_mask((w.pde & PTE_U) && (w.pte & PTE_U), (w.pde & PTE_W) && (w.pte & PTE_W));
-    if (!(allow & ALLOW(wp, access)))
+    uint8_t allow = rights_mask(lf.user, lf.writable);
+    if (!(allow & ALLOW(wp_of(m), access)))
         return page_fault(m, va, access, PF_ERR_P, false, &w, fault);
-
-    pte_t npte = w.pte | PTE_A | (write ? PTE_D : 0);
-    if (npte != w.pte) {
-        write_entry(m, w.pte_addr, npte);
+    uint32_t entry = lf.entry | PTE_A | ((access & MMU_ACCESS_WRITE) ? PTE_D : 0);
+    if (entry != lf.entry) {
+        write_entry(m, lf.addr, entry);
         m->ctr.ad_updates++;
-        w.pte = npte;
     }
+    if (lf.large)
+        w.pde = entry;
+    else
+        w.pte = entry;
+
+    const unsigned shift = lf.large ? PDX_SHIFT : PAGE_SHIFT;
     struct tlb_entry e = {
-        .vpn = va >> PAGE_SHIFT,
-        .pfn = w.pte >> PAGE_SHIFT,
+        .vpn = va >> shift,
+        .pfn = entry >> shift,
         .allow = allow,
-        .dirty = (w.pte & PTE_D) != 0,
-        .global = (w.pte & PTE_G) && (m->cr4 & CR4_PGE),
-        .flags = w.pte & 0xFFFu,
+        .dirty = (entry & PTE_D) != 0,
+        .global = (entry & PTE_G) && (m->cr4 & CR4_PGE),
+        .flags = entry & 0xFFFu,
     };
-    if (tlb_insert(&m->tlb4k, &e))
+    if (tlb_insert(lf.large ? &m->tlb4m : &m->tlb4k, &e))
         m->ctr.evictions++;
     fast_clear(m);
-    res->pa = PTE_ADDR(w.pte) | PGOFF(va);
-    res->page_size = PAGE_SIZE;
+    res->pa = lf.large ? PDE_LADDR(entry) | LPGOFF(va) : PTE_ADDR(entry) | PGOFF(va);
+    res->page_size = lf.large ? LPAGE_SIZE : PAGE_SIZE;
     res->tlb_hit = false;
     return MMU_OK;
 }
@@ -275,34 +294,18 @@ bool
 mmu_probe(const struct mmu *m, vaddr_t va, paddr_t *pa, struct mmu_walk *walk)
 {
     struct mmu_walk w = {0};
-    bool ok = false;
+    struct leaf lf;
+    uint32_t err;
+    bool ok;
     if (!mmu_paging(m)) {
         *pa = va;
         ok = true;
-        goto out;
+    } else {
+        /* Without effects the walker only reads m. */
+        ok = walk_tables((struct mmu *)m, va, false, &w, &lf, &err) == MMU_OK;
+        if (ok)
+            *pa = lf.large ? PDE_LADDR(lf.entry) | LPGOFF(va) : PTE_ADDR(lf.entry) | PGOFF(va);
     }
-    w.pde_addr = (m->cr3 & CR3_ADDR_MASK) | (PDX(va) << 2);
-    if (!read_entry(m, w.pde_addr, &w.pde))
-        goto out;
-    w.levels = 1;
-    if (!(w.pde & PTE_P))
-        goto out;
-    if ((w.pde & PTE_PS) && (m->cr4 & CR4_PSE)) {
-        if (w.pde & PDE_LRSVD_MASK)
-            goto out;
-        *pa = PDE_LADDR(w.pde) | LPGOFF(va);
-        ok = true;
-        goto out;
-    }
-    w.pte_addr = PTE_ADDR(w.pde) | (PTX(va) << 2);
-    if (!read_entry(m, w.pte_addr, &w.pte))
-        goto out;
-    w.levels = 2;
-    if (!(w.pte & PTE_P))
-        goto out;
-    *pa = PTE_ADDR(w.pte) | PGOFF(va);
-    ok = true;
-out:
     if (walk != NULL)
         *walk = w;
     return ok;
