@@ -87,33 +87,60 @@ deliver_fault(struct sim *s, const struct mmu_fault *f, unsigned size, const voi
 #define SIM_MAX_RETRIES 64
 
 /*
- * Translates va (retrying after a handled #PF) and returns the frame, with
- * the window page of va mapped onto it: a successful translation may leave
- * it the MMU's fast entry, which the hooks' hit path trusts to be mapped.
+ * One translation of the page of va.  Returns true with its frame in *pfn
+ * and the window page of va mapped onto it (a successful translation may
+ * leave it the MMU's fast entry, which the hooks' hit path trusts to be
+ * mapped); false with the #PF in *f.  A bus error stops the run.
  */
-static uint32_t
-translate(struct sim *s, vaddr_t va, enum mmu_access kind, unsigned size, const void *pc)
+static bool
+translate_page(struct sim *s, vaddr_t va, enum mmu_access kind, uint32_t *pfn, struct mmu_fault *f,
+               const void *pc)
 {
+    struct mmu_result r;
+    enum mmu_status st = mmu_translate_fast(&s->mmu, va, kind, &r, f);
+    if (st == MMU_OK) {
+        uint32_t vpn = va >> PAGE_SHIFT;
+        *pfn = r.pa >> PAGE_SHIFT;
+        if (s->window[vpn] != *pfn)
+            sim_window_map(s, vpn, *pfn, pc);
+        return true;
+    }
+    if (st == MMU_BUS_ERROR) {
+        snprintf(s->stop.msg, sizeof(s->stop.msg),
+                 "a paging entry for 0x%08x lies outside RAM (CR3=0x%08x)", va, s->mmu.cr3);
+        s->stop.cr2 = va;
+        sim_stop_run(s, SIM_STOP_BUS_ERROR, pc);
+    }
+    return false;
+}
+
+/*
+ * Translates every page of the size bytes at va (at most SIM_MAX_SPAN
+ * pages), their frames into pfn[].  As hardware restarts a faulting
+ * instruction, a #PF the handler resolves restarts the whole access: every
+ * page is translated again, since the handler may have moved any of them.
+ * A fault the handler does not resolve stops the run before any byte is
+ * accessed.
+ */
+static void
+translate_span(struct sim *s, vaddr_t va, unsigned size, enum mmu_access kind, uint32_t *pfn,
+               const void *pc)
+{
+    uint32_t vpn = va >> PAGE_SHIFT;
+    uint32_t npages = (uint32_t)((((uint64_t)va + size - 1) >> PAGE_SHIFT) - vpn + 1);
     for (unsigned tries = 0;; tries++) {
-        struct mmu_result r;
         struct mmu_fault f;
-        enum mmu_status st = mmu_translate_fast(&s->mmu, va, kind, &r, &f);
-        if (st == MMU_OK) {
-            uint32_t vpn = va >> PAGE_SHIFT, pfn = r.pa >> PAGE_SHIFT;
-            if (s->window[vpn] != pfn)
-                sim_window_map(s, vpn, pfn, pc);
-            return pfn;
-        }
-        if (st == MMU_BUS_ERROR) {
-            snprintf(s->stop.msg, sizeof(s->stop.msg),
-                     "a paging entry for 0x%08x lies outside RAM (CR3=0x%08x)", va, s->mmu.cr3);
-            s->stop.cr2 = va;
-            sim_stop_run(s, SIM_STOP_BUS_ERROR, pc);
-        }
+        uint32_t i = 0;
+        while (i < npages &&
+               translate_page(s, i == 0 ? va : (vpn + i) << PAGE_SHIFT, kind, &pfn[i], &f, pc))
+            i++;
+        if (i == npages)
+            return;
         if (tries == SIM_MAX_RETRIES) {
             s->stop.cr2 = f.cr2;
             s->stop.error_code = f.error_code;
             s->stop.access = f.access;
+            s->stop.size = size;
             s->stop.walk = f.walk;
             snprintf(s->stop.msg, sizeof(s->stop.msg),
                      "the page-fault handler said it resolved this fault %d times, but it "
@@ -172,28 +199,13 @@ sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
                 (unsigned long)a);
         abort();
     }
-    if (__builtin_expect(a < s->window_lo || a + size > SIM_WINDOW_END || size == 0, 0)) {
-        if (size == 0)
-            return;
-        /* The MMU speaks first: an unmapped low address is a #PF like any
-         * other (the kernel's handler may want it); only an access that
-         * would succeed there cannot be carried out on the host. */
-        if (a + size <= SIM_WINDOW_END)
-            translate(s, (vaddr_t)a, kind, (unsigned)size, pc);
+    if (__builtin_expect(size == 0, 0))
+        return;
+    if (__builtin_expect(a + size > SIM_WINDOW_END, 0))
         slow_checks(s, a, size, kind, pc);
-    }
     vaddr_t va = (vaddr_t)a;
     vaddr_t last = (vaddr_t)(a + size - 1);
-    if (va >= PHYSMAP_BASE)
-        count_region(s, va);
     uint32_t vpn = va >> PAGE_SHIFT;
-    if (__builtin_expect((last >> PAGE_SHIFT) == vpn, 1)) {
-        translate(s, va, kind, (unsigned)size, pc);
-        return;
-    }
-    /* Crosses pages: every page is translated, then all are mapped again
-     * onto the frames their translations gave, since a window reset while
-     * a later page was mapped (or inside a fault handler) drops earlier ones. */
     uint32_t npages = (last >> PAGE_SHIFT) - vpn + 1;
     if (npages > SIM_MAX_SPAN) {
         s->stop.cr2 = va;
@@ -203,12 +215,27 @@ sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
                  "one access of %zu bytes spans more than %u pages", size, SIM_MAX_SPAN);
         sim_stop_run(s, SIM_STOP_WINDOW, pc);
     }
-    uint32_t pfn[npages]; /* at most SIM_MAX_SPAN: 16 KiB of stack */
-    for (uint32_t i = 0; i < npages; i++)
-        pfn[i] = translate(s, i == 0 ? va : (vpn + i) << PAGE_SHIFT, kind, (unsigned)size, pc);
-    for (uint32_t i = 0; i < npages; i++)
-        if (s->window[vpn + i] != pfn[i])
-            sim_window_map(s, vpn + i, pfn[i], pc);
+    if (va >= PHYSMAP_BASE)
+        count_region(s, va);
+    if (__builtin_expect(npages == 1, 1)) {
+        uint32_t pfn;
+        translate_span(s, va, (unsigned)size, kind, &pfn, pc);
+    } else {
+        /* Every page is translated, then all are mapped again onto the
+         * frames their translations gave, since a window reset while a
+         * later page was mapped (or inside a fault handler) drops earlier
+         * ones. */
+        uint32_t pfn[npages]; /* at most SIM_MAX_SPAN: 16 KiB of stack */
+        translate_span(s, va, (unsigned)size, kind, pfn, pc);
+        for (uint32_t i = 0; i < npages; i++)
+            if (s->window[vpn + i] != pfn[i])
+                sim_window_map(s, vpn + i, pfn[i], pc);
+    }
+    /* The MMU spoke first: an unmapped low address is a #PF like any other
+     * (the kernel's handler may want it); only an access that would succeed
+     * there cannot be carried out on the host. */
+    if (__builtin_expect(a < s->window_lo, 0))
+        slow_checks(s, a, size, kind, pc);
 }
 
 #define RET_PC __builtin_extract_return_addr(__builtin_return_address(0))
@@ -353,13 +380,17 @@ arch_set_pf_handler(arch_pf_handler_t handler)
     cur()->pf_handler = handler;
 }
 
-/* User accesses go through the model, page by page, then straight to RAM. */
+/*
+ * User accesses go through the model, every page translated first (a fault
+ * the handler refuses leaves memory untouched), then straight to RAM.
+ */
 static void
 user_access(vaddr_t va, unsigned size, bool write, uint32_t *val, const void *pc)
 {
     struct sim *s = cur();
     enum mmu_access kind = write ? MMU_USER_WRITE : MMU_USER_READ;
     uint8_t bytes[4];
+    uint32_t pfn[2]; /* 4 bytes span at most two pages */
     if (size != 1 && size != 2 && size != 4)
         size = 4;
     if ((uint64_t)va + size > SIM_WINDOW_END) {
@@ -367,18 +398,15 @@ user_access(vaddr_t va, unsigned size, bool write, uint32_t *val, const void *pc
         snprintf(s->stop.msg, sizeof(s->stop.msg), "user access wraps past 4 GiB");
         sim_stop_run(s, SIM_STOP_WILD, pc);
     }
+    translate_span(s, va, size, kind, pfn, pc);
     memcpy(bytes, val, 4);
-    for (unsigned done = 0; done < size;) {
+    for (unsigned done = 0, i = 0; done < size; i++) {
         vaddr_t v = va + done;
         unsigned chunk = size - done;
         if (chunk > PAGE_SIZE - PGOFF(v))
             chunk = PAGE_SIZE - PGOFF(v);
-        uint64_t pa = ((uint64_t)translate(s, v, kind, size, pc) << PAGE_SHIFT) | PGOFF(v);
-        if (pa + chunk > s->ram_size) {
-            s->stop.pa = (paddr_t)pa;
-            snprintf(s->stop.msg, sizeof(s->stop.msg), "user access to 0x%08x hits no RAM", v);
-            sim_stop_run(s, SIM_STOP_BUS_ERROR, pc);
-        }
+        /* In RAM: the translation mapped its window page onto it. */
+        uint64_t pa = ((uint64_t)pfn[i] << PAGE_SHIFT) | PGOFF(v);
         if (write)
             memcpy(s->ram + pa, bytes + done, chunk);
         else

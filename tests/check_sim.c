@@ -1,7 +1,8 @@
 /*
  * check_sim.c - the simulator running kernel-style C code: counts reasoned
  * from the SDM rules, the stale-translation rule end to end, demand paging,
- * and kernel bugs that stop the run without harming the host process.
+ * page-crossing accesses restarted or refused as hardware does, and kernel
+ * bugs that stop the run without harming the host process.
  */
 #include <check.h>
 #include <stdio.h>
@@ -264,6 +265,65 @@ START_TEST(test_sim_user_then_kernel_same_page)
 }
 END_TEST
 
+/*
+ * A 4-byte store at 0x40000FFE crosses from page 0x40000 (frame 1, in the
+ * TLB) into page 0x40001 (not present): #PF with CR2 = 0x40001000.  The
+ * handler maps 0x40001 on frame 3 and moves 0x40000 to frame 2 (INVLPG).
+ * The processor restarts the instruction (SDM 6.5: a fault is reported
+ * before the instruction, so it re-executes from the start), translating
+ * both pages again: bytes DD CC land at frame 2 + 0xFFE, BB AA at frame 3,
+ * frame 1 is not written, and the walk for the restarted write sets A and D
+ * in the new PTE of 0x40000 (SDM 4.8).  Kernel store (arg NULL) and user
+ * store (arg not NULL) alike.
+ */
+static void
+check_cross_retry(void *arg)
+{
+    struct sim *s = new_machine();
+    ck_assert(sim_run(s, kt_cross_retry, arg));
+    ck_assert_uint_eq(kt_result.faults, 1);
+    ck_assert_uint_eq(sim_stats(s)->handler_calls, 1);
+    uint8_t *ram = sim_phys(s, 0, 16u << 20);
+    ck_assert_uint_eq(ram[KT_DATA2_PA + 0xFFE], 0xDD);
+    ck_assert_uint_eq(ram[KT_DATA2_PA + 0xFFF], 0xCC);
+    ck_assert_uint_eq(ram[KT_DATA3_PA + 0], 0xBB);
+    ck_assert_uint_eq(ram[KT_DATA3_PA + 1], 0xAA);
+    ck_assert_uint_eq(ram[KT_DATA_PA + 0xFFE], 0);
+    ck_assert_uint_eq(ram[KT_DATA_PA + 0xFFF], 0);
+    ck_assert_uint_eq(phys32(s, KT_PT256_PA), KT_DATA2_PA | PTE_P | PTE_W | PTE_U | PTE_A | PTE_D);
+    sim_destroy(s);
+}
+
+START_TEST(test_sim_cross_page_retry_translates_again)
+{
+    check_cross_retry(NULL);
+}
+END_TEST
+
+START_TEST(test_sim_user_cross_page_retry_translates_again)
+{
+    check_cross_retry((void *)1);
+}
+END_TEST
+
+/* A user write of 0xAABBCCDD at 0x40000FFE: the first page is user-writable,
+ * the second not present and its fault refused.  The fault is taken before
+ * the instruction completes, so no byte is stored (SDM 6.5); the run stops
+ * with CR2 = 0x40001000, error W|U = 6 (not present, write, user). */
+START_TEST(test_sim_user_write_faulting_stores_nothing)
+{
+    struct sim *s = new_machine();
+    ck_assert(!sim_run(s, kt_user_cross_refused, NULL));
+    const struct sim_stop *st = sim_last_stop(s);
+    ck_assert_int_eq(st->kind, SIM_STOP_PAGE_FAULT);
+    ck_assert_uint_eq(st->cr2, KT_DATA_VA + PAGE_SIZE);
+    ck_assert_uint_eq(st->error_code, PF_ERR_W | PF_ERR_U);
+    ck_assert_uint_eq(kt_result.faults, 1);
+    ck_assert_uint_eq(phys32(s, KT_DATA_PA + 0xFFC), 0);
+    sim_destroy(s);
+}
+END_TEST
+
 START_TEST(test_sim_one_machine_at_a_time)
 {
     struct sim *s = new_machine();
@@ -295,6 +355,9 @@ sim_suite(void)
     tcase_add_test(tc, test_sim_null_page);
     tcase_add_test(tc, test_sim_window_reset_keeps_memory);
     tcase_add_test(tc, test_sim_user_then_kernel_same_page);
+    tcase_add_test(tc, test_sim_cross_page_retry_translates_again);
+    tcase_add_test(tc, test_sim_user_cross_page_retry_translates_again);
+    tcase_add_test(tc, test_sim_user_write_faulting_stores_nothing);
     tcase_add_test(tc, test_sim_one_machine_at_a_time);
     suite_add_tcase(s, tc);
     return s;
