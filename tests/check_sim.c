@@ -1,8 +1,9 @@
 /*
  * check_sim.c - the simulator running kernel-style C code: counts reasoned
  * from the SDM rules, the stale-translation rule end to end, demand paging,
- * page-crossing accesses restarted or refused as hardware does, and kernel
- * bugs that stop the run without harming the host process.
+ * page-crossing accesses restarted or refused as hardware does, the call
+ * chains of trace events, and kernel bugs that stop the run without harming
+ * the host process.
  */
 #include <check.h>
 #include <stdio.h>
@@ -324,6 +325,112 @@ START_TEST(test_sim_user_write_faulting_stores_nothing)
 }
 END_TEST
 
+/* Events as a trace sees them: kind, value and the chain's names. */
+#define EV_MAX 8
+struct ev_log {
+    unsigned n;
+    enum sim_event_kind kind[EV_MAX];
+    uint32_t value[EV_MAX];
+    unsigned nchain[EV_MAX];
+    char chain[EV_MAX][SIM_CHAIN_MAX][64];
+    char where[EV_MAX][64];
+};
+
+static void
+log_event(void *ctx, struct sim *s, const struct sim_event *ev)
+{
+    struct ev_log *l = ctx;
+    (void)s;
+    if (l->n == EV_MAX)
+        return;
+    l->kind[l->n] = ev->kind;
+    l->value[l->n] = ev->value;
+    l->nchain[l->n] = ev->nchain;
+    snprintf(l->where[l->n], sizeof(l->where[0]), "%s", ev->where);
+    for (unsigned i = 0; i < ev->nchain && i < SIM_CHAIN_MAX; i++)
+        snprintf(l->chain[l->n][i], sizeof(l->chain[0][0]), "%s", ev->chain[i]);
+    l->n++;
+}
+
+/*
+ * kt_chain makes three events: the CR3 and CR0 writes of kt_paging_on (which
+ * the compiler may inline into kt_chain) and kt_chain_inner's INVLPG.  Each
+ * chain names the callers innermost first and ends at the kernel's entry
+ * from sim_run, kt_chain: for the INVLPG, kt_chain_inner < kt_chain_middle <
+ * kt_chain (both kept out of line).
+ */
+START_TEST(test_sim_event_call_chain)
+{
+    struct sim *s = new_machine();
+    static struct ev_log l;
+    memset(&l, 0, sizeof(l));
+    sim_set_event(s, log_event, &l);
+    ck_assert(sim_run(s, kt_chain, NULL));
+    ck_assert_uint_eq(l.n, 3);
+    ck_assert_int_eq(l.kind[0], SIM_EV_CR3);
+    ck_assert_int_eq(l.kind[1], SIM_EV_CR0);
+    for (unsigned i = 0; i < 2; i++) {
+        ck_assert_uint_ge(l.nchain[i], 1);
+        ck_assert_str_eq(l.chain[i][l.nchain[i] - 1], "kt_chain");
+    }
+    ck_assert_int_eq(l.kind[2], SIM_EV_INVLPG);
+    ck_assert_uint_eq(l.value[2], KT_DATA_VA);
+    ck_assert_uint_eq(l.nchain[2], 3);
+    ck_assert_str_eq(l.chain[2][0], "kt_chain_inner");
+    ck_assert_str_eq(l.chain[2][1], "kt_chain_middle");
+    ck_assert_str_eq(l.chain[2][2], "kt_chain");
+    ck_assert_str_eq(l.where[2], "kt_chain_inner");
+    sim_destroy(s);
+}
+END_TEST
+
+/* A fault's chain starts at the function that made the access. */
+START_TEST(test_sim_fault_event_chain)
+{
+    struct sim *s = new_machine();
+    static struct ev_log l;
+    memset(&l, 0, sizeof(l));
+    sim_set_event(s, log_event, &l);
+    ck_assert(!sim_run(s, kt_unmapped, NULL));
+    /* kt_paging_on's CR3 and CR0 writes, then the #PF of kt_unmapped's store. */
+    ck_assert_uint_eq(l.n, 3);
+    ck_assert_int_eq(l.kind[2], SIM_EV_FAULT);
+    ck_assert_uint_eq(l.value[2], KT_DATA_VA);
+    ck_assert_uint_eq(l.nchain[2], 1);
+    ck_assert_str_eq(l.chain[2][0], "kt_unmapped");
+    sim_destroy(s);
+}
+END_TEST
+
+/* Control-register writes made before the kernel runs (the boot entry's):
+ * counted as the kernel's would be, one event each named by the writer.
+ * CR4.PGE 0 -> 1 flushes the whole TLB (SDM 4.10.4.1); CR3 is one CR3
+ * write; an INVLPG kind is not a control register: nothing happens. */
+START_TEST(test_sim_write_cr_outside_kernel)
+{
+    struct sim *s = new_machine();
+    static struct ev_log l;
+    memset(&l, 0, sizeof(l));
+    sim_set_event(s, log_event, &l);
+    sim_write_cr(s, SIM_EV_CR4, CR4_PGE, "firmware");
+    sim_write_cr(s, SIM_EV_CR3, KT_PD_PA, "firmware");
+    sim_write_cr(s, SIM_EV_INVLPG, 0, "firmware");
+    const struct mmu *m = sim_mmu(s);
+    ck_assert_uint_eq(m->cr4, CR4_PGE);
+    ck_assert_uint_eq(m->cr3, KT_PD_PA);
+    ck_assert_uint_eq(m->ctr.cr3_writes, 1);
+    ck_assert_uint_eq(m->ctr.full_flushes, 1);
+    ck_assert_uint_eq(m->ctr.invlpg, 0);
+    ck_assert_uint_eq(l.n, 2);
+    ck_assert_int_eq(l.kind[0], SIM_EV_CR4);
+    ck_assert_int_eq(l.kind[1], SIM_EV_CR3);
+    ck_assert_uint_eq(l.value[1], KT_PD_PA);
+    ck_assert_uint_eq(l.nchain[1], 1);
+    ck_assert_str_eq(l.chain[1][0], "firmware");
+    sim_destroy(s);
+}
+END_TEST
+
 START_TEST(test_sim_one_machine_at_a_time)
 {
     struct sim *s = new_machine();
@@ -358,6 +465,9 @@ sim_suite(void)
     tcase_add_test(tc, test_sim_cross_page_retry_translates_again);
     tcase_add_test(tc, test_sim_user_cross_page_retry_translates_again);
     tcase_add_test(tc, test_sim_user_write_faulting_stores_nothing);
+    tcase_add_test(tc, test_sim_event_call_chain);
+    tcase_add_test(tc, test_sim_fault_event_chain);
+    tcase_add_test(tc, test_sim_write_cr_outside_kernel);
     tcase_add_test(tc, test_sim_one_machine_at_a_time);
     suite_add_tcase(s, tc);
     return s;

@@ -270,3 +270,27 @@ kt_user_cross_refused(void *arg)
     arch_set_pf_handler(refusing_handler);
     arch_user_write(KT_DATA_VA + PAGE_SIZE - 2, 4, 0xAABBCCDDu);
 }
+
+/* A call chain for the trace: kt_chain -> kt_chain_middle -> kt_chain_inner,
+ * which invalidates KT_DATA_VA.  Kept as calls, each with its own frame. */
+static __attribute__((noinline)) void
+kt_chain_inner(void)
+{
+    arch_invlpg(KT_DATA_VA);
+    kt_result.value++;
+}
+
+static __attribute__((noinline)) void
+kt_chain_middle(void)
+{
+    kt_chain_inner();
+    kt_result.value++;
+}
+
+void
+kt_chain(void *arg)
+{
+    (void)arg;
+    kt_paging_on(NULL);
+    kt_chain_middle();
+}

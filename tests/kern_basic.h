@@ -33,5 +33,6 @@ void kt_read_data(void *arg);
 void kt_user_then_kernel(void *arg);
 void kt_cross_retry(void *arg);
 void kt_user_cross_refused(void *arg);
+void kt_chain(void *arg);
 
 #endif
