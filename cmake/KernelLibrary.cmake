@@ -4,7 +4,10 @@
 # outline kernel-address instrumentation so that every load and store calls
 # the hooks of sim/hooks.c.  The kernel's own memset/memcpy/memmove/memcmp
 # (also the ones the compiler emits for struct copies) are renamed to
-# kern_* in the objects, so the host's libc keeps its own.
+# kern_* in the objects, so the host's libc keeps its own.  The kernel's code is
+# moved into a section of its own, PAGESIM_KERNEL_TEXT, whose bounds tell the
+# simulator kernel frames from host ones when it walks a call chain (frame
+# pointers kept, and no sibling calls, so every caller keeps its frame).
 #
 # The kernel's writable data (.data, .data.rel*, .bss) is moved into the
 # sections pagesim_kdata and pagesim_kbss: the simulator restores them from a
@@ -21,6 +24,7 @@
 # optimisation, so the hooks see the accesses the optimised code makes.
 set(PAGESIM_KERNEL_CFLAGS
   -ffreestanding -fno-builtin -fno-stack-protector -fno-omit-frame-pointer -fno-common
+  -fno-optimize-sibling-calls
   # Kernel addresses are 32-bit integers: on the 64-bit host they widen to
   # pointers (zero-extended) and back, which is exactly what is wanted.
   -Wno-int-to-pointer-cast -Wno-pointer-to-int-cast
@@ -30,11 +34,14 @@ set(PAGESIM_KERNEL_CFLAGS
   "SHELL:-mllvm -asan-stack=0"
   "SHELL:-mllvm -asan-globals=0")
 set(PAGESIM_KERNEL_SYMS ${CMAKE_SOURCE_DIR}/cmake/kernel-syms.txt)
+# A C identifier, so that the linker defines __start_/__stop_ symbols for it.
+set(PAGESIM_KERNEL_TEXT pagesim_ktext)
 set(PAGESIM_KERNEL_SECTIONS
   --rename-section .data=pagesim_kdata
   --rename-section .data.rel=pagesim_kdata
   --rename-section .data.rel.local=pagesim_kdata
-  --rename-section .bss=pagesim_kbss)
+  --rename-section .bss=pagesim_kbss
+  --rename-section .text=${PAGESIM_KERNEL_TEXT})
 
 function(pagesim_add_kernel_library name)
   add_library(${name}_raw STATIC ${ARGN})

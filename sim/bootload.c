@@ -98,11 +98,11 @@ bootload_prepare(struct sim *s, const struct bootload_config *cfg, char *err, si
         put32(s, BOOTLOAD_PD_PA + (KERNEL_PDX + i) * 4, pt | PTE_P | PTE_W);
     }
 
-    /* Paging on, as the entry leaves it. */
-    struct mmu *m = sim_mmu(s);
-    mmu_write_cr4(m, cfg->cr4 & (CR4_PSE | CR4_PGE));
-    mmu_write_cr3(m, BOOTLOAD_PD_PA);
-    mmu_write_cr0(m, m->cr0 | CR0_PE | CR0_WP | CR0_PG);
+    /* Paging on, as the entry leaves it: architectural writes, counted and
+     * traced as the kernel's are. */
+    sim_write_cr(s, SIM_EV_CR4, cfg->cr4 & (CR4_PSE | CR4_PGE), BOOTLOAD_ENTRY_NAME);
+    sim_write_cr(s, SIM_EV_CR3, BOOTLOAD_PD_PA, BOOTLOAD_ENTRY_NAME);
+    sim_write_cr(s, SIM_EV_CR0, sim_mmu(s)->cr0 | CR0_PE | CR0_WP | CR0_PG, BOOTLOAD_ENTRY_NAME);
     return true;
 }
 
@@ -129,11 +129,11 @@ bootload_go(struct sim *s, const struct bootload_config *cfg, struct bootload_re
     enum bootload_status st;
     memset(&bl_res, 0, sizeof(bl_res));
     bl_res.boot = BOOT_BAD_INFO;
+    wl_reset(); /* no operation runs while the entry sets up paging */
     if (!bootload_prepare(s, cfg, err, sizeof(err))) {
         st = BOOTLOAD_SETUP_FAILED;
     } else {
         bl_with_workload = workload;
-        wl_reset();
         if (!sim_run(s, bootload_kernel, NULL))
             st = BOOTLOAD_STOPPED;
         else if (bl_res.boot != BOOT_OK)

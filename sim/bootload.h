@@ -34,6 +34,9 @@
 #define BOOTLOAD_PT_PA 0x001FC000u
 #define BOOTLOAD_MODULE_PA 0x00200000u
 
+/* Who made the entry's control-register writes, in their events' chains. */
+#define BOOTLOAD_ENTRY_NAME "boot entry"
+
 struct bootload_config {
     const char *strategy;    /* paging strategy (vmm_find) */
     const char *pmm;         /* frame allocator (pmm_find) */
@@ -65,7 +68,8 @@ const char *bootload_strerror(enum bootload_status st);
 
 /*
  * Writes the boot information, the boot directory and the module into RAM
- * and sets CR4, CR3 and CR0 as the entry leaves them.  Returns false with a
+ * and sets CR4, CR3 and CR0 as the entry leaves them (sim_write_cr, named
+ * BOOTLOAD_ENTRY_NAME).  Returns false with a
  * message in err if RAM is too small or the list does not fit below 16 MiB.
  */
 bool bootload_prepare(struct sim *s, const struct bootload_config *cfg, char *err, size_t errlen);

@@ -37,16 +37,85 @@ check_host(struct sim *s, uintptr_t a, size_t size, enum mmu_access kind, const 
     sim_stop_run(s, SIM_STOP_WILD, pc);
 }
 
-/* Reports an event of kernel code made at pc (a return address). */
+/* Where the kernel libraries' code lies (cmake/KernelLibrary.cmake): the
+ * linker's bounds of that section, empty in a program without kernel code. */
+#define KTEXT_BOUND(kind, name) KTEXT_BOUND_(kind, name)
+#define KTEXT_BOUND_(kind, name) __##kind##_##name
+extern const char KTEXT_BOUND(start, PAGESIM_KERNEL_TEXT)[] __attribute__((weak));
+extern const char KTEXT_BOUND(stop, PAGESIM_KERNEL_TEXT)[] __attribute__((weak));
+
+static bool
+in_kernel_text(uintptr_t pc)
+{
+    return pc >= (uintptr_t)KTEXT_BOUND(start, PAGESIM_KERNEL_TEXT) &&
+           pc < (uintptr_t)KTEXT_BOUND(stop, PAGESIM_KERNEL_TEXT);
+}
+
+/* Host frames (the hooks, arch_*) a walk passes before the first kernel one. */
+#define CHAIN_HOST_FRAMES 4
+
+/*
+ * The return addresses of the kernel call chain of an event, innermost
+ * first: pc (where kernel code called the machine), then those found by
+ * following frame pointers from fp, the frame of the host function kernel
+ * code called (directly, or through host code that leaves the frame
+ * pointer alone).  Kernel code keeps frame pointers; the walk stops at a
+ * frame outside the thread's stack, at a frame that does not lie above the
+ * last one, and at the first return address outside kernel code after the
+ * kernel's own.  Returns how many it stored in out (at least 1).
+ */
+static unsigned
+kernel_chain(const struct sim *s, const void *pc, const void *fp, uintptr_t *out)
+{
+    unsigned n = 0, host = 0;
+    uintptr_t f = (uintptr_t)fp;
+    out[n++] = (uintptr_t)pc;
+    while (n < SIM_CHAIN_MAX && f % sizeof(uintptr_t) == 0 && f >= s->stack.lo &&
+           f + 2 * sizeof(uintptr_t) <= s->stack.hi) {
+        const uintptr_t *frame = (const uintptr_t *)f;
+        uintptr_t ret = frame[1], next = frame[0];
+        if (in_kernel_text(ret)) {
+            /* The frame of the host function kernel code called at pc
+             * returns to pc: not a caller.  (A caller's call site differs.) */
+            if (n > 1 || ret != (uintptr_t)pc)
+                out[n++] = ret;
+        } else if (n > 1 || ++host > CHAIN_HOST_FRAMES) {
+            break;
+        }
+        if (next <= f)
+            break;
+        f = next;
+    }
+    return n;
+}
+
+/*
+ * Reports an event of kernel code that called the machine at pc (a return
+ * address) with fp the frame of the host function it called; or, if who is
+ * not NULL, an event of that code outside the kernel.
+ */
 static void
 emit(struct sim *s, enum sim_event_kind kind, uint32_t value, uint32_t error, uint64_t dropped,
-     uint64_t kept, const void *pc)
+     uint64_t kept, const void *pc, const void *fp, const char *who)
 {
-    char where[64];
+    char names[SIM_CHAIN_MAX][64];
+    const char *chain[SIM_CHAIN_MAX];
+    unsigned n = 1;
     if (s->event_fn == NULL)
         return;
-    sim_symbolize_cached((const char *)pc - 1, where, sizeof(where));
-    struct sim_event ev = {kind, value, error, dropped, kept, where};
+    if (who != NULL) {
+        chain[0] = who;
+    } else {
+        uintptr_t ret[SIM_CHAIN_MAX];
+        n = kernel_chain(s, pc, fp, ret);
+        /* A return address may follow a call that ends its function (a
+         * call to a _Noreturn one): name the byte before it. */
+        for (unsigned i = 0; i < n; i++) {
+            sim_symbolize_cached((const char *)ret[i] - 1, names[i], sizeof(names[i]));
+            chain[i] = names[i];
+        }
+    }
+    struct sim_event ev = {kind, value, error, dropped, kept, chain[0], chain, n};
     s->event_fn(s->event_ctx, s, &ev);
 }
 
@@ -55,14 +124,15 @@ emit(struct sim *s, enum sim_event_kind kind, uint32_t value, uint32_t error, ui
  * cause; otherwise stops the run with the fault report.
  */
 static void
-deliver_fault(struct sim *s, const struct mmu_fault *f, unsigned size, const void *pc)
+deliver_fault(struct sim *s, const struct mmu_fault *f, unsigned size, const void *pc,
+              const void *fp)
 {
     s->stop.cr2 = f->cr2;
     s->stop.error_code = f->error_code;
     s->stop.access = f->access;
     s->stop.size = size;
     s->stop.walk = f->walk;
-    emit(s, SIM_EV_FAULT, f->cr2, f->error_code, 0, 0, pc);
+    emit(s, SIM_EV_FAULT, f->cr2, f->error_code, 0, 0, pc, fp, NULL);
     if (s->in_handler)
         sim_stop_run(s, SIM_STOP_DOUBLE_FAULT, pc);
     if (s->pf_handler == NULL) {
@@ -87,33 +157,61 @@ deliver_fault(struct sim *s, const struct mmu_fault *f, unsigned size, const voi
 #define SIM_MAX_RETRIES 64
 
 /*
- * Translates va (retrying after a handled #PF) and returns the frame, with
- * the window page of va mapped onto it: a successful translation may leave
- * it the MMU's fast entry, which the hooks' hit path trusts to be mapped.
+ * One translation of the page of va.  Returns true with its frame in *pfn
+ * and the window page of va mapped onto it (a successful translation may
+ * leave it the MMU's fast entry, which the hooks' hit path trusts to be
+ * mapped); false with the #PF in *f.  A bus error stops the run.
  */
-static uint32_t
-translate(struct sim *s, vaddr_t va, enum mmu_access kind, unsigned size, const void *pc)
+static bool
+translate_page(struct sim *s, vaddr_t va, enum mmu_access kind, uint32_t *pfn, struct mmu_fault *f,
+               const void *pc)
 {
+    struct mmu_result r;
+    enum mmu_status st = mmu_translate_fast(&s->mmu, va, kind, &r, f);
+    if (st == MMU_OK) {
+        uint32_t vpn = va >> PAGE_SHIFT;
+        *pfn = r.pa >> PAGE_SHIFT;
+        if (s->window[vpn] != *pfn)
+            sim_window_map(s, vpn, *pfn, pc);
+        return true;
+    }
+    if (st == MMU_BUS_ERROR) {
+        snprintf(s->stop.msg, sizeof(s->stop.msg),
+                 "a paging entry for 0x%08x lies outside RAM (CR3=0x%08x)", va, s->mmu.cr3);
+        s->stop.cr2 = va;
+        sim_stop_run(s, SIM_STOP_BUS_ERROR, pc);
+    }
+    return false;
+}
+
+/*
+ * Translates every page of the size bytes at va (at most SIM_MAX_SPAN
+ * pages), their frames into pfn[].  As hardware restarts a faulting
+ * instruction, a #PF the handler resolves restarts the whole access: every
+ * page is translated again, since the handler may have moved any of them.
+ * A fault the handler does not resolve stops the run before any byte is
+ * accessed.
+ */
+static void
+translate_span(struct sim *s, vaddr_t va, unsigned size, enum mmu_access kind, uint32_t *pfn,
+               const void *pc, const void *fp)
+{
+    uint32_t vpn = va >> PAGE_SHIFT;
+    uint32_t npages = (uint32_t)((((uint64_t)va + size - 1) >> PAGE_SHIFT) - vpn + 1);
     for (unsigned tries = 0;; tries++) {
-        struct mmu_result r;
         struct mmu_fault f;
-        enum mmu_status st = mmu_translate_fast(&s->mmu, va, kind, &r, &f);
-        if (st == MMU_OK) {
-            uint32_t vpn = va >> PAGE_SHIFT, pfn = r.pa >> PAGE_SHIFT;
-            if (s->window[vpn] != pfn)
-                sim_window_map(s, vpn, pfn, pc);
-            return pfn;
-        }
-        if (st == MMU_BUS_ERROR) {
-            snprintf(s->stop.msg, sizeof(s->stop.msg),
-                     "a paging entry for 0x%08x lies outside RAM (CR3=0x%08x)", va, s->mmu.cr3);
-            s->stop.cr2 = va;
-            sim_stop_run(s, SIM_STOP_BUS_ERROR, pc);
-        }
+        uint32_t i = 0;
+        while (i < npages &&
+               translate_page(s, i == 0 ? va : (vpn + i) << PAGE_SHIFT, kind, &pfn[i], &f, pc))
+            i++;
+        if (i == npages)
+            return;
         if (tries == SIM_MAX_RETRIES) {
+            emit(s, SIM_EV_FAULT, f.cr2, f.error_code, 0, 0, pc, fp, NULL);
             s->stop.cr2 = f.cr2;
             s->stop.error_code = f.error_code;
             s->stop.access = f.access;
+            s->stop.size = size;
             s->stop.walk = f.walk;
             snprintf(s->stop.msg, sizeof(s->stop.msg),
                      "the page-fault handler said it resolved this fault %d times, but it "
@@ -121,7 +219,7 @@ translate(struct sim *s, vaddr_t va, enum mmu_access kind, unsigned size, const 
                      SIM_MAX_RETRIES);
             sim_stop_run(s, SIM_STOP_PAGE_FAULT, pc);
         }
-        deliver_fault(s, &f, size, pc);
+        deliver_fault(s, &f, size, pc, fp);
     }
 }
 
@@ -172,28 +270,15 @@ sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
                 (unsigned long)a);
         abort();
     }
-    if (__builtin_expect(a < s->window_lo || a + size > SIM_WINDOW_END || size == 0, 0)) {
-        if (size == 0)
-            return;
-        /* The MMU speaks first: an unmapped low address is a #PF like any
-         * other (the kernel's handler may want it); only an access that
-         * would succeed there cannot be carried out on the host. */
-        if (a + size <= SIM_WINDOW_END)
-            translate(s, (vaddr_t)a, kind, (unsigned)size, pc);
+    /* The hooks tail-call this function: its frame leads to kernel code. */
+    const void *fp = __builtin_frame_address(0);
+    if (__builtin_expect(size == 0, 0))
+        return;
+    if (__builtin_expect(a + size > SIM_WINDOW_END, 0))
         slow_checks(s, a, size, kind, pc);
-    }
     vaddr_t va = (vaddr_t)a;
     vaddr_t last = (vaddr_t)(a + size - 1);
-    if (va >= PHYSMAP_BASE)
-        count_region(s, va);
     uint32_t vpn = va >> PAGE_SHIFT;
-    if (__builtin_expect((last >> PAGE_SHIFT) == vpn, 1)) {
-        translate(s, va, kind, (unsigned)size, pc);
-        return;
-    }
-    /* Crosses pages: every page is translated, then all are mapped again
-     * onto the frames their translations gave, since a window reset while
-     * a later page was mapped (or inside a fault handler) drops earlier ones. */
     uint32_t npages = (last >> PAGE_SHIFT) - vpn + 1;
     if (npages > SIM_MAX_SPAN) {
         s->stop.cr2 = va;
@@ -203,12 +288,27 @@ sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
                  "one access of %zu bytes spans more than %u pages", size, SIM_MAX_SPAN);
         sim_stop_run(s, SIM_STOP_WINDOW, pc);
     }
-    uint32_t pfn[npages]; /* at most SIM_MAX_SPAN: 16 KiB of stack */
-    for (uint32_t i = 0; i < npages; i++)
-        pfn[i] = translate(s, i == 0 ? va : (vpn + i) << PAGE_SHIFT, kind, (unsigned)size, pc);
-    for (uint32_t i = 0; i < npages; i++)
-        if (s->window[vpn + i] != pfn[i])
-            sim_window_map(s, vpn + i, pfn[i], pc);
+    if (va >= PHYSMAP_BASE)
+        count_region(s, va);
+    if (__builtin_expect(npages == 1, 1)) {
+        uint32_t pfn;
+        translate_span(s, va, (unsigned)size, kind, &pfn, pc, fp);
+    } else {
+        /* Every page is translated, then all are mapped again onto the
+         * frames their translations gave, since a window reset while a
+         * later page was mapped (or inside a fault handler) drops earlier
+         * ones. */
+        uint32_t pfn[npages]; /* at most SIM_MAX_SPAN: 16 KiB of stack */
+        translate_span(s, va, (unsigned)size, kind, pfn, pc, fp);
+        for (uint32_t i = 0; i < npages; i++)
+            if (s->window[vpn + i] != pfn[i])
+                sim_window_map(s, vpn + i, pfn[i], pc);
+    }
+    /* The MMU spoke first: an unmapped low address is a #PF like any other
+     * (the kernel's handler may want it); only an access that would succeed
+     * there cannot be carried out on the host. */
+    if (__builtin_expect(a < s->window_lo, 0))
+        slow_checks(s, a, size, kind, pc);
 }
 
 #define RET_PC __builtin_extract_return_addr(__builtin_return_address(0))
@@ -287,6 +387,40 @@ cur(void)
     return s;
 }
 
+/*
+ * A write of CR0, CR3 or CR4 and its event: made by kernel code at pc with
+ * fp the frame of the arch_* function it called, or by code named who.
+ */
+static void
+write_cr(struct sim *s, enum sim_event_kind kind, uint32_t val, const void *pc, const void *fp,
+         const char *who)
+{
+    const struct mmu_counters *c = &s->mmu.ctr;
+    uint64_t d0 = c->dropped_full, k0 = c->globals_kept;
+    switch (kind) {
+    case SIM_EV_CR0:
+        mmu_write_cr0(&s->mmu, val);
+        break;
+    case SIM_EV_CR3:
+        d0 = c->dropped_cr3;
+        mmu_write_cr3(&s->mmu, val);
+        emit(s, kind, val, 0, c->dropped_cr3 - d0, c->globals_kept - k0, pc, fp, who);
+        return;
+    case SIM_EV_CR4:
+        mmu_write_cr4(&s->mmu, val);
+        break;
+    default:
+        return;
+    }
+    emit(s, kind, val, 0, c->dropped_full - d0, 0, pc, fp, who);
+}
+
+void
+sim_write_cr(struct sim *s, enum sim_event_kind kind, uint32_t val, const char *who)
+{
+    write_cr(s, kind, val, NULL, NULL, who);
+}
+
 uint32_t
 arch_read_cr0(void)
 {
@@ -296,10 +430,7 @@ arch_read_cr0(void)
 void
 arch_write_cr0(uint32_t val)
 {
-    struct sim *s = cur();
-    uint64_t d0 = s->mmu.ctr.dropped_full;
-    mmu_write_cr0(&s->mmu, val);
-    emit(s, SIM_EV_CR0, val, 0, s->mmu.ctr.dropped_full - d0, 0, RET_PC);
+    write_cr(cur(), SIM_EV_CR0, val, RET_PC, __builtin_frame_address(0), NULL);
 }
 
 uint32_t
@@ -317,10 +448,7 @@ arch_read_cr3(void)
 void
 arch_write_cr3(uint32_t val)
 {
-    struct sim *s = cur();
-    uint64_t d0 = s->mmu.ctr.dropped_cr3, k0 = s->mmu.ctr.globals_kept;
-    mmu_write_cr3(&s->mmu, val);
-    emit(s, SIM_EV_CR3, val, 0, s->mmu.ctr.dropped_cr3 - d0, s->mmu.ctr.globals_kept - k0, RET_PC);
+    write_cr(cur(), SIM_EV_CR3, val, RET_PC, __builtin_frame_address(0), NULL);
 }
 
 uint32_t
@@ -332,10 +460,7 @@ arch_read_cr4(void)
 void
 arch_write_cr4(uint32_t val)
 {
-    struct sim *s = cur();
-    uint64_t d0 = s->mmu.ctr.dropped_full;
-    mmu_write_cr4(&s->mmu, val);
-    emit(s, SIM_EV_CR4, val, 0, s->mmu.ctr.dropped_full - d0, 0, RET_PC);
+    write_cr(cur(), SIM_EV_CR4, val, RET_PC, __builtin_frame_address(0), NULL);
 }
 
 void
@@ -344,7 +469,8 @@ arch_invlpg(vaddr_t va)
     struct sim *s = cur();
     uint64_t d0 = s->mmu.ctr.dropped_invlpg;
     mmu_invlpg(&s->mmu, va);
-    emit(s, SIM_EV_INVLPG, va, 0, s->mmu.ctr.dropped_invlpg - d0, 0, RET_PC);
+    emit(s, SIM_EV_INVLPG, va, 0, s->mmu.ctr.dropped_invlpg - d0, 0, RET_PC,
+         __builtin_frame_address(0), NULL);
 }
 
 void
@@ -353,13 +479,17 @@ arch_set_pf_handler(arch_pf_handler_t handler)
     cur()->pf_handler = handler;
 }
 
-/* User accesses go through the model, page by page, then straight to RAM. */
+/*
+ * User accesses go through the model, every page translated first (a fault
+ * the handler refuses leaves memory untouched), then straight to RAM.
+ */
 static void
-user_access(vaddr_t va, unsigned size, bool write, uint32_t *val, const void *pc)
+user_access(vaddr_t va, unsigned size, bool write, uint32_t *val, const void *pc, const void *fp)
 {
     struct sim *s = cur();
     enum mmu_access kind = write ? MMU_USER_WRITE : MMU_USER_READ;
     uint8_t bytes[4];
+    uint32_t pfn[2]; /* 4 bytes span at most two pages */
     if (size != 1 && size != 2 && size != 4)
         size = 4;
     if ((uint64_t)va + size > SIM_WINDOW_END) {
@@ -367,18 +497,15 @@ user_access(vaddr_t va, unsigned size, bool write, uint32_t *val, const void *pc
         snprintf(s->stop.msg, sizeof(s->stop.msg), "user access wraps past 4 GiB");
         sim_stop_run(s, SIM_STOP_WILD, pc);
     }
+    translate_span(s, va, size, kind, pfn, pc, fp);
     memcpy(bytes, val, 4);
-    for (unsigned done = 0; done < size;) {
+    for (unsigned done = 0, i = 0; done < size; i++) {
         vaddr_t v = va + done;
         unsigned chunk = size - done;
         if (chunk > PAGE_SIZE - PGOFF(v))
             chunk = PAGE_SIZE - PGOFF(v);
-        uint64_t pa = ((uint64_t)translate(s, v, kind, size, pc) << PAGE_SHIFT) | PGOFF(v);
-        if (pa + chunk > s->ram_size) {
-            s->stop.pa = (paddr_t)pa;
-            snprintf(s->stop.msg, sizeof(s->stop.msg), "user access to 0x%08x hits no RAM", v);
-            sim_stop_run(s, SIM_STOP_BUS_ERROR, pc);
-        }
+        /* In RAM: the translation mapped its window page onto it. */
+        uint64_t pa = ((uint64_t)pfn[i] << PAGE_SHIFT) | PGOFF(v);
         if (write)
             memcpy(s->ram + pa, bytes + done, chunk);
         else
@@ -392,14 +519,14 @@ uint32_t
 arch_user_read(vaddr_t va, unsigned size)
 {
     uint32_t v = 0;
-    user_access(va, size, false, &v, RET_PC);
+    user_access(va, size, false, &v, RET_PC, __builtin_frame_address(0));
     return v;
 }
 
 void
 arch_user_write(vaddr_t va, unsigned size, uint32_t val)
 {
-    user_access(va, size, true, &val, RET_PC);
+    user_access(va, size, true, &val, RET_PC, __builtin_frame_address(0));
 }
 
 /* Reads a kernel string: host memory directly, simulated memory by probe. */

@@ -115,18 +115,40 @@ enum sim_event_kind {
     SIM_EV_FAULT,  /* value: CR2; error: the error code (before the handler runs) */
 };
 
+/* Kernel functions an event's call chain names at most. */
+#define SIM_CHAIN_MAX 8
+
 struct sim_event {
     enum sim_event_kind kind;
     uint32_t value;
     uint32_t error;
     uint64_t dropped;  /* TLB entries it removed */
     uint64_t kept;     /* global entries a CR3 write kept */
-    const char *where; /* the kernel function that did it */
+    const char *where; /* the kernel function that did it: chain[0] */
+    /*
+     * The kernel functions on the call stack, innermost first: chain[0] made
+     * the event, chain[1] called chain[0], and so on, up to SIM_CHAIN_MAX
+     * names, ending at the first frame that is not kernel code (the host,
+     * or the machine delivering a fault to the kernel's handler).  A
+     * function the compiler inlined into its caller is named as the caller.
+     * A write of sim_write_cr has one name, the one it was given.
+     */
+    const char *const *chain;
+    unsigned nchain; /* at least 1 */
 };
 
 /* Called for each event above (default: nothing). */
 typedef void (*sim_event_fn)(void *ctx, struct sim *s, const struct sim_event *ev);
 void sim_set_event(struct sim *s, sim_event_fn fn, void *ctx);
+
+/*
+ * Writes control register CR0, CR3 or CR4 (kind SIM_EV_CR0, SIM_EV_CR3 or
+ * SIM_EV_CR4; any other kind does nothing) on behalf of code that runs
+ * before the kernel, such as the boot entry: the same effect, counters and
+ * event as the kernel's arch_write_crN, with the event's chain the one name
+ * who.  Callable outside sim_run.
+ */
+void sim_write_cr(struct sim *s, enum sim_event_kind kind, uint32_t val, const char *who);
 
 /* Called at each arch_mark(id) of the kernel (default: nothing). */
 typedef void (*sim_mark_fn)(void *ctx, struct sim *s, uint32_t id);

@@ -1,7 +1,9 @@
 /*
  * check_sim.c - the simulator running kernel-style C code: counts reasoned
  * from the SDM rules, the stale-translation rule end to end, demand paging,
- * and kernel bugs that stop the run without harming the host process.
+ * page-crossing accesses restarted or refused as hardware does, the call
+ * chains of trace events, and kernel bugs that stop the run without harming
+ * the host process.
  */
 #include <check.h>
 #include <stdio.h>
@@ -292,6 +294,171 @@ START_TEST(test_sim_user_then_kernel_same_page)
 }
 END_TEST
 
+/*
+ * A 4-byte store at 0x40000FFE crosses from page 0x40000 (frame 1, in the
+ * TLB) into page 0x40001 (not present): #PF with CR2 = 0x40001000.  The
+ * handler maps 0x40001 on frame 3 and moves 0x40000 to frame 2 (INVLPG).
+ * The processor restarts the instruction (SDM 6.5: a fault is reported
+ * before the instruction, so it re-executes from the start), translating
+ * both pages again: bytes DD CC land at frame 2 + 0xFFE, BB AA at frame 3,
+ * frame 1 is not written, and the walk for the restarted write sets A and D
+ * in the new PTE of 0x40000 (SDM 4.8).  Kernel store (arg NULL) and user
+ * store (arg not NULL) alike.
+ */
+static void
+check_cross_retry(void *arg)
+{
+    struct sim *s = new_machine();
+    ck_assert(sim_run(s, kt_cross_retry, arg));
+    ck_assert_uint_eq(kt_result.faults, 1);
+    ck_assert_uint_eq(sim_stats(s)->handler_calls, 1);
+    uint8_t *ram = sim_phys(s, 0, 16u << 20);
+    ck_assert_uint_eq(ram[KT_DATA2_PA + 0xFFE], 0xDD);
+    ck_assert_uint_eq(ram[KT_DATA2_PA + 0xFFF], 0xCC);
+    ck_assert_uint_eq(ram[KT_DATA3_PA + 0], 0xBB);
+    ck_assert_uint_eq(ram[KT_DATA3_PA + 1], 0xAA);
+    ck_assert_uint_eq(ram[KT_DATA_PA + 0xFFE], 0);
+    ck_assert_uint_eq(ram[KT_DATA_PA + 0xFFF], 0);
+    ck_assert_uint_eq(phys32(s, KT_PT256_PA), KT_DATA2_PA | PTE_P | PTE_W | PTE_U | PTE_A | PTE_D);
+    sim_destroy(s);
+}
+
+START_TEST(test_sim_cross_page_retry_translates_again)
+{
+    check_cross_retry(NULL);
+}
+END_TEST
+
+START_TEST(test_sim_user_cross_page_retry_translates_again)
+{
+    check_cross_retry((void *)1);
+}
+END_TEST
+
+/* A user write of 0xAABBCCDD at 0x40000FFE: the first page is user-writable,
+ * the second not present and its fault refused.  The fault is taken before
+ * the instruction completes, so no byte is stored (SDM 6.5); the run stops
+ * with CR2 = 0x40001000, error W|U = 6 (not present, write, user). */
+START_TEST(test_sim_user_write_faulting_stores_nothing)
+{
+    struct sim *s = new_machine();
+    ck_assert(!sim_run(s, kt_user_cross_refused, NULL));
+    const struct sim_stop *st = sim_last_stop(s);
+    ck_assert_int_eq(st->kind, SIM_STOP_PAGE_FAULT);
+    ck_assert_uint_eq(st->cr2, KT_DATA_VA + PAGE_SIZE);
+    ck_assert_uint_eq(st->error_code, PF_ERR_W | PF_ERR_U);
+    ck_assert_uint_eq(kt_result.faults, 1);
+    ck_assert_uint_eq(phys32(s, KT_DATA_PA + 0xFFC), 0);
+    sim_destroy(s);
+}
+END_TEST
+
+/* Events as a trace sees them: kind, value and the chain's names. */
+#define EV_MAX 8
+struct ev_log {
+    unsigned n;
+    enum sim_event_kind kind[EV_MAX];
+    uint32_t value[EV_MAX];
+    unsigned nchain[EV_MAX];
+    char chain[EV_MAX][SIM_CHAIN_MAX][64];
+    char where[EV_MAX][64];
+};
+
+static void
+log_event(void *ctx, struct sim *s, const struct sim_event *ev)
+{
+    struct ev_log *l = ctx;
+    (void)s;
+    if (l->n == EV_MAX)
+        return;
+    l->kind[l->n] = ev->kind;
+    l->value[l->n] = ev->value;
+    l->nchain[l->n] = ev->nchain;
+    snprintf(l->where[l->n], sizeof(l->where[0]), "%s", ev->where);
+    for (unsigned i = 0; i < ev->nchain && i < SIM_CHAIN_MAX; i++)
+        snprintf(l->chain[l->n][i], sizeof(l->chain[0][0]), "%s", ev->chain[i]);
+    l->n++;
+}
+
+/*
+ * kt_chain makes three events: the CR3 and CR0 writes of kt_paging_on (which
+ * the compiler may inline into kt_chain) and kt_chain_inner's INVLPG.  Each
+ * chain names the callers innermost first and ends at the kernel's entry
+ * from sim_run, kt_chain: for the INVLPG, kt_chain_inner < kt_chain_middle <
+ * kt_chain (both kept out of line).
+ */
+START_TEST(test_sim_event_call_chain)
+{
+    struct sim *s = new_machine();
+    static struct ev_log l;
+    memset(&l, 0, sizeof(l));
+    sim_set_event(s, log_event, &l);
+    ck_assert(sim_run(s, kt_chain, NULL));
+    ck_assert_uint_eq(l.n, 3);
+    ck_assert_int_eq(l.kind[0], SIM_EV_CR3);
+    ck_assert_int_eq(l.kind[1], SIM_EV_CR0);
+    for (unsigned i = 0; i < 2; i++) {
+        ck_assert_uint_ge(l.nchain[i], 1);
+        ck_assert_str_eq(l.chain[i][l.nchain[i] - 1], "kt_chain");
+    }
+    ck_assert_int_eq(l.kind[2], SIM_EV_INVLPG);
+    ck_assert_uint_eq(l.value[2], KT_DATA_VA);
+    ck_assert_uint_eq(l.nchain[2], 3);
+    ck_assert_str_eq(l.chain[2][0], "kt_chain_inner");
+    ck_assert_str_eq(l.chain[2][1], "kt_chain_middle");
+    ck_assert_str_eq(l.chain[2][2], "kt_chain");
+    ck_assert_str_eq(l.where[2], "kt_chain_inner");
+    sim_destroy(s);
+}
+END_TEST
+
+/* A fault's chain starts at the function that made the access. */
+START_TEST(test_sim_fault_event_chain)
+{
+    struct sim *s = new_machine();
+    static struct ev_log l;
+    memset(&l, 0, sizeof(l));
+    sim_set_event(s, log_event, &l);
+    ck_assert(!sim_run(s, kt_unmapped, NULL));
+    /* kt_paging_on's CR3 and CR0 writes, then the #PF of kt_unmapped's store. */
+    ck_assert_uint_eq(l.n, 3);
+    ck_assert_int_eq(l.kind[2], SIM_EV_FAULT);
+    ck_assert_uint_eq(l.value[2], KT_DATA_VA);
+    ck_assert_uint_eq(l.nchain[2], 1);
+    ck_assert_str_eq(l.chain[2][0], "kt_unmapped");
+    sim_destroy(s);
+}
+END_TEST
+
+/* Control-register writes made before the kernel runs (the boot entry's):
+ * counted as the kernel's would be, one event each named by the writer.
+ * CR4.PGE 0 -> 1 flushes the whole TLB (SDM 4.10.4.1); CR3 is one CR3
+ * write; an INVLPG kind is not a control register: nothing happens. */
+START_TEST(test_sim_write_cr_outside_kernel)
+{
+    struct sim *s = new_machine();
+    static struct ev_log l;
+    memset(&l, 0, sizeof(l));
+    sim_set_event(s, log_event, &l);
+    sim_write_cr(s, SIM_EV_CR4, CR4_PGE, "firmware");
+    sim_write_cr(s, SIM_EV_CR3, KT_PD_PA, "firmware");
+    sim_write_cr(s, SIM_EV_INVLPG, 0, "firmware");
+    const struct mmu *m = sim_mmu(s);
+    ck_assert_uint_eq(m->cr4, CR4_PGE);
+    ck_assert_uint_eq(m->cr3, KT_PD_PA);
+    ck_assert_uint_eq(m->ctr.cr3_writes, 1);
+    ck_assert_uint_eq(m->ctr.full_flushes, 1);
+    ck_assert_uint_eq(m->ctr.invlpg, 0);
+    ck_assert_uint_eq(l.n, 2);
+    ck_assert_int_eq(l.kind[0], SIM_EV_CR4);
+    ck_assert_int_eq(l.kind[1], SIM_EV_CR3);
+    ck_assert_uint_eq(l.value[1], KT_PD_PA);
+    ck_assert_uint_eq(l.nchain[1], 1);
+    ck_assert_str_eq(l.chain[1][0], "firmware");
+    sim_destroy(s);
+}
+END_TEST
+
 START_TEST(test_sim_one_machine_at_a_time)
 {
     struct sim *s = new_machine();
@@ -323,6 +490,12 @@ sim_suite(void)
     tcase_add_test(tc, test_sim_null_page);
     tcase_add_test(tc, test_sim_window_reset_keeps_memory);
     tcase_add_test(tc, test_sim_user_then_kernel_same_page);
+    tcase_add_test(tc, test_sim_cross_page_retry_translates_again);
+    tcase_add_test(tc, test_sim_user_cross_page_retry_translates_again);
+    tcase_add_test(tc, test_sim_user_write_faulting_stores_nothing);
+    tcase_add_test(tc, test_sim_event_call_chain);
+    tcase_add_test(tc, test_sim_fault_event_chain);
+    tcase_add_test(tc, test_sim_write_cr_outside_kernel);
     tcase_add_test(tc, test_sim_one_machine_at_a_time);
     tcase_add_test(tc, test_sim_kernel_statics_pristine_per_machine);
     suite_add_tcase(s, tc);

@@ -3,7 +3,8 @@
  * no libc, compiled with the kernel flags.  Physical layout used:
  *   0x00100000 page directory        0x00200000 data frame
  *   0x00101000 table for 0-4 MiB     0x00201000 second data frame
- *   0x00102000 table for 1 GiB       (identity map of the first 4 MiB)
+ *   0x00102000 table for 1 GiB       0x00202000 third data frame
+ *   (identity map of the first 4 MiB)
  */
 #include "tests/kern_basic.h"
 
@@ -200,6 +201,98 @@ kt_user_then_kernel(void *arg)
     (void)arch_user_read(0x3000, 4);
     (void)arch_user_read(0x3000, 4);
     kt_result.value = *f3;
+}
+
+/* 1 GiB gets the table at KT_PT256_PA, user-accessible: returns its PTEs. */
+static volatile pte_t *
+user_table_256(void)
+{
+    volatile pde_t *self = (volatile pde_t *)RECURSIVE_PD;
+    self[PDX(KT_DATA_VA)] = KT_PT256_PA | PTE_P | PTE_W | PTE_U;
+    arch_invlpg(RECURSIVE_PT_BASE + PDX(KT_DATA_VA) * PAGE_SIZE);
+    return (volatile pte_t *)(RECURSIVE_PT_BASE + PDX(KT_DATA_VA) * PAGE_SIZE);
+}
+
+/* Maps the page after KT_DATA_VA (frame 3) and moves KT_DATA_VA from frame
+ * 1 to frame 2, with the INVLPG that makes the move seen. */
+static bool
+moving_handler(vaddr_t cr2, uint32_t err)
+{
+    (void)err;
+    if (cr2 != KT_DATA_VA + PAGE_SIZE)
+        return false;
+    volatile pte_t *pt = (volatile pte_t *)(RECURSIVE_PT_BASE + PDX(KT_DATA_VA) * PAGE_SIZE);
+    pt[PTX(KT_DATA_VA) + 1] = KT_DATA3_PA | PTE_P | PTE_W | PTE_U;
+    pt[PTX(KT_DATA_VA)] = KT_DATA2_PA | PTE_P | PTE_W | PTE_U;
+    arch_invlpg(KT_DATA_VA);
+    kt_result.faults++;
+    return true;
+}
+
+/*
+ * A 4-byte write of 0xAABBCCDD at KT_DATA_VA + 4094, which crosses into the
+ * unmapped next page: a kernel store if arg is NULL, a user one otherwise.
+ * The first page is mapped on frame 1 and cached in the TLB first.
+ */
+void
+kt_cross_retry(void *arg)
+{
+    kt_paging_on(NULL);
+    volatile pte_t *pt = user_table_256();
+    pt[PTX(KT_DATA_VA)] = KT_DATA_PA | PTE_P | PTE_W | PTE_U;
+    kt_result.value = *(volatile uint32_t *)KT_DATA_VA; /* TLB: KT_DATA_VA -> frame 1 */
+    arch_set_pf_handler(moving_handler);
+    vaddr_t va = KT_DATA_VA + PAGE_SIZE - 2;
+    if (arg == NULL)
+        *(volatile uint32_t *)(uintptr_t)va = 0xAABBCCDDu;
+    else
+        arch_user_write(va, 4, 0xAABBCCDDu);
+}
+
+static bool
+refusing_handler(vaddr_t cr2, uint32_t err)
+{
+    (void)cr2;
+    (void)err;
+    kt_result.faults++;
+    return false;
+}
+
+/* A user write of 0xAABBCCDD at KT_DATA_VA + 4094 (frame 1, user-writable)
+ * crossing into the unmapped next page, whose fault the handler refuses. */
+void
+kt_user_cross_refused(void *arg)
+{
+    (void)arg;
+    kt_paging_on(NULL);
+    volatile pte_t *pt = user_table_256();
+    pt[PTX(KT_DATA_VA)] = KT_DATA_PA | PTE_P | PTE_W | PTE_U;
+    arch_set_pf_handler(refusing_handler);
+    arch_user_write(KT_DATA_VA + PAGE_SIZE - 2, 4, 0xAABBCCDDu);
+}
+
+/* A call chain for the trace: kt_chain -> kt_chain_middle -> kt_chain_inner,
+ * which invalidates KT_DATA_VA.  Kept as calls, each with its own frame. */
+static __attribute__((noinline)) void
+kt_chain_inner(void)
+{
+    arch_invlpg(KT_DATA_VA);
+    kt_result.value++;
+}
+
+static __attribute__((noinline)) void
+kt_chain_middle(void)
+{
+    kt_chain_inner();
+    kt_result.value++;
+}
+
+void
+kt_chain(void *arg)
+{
+    (void)arg;
+    kt_paging_on(NULL);
+    kt_chain_middle();
 }
 
 /* Kernel statics as a boot leaves them: runs in bss (0), seed in data (7). */

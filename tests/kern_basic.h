@@ -9,6 +9,7 @@
 #define KT_PT256_PA 0x00102000u
 #define KT_DATA_PA 0x00200000u
 #define KT_DATA2_PA 0x00201000u
+#define KT_DATA3_PA 0x00202000u
 #define KT_DATA_VA 0x40000000u
 
 struct kt_result {
@@ -30,6 +31,9 @@ void kt_null_mapped(void *arg);
 void kt_null_unmapped(void *arg);
 void kt_read_data(void *arg);
 void kt_user_then_kernel(void *arg);
+void kt_cross_retry(void *arg);
+void kt_user_cross_refused(void *arg);
+void kt_chain(void *arg);
 /* Bumps a bss and a data counter; arg: uint32_t[2] gets their new values. */
 void kt_count_runs(void *arg);
 

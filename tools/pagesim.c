@@ -67,8 +67,9 @@ usage_cmd(FILE *out, const char *cmd)
                 "  --from LABEL       only what happened after a snapshot\n"
                 "  --with-boot        count events from machine reset, boot included\n"
                 "                     (default: from the workload's first line)\n"
-                "  --trace FILE       one line per INVLPG, CR0/CR3/CR4 write and page fault:\n"
-                "                     scenario line, effect on the TLB, kernel function\n"
+                "  --trace FILE       one line per INVLPG, CR0/CR3/CR4 write and page fault,\n"
+                "                     boot included: scenario line, effect on the TLB, and\n"
+                "                     the kernel callers up to the first non-wrapper\n"
                 "  --cost NAME=CYCLES cost model constant: access, walk_read, invlpg,\n"
                 "                     cr3_write, ad_update, fault\n"
                 "  --json, --csv      machine-readable report\n\ncounters:\n",

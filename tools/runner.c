@@ -15,6 +15,7 @@
 #include "allocators/vmm.h"
 #include "kernel/layout.h"
 #include "sim/bootload.h"
+#include "tools/callers.h"
 
 void
 run_options_default(struct run_options *o)
@@ -174,13 +175,13 @@ on_mark(void *ctx, struct sim *s, uint32_t id)
 }
 
 /* One trace line: where in the scenario (or "boot"), what, its effect, and
- * the kernel function that did it. */
+ * the kernel functions that did it, up to the first that is not a wrapper. */
 static void
 on_event(void *ctx, struct sim *s, const struct sim_event *ev)
 {
     static const char *const names[] = {"invlpg", "cr0", "cr3", "cr4", "#PF"};
     struct run_ctx *x = ctx;
-    char where[300] = "boot", effect[64];
+    char where[300] = "boot", effect[64], who[SIM_CHAIN_MAX * 72];
     uint32_t line;
     vaddr_t op = wl_current_op();
     if (op != 0 &&
@@ -193,8 +194,9 @@ on_event(void *ctx, struct sim *s, const struct sim_event *ev)
                  (unsigned long long)ev->kept);
     else
         snprintf(effect, sizeof(effect), "dropped %llu", (unsigned long long)ev->dropped);
+    callers_format(ev->chain, ev->nchain, who, sizeof(who));
     fprintf(x->o->trace, "%-28s %-6s 0x%08x  %-22s %s\n", where, names[ev->kind], ev->value, effect,
-            ev->where);
+            who);
 }
 
 /* The kernel's own figures, read after a run stopped inside the kernel (the
