@@ -168,7 +168,9 @@ bool mmu_probe(const struct mmu *m, vaddr_t va, paddr_t *pa, struct mmu_walk *wa
  *   global entries (G=1 while CR4.PGE=1) are kept.
  * - CR0: a change of PG removes every entry; a change of WP removes nothing
  *   (entries keep their rights; WP is applied at each access).
- * - CR4: a change of PGE or PSE removes every entry.  PAE must stay 0.
+ * - CR4: a change of PGE or PSE removes every entry.  PAE paging is not
+ *   modelled: a PAE bit is not kept (the simulator stops a kernel that sets
+ *   it before it gets here).
  */
 void mmu_write_cr3(struct mmu *m, uint32_t val);
 void mmu_write_cr0(struct mmu *m, uint32_t val);

@@ -125,12 +125,11 @@ static enum bootload_status
 bootload_go(struct sim *s, const struct bootload_config *cfg, struct bootload_result *res,
             bool workload)
 {
-    char err[256];
     enum bootload_status st;
     memset(&bl_res, 0, sizeof(bl_res));
     bl_res.boot = BOOT_BAD_INFO;
     wl_reset(); /* no operation runs while the entry sets up paging */
-    if (!bootload_prepare(s, cfg, err, sizeof(err))) {
+    if (!bootload_prepare(s, cfg, bl_res.setup_error, sizeof(bl_res.setup_error))) {
         st = BOOTLOAD_SETUP_FAILED;
     } else {
         bl_with_workload = workload;

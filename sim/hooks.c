@@ -407,6 +407,13 @@ write_cr(struct sim *s, enum sim_event_kind kind, uint32_t val, const void *pc, 
         emit(s, kind, val, 0, c->dropped_cr3 - d0, c->globals_kept - k0, pc, fp, who);
         return;
     case SIM_EV_CR4:
+        if (val & CR4_PAE) {
+            snprintf(s->stop.msg, sizeof(s->stop.msg),
+                     "CR4 write 0x%08x sets PAE: PAE paging is not modelled (32-bit paging "
+                     "only)",
+                     val);
+            sim_stop_run(s, SIM_STOP_UNSUPPORTED, pc);
+        }
         mmu_write_cr4(&s->mmu, val);
         break;
     default:

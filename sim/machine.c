@@ -454,6 +454,8 @@ sim_stop_kind_name(enum sim_stop_kind kind)
         return "unchecked host access";
     case SIM_STOP_WINDOW:
         return "host window failure";
+    case SIM_STOP_UNSUPPORTED:
+        return "unsupported by the model";
     }
     return "?";
 }

@@ -35,6 +35,7 @@ enum sim_stop_kind {
     SIM_STOP_PANIC,        /* arch_panic() */
     SIM_STOP_HOST_SIGNAL,  /* an access the hooks did not see (SIGSEGV/SIGBUS) */
     SIM_STOP_WINDOW,       /* the host refused to map a window page */
+    SIM_STOP_UNSUPPORTED,  /* the kernel asked for what the model does not do (CR4.PAE) */
 };
 
 /* Why and where a run stopped.  All fields are deterministic. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/bootload.h"
 #include "sim/sim.h"
 #include "tests/kern_basic.h"
 #include "tests/suites.h"
@@ -52,6 +53,41 @@ START_TEST(test_sim_kernel_statics_pristine_per_machine)
         ck_assert_uint_eq(got[1], 9);
         sim_destroy(s);
     }
+}
+END_TEST
+
+/* CR4.PAE=1 is refused with a stop that says so, never silently dropped. */
+START_TEST(test_sim_pae_refused)
+{
+    struct sim *s = new_machine();
+    ck_assert(!sim_run(s, kt_set_pae, NULL));
+    const struct sim_stop *st = sim_last_stop(s);
+    ck_assert_int_eq(st->kind, SIM_STOP_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(st->msg, "PAE paging is not modelled"));
+    ck_assert_str_eq(st->where, "kt_set_pae");
+    ck_assert_uint_eq(kt_result.value, 0);
+    ck_assert_uint_eq(sim_mmu(s)->cr4 & CR4_PAE, 0);
+    sim_destroy(s);
+}
+END_TEST
+
+/*
+ * The loader's reason reaches the caller: 2 MiB of RAM cannot hold the
+ * module at 2 MiB plus 1 MiB of placement memory (bootload.h's layout).
+ */
+START_TEST(test_sim_loader_says_why)
+{
+    struct sim_config cfg;
+    char err[256];
+    sim_config_default(&cfg);
+    cfg.ram_size = 2u << 20;
+    struct sim *s = sim_create(&cfg, err, sizeof(err));
+    ck_assert_msg(s != NULL, "%s", err);
+    struct bootload_config bc = {.strategy = "heap", .pmm = "bitmap"};
+    struct bootload_result br;
+    ck_assert_int_eq(bootload_run(s, &bc, &br), BOOTLOAD_SETUP_FAILED);
+    ck_assert_ptr_nonnull(strstr(br.setup_error, "must fit in RAM (2048 KiB)"));
+    sim_destroy(s);
 }
 END_TEST
 
@@ -498,6 +534,8 @@ sim_suite(void)
     tcase_add_test(tc, test_sim_write_cr_outside_kernel);
     tcase_add_test(tc, test_sim_one_machine_at_a_time);
     tcase_add_test(tc, test_sim_kernel_statics_pristine_per_machine);
+    tcase_add_test(tc, test_sim_pae_refused);
+    tcase_add_test(tc, test_sim_loader_says_why);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -306,3 +306,12 @@ kt_count_runs(void *arg)
     out[0] = ++kt_runs;
     out[1] = ++kt_seed;
 }
+
+/* Asks for PAE paging, which the model does not do. */
+void
+kt_set_pae(void *arg)
+{
+    (void)arg;
+    arch_write_cr4(arch_read_cr4() | CR4_PAE);
+    kt_result.value = 1; /* not reached */
+}

@@ -244,6 +244,9 @@ describe_failure(struct sim *s, enum bootload_status st, const struct bootload_r
             sim_format_stop(sim_last_stop(s), buf + n, len - n);
         break;
     }
+    case BOOTLOAD_SETUP_FAILED:
+        snprintf(buf, len, "%s: %s", bootload_strerror(st), br->setup_error);
+        break;
     case BOOTLOAD_BOOT_FAILED:
         snprintf(buf, len, "kernel boot failed: %s", boot_strerror(br->boot));
         break;
