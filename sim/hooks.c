@@ -1,5 +1,5 @@
 /*
- * hooks.c - the access hooks GCC's outline kernel-address instrumentation
+ * hooks.c - the access hooks clang's outline kernel-address instrumentation
  * calls before every load and store of kernel code, and the host side of
  * kernel/arch.h.  Every simulated access goes: hook -> MMU model (TLB,
  * walk, rights, #PF) -> window page kept on the translated frame -> the
