@@ -55,6 +55,12 @@ pmm_find(const char *name)
     return NULL;
 }
 
+const struct pmm_ops *
+pmm_at(uint32_t i)
+{
+    return i < sizeof(pmm_all) / sizeof(pmm_all[0]) ? pmm_all[i] : NULL;
+}
+
 void
 pmm_use(const struct pmm_ops *ops)
 {

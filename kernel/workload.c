@@ -1,7 +1,8 @@
 /*
- * workload.c - the executor of workload.h: runs an op list from a boot
- * module over the paging strategy in use, keeping the scenario's address
- * space slots and kmalloc handles in kernel data.
+ * workload.c - the executor of workload.h: copies an op list out of a boot
+ * module into kernel data and runs it over the paging strategy in use,
+ * keeping the scenario's address space slots and kmalloc handles in kernel
+ * data.
  */
 #include "kernel/workload.h"
 
@@ -14,12 +15,15 @@
 #include "kernel/klib.h"
 #include "kernel/layout.h"
 
-static uint32_t wl_spaces[WL_MAX_SPACES]; /* vmm handle + 1; 0: slot unused */
-static vaddr_t wl_allocs[WL_MAX_ALLOCS];  /* kmalloc'ed address; 0: handle unused */
-static vaddr_t wl_cur;                    /* the op being executed, 0 if none */
+static struct wl_op wl_ops[WL_MAX_OPS + 1]; /* the module's list, copied (+ WL_END) */
+static uint32_t wl_spaces[WL_MAX_SPACES];   /* vmm handle + 1; 0: slot unused */
+static vaddr_t wl_allocs[WL_MAX_ALLOCS];    /* kmalloc'ed address; 0: handle unused */
+static uint32_t wl_cur;                     /* index + 1 of the op being executed, 0 if none */
+static uint64_t wl_done;                    /* ops executed (max_ops counts them) */
 
 struct wl_repeat {
     uint32_t start; /* first op of the block */
+    uint32_t count; /* passes in all */
     uint32_t left;  /* passes still to run, this one included */
 };
 
@@ -39,25 +43,76 @@ wl_strerror(enum wl_status st)
         return "range not page-aligned or outside user space";
     case WL_FAILED:
         return "the paging strategy refused";
+    case WL_LIMIT:
+        return "the limit on executed operations was reached";
     }
     return "unknown workload status";
 }
 
-/* Checks opcodes and that repeat blocks nest and close. */
+/* Ops that do work (max_ops counts them): all but flow control and marks. */
+static bool
+wl_counted(uint32_t code)
+{
+    return code != WL_END && code != WL_REPEAT && code != WL_REPEAT_END && code != WL_MARK;
+}
+
+/* Whether an op's loop indexes are allowed: a loop that encloses it, on a
+ * slot or handle operand with room for the index to be added. */
+static bool
+wl_loops_valid(const struct wl_op *o, uint32_t depth)
+{
+    uint32_t code = WL_OPCODE(o->op), la = WL_A_LOOP_OF(o->op), lb = WL_B_LOOP_OF(o->op);
+    uint32_t known = WL_OPCODE(~0u) | WL_A_LOOP(WL_LOOP_MASK) | WL_B_LOOP(WL_LOOP_MASK);
+    if ((o->op & ~known) != 0 || la > depth || lb > depth || la == WL_LOOP_MASK ||
+        lb == WL_LOOP_MASK)
+        return false;
+    if (lb != 0 && (code != WL_SPACE_FORK || o->b >= WL_MAX_SPACES))
+        return false;
+    if (la == 0)
+        return true;
+    switch (code) {
+    case WL_SPACE_CREATE:
+    case WL_SPACE_DESTROY:
+    case WL_SPACE_SWITCH:
+    case WL_SPACE_FORK:
+    case WL_MAP:
+    case WL_UNMAP:
+        return o->a < WL_MAX_SPACES;
+    case WL_KMALLOC:
+    case WL_KFREE:
+        return o->a < WL_MAX_ALLOCS;
+    default:
+        return false;
+    }
+}
+
+/*
+ * Checks opcodes and loop indexes, and that repeat blocks nest, close and
+ * each do work (so that max_ops bounds every run).
+ */
 static enum wl_status
 wl_validate(const struct wl_op *ops, uint32_t nops, uint32_t *bad)
 {
+    bool work[WL_MAX_DEPTH + 1];
     uint32_t depth = 0;
+    work[0] = false;
     for (uint32_t i = 0; i < nops; i++) {
-        uint32_t op = ops[i].op;
+        uint32_t code = WL_OPCODE(ops[i].op);
         *bad = i;
-        if (op >= WL_NOPS)
+        if (code >= WL_NOPS || !wl_loops_valid(&ops[i], depth))
             return WL_BAD_LIST;
-        if (op == WL_REPEAT && ++depth > WL_MAX_DEPTH)
-            return WL_BAD_LIST;
-        if (op == WL_REPEAT_END && depth-- == 0)
-            return WL_BAD_LIST;
-        if (op == WL_END)
+        if (code == WL_REPEAT) {
+            if (++depth > WL_MAX_DEPTH)
+                return WL_BAD_LIST;
+            work[depth] = false;
+        } else if (code == WL_REPEAT_END) {
+            if (depth == 0 || !work[depth])
+                return WL_BAD_LIST;
+            work[--depth] = true;
+        } else if (wl_counted(code)) {
+            work[depth] = true;
+        }
+        if (code == WL_END)
             break;
     }
     return depth == 0 ? WL_OK : WL_BAD_LIST;
@@ -69,10 +124,10 @@ wl_skip_block(const struct wl_op *ops, uint32_t i)
 {
     uint32_t depth = 0;
     for (;; i++) {
-        uint32_t op = ops[i].op;
-        if (op == WL_REPEAT)
+        uint32_t code = WL_OPCODE(ops[i].op);
+        if (code == WL_REPEAT)
             depth++;
-        else if (op == WL_REPEAT_END && --depth == 0)
+        else if (code == WL_REPEAT_END && --depth == 0)
             return i + 1;
     }
 }
@@ -114,12 +169,19 @@ void
 wl_reset(void)
 {
     wl_cur = 0;
+    wl_done = 0;
 }
 
-vaddr_t
+uint32_t
 wl_current_op(void)
 {
     return wl_cur;
+}
+
+uint64_t
+wl_executed(void)
+{
+    return wl_done;
 }
 
 bool
@@ -225,11 +287,11 @@ wl_op_alloc(uint32_t op, uint32_t a, uint32_t b, uint32_t c)
     return WL_OK;
 }
 
-/* Runs one op that is not flow control. */
+/* Runs one op that is not flow control, with a and b resolved. */
 static enum wl_status
-wl_op(const struct wl_op *o)
+wl_op(const struct wl_op *o, uint32_t a, uint32_t b)
 {
-    uint32_t op = o->op, a = o->a, b = o->b, c = o->c;
+    uint32_t op = WL_OPCODE(o->op), c = o->c;
     uint32_t space;
     switch (op) {
     case WL_SPACE_CREATE:
@@ -258,6 +320,17 @@ wl_op(const struct wl_op *o)
     }
 }
 
+/* The pass (0 first) of the repeat block `loop` levels out (WL_LOOP_*), 0
+ * for none.  wl_validate made sure the block exists. */
+static uint32_t
+wl_pass(const struct wl_repeat *rep, uint32_t depth, uint32_t loop)
+{
+    if (loop == 0)
+        return 0;
+    const struct wl_repeat *r = &rep[depth - loop];
+    return r->count - r->left;
+}
+
 enum wl_status
 wl_execute(const struct wl_header *hdr, struct wl_error *err)
 {
@@ -265,39 +338,43 @@ wl_execute(const struct wl_header *hdr, struct wl_error *err)
     uint32_t depth = 0, i = 0;
     enum wl_status st = WL_OK;
     memset(wl_spaces, 0, sizeof(wl_spaces));
-    wl_cur = 0;
     memset(wl_allocs, 0, sizeof(wl_allocs));
-    uint32_t nops = hdr->nops;
-    const struct wl_op *ops = (const struct wl_op *)(hdr + 1);
-    if (hdr->magic != WL_MAGIC) {
+    wl_cur = 0;
+    wl_done = 0;
+    uint32_t nops = hdr->nops, max_ops = hdr->max_ops;
+    const struct wl_op *ops = wl_ops;
+    if (hdr->magic != WL_MAGIC || nops > WL_MAX_OPS + 1) {
         st = WL_BAD_LIST;
         nops = 0;
     } else {
+        /* From here the list is kernel data: running it reads no module. */
+        memcpy(wl_ops, hdr + 1, nops * sizeof(struct wl_op));
         uint32_t bad = 0;
         st = wl_validate(ops, nops, &bad);
         if (st != WL_OK)
             i = bad;
+        else
+            arch_mark(WL_MARK_WORKLOAD);
     }
-    if (st == WL_OK)
-        arch_mark(WL_MARK_WORKLOAD);
     while (st == WL_OK && i < nops) {
         const struct wl_op *o = &ops[i];
-        uint32_t op = o->op;
-        if (op == WL_END)
+        uint32_t code = WL_OPCODE(o->op);
+        if (code == WL_END)
             break;
-        if (op == WL_REPEAT) {
+        if (code == WL_REPEAT) {
             uint32_t count = o->a;
             if (count == 0) {
                 i = wl_skip_block(ops, i);
                 continue;
             }
             rep[depth].start = i + 1;
+            rep[depth].count = count;
             rep[depth].left = count;
             depth++;
             i++;
             continue;
         }
-        if (op == WL_REPEAT_END) {
+        if (code == WL_REPEAT_END) {
             if (--rep[depth - 1].left > 0) {
                 i = rep[depth - 1].start;
             } else {
@@ -306,10 +383,19 @@ wl_execute(const struct wl_header *hdr, struct wl_error *err)
             }
             continue;
         }
-        wl_cur = (vaddr_t)(uintptr_t)o; /* no load: reading o->line would be counted */
-        st = wl_op(o);
-        if (st == WL_OK)
-            i++;
+        bool counted = wl_counted(code);
+        if (counted && max_ops != 0 && wl_done >= max_ops) {
+            st = WL_LIMIT;
+            break;
+        }
+        wl_cur = i + 1;
+        st = wl_op(o, o->a + wl_pass(rep, depth, WL_A_LOOP_OF(o->op)),
+                   o->b + wl_pass(rep, depth, WL_B_LOOP_OF(o->op)));
+        if (st != WL_OK)
+            break;
+        i++;
+        if (counted && (++wl_done & (WL_PROGRESS_OPS - 1)) == 0)
+            arch_mark(WL_MARK_PROGRESS);
     }
     if (err != NULL) {
         err->status = st;

@@ -1,8 +1,9 @@
 /*
  * workload.h - the op list a scenario compiles to, and the executor that
- * runs it in the kernel over the chosen paging strategy.  The list lives in
- * memory the kernel can read (a boot module); every field is 32 bits so
- * the layout is the same on the 64-bit host and the i386 kernel.
+ * runs it in the kernel over the chosen paging strategy.  The list arrives
+ * as a boot module; the executor copies it once into kernel data and runs
+ * the copy.  Every field is 32 bits so the layout is the same on the
+ * 64-bit host and the i386 kernel.
  */
 #ifndef PAGESIM_WORKLOAD_H
 #define PAGESIM_WORKLOAD_H
@@ -17,9 +18,12 @@
 #define WL_MAX_ALLOCS 4096u    /* kmalloc handle slots */
 #define WL_MAX_DEPTH 8u        /* nested repeat blocks */
 #define WL_CURRENT 0xFFFFFFFFu /* "the current space" in a space field */
-/* The mark wl_execute makes just before the first op: the workload starts
- * here, everything before it is boot. */
-#define WL_MARK_WORKLOAD 0xFFFFFFFFu
+#define WL_MAX_OPS 65536u      /* ops a list holds besides its WL_END (the kernel copies it) */
+
+/* Mark ids above a scenario's own (which count up from 0). */
+#define WL_MARK_WORKLOAD 0xFFFFFFFFu /* the workload starts: everything before is boot */
+#define WL_MARK_PROGRESS 0xFFFFFFFEu /* every WL_PROGRESS_OPS executed ops */
+#define WL_PROGRESS_OPS 65536u       /* a power of two */
 
 /* Flags of WL_MAP (a subset of PTE bits) and WL_TOUCH. */
 #define WL_MAP_WRITE PTE_W
@@ -48,6 +52,23 @@ enum wl_opcode {
     WL_NOPS
 };
 
+/*
+ * struct wl_op.op holds the opcode in its low 8 bits and, above them, a
+ * loop index to add to a slot or handle operand: the a operand of the
+ * space ops, WL_MAP, WL_UNMAP, WL_KMALLOC and WL_KFREE, and the source (b)
+ * of WL_SPACE_FORK.  WL_LOOP_I adds the pass (0 first) of the innermost
+ * enclosing repeat block, WL_LOOP_J that of the block around it.  So one op
+ * in a repeat of N passes works on N consecutive slots.
+ */
+#define WL_LOOP_I 1u
+#define WL_LOOP_J 2u
+#define WL_LOOP_MASK 3u /* the bits of a loop field (all set: no loop) */
+#define WL_OPCODE(op) ((op)&0xFFu)
+#define WL_A_LOOP(loop) ((uint32_t)(loop) << 8)  /* WL_LOOP_* added to a */
+#define WL_B_LOOP(loop) ((uint32_t)(loop) << 10) /* WL_LOOP_* added to b */
+#define WL_A_LOOP_OF(op) (((op) >> 8) & WL_LOOP_MASK)
+#define WL_B_LOOP_OF(op) (((op) >> 10) & WL_LOOP_MASK)
+
 struct wl_op {
     uint32_t op;
     uint32_t a, b, c, d;
@@ -56,17 +77,21 @@ struct wl_op {
 
 struct wl_header {
     uint32_t magic;
-    uint32_t nops;
+    uint32_t nops;    /* at most WL_MAX_OPS + 1 (a final WL_END) */
+    uint32_t max_ops; /* ops the run may execute (repeat, end and marks not
+                         counted); 0: no limit */
     /* struct wl_op ops[nops] follows */
 };
 
 enum wl_status {
     WL_OK = 0,
-    WL_BAD_LIST,  /* bad magic, unknown opcode, unbalanced repeat */
+    WL_BAD_LIST,  /* bad magic, too long, unknown opcode, unbalanced or empty
+                     repeat, a loop index where none applies */
     WL_BAD_SLOT,  /* slot out of range, unused, or already used */
     WL_NO_MEMORY, /* frames, heap or page tables exhausted */
     WL_BAD_RANGE, /* not page-aligned, or outside user space */
     WL_FAILED,    /* the strategy refused (its error is logged) */
+    WL_LIMIT,     /* the op would pass the header's max_ops */
 };
 const char *wl_strerror(enum wl_status st);
 
@@ -77,9 +102,12 @@ struct wl_error {
     uint32_t line;
 };
 
-/* The address of the op being executed (0 before the first): where a run
+/* The index + 1 of the op being executed (0 before the first): where a run
  * that stopped inside an op was.  Reading it costs no simulated access. */
-vaddr_t wl_current_op(void);
+uint32_t wl_current_op(void);
+
+/* The ops executed so far in this run, as max_ops counts them. */
+uint64_t wl_executed(void);
 
 /* Forgets where the previous run was (a loader calls it before booting). */
 void wl_reset(void);
@@ -87,7 +115,12 @@ void wl_reset(void);
 /* The vmm handle of a live slot in *space; false if the slot is unused. */
 bool wl_slot_space(uint32_t slot, uint32_t *space);
 
-/* Runs the list at hdr (kernel virtual address) to its end or first error. */
+/*
+ * Copies the list at hdr (kernel virtual address) into kernel data,
+ * validates it, marks WL_MARK_WORKLOAD, then runs the copy to its end, its
+ * first error or its op limit.  Every WL_PROGRESS_OPS executed ops it marks
+ * WL_MARK_PROGRESS.
+ */
 enum wl_status wl_execute(const struct wl_header *hdr, struct wl_error *err);
 
 #endif

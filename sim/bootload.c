@@ -82,7 +82,7 @@ bootload_prepare(struct sim *s, const struct bootload_config *cfg, char *err, si
     memcpy(sim_phys(s, BOOTLOAD_INFO_PA, sizeof(bi)), &bi, sizeof(bi));
 
     /* The module: the op list. */
-    struct wl_header hdr = {WL_MAGIC, cfg->nops};
+    struct wl_header hdr = {WL_MAGIC, cfg->nops, cfg->max_ops};
     memcpy(sim_phys(s, BOOTLOAD_MODULE_PA, sizeof(hdr)), &hdr, sizeof(hdr));
     if (cfg->nops > 0)
         memcpy(sim_phys(s, BOOTLOAD_MODULE_PA + sizeof(hdr), mod_bytes - sizeof(hdr)), cfg->ops,

@@ -43,6 +43,7 @@ struct bootload_config {
     uint32_t cr4;            /* CR4 bits the entry sets before paging: CR4_PSE, CR4_PGE */
     const struct wl_op *ops; /* the workload; NULL: an empty list */
     uint32_t nops;
+    uint32_t max_ops; /* ops the workload may execute (wl_header); 0: no limit */
 };
 
 enum bootload_status {

@@ -12,8 +12,9 @@ static const struct {
     const char *name;
     Suite *(*make)(void);
 } suites[] = {
-    {"tlb", tlb_suite},     {"mmu", mmu_suite}, {"sim", sim_suite},
-    {"alloc", alloc_suite}, {"vmm", vmm_suite}, {"graph", graph_suite},
+    {"tlb", tlb_suite},           {"mmu", mmu_suite},           {"sim", sim_suite},
+    {"alloc", alloc_suite},       {"vmm", vmm_suite},           {"graph", graph_suite},
+    {"workload", workload_suite}, {"scenario", scenario_suite},
 };
 
 int

@@ -187,5 +187,47 @@ fi
 "$pagesim" graph scenarios/thread.scn --space nosuch -o /tmp/pagesim-x.dot 2>/dev/null
 check "graph unknown space" 2 $?
 
+# --max-ops: 1 create, then 2 ops a pass.  A limit of 5 runs the create and
+# two passes (1 + 4) and stops before the kmalloc of line 3; 2001 is all of
+# them; 2000 stops before the last kfree (line 4).  Exit 1, the report says so.
+printf 'space create a\nrepeat 1000\nkmalloc b 8\nkfree b\nend\n' > /tmp/pagesim-lim.scn
+out=$("$pagesim" run /tmp/pagesim-lim.scn --max-ops 5); check "run --max-ops 5" 1 $?
+echo "$out" | grep -q "^/tmp/pagesim-lim.scn:3: stopped before this line: the run reached its limit of 5 executed operations (--max-ops N raises it; 0 for no limit)$" ||
+    { echo "FAIL: --max-ops stop not reported: $out"; fail=1; }
+out=$("$pagesim" run /tmp/pagesim-lim.scn --max-ops 2000); check "run --max-ops 2000" 1 $?
+echo "$out" | grep -q "^/tmp/pagesim-lim.scn:4: stopped before this line" ||
+    { echo "FAIL: --max-ops 2000 stopped elsewhere: $out"; fail=1; }
+"$pagesim" run /tmp/pagesim-lim.scn --max-ops 2001 >/dev/null; check "run --max-ops 2001" 0 $?
+"$pagesim" run /tmp/pagesim-lim.scn --max-ops 0 >/dev/null; check "run --max-ops 0" 0 $?
+"$pagesim" check /tmp/pagesim-lim.scn --max-ops 5 >/dev/null; check "check --max-ops 5" 1 $?
+"$pagesim" compare /tmp/pagesim-lim.scn --max-ops 5 >/dev/null; check "compare --max-ops 5" 1 $?
+"$pagesim" run /tmp/pagesim-lim.scn --max-ops 12x 2>/dev/null; check "bad --max-ops" 2 $?
+"$pagesim" run --help | grep -q -- "--max-ops N"; check "run --help lists --max-ops" 0 $?
+# the script-size limit is an input error at parse time, at the line past it
+yes 'kmalloc a 8' | head -n 65537 > /tmp/pagesim-big.scn
+got=$("$pagesim" run /tmp/pagesim-big.scn 2>&1 >/dev/null); check "script over the op limit" 2 $?
+[ "$got" = "/tmp/pagesim-big.scn:65537:1: error: the script has more than 65536 operations (the limit)" ] ||
+    { echo "FAIL: op limit message: $got"; fail=1; }
+# --pmm overrides the scenario's pmm line: thread.scn with 'pmm bitmap' added
+# reports as thread.scn --pmm bitmap, and differently from the default (stack
+# for recursive: a pre-zeroed pool at boot); --pmm stack takes it back.
+sed 's/^strategy recursive$/strategy recursive\npmm bitmap/' scenarios/thread.scn > /tmp/pagesim-pmm.scn
+a=$("$pagesim" run /tmp/pagesim-pmm.scn --csv)
+b=$("$pagesim" run scenarios/thread.scn --csv --pmm bitmap)
+c=$("$pagesim" run scenarios/thread.scn --csv)
+d=$("$pagesim" run /tmp/pagesim-pmm.scn --csv --pmm stack)
+[ "$a" = "$b" ] || { echo "FAIL: --pmm bitmap differs from a pmm bitmap line"; fail=1; }
+[ "$b" != "$c" ] || { echo "FAIL: --pmm bitmap had no effect"; fail=1; }
+[ "$c" = "$d" ] || { echo "FAIL: --pmm stack did not override the pmm line"; fail=1; }
+got=$("$pagesim" run scenarios/thread.scn --pmm buddy 2>&1 >/dev/null); check "--pmm unknown" 2 $?
+[ "$got" = "command line: error: unknown frame allocator 'buddy' (bitmap, stack)" ] ||
+    { echo "FAIL: --pmm message: $got"; fail=1; }
+for c in compare dump check; do
+    "$pagesim" $c scenarios/thread.scn --pmm buddy >/dev/null 2>&1; check "$c --pmm unknown" 2 $?
+done
+# loop-indexed names are the spaces' names: q0..q198 of many-processes.scn
+"$pagesim" dump scenarios/many-processes.scn --at crowded --space q198 | grep -q '^space "q198"'
+check "dump a loop-indexed space" 0 $?
+
 [ $fail -eq 0 ] && echo "cli: all checks passed"
 exit $fail

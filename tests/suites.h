@@ -10,5 +10,7 @@ Suite *sim_suite(void);
 Suite *alloc_suite(void);
 Suite *vmm_suite(void);
 Suite *graph_suite(void);
+Suite *workload_suite(void);
+Suite *scenario_suite(void);
 
 #endif

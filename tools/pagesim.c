@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "allocators/vmm.h"
 #include "tools/dump.h"
@@ -48,6 +49,8 @@ struct common {
     const char *strategies;
     const char *tlb, *tlb4m, *pse, *pge;
     const char *at, *from, *space, *output, *plot, *trace;
+    const char *pmm;
+    uint32_t max_ops;
     bool all, json, csv, with_boot;
     struct cost_model cost;
 };
@@ -55,11 +58,17 @@ struct common {
 static void
 usage_cmd(FILE *out, const char *cmd)
 {
-    const char *common_machine = "  --strategy NAME    paging strategy (default: the scenario's)\n"
-                                 "  --tlb E/W          4 KiB TLB: entries/ways (default 64/4)\n"
-                                 "  --tlb4m E/W        4 MiB TLB: entries/ways (default 32/4)\n"
-                                 "  --pse on|off       CR4.PSE (4 MiB pages)\n"
-                                 "  --pge on|off       CR4.PGE (global pages)\n";
+    char common_machine[1024];
+    snprintf(common_machine, sizeof(common_machine),
+             "  --strategy NAME    paging strategy (default: the scenario's)\n"
+             "  --pmm NAME         frame allocator, overrides the scenario's pmm line\n"
+             "  --tlb E/W          4 KiB TLB: entries/ways (default 64/4)\n"
+             "  --tlb4m E/W        4 MiB TLB: entries/ways (default 32/4)\n"
+             "  --pse on|off       CR4.PSE (4 MiB pages)\n"
+             "  --pge on|off       CR4.PGE (global pages)\n"
+             "  --max-ops N        stop a run after N executed operations (default %u;\n"
+             "                     0: no limit)\n",
+             RUN_MAX_OPS_DEFAULT);
     if (strcmp(cmd, "run") == 0) {
         fprintf(out,
                 "usage: pagesim run SCENARIO [options]\n\n%s"
@@ -129,11 +138,14 @@ parse_options(int argc, char **argv, const char *cmd, struct common *c, int *fir
         {"cost", required_argument, 0, 'C'},
         {"output", required_argument, 0, 'o'},
         {"with-boot", no_argument, 0, 'B'},
+        {"pmm", required_argument, 0, 'm'},
+        {"max-ops", required_argument, 0, 'M'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     memset(c, 0, sizeof(*c));
     cost_model_default(&c->cost);
+    c->max_ops = RUN_MAX_OPS_DEFAULT;
     optind = 2;
     opterr = 0;
     int ch;
@@ -187,6 +199,24 @@ parse_options(int argc, char **argv, const char *cmd, struct common *c, int *fir
         case 'o':
             c->output = optarg;
             break;
+        case 'm':
+            c->pmm = optarg;
+            break;
+        case 'M': {
+            char *end = NULL;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' || errno != 0 ||
+                v > UINT32_MAX) {
+                fprintf(stderr,
+                        "%s %s: bad --max-ops '%s' (a number of operations, at most %u; 0 for "
+                        "no limit)\n",
+                        prog, cmd, optarg, UINT32_MAX);
+                return false;
+            }
+            c->max_ops = (uint32_t)v;
+            break;
+        }
         case 'C': {
             char name[32];
             const char *eq = strchr(optarg, '=');
@@ -270,6 +300,15 @@ load(const char *path, const struct common *c, struct scenario *sc)
         scn_free(sc);
         return false;
     }
+    if (c->pmm != NULL) {
+        snprintf(sc->pmm, sizeof(sc->pmm), "%s", c->pmm);
+        sc->pmm_line = 0;
+    }
+    if (!run_check_pmm(sc, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        scn_free(sc);
+        return false;
+    }
     return true;
 }
 
@@ -285,6 +324,8 @@ one_run(const struct scenario *sc, const char *strategy, const struct common *c,
     o->strategy = strategy;
     o->cost = c->cost;
     o->with_boot = c->with_boot;
+    o->max_ops = c->max_ops;
+    o->progress = isatty(STDERR_FILENO);
     if (!run_scenario(sc, o, r, err, sizeof(err))) {
         fprintf(stderr, "%s: %s\n", prog, err);
         return false;

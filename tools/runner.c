@@ -3,12 +3,14 @@
  * runs the shared kernel boot and the workload executor; counters are
  * gathered at every mark and at the end.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "tools/runner.h"
 
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "allocators/heap.h"
 #include "allocators/pmm.h"
@@ -23,6 +25,24 @@ run_options_default(struct run_options *o)
     memset(o, 0, sizeof(*o));
     cost_model_default(&o->cost);
     o->view_mark = -1;
+    o->max_ops = RUN_MAX_OPS_DEFAULT;
+}
+
+bool
+run_check_pmm(const struct scenario *sc, char *err, size_t len)
+{
+    if (sc->pmm[0] == '\0' || pmm_find(sc->pmm) != NULL)
+        return true;
+    char where[300], list[128] = "";
+    size_t n = 0;
+    if (sc->pmm_line != 0)
+        snprintf(where, sizeof(where), "%s:%u:%u", sc->file, sc->pmm_line, sc->pmm_col);
+    else
+        snprintf(where, sizeof(where), "command line");
+    for (uint32_t i = 0; pmm_at(i) != NULL && n < sizeof(list); i++)
+        n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", pmm_at(i)->name);
+    snprintf(err, len, "%s: error: unknown frame allocator '%s' (%s)", where, sc->pmm, list);
+    return false;
 }
 
 bool
@@ -66,6 +86,9 @@ struct run_ctx {
     const struct scenario *sc;
     const struct run_options *o;
     struct run_result *r;
+    struct timespec start; /* progress: when the run began */
+    int shown;             /* progress: width of the line on stderr, 0 if none */
+    double shown_at;       /* progress: when it was last written (seconds into the run) */
 };
 
 /* Everything the report shows, read from the machine and the kernel.  It
@@ -147,10 +170,50 @@ view(struct run_ctx *x, struct sim *s)
     free(spaces);
 }
 
+/* The scenario line of the op the kernel is running, 0 if none. */
+static uint32_t
+current_line(const struct scenario *sc)
+{
+    uint32_t op = wl_current_op(); /* index + 1 */
+    return op != 0 && op <= sc->nops ? sc->ops[op - 1].line : 0;
+}
+
+/* The progress line: from PROGRESS_AFTER seconds into a run, at most
+ * PROGRESS_RATE times a second. */
+#define PROGRESS_AFTER 3.0
+#define PROGRESS_RATE 4.0
+static void
+progress(struct run_ctx *x)
+{
+    struct timespec now;
+    if (!x->o->progress)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double t =
+        (double)(now.tv_sec - x->start.tv_sec) + (double)(now.tv_nsec - x->start.tv_nsec) / 1e9;
+    if (t < PROGRESS_AFTER || t < x->shown_at + 1.0 / PROGRESS_RATE)
+        return;
+    char limit[32] = "";
+    if (x->o->max_ops != 0)
+        snprintf(limit, sizeof(limit), " of %u", x->o->max_ops);
+    int n = fprintf(stderr, "\rpagesim: %s: %llu%s operations, %s:%u, %.0f s", x->r->strategy,
+                    (unsigned long long)wl_executed(), limit, x->sc->file, current_line(x->sc), t);
+    if (n > 0 && n < x->shown)
+        fprintf(stderr, "%*s", x->shown - n, "");
+    if (n > x->shown)
+        x->shown = n;
+    x->shown_at = t;
+    fflush(stderr);
+}
+
 static void
 on_mark(void *ctx, struct sim *s, uint32_t id)
 {
     struct run_ctx *x = ctx;
+    if (id == WL_MARK_PROGRESS) {
+        progress(x);
+        return;
+    }
     struct counters *at;
     if (id == WL_MARK_WORKLOAD) {
         at = &x->r->boot;
@@ -182,10 +245,9 @@ on_event(void *ctx, struct sim *s, const struct sim_event *ev)
     static const char *const names[] = {"invlpg", "cr0", "cr3", "cr4", "#PF"};
     struct run_ctx *x = ctx;
     char where[300] = "boot", effect[64], who[SIM_CHAIN_MAX * 72];
-    uint32_t line;
-    vaddr_t op = wl_current_op();
-    if (op != 0 &&
-        sim_read_virt(s, op + (vaddr_t)offsetof(struct wl_op, line), &line, sizeof(line)))
+    (void)s;
+    uint32_t line = current_line(x->sc);
+    if (line != 0)
         snprintf(where, sizeof(where), "%s:%u", x->sc->file, line);
     if (ev->kind == SIM_EV_FAULT)
         snprintf(effect, sizeof(effect), "error 0x%x", ev->error);
@@ -230,15 +292,13 @@ view_at_end(void *arg)
 
 static void
 describe_failure(struct sim *s, enum bootload_status st, const struct bootload_result *br,
-                 const struct scenario *sc, char *buf, size_t len)
+                 const struct scenario *sc, uint32_t max_ops, char *buf, size_t len)
 {
     switch (st) {
     case BOOTLOAD_STOPPED: {
         size_t n = 0;
-        uint32_t line;
-        vaddr_t op = wl_current_op();
-        if (br->boot == BOOT_OK && op != 0 && /* stopped in the workload */
-            sim_read_virt(s, op + (vaddr_t)offsetof(struct wl_op, line), &line, sizeof(line)))
+        uint32_t line = current_line(sc);
+        if (br->boot == BOOT_OK && line != 0) /* stopped in the workload */
             n = (size_t)snprintf(buf, len, "%s:%u: while running this line:\n", sc->file, line);
         if (n < len)
             sim_format_stop(sim_last_stop(s), buf + n, len - n);
@@ -251,8 +311,14 @@ describe_failure(struct sim *s, enum bootload_status st, const struct bootload_r
         snprintf(buf, len, "kernel boot failed: %s", boot_strerror(br->boot));
         break;
     case BOOTLOAD_WORKLOAD_FAILED:
-        snprintf(buf, len, "%s:%u: the kernel refused this operation: %s", sc->file, br->wl.line,
-                 wl_strerror(br->wl.status));
+        if (br->wl.status == WL_LIMIT)
+            snprintf(buf, len,
+                     "%s:%u: stopped before this line: the run reached its limit of %u executed "
+                     "operations (--max-ops N raises it; 0 for no limit)",
+                     sc->file, br->wl.line, max_ops);
+        else
+            snprintf(buf, len, "%s:%u: the kernel refused this operation: %s", sc->file,
+                     br->wl.line, wl_strerror(br->wl.status));
         break;
     default:
         snprintf(buf, len, "%s", bootload_strerror(st));
@@ -285,7 +351,8 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         run_result_free(r);
         return false;
     }
-    struct run_ctx x = {sc, o, r};
+    struct run_ctx x = {sc, o, r, {0, 0}, 0, 0};
+    clock_gettime(CLOCK_MONOTONIC, &x.start);
     sim_set_mark(s, on_mark, &x);
     if (o->trace != NULL)
         sim_set_event(s, on_event, &x);
@@ -296,12 +363,15 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         .cr4 = (sc->pse ? CR4_PSE : 0) | (sc->pge ? CR4_PGE : 0),
         .ops = sc->ops,
         .nops = sc->nops,
+        .max_ops = o->max_ops,
     };
     struct bootload_result br;
     enum bootload_status st = bootload_run(s, &bc, &br);
+    if (x.shown > 0)
+        fprintf(stderr, "\r%*s\r", x.shown, "");
     r->ok = st == BOOTLOAD_OK;
     if (!r->ok)
-        describe_failure(s, st, &br, sc, r->error, sizeof(r->error));
+        describe_failure(s, st, &br, sc, o->max_ops, r->error, sizeof(r->error));
     if (st == BOOTLOAD_STOPPED) {
         struct kstats k;
         if (sim_run(s, read_kstats, &k)) {

@@ -15,6 +15,7 @@
 #include "tools/scenario.h"
 
 #define RUN_STRATEGIES "heap,pageheap,recursive,tempmap,tempmap-lazy,physmap"
+#define RUN_MAX_OPS_DEFAULT 100000000u /* executed ops before a run is stopped */
 
 /* One live address space, as graphs and dumps see it. */
 struct run_space {
@@ -35,6 +36,8 @@ struct run_options {
     FILE *trace;   /* if not NULL: one line per INVLPG, CR write and #PF */
     run_view_fn view_fn;
     void *view_ctx;
+    uint32_t max_ops; /* ops the workload may execute; 0: no limit */
+    bool progress;    /* an updating progress line on stderr once a run is slow */
 };
 
 struct run_result {
@@ -58,6 +61,10 @@ void run_options_default(struct run_options *o);
 /* Checks that the strategy exists and can run on the scenario's machine;
  * false with a "file:line:col: error:" message otherwise. */
 bool run_check_strategy(const struct scenario *sc, const char *strategy, char *err, size_t len);
+/* Checks that the scenario's frame allocator (sc->pmm, if set) exists;
+ * false with a "file:line:col: error:" (or "command line: error:") message
+ * naming the allocators otherwise. */
+bool run_check_pmm(const struct scenario *sc, char *err, size_t len);
 /* Runs; returns false if the machine could not be created (err set).  A
  * kernel failure is a completed call with r->ok false. */
 bool run_scenario(const struct scenario *sc, const struct run_options *o, struct run_result *r,

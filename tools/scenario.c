@@ -25,6 +25,23 @@ struct token {
     uint32_t col;
 };
 
+/* Address spaces and allocations: the two kinds of names a script gives. */
+enum name_kind { NAME_SPACE, NAME_ALLOC };
+
+/* The slots of a loop-indexed name ('p$i'): one per pass of its repeat. */
+struct family {
+    char key[SCN_NAME_MAX]; /* the name with "$i" or "$j" written "$" */
+    enum name_kind kind;
+    uint32_t base, count; /* slots base .. base + count - 1 */
+    uint32_t line;        /* the repeat line that gave the count */
+};
+
+/* A slot or handle operand: base, plus the pass of a loop (WL_LOOP_*). */
+struct slot {
+    uint32_t base;
+    uint32_t loop;
+};
+
 struct parser {
     struct scenario *sc;
     const char *file;
@@ -32,7 +49,13 @@ struct parser {
     struct token tok[MAX_TOKENS];
     unsigned ntok;
     uint32_t repeat_line[WL_MAX_DEPTH];
+    uint32_t repeat_count[WL_MAX_DEPTH];
+    bool repeat_work[WL_MAX_DEPTH]; /* the block holds an operation */
     unsigned depth;
+    struct family *fams;
+    uint32_t nfams;
+    uint32_t first_op_line;                         /* 0 before the first operation */
+    uint32_t machine_line, strategy_line, pmm_line; /* 0 until given */
     char *err;
     size_t errlen;
     bool failed;
@@ -157,10 +180,21 @@ need(struct parser *p, unsigned min, unsigned max, const char *usage)
     return true;
 }
 
+/* Appends an op (opcode and WL_*_LOOP bits); the list ends with WL_END. */
 static bool
 push(struct parser *p, uint32_t op, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
 {
     struct scenario *sc = p->sc;
+    uint32_t code = WL_OPCODE(op);
+    if (code != WL_END) {
+        if (sc->nops >= WL_MAX_OPS)
+            return fail(p, p->tok[0].col, "the script has more than %u operations (the limit)",
+                        WL_MAX_OPS);
+        if (p->first_op_line == 0)
+            p->first_op_line = p->line;
+        if (p->depth > 0 && code != WL_REPEAT && code != WL_REPEAT_END && code != WL_MARK)
+            p->repeat_work[p->depth - 1] = true;
+    }
     if (sc->nops + 1 >= sc->cap_ops) {
         uint32_t cap = sc->cap_ops ? sc->cap_ops * 2 : 64;
         struct wl_op *n = realloc(sc->ops, cap * sizeof(*n));
@@ -199,38 +233,187 @@ valid_name(struct parser *p, const struct token *t)
     return true;
 }
 
-static bool
-add_name(struct parser *p, char (**tab)[SCN_NAME_MAX], uint32_t *n, uint32_t max,
-         const struct token *t, const char *what, int *idx)
+static const struct {
+    const char *what; /* plural, for messages */
+    uint32_t max;     /* slots */
+} name_kinds[] = {
+    [NAME_SPACE] = {"address spaces", WL_MAX_SPACES},
+    [NAME_ALLOC] = {"allocations", WL_MAX_ALLOCS},
+};
+
+static char (**kind_table(struct parser *p, enum name_kind kind))[SCN_NAME_MAX]
 {
-    if (!valid_name(p, t))
-        return false;
-    *idx = name_index(*tab, *n, t);
-    if (*idx >= 0)
+    return kind == NAME_SPACE ? &p->sc->spaces : &p->sc->handles;
+}
+
+static uint32_t *
+kind_count(struct parser *p, enum name_kind kind)
+{
+    return kind == NAME_SPACE ? &p->sc->nspaces : &p->sc->nhandles;
+}
+
+static bool
+unknown_name(struct parser *p, enum name_kind kind, const struct token *t)
+{
+    if (kind == NAME_SPACE)
+        return fail(p, t->col,
+                    "unknown address space '%.*s' (create it first with 'space "
+                    "create %.*s')",
+                    (int)t->len, t->s, (int)t->len, t->s);
+    return fail(p, t->col, "unknown allocation '%.*s' (no kmalloc names it)", (int)t->len, t->s);
+}
+
+/*
+ * A name of a space or allocation, which may hold one loop index: "$i"
+ * (the pass of the innermost repeat) or "$j" (of the repeat around it).
+ * Sets *loop to WL_LOOP_I, WL_LOOP_J or 0 and *at to the offset of '$'.
+ */
+static bool
+loop_name(struct parser *p, const struct token *t, uint32_t *loop, size_t *at)
+{
+    *loop = 0;
+    *at = 0;
+    if (t->len >= SCN_NAME_MAX)
+        return fail(p, t->col, "name '%.*s' is too long (at most %d characters)", (int)t->len, t->s,
+                    SCN_NAME_MAX - 1);
+    if (!isalpha((unsigned char)t->s[0]) && t->s[0] != '_')
+        return fail(p, t->col, "'%.*s' is not a name (letters, digits, '_', '-', '.')", (int)t->len,
+                    t->s);
+    for (size_t i = 0; i < t->len; i++) {
+        char ch = t->s[i];
+        if (ch == '$') {
+            if (i + 1 >= t->len || (t->s[i + 1] != 'i' && t->s[i + 1] != 'j'))
+                return fail(p, t->col + (uint32_t)i,
+                            "'$' in a name must be $i (the pass of the innermost repeat) or $j "
+                            "(the pass of the repeat around it)");
+            if (*loop != 0)
+                return fail(p, t->col + (uint32_t)i, "a name holds at most one $i or $j");
+            *loop = t->s[i + 1] == 'i' ? WL_LOOP_I : WL_LOOP_J;
+            *at = i++;
+            continue;
+        }
+        if (!isalnum((unsigned char)ch) && ch != '_' && ch != '-' && ch != '.')
+            return fail(p, t->col, "'%.*s' is not a name (letters, digits, '_', '-', '.')",
+                        (int)t->len, t->s);
+    }
+    return true;
+}
+
+/* A plain name's slot, added to the table if create. */
+static bool
+plain_slot(struct parser *p, enum name_kind kind, const struct token *t, bool create,
+           uint32_t *slot)
+{
+    char(**tab)[SCN_NAME_MAX] = kind_table(p, kind);
+    uint32_t *n = kind_count(p, kind);
+    int idx = name_index(*tab, *n, t);
+    if (idx >= 0) {
+        *slot = (uint32_t)idx;
         return true;
-    if (*n >= max)
-        return fail(p, t->col, "too many %s (at most %u)", what, max);
+    }
+    if (!create)
+        return unknown_name(p, kind, t);
+    if (*n >= name_kinds[kind].max)
+        return fail(p, t->col, "too many %s (at most %u)", name_kinds[kind].what,
+                    name_kinds[kind].max);
     char(*nt)[SCN_NAME_MAX] = realloc(*tab, (*n + 1) * sizeof(**tab));
     if (nt == NULL)
         return fail(p, t->col, "out of memory");
     *tab = nt;
     tok_copy(t, (*tab)[*n], SCN_NAME_MAX);
-    *idx = (int)(*n)++;
+    *slot = (*n)++;
     return true;
 }
 
+/* Makes the slots of a loop-indexed name: prefix<pass>suffix for each pass. */
 static bool
-known_space(struct parser *p, const struct token *t, int *idx)
+new_family(struct parser *p, enum name_kind kind, const struct token *t, size_t at, const char *key,
+           uint32_t count, uint32_t line)
 {
-    if (!valid_name(p, t))
-        return false;
-    *idx = name_index(p->sc->spaces, p->sc->nspaces, t);
-    if (*idx < 0)
+    char(**tab)[SCN_NAME_MAX] = kind_table(p, kind);
+    uint32_t *n = kind_count(p, kind), max = name_kinds[kind].max;
+    if (count > max - *n)
         return fail(p, t->col,
-                    "unknown address space '%.*s' (create it first with 'space "
-                    "create %.*s')",
-                    (int)t->len, t->s, (int)t->len, t->s);
+                    "too many %s (at most %u): '%.*s' takes one per pass (%u) and %u are left",
+                    name_kinds[kind].what, max, (int)t->len, t->s, count, max - *n);
+    char last[48];
+    snprintf(last, sizeof(last), "%.*s%u%.*s", (int)at, t->s, count - 1, (int)(t->len - at - 2),
+             t->s + at + 2);
+    if (strlen(last) >= SCN_NAME_MAX)
+        return fail(p, t->col, "name '%s' of the last pass is too long (at most %d characters)",
+                    last, SCN_NAME_MAX - 1);
+    char(*nt)[SCN_NAME_MAX] = realloc(*tab, (*n + count) * sizeof(**tab));
+    struct family *nf = realloc(p->fams, (p->nfams + 1) * sizeof(*nf));
+    if (nt != NULL)
+        *tab = nt;
+    if (nf != NULL)
+        p->fams = nf;
+    if (nt == NULL || nf == NULL)
+        return fail(p, t->col, "out of memory");
+    for (uint32_t k = 0; k < count; k++) {
+        char *name = (*tab)[*n + k];
+        snprintf(name, SCN_NAME_MAX, "%.*s%u%.*s", (int)at, t->s, k, (int)(t->len - at - 2),
+                 t->s + at + 2);
+        struct token nt1 = {name, strlen(name), t->col};
+        if (name_index(*tab, *n, &nt1) >= 0)
+            return fail(p, t->col, "'%.*s' names '%s' on pass %u, which is already in use",
+                        (int)t->len, t->s, name, k);
+    }
+    struct family *f = &p->fams[p->nfams++];
+    snprintf(f->key, sizeof(f->key), "%s", key);
+    f->kind = kind;
+    f->base = *n;
+    f->count = count;
+    f->line = line;
+    *n += count;
     return true;
+}
+
+/*
+ * The slot operand a name stands for: a plain name's slot, or for 'p$i'
+ * the first of its family's slots and the loop whose pass is added.  With
+ * create, a new name gets its slots (all of its family's); otherwise it
+ * must exist.  A loop-indexed name is used only inside repeat blocks of
+ * the pass count it was made with.
+ */
+static bool
+name_slot(struct parser *p, enum name_kind kind, const struct token *t, bool create,
+          struct slot *out)
+{
+    uint32_t loop;
+    size_t at;
+    if (!loop_name(p, t, &loop, &at))
+        return false;
+    out->loop = loop;
+    if (loop == 0)
+        return plain_slot(p, kind, t, create, &out->base);
+    if (p->depth < loop)
+        return fail(p, t->col,
+                    loop == WL_LOOP_I ? "'%.*s' is outside any repeat block ($i is the pass "
+                                        "of the innermost one)"
+                                      : "'%.*s' needs two nested repeat blocks ($j is the pass "
+                                        "of the one around the innermost)",
+                    (int)t->len, t->s);
+    uint32_t count = p->repeat_count[p->depth - loop];
+    uint32_t line = p->repeat_line[p->depth - loop];
+    char key[SCN_NAME_MAX];
+    snprintf(key, sizeof(key), "%.*s$%.*s", (int)at, t->s, (int)(t->len - at - 2), t->s + at + 2);
+    for (uint32_t i = 0; i < p->nfams; i++) {
+        const struct family *f = &p->fams[i];
+        if (f->kind != kind || strcmp(f->key, key) != 0)
+            continue;
+        if (f->count != count)
+            return fail(p, t->col,
+                        "'%.*s' has %u slots, one per pass of the repeat on line %u, but this "
+                        "repeat (line %u) makes %u passes",
+                        (int)t->len, t->s, f->count, f->line, line, count);
+        out->base = f->base;
+        return true;
+    }
+    if (!create)
+        return unknown_name(p, kind, t);
+    out->base = *kind_count(p, kind);
+    return new_family(p, kind, t, at, key, count, line);
 }
 
 /* A user-space range: page-aligned start and length, inside user space. */
@@ -309,6 +492,11 @@ cmd_machine(struct parser *p)
         if (eq == NULL || eq[1] == '\0')
             return fail(p, t->col, "expected KEY=VALUE, found '%s'", buf);
         *eq = '\0';
+        size_t klen = (size_t)(eq - buf);
+        for (unsigned k = 1; k < i; k++)
+            if (p->tok[k].len > klen && p->tok[k].s[klen] == '=' &&
+                strncmp(p->tok[k].s, buf, klen) == 0)
+                return fail(p, t->col, "'%s' is set twice on this line", buf);
         const char *val = eq + 1;
         struct token vt = {t->s + (val - buf), strlen(val), t->col + (uint32_t)(val - buf)};
         if (strcmp(buf, "ram") == 0) {
@@ -347,24 +535,23 @@ cmd_machine(struct parser *p)
 static bool
 cmd_space(struct parser *p)
 {
-    struct scenario *sc = p->sc;
     if (!need(p, 3, 5, "space create|destroy|switch NAME, or space fork NEW from SOURCE"))
         return false;
     const struct token *verb = &p->tok[1];
-    int idx, src;
+    struct slot idx, src;
     if (tok_is(verb, "create")) {
-        if (!need(p, 3, 3, "space create NAME"))
+        if (!need(p, 3, 3, "space create NAME") ||
+            !name_slot(p, NAME_SPACE, &p->tok[2], true, &idx))
             return false;
-        if (!add_name(p, &sc->spaces, &sc->nspaces, WL_MAX_SPACES, &p->tok[2], "address spaces",
-                      &idx))
-            return false;
-        return push(p, WL_SPACE_CREATE, (uint32_t)idx, 0, 0, 0);
+        return push(p, WL_SPACE_CREATE | WL_A_LOOP(idx.loop), idx.base, 0, 0, 0);
     }
     if (tok_is(verb, "destroy") || tok_is(verb, "switch")) {
-        if (!need(p, 3, 3, "space destroy|switch NAME") || !known_space(p, &p->tok[2], &idx))
+        if (!need(p, 3, 3, "space destroy|switch NAME") ||
+            !name_slot(p, NAME_SPACE, &p->tok[2], false, &idx))
             return false;
-        return push(p, tok_is(verb, "destroy") ? WL_SPACE_DESTROY : WL_SPACE_SWITCH, (uint32_t)idx,
-                    0, 0, 0);
+        return push(
+            p, (tok_is(verb, "destroy") ? WL_SPACE_DESTROY : WL_SPACE_SWITCH) | WL_A_LOOP(idx.loop),
+            idx.base, 0, 0, 0);
     }
     if (tok_is(verb, "fork")) {
         if (!need(p, 5, 5, "space fork NEW from SOURCE"))
@@ -372,13 +559,13 @@ cmd_space(struct parser *p)
         if (!tok_is(&p->tok[3], "from"))
             return fail(p, p->tok[3].col, "expected 'from', found '%.*s'", (int)p->tok[3].len,
                         p->tok[3].s);
-        if (!known_space(p, &p->tok[4], &src) ||
-            !add_name(p, &sc->spaces, &sc->nspaces, WL_MAX_SPACES, &p->tok[2], "address spaces",
-                      &idx))
+        if (!name_slot(p, NAME_SPACE, &p->tok[4], false, &src) ||
+            !name_slot(p, NAME_SPACE, &p->tok[2], true, &idx))
             return false;
-        if (idx == src)
+        if (idx.base == src.base && idx.loop == src.loop)
             return fail(p, p->tok[2].col, "a space cannot be forked into itself");
-        return push(p, WL_SPACE_FORK, (uint32_t)idx, (uint32_t)src, 0, 0);
+        return push(p, WL_SPACE_FORK | WL_A_LOOP(idx.loop) | WL_B_LOOP(src.loop), idx.base,
+                    src.base, 0, 0);
     }
     return fail(p, verb->col, "unknown space command '%.*s' (create, destroy, switch, fork)",
                 (int)verb->len, verb->s);
@@ -393,15 +580,10 @@ cmd_map(struct parser *p, bool map)
     if (!need(p, 3, map ? 8 : 4, usage))
         return false;
     unsigned i = 1;
-    uint32_t slot = WL_CURRENT;
+    struct slot slot = {WL_CURRENT, 0};
     if (!isdigit((unsigned char)p->tok[1].s[0])) {
-        int idx;
-        if (tok_is(&p->tok[1], "current")) {
-            idx = -1;
-        } else if (!known_space(p, &p->tok[1], &idx)) {
+        if (!tok_is(&p->tok[1], "current") && !name_slot(p, NAME_SPACE, &p->tok[1], false, &slot))
             return false;
-        }
-        slot = idx < 0 ? WL_CURRENT : (uint32_t)idx;
         i = 2;
     }
     if (p->ntok < i + 2)
@@ -428,7 +610,8 @@ cmd_map(struct parser *p, bool map)
             return fail(p, t->col, "unknown mapping flag '%.*s' (ro, rw, user, kernel, global)",
                         (int)t->len, t->s);
     }
-    return push(p, map ? WL_MAP : WL_UNMAP, slot, va, len, map ? flags : 0);
+    return push(p, (map ? WL_MAP : WL_UNMAP) | WL_A_LOOP(slot.loop), slot.base, va, len,
+                map ? flags : 0);
 }
 
 /* touch VA LEN [read|write] [user|kernel] [stride N] */
@@ -475,12 +658,11 @@ cmd_touch(struct parser *p)
 static bool
 cmd_kmalloc(struct parser *p)
 {
-    struct scenario *sc = p->sc;
     if (!need(p, 3, 4, "kmalloc NAME SIZE [aligned]"))
         return false;
-    int idx;
+    struct slot idx;
     uint64_t size;
-    if (!add_name(p, &sc->handles, &sc->nhandles, WL_MAX_ALLOCS, &p->tok[1], "allocations", &idx) ||
+    if (!name_slot(p, NAME_ALLOC, &p->tok[1], true, &idx) ||
         !number(p, &p->tok[2], 64u << 20, &size))
         return false;
     if (size == 0)
@@ -492,19 +674,16 @@ cmd_kmalloc(struct parser *p)
                         p->tok[3].s);
         aligned = 1;
     }
-    return push(p, WL_KMALLOC, (uint32_t)idx, (uint32_t)size, aligned, 0);
+    return push(p, WL_KMALLOC | WL_A_LOOP(idx.loop), idx.base, (uint32_t)size, aligned, 0);
 }
 
 static bool
 cmd_kfree(struct parser *p)
 {
-    if (!need(p, 2, 2, "kfree NAME") || !valid_name(p, &p->tok[1]))
+    struct slot idx;
+    if (!need(p, 2, 2, "kfree NAME") || !name_slot(p, NAME_ALLOC, &p->tok[1], false, &idx))
         return false;
-    int idx = name_index(p->sc->handles, p->sc->nhandles, &p->tok[1]);
-    if (idx < 0)
-        return fail(p, p->tok[1].col, "unknown allocation '%.*s' (no kmalloc names it)",
-                    (int)p->tok[1].len, p->tok[1].s);
-    return push(p, WL_KFREE, (uint32_t)idx, 0, 0, 0);
+    return push(p, WL_KFREE | WL_A_LOOP(idx.loop), idx.base, 0, 0, 0);
 }
 
 static bool
@@ -519,7 +698,10 @@ cmd_repeat(struct parser *p)
         return fail(p, p->tok[1].col, "repeat count must be at least 1");
     if (p->depth == WL_MAX_DEPTH)
         return fail(p, p->tok[0].col, "repeat blocks nest at most %u deep", WL_MAX_DEPTH);
-    p->repeat_line[p->depth++] = p->line;
+    p->repeat_line[p->depth] = p->line;
+    p->repeat_count[p->depth] = (uint32_t)n;
+    p->repeat_work[p->depth] = false;
+    p->depth++;
     return push(p, WL_REPEAT, (uint32_t)n, 0, 0, 0);
 }
 
@@ -531,7 +713,14 @@ cmd_end(struct parser *p)
     if (p->depth == 0)
         return fail(p, p->tok[0].col, "'%.*s' without a matching repeat", (int)p->tok[0].len,
                     p->tok[0].s);
+    if (!p->repeat_work[p->depth - 1])
+        return fail(p, p->tok[0].col,
+                    "the repeat block of line %u is empty (snapshot and expect lines cannot be "
+                    "in one)",
+                    p->repeat_line[p->depth - 1]);
     p->depth--;
+    if (p->depth > 0)
+        p->repeat_work[p->depth - 1] = true;
     return push(p, WL_REPEAT_END, 0, 0, 0, 0);
 }
 
@@ -610,22 +799,34 @@ cmd_name(struct parser *p, char *dst, uint32_t *line, uint32_t *col, const char 
     return true;
 }
 
+/* A machine, strategy or pmm line: once, before the first operation. */
+static bool
+config_line(struct parser *p, uint32_t *seen)
+{
+    const struct token *c = &p->tok[0];
+    if (*seen != 0)
+        return fail(p, c->col, "a second '%.*s' line (the first is line %u)", (int)c->len, c->s,
+                    *seen);
+    if (p->first_op_line != 0)
+        return fail(p, c->col, "'%.*s' must come before the first operation (line %u)", (int)c->len,
+                    c->s, p->first_op_line);
+    *seen = p->line;
+    return true;
+}
+
 static bool
 parse_line(struct parser *p)
 {
     const struct token *c = &p->tok[0];
     struct scenario *sc = p->sc;
     if (tok_is(c, "machine"))
-        return cmd_machine(p);
+        return config_line(p, &p->machine_line) && cmd_machine(p);
     if (tok_is(c, "strategy"))
-        return cmd_name(p, sc->strategy, &sc->strategy_line, &sc->strategy_col, "strategy NAME");
-    if (tok_is(c, "pmm")) {
-        if (!cmd_name(p, sc->pmm, NULL, NULL, "pmm bitmap|stack"))
-            return false;
-        if (strcmp(sc->pmm, "bitmap") != 0 && strcmp(sc->pmm, "stack") != 0)
-            return fail(p, p->tok[1].col, "unknown frame allocator '%s' (bitmap, stack)", sc->pmm);
-        return true;
-    }
+        return config_line(p, &p->strategy_line) &&
+               cmd_name(p, sc->strategy, &sc->strategy_line, &sc->strategy_col, "strategy NAME");
+    if (tok_is(c, "pmm"))
+        return config_line(p, &p->pmm_line) &&
+               cmd_name(p, sc->pmm, &sc->pmm_line, &sc->pmm_col, "pmm NAME");
     if (tok_is(c, "space"))
         return cmd_space(p);
     if (tok_is(c, "map"))
@@ -683,6 +884,7 @@ scn_parse(const char *file, const char *text, size_t len, struct scenario *sc, c
     }
     if (!p.failed)
         push(&p, WL_END, 0, 0, 0, 0);
+    free(p.fams);
     if (p.failed) {
         scn_free(sc);
         return false;
@@ -751,7 +953,7 @@ scn_oplist(const struct scenario *sc, size_t *len)
     uint8_t *buf = malloc(*len);
     if (buf == NULL)
         return NULL;
-    struct wl_header h = {WL_MAGIC, sc->nops};
+    struct wl_header h = {WL_MAGIC, sc->nops, 0};
     memcpy(buf, &h, sizeof(h));
     memcpy(buf + sizeof(h), sc->ops, sc->nops * sizeof(struct wl_op));
     return buf;

@@ -2,7 +2,8 @@
  * scenario.h - the scenario language: parses a .scn script into the
  * machine configuration, the workload op list the kernel executes, its
  * snapshot labels and its expectations.  Errors are reported as
- * "file:line:col: error: what is wrong".
+ * "file:line:col: error: what is wrong".  A script has at most WL_MAX_OPS
+ * operations (every line but comments and machine, strategy and pmm).
  */
 #ifndef PAGESIM_SCENARIO_H
 #define PAGESIM_SCENARIO_H
@@ -42,12 +43,13 @@ struct scenario {
     bool pse, pge;
     char strategy[SCN_NAME_MAX]; /* default strategy of the script */
     uint32_t strategy_line, strategy_col;
-    char pmm[SCN_NAME_MAX]; /* "" = the strategy's choice */
+    char pmm[SCN_NAME_MAX]; /* "" = the strategy's choice; not checked here (pmm_find) */
+    uint32_t pmm_line, pmm_col;
     /* the op list, ready for the kernel: header then ops */
     struct wl_op *ops;
     uint32_t nops, cap_ops;
     uint32_t nmarks;
-    /* names */
+    /* names, by slot ('p$i' in a repeat of N passes takes N slots, p0..pN-1) */
     char (*spaces)[SCN_NAME_MAX];
     uint32_t nspaces;
     char (*handles)[SCN_NAME_MAX];
