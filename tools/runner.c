@@ -302,6 +302,7 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
     struct bootload_result br;
     enum bootload_status st = bootload_run(s, &bc, &br);
     r->ok = st == BOOTLOAD_OK;
+    r->stopped = st == BOOTLOAD_STOPPED;
     if (!r->ok)
         describe_failure(s, st, &br, sc, r->error, sizeof(r->error));
     if (st != BOOTLOAD_STOPPED && o->view_fn != NULL && o->view_mark < 0) {
@@ -318,6 +319,16 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         r->reach_limit_mb = k.vmm.reach_frames >> (20 - PAGE_SHIFT);
     sim_destroy(s);
     return true;
+}
+
+const char *
+run_status(const struct run_result *r)
+{
+    if (r->skipped)
+        return "n/a";
+    if (r->ok)
+        return "ok";
+    return r->stopped ? "stopped" : "failed";
 }
 
 void
