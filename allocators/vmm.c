@@ -29,6 +29,9 @@ uint32_t vmm_kglobal;
 static paddr_t vmm_kpd_pa;
 /* Kernel tables by PDE index - KERNEL_PDX; 0 where the PDE has no table. */
 static paddr_t vmm_ktables[NPDENTRIES - KERNEL_PDX];
+/* PDEs [KERNEL_PDX, VMM_EARLY_PDE_END) hold the early mapping: their tables
+ * are the boot directory's, in the kernel image, not placement memory. */
+#define VMM_EARLY_PDE_END (KERNEL_PDX + EARLY_MAP_SIZE / LPAGE_SIZE)
 
 struct vmm_stats vmm_ctr;
 
@@ -156,6 +159,8 @@ vmm_boot_forget_table(uint32_t pdx)
         vmm_ktables[pdx - KERNEL_PDX] = 0;
         vmm_ctr.pt_frames--;
         vmm_ctr.kernel_pt_frames--;
+        if (pdx < VMM_EARLY_PDE_END)
+            vmm_ctr.early_pt_frames--;
     }
 }
 
@@ -179,13 +184,14 @@ vmm_boot_directory(void)
     /* The early mapping: the boot directory's PDEs, so its tables stay in use. */
     volatile pde_t *pd = vmm_words(P2V(vmm_kpd_pa));
     volatile pde_t *bpd = vmm_words(P2V(boot_pd));
-    for (uint32_t pdx = KERNEL_PDX; pdx < KERNEL_PDX + EARLY_MAP_SIZE / LPAGE_SIZE; pdx++) {
+    for (uint32_t pdx = KERNEL_PDX; pdx < VMM_EARLY_PDE_END; pdx++) {
         pde_t e = bpd[pdx];
         pd[pdx] = e;
         if ((e & PTE_P) && !(e & PTE_PS)) {
             vmm_ktables[pdx - KERNEL_PDX] = PTE_ADDR(e);
             vmm_ctr.pt_frames++;
             vmm_ctr.kernel_pt_frames++;
+            vmm_ctr.early_pt_frames++;
         }
     }
     /* The kernel heap, the page heap and the temporary window. */
@@ -663,6 +669,8 @@ vmm_frame_free(void *ctx, vaddr_t va, paddr_t pa)
     if (va < KERNEL_BASE) {
         sp->vs_pages--;
         vmm_ctr.user_pages--;
+    } else {
+        vmm_ctr.kernel_pages--;
     }
 }
 
@@ -672,6 +680,8 @@ vmm_count_mapped(struct vmm_space *sp, vaddr_t va, uint32_t n)
     if (va < KERNEL_BASE) {
         sp->vs_pages += n;
         vmm_ctr.user_pages += n;
+    } else {
+        vmm_ctr.kernel_pages += n;
     }
 }
 

@@ -75,10 +75,13 @@ struct vmm_space {
  */
 struct vmm_stats {
     uint32_t spaces;             /* address spaces in use, the kernel's included */
-    uint32_t pd_frames;          /* page directories held */
+    uint32_t pd_frames;          /* page directories held, the kernel's included */
     uint32_t pt_frames;          /* page tables held, the kernel's included */
     uint32_t kernel_pt_frames;   /* of which kernel tables made at boot */
-    uint32_t boot_bytes;         /* placement memory taken at boot */
+    uint32_t early_pt_frames;    /* of those, the boot directory's (in the kernel image) */
+    uint32_t boot_bytes;         /* placement memory taken at boot: directory and tables */
+    uint32_t heap_paging_frames; /* of pd_frames and pt_frames, those that are heap pages */
+    uint32_t kernel_pages;       /* kernel-half pages mapped (the heaps' growth) */
     uint32_t heap_bytes;         /* heap memory held for paging structures */
     uint32_t heap_wasted;        /* alignment holes in the heap it uses (all of that heap's) */
     uint32_t kva_bytes;          /* kernel address space of its windows and direct map */

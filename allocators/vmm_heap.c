@@ -27,6 +27,7 @@
 
 static const struct vmm_page_source *va_src; /* the booted strategy's */
 static uint32_t va_heap_bytes; /* heap bytes held for directories, tables and shadows */
+static uint32_t va_pages;      /* heap pages holding a directory or a table */
 
 /* The frame behind a kernel heap page, from the kernel tables. */
 static paddr_t
@@ -46,6 +47,7 @@ vmm_va_boot(const struct vmm_page_source *src, struct vmm_space *ks)
 {
     va_src = src;
     va_heap_bytes = 0;
+    va_pages = 0;
     ks->vs_pd_va = P2V(ks->vs_pd_pa);
     vmm_window_setup(VMM_SCRATCH_BASE, VMM_SCRATCH_SLOTS, false, vmm_kpte_early(VMM_SCRATCH_BASE));
     return VMM_OK;
@@ -65,6 +67,7 @@ vmm_va_create(struct vmm_space *sp)
     sp->vs_pd_pa = va_phys(sp->vs_pd_va);
     vmm_ctr.pd_frames++;
     va_heap_bytes += PAGE_SIZE;
+    va_pages++;
     return VMM_OK;
 }
 
@@ -101,6 +104,7 @@ va_new_table(struct vmm_space *sp, uint32_t pdx, pde_t *pde)
     va_shadow(sp)[pdx] = tva;
     *pde = va_phys(tva) | VMM_USER_PDE;
     va_heap_bytes += PAGE_SIZE;
+    va_pages++;
     return VMM_OK;
 }
 
@@ -110,6 +114,7 @@ va_free_table(struct vmm_space *sp, uint32_t pdx, pde_t pde)
     (void)pde;
     va_src->free_page((void *)(uintptr_t)va_shadow(sp)[pdx]);
     va_heap_bytes -= PAGE_SIZE;
+    va_pages--;
 }
 
 static void
@@ -121,6 +126,7 @@ va_free_pd(struct vmm_space *sp)
     }
     va_src->free_page((void *)(uintptr_t)sp->vs_pd_va);
     va_heap_bytes -= PAGE_SIZE;
+    va_pages--;
 }
 
 const struct vmm_reach vmm_va_reach = {
@@ -140,6 +146,7 @@ vmm_va_stats(struct vmm_stats *st)
     struct heap_stats hs;
     va_src->heap_stats(&hs);
     st->heap_bytes = va_heap_bytes;
+    st->heap_paging_frames = va_pages;
     st->heap_wasted = hs.wasted_bytes;
     st->kva_bytes = VMM_SCRATCH_SLOTS * PAGE_SIZE;
 }

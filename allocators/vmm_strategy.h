@@ -205,7 +205,8 @@ enum vmm_status vmm_va_boot(const struct vmm_page_source *src, struct vmm_space 
 /* struct vmm_ops create of heap and pageheap: a cleared page of the source
  * holding the kernel PDEs. */
 enum vmm_status vmm_va_create(struct vmm_space *sp);
-/* struct vmm_ops stats of heap and pageheap: heap bytes held and wasted, scratch slots. */
+/* struct vmm_ops stats of heap and pageheap: heap bytes held and wasted, heap pages
+ * holding directories and tables, scratch slots. */
 void vmm_va_stats(struct vmm_stats *st);
 
 /* The struct vmm_ops of a strategy named nm over the heap body, whose

@@ -379,6 +379,11 @@ START_TEST(test_vmm_all_strategies_run_shared_workload)
             ck_assert_uint_eq(res.vmm.user_pages, 0);
             ck_assert_uint_eq(res.vmm.pd_frames, 1);
             ck_assert_uint_eq(res.vmm.pt_frames, res.vmm.kernel_pt_frames);
+            /* Every space is gone: no heap page holds a directory or table,
+             * and the kernel-half pages are exactly the heaps' mapped pages. */
+            ck_assert_uint_eq(res.vmm.heap_paging_frames, 0);
+            ck_assert_uint_eq(res.vmm.kernel_pages,
+                              (res.heap.mapped_bytes + res.pageheap.mapped_bytes) / 4096);
             sim_destroy(s);
         }
     }
@@ -403,6 +408,10 @@ START_TEST(test_vmm_physmap_reports_reach)
         /* Kernel tables: the heaps and window (PDEs 960..1008: 49), and
          * without PSE the direct map's 192 (4 of them the boot tables). */
         ck_assert_uint_eq(res.vmm.kernel_pt_frames, _i == 0 ? 49 : 49 + 192);
+        /* The boot tables are the early 16 MiB's 4, replaced by 4 MiB pages
+         * with PSE; placement memory holds the directory and the rest. */
+        ck_assert_uint_eq(res.vmm.early_pt_frames, _i == 0 ? 0 : 4);
+        ck_assert_uint_eq(res.vmm.boot_bytes, (_i == 0 ? 1 + 49 : 1 + 49 + 188) * 4096u);
     } else {
         ck_assert_uint_eq(res.vmm.reach_frames, VMM_REACH_ALL);
         ck_assert_uint_eq(res.vmm.unreachable_frames, 0);

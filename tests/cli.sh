@@ -192,10 +192,11 @@ check "graph unknown space" 2 $?
 # them; 2000 stops before the last kfree (line 4).  Exit 1, the report says so.
 printf 'space create a\nrepeat 1000\nkmalloc b 8\nkfree b\nend\n' > /tmp/pagesim-lim.scn
 out=$("$pagesim" run /tmp/pagesim-lim.scn --max-ops 5); check "run --max-ops 5" 1 $?
-echo "$out" | grep -q "^/tmp/pagesim-lim.scn:3: stopped before this line: the run reached its limit of 5 executed operations (--max-ops N raises it; 0 for no limit)$" ||
+echo "$out" | grep -q "^status: stopped$" || { echo "FAIL: --max-ops stop status: $out"; fail=1; }
+echo "$out" | grep -q "^reason: /tmp/pagesim-lim.scn:3: stopped before this line: the run reached its limit of 5 executed operations (--max-ops N raises it; 0 for no limit)$" ||
     { echo "FAIL: --max-ops stop not reported: $out"; fail=1; }
 out=$("$pagesim" run /tmp/pagesim-lim.scn --max-ops 2000); check "run --max-ops 2000" 1 $?
-echo "$out" | grep -q "^/tmp/pagesim-lim.scn:4: stopped before this line" ||
+echo "$out" | grep -q "^reason: /tmp/pagesim-lim.scn:4: stopped before this line" ||
     { echo "FAIL: --max-ops 2000 stopped elsewhere: $out"; fail=1; }
 "$pagesim" run /tmp/pagesim-lim.scn --max-ops 2001 >/dev/null; check "run --max-ops 2001" 0 $?
 "$pagesim" run /tmp/pagesim-lim.scn --max-ops 0 >/dev/null; check "run --max-ops 0" 0 $?
@@ -228,6 +229,137 @@ done
 # loop-indexed names are the spaces' names: q0..q198 of many-processes.scn
 "$pagesim" dump scenarios/many-processes.scn --at crowded --space q198 | grep -q '^space "q198"'
 check "dump a loop-indexed space" 0 $?
+
+# Counters are documented: run --help's counter list and the README's counter
+# table have the same counters, merits and descriptions, and every counter a
+# report prints has a line there with a description.
+"$pagesim" run --help | awk 'f && NR > f + 1 { print substr($0, 3, 20) "|" substr($0, 24, 6) "|" substr($0, 32) }
+    /^counters:/ { f = NR }' | sed 's/ *|/|/g' > /tmp/pagesim-help-ctr.txt
+sed -n '/^## Counters/,/^## /p' README.md | grep '^| `' |
+    sed 's/^| `\([^`]*\)` | \(.*\) | \(.*\) |$/\1|\2|\3/' > /tmp/pagesim-readme-ctr.txt
+diff /tmp/pagesim-help-ctr.txt /tmp/pagesim-readme-ctr.txt > /dev/null ||
+    { echo "FAIL: run --help counters differ from the README's table:";
+      diff /tmp/pagesim-help-ctr.txt /tmp/pagesim-readme-ctr.txt; fail=1; }
+"$pagesim" run scenarios/thread.scn --csv | tail -n +4 | cut -d, -f1 > /tmp/pagesim-ctr-names.txt
+[ -s /tmp/pagesim-ctr-names.txt ] || { echo "FAIL: no counters in run --csv"; fail=1; }
+while read -r name; do
+    grep -q "^$name|\(lower\|higher\|-\)|..*" /tmp/pagesim-help-ctr.txt ||
+        { echo "FAIL: counter $name has no documentation line"; fail=1; }
+done < /tmp/pagesim-ctr-names.txt
+
+# The memory rows add up, on every shipped scenario under every strategy:
+# frames.used (counted from the allocators) = frames.pd + frames.pt +
+# frames.data + frames.heap + frames.boot, frames.pt = frames.pt.user +
+# frames.pt.kernel.
+for scn in scenarios/*.scn; do
+    "$pagesim" compare "$scn" --csv | awk -F, -v scn="$scn" '
+        { for (i = 2; i <= NF; i++) v[$1, i] = $i; n = NF }
+        END {
+            for (i = 2; i <= n; i++) {
+                sum = v["frames.pd", i] + v["frames.pt", i] + v["frames.data", i] \
+                      + v["frames.heap", i] + v["frames.boot", i]
+                pt = v["frames.pt.user", i] + v["frames.pt.kernel", i]
+                if (v["status", i] != "ok" || v["frames.used", i] == "" ||
+                    sum != v["frames.used", i] || pt != v["frames.pt", i]) {
+                    print "FAIL: " scn " " v["counter", i] ": frames.used " v["frames.used", i] \
+                          ", rows sum " sum "; frames.pt " v["frames.pt", i] ", user+kernel " pt
+                    bad = 1
+                }
+            }
+            exit bad
+        }' || fail=1
+done
+# By hand, thread.scn under recursive at its end: directories: the kernel's
+# and the shell's (the children are destroyed) = 2.  User tables: the shell's
+# for 0x08048000 (PDE 32) and 0xBFFF0000 (PDE 767) = 2.  Kernel tables: the
+# boot loader's 4 for the early 16 MiB, and PDEs 960 (0xF0000000) to 1008
+# (0xFC3FFFFF) made at boot = 4 + 49 = 53.  Data: 64K + 64K = 32 pages.  No
+# kmalloc, and recursive takes nothing from the heaps: 0.  Placement memory
+# (stack allocator for 64 MiB = 16384 frames): the stack, 16384 * 4 bytes,
+# and the free bitmap, 512 * 4 bytes = 16.5 pages; the kernel directory at
+# the next page (page 17), the 49 tables (18..66), the page heap's bitmap,
+# 16384 pages / 8 = 2048 bytes, in page 67: 68 frames, of which 50 hold the
+# directory and tables, so frames.boot = 18.  frames.used = 2 + 55 + 32 + 0
+# + 18 = 107: the 35 frames the allocator handed out (32 data, the shell's
+# directory and 2 tables) + 68 placement frames + the 4 early tables.
+csv=$("$pagesim" run scenarios/thread.scn --strategy recursive --csv)
+for want in frames.pd,2 frames.pt,55 frames.pt.user,2 frames.pt.kernel,53 frames.data,32 \
+    frames.heap,0 frames.boot,18 frames.used,107; do
+    echo "$csv" | grep -qx "$want" || { echo "FAIL: thread recursive: want $want"; fail=1; }
+done
+
+# Best marks: only in rows where lower or higher is better (run --help's
+# "better" column), never where all values are equal; a lower-is-better row
+# marks exactly its minimum, a higher-is-better row its maximum.
+"$pagesim" compare scenarios/thread.scn | awk -v help=/tmp/pagesim-help-ctr.txt '
+    BEGIN { FS = "|"; while ((getline l < help) > 0) { split(l, f, "|"); merit[f[1]] = f[2] }
+            FS = " " }
+    NR > 4 && NF > 1 && ($1 in merit) {
+        lo = ""; hi = ""; stars = ""; best = ""
+        for (i = 2; i <= NF; i++) {
+            x = $i; sub(/\*$/, "", x)
+            if (x == "-") continue
+            if (lo == "" || x + 0 < lo + 0) lo = x
+            if (hi == "" || x + 0 > hi + 0) hi = x
+        }
+        if (merit[$1] == "lower") best = lo
+        if (merit[$1] == "higher") best = hi
+        if (lo == hi) best = ""
+        for (i = 2; i <= NF; i++) {
+            x = $i; starred = sub(/\*$/, "", x)
+            if (starred != (best != "" && x == best)) {
+                print "FAIL: compare row " $1 ": mark on " $i " (merit " merit[$1] ")"; bad = 1
+            }
+        }
+    }
+    END { exit bad }' || fail=1
+for row in recursive.accesses foreign.accesses foreign.switches tempmap.accesses tempmap.maps \
+    tempmap.reuses directmap.accesses accesses.user reach.bytes; do
+    "$pagesim" compare scenarios/thread.scn | grep "^$row " | grep -q '\*' &&
+        { echo "FAIL: compare marks a best value in $row"; fail=1; }
+done
+
+# tlb.hit_permille: the report prints the figure expect compares, in permille.
+printf 'space create a\nspace switch a\nmap 0x10000000 8K rw user\ntouch 0x10000000 8K write user\nexpect tlb.hit_permille >= 900\nexpect tlb.hit_permille <= 1000\n' \
+    > /tmp/pagesim-hit.scn
+out=$("$pagesim" run /tmp/pagesim-hit.scn); check "hit_permille expectations" 0 $?
+printed=$(echo "$out" | awk '$1 == "tlb.hit_permille" { print $2 }')
+compared=$(echo "$out" | sed -n 's/.*expect tlb.hit_permille >= 900: pass (\(.*\))$/\1/p')
+json=$("$pagesim" run /tmp/pagesim-hit.scn --json | sed -n 's/.*"tlb.hit_permille": \([0-9]*\).*/\1/p')
+[ -n "$printed" ] && [ "$printed" = "$compared" ] && [ "$printed" = "$json" ] ||
+    { echo "FAIL: tlb.hit_permille printed '$printed', compared '$compared', JSON '$json'"; fail=1; }
+
+# Status: a run that stopped says so, with the reason, in every format.
+out=$("$pagesim" run /tmp/pagesim-pf.scn --csv)
+echo "$out" | sed -n 2p | grep -qx 'status,stopped' || { echo "FAIL: run --csv status: $out"; fail=1; }
+echo "$out" | sed -n 3p | grep -q '^reason,".*pagesim-pf.scn:3: while running this line' ||
+    { echo "FAIL: run --csv reason"; fail=1; }
+out=$("$pagesim" run /tmp/pagesim-pf.scn --json)
+echo "$out" | grep -q '"status": "stopped"' && echo "$out" | grep -q '"reason": ".*pagesim-pf.scn:3' ||
+    { echo "FAIL: run --json status/reason: $out"; fail=1; }
+"$pagesim" run /tmp/pagesim-pf.scn | grep -q '^status: stopped' || { echo "FAIL: run status"; fail=1; }
+"$pagesim" run scenarios/thread.scn --json | grep -q '"status": "ok"' || { echo "FAIL: ok status"; fail=1; }
+"$pagesim" run scenarios/thread.scn --json | grep -q '"reason"' && { echo "FAIL: ok run has a reason"; fail=1; }
+# ... and a comparison shows no figures for it: empty cells, no counters.
+out=$("$pagesim" compare /tmp/pagesim-pf.scn --csv); check "compare of runs that stop" 1 $?
+echo "$out" | grep -qx 'status,stopped,stopped,stopped,stopped,stopped,stopped' ||
+    { echo "FAIL: compare --csv status row"; fail=1; }
+echo "$out" | grep -qx 'accesses,,,,,,' || { echo "FAIL: compare --csv shows figures of stopped runs"; fail=1; }
+# A strategy that cannot run (n/a): status and reason, empty cells, no counters,
+# and the others still get their marks.
+printf 'machine ram=1G\nspace create a\nspace switch a\nmap 0x10000000 4K rw user\n' > /tmp/pagesim-na.scn
+out=$("$pagesim" compare /tmp/pagesim-na.scn --csv); check "compare with n/a" 0 $?
+echo "$out" | grep -qx 'status,ok,ok,ok,ok,ok,n/a' || { echo "FAIL: n/a status row: $out"; fail=1; }
+echo "$out" | grep -q '^reason,,,,,,.*physmap reaches only 768 MiB' || { echo "FAIL: n/a reason row"; fail=1; }
+echo "$out" | grep -q '^frames\.used,[0-9]*,[0-9]*,[0-9]*,[0-9]*,[0-9]*,$' ||
+    { echo "FAIL: n/a strategy shows figures"; fail=1; }
+out=$("$pagesim" compare /tmp/pagesim-na.scn --json)
+echo "$out" | grep -q '"physmap": {"status": "n/a", "reason": "[^"]*768 MiB[^"]*"}$' ||
+    { echo "FAIL: compare --json n/a: $out"; fail=1; }
+"$pagesim" compare /tmp/pagesim-na.scn | grep -q '^status  *ok  *ok  *ok  *ok  *ok  *n/a$' ||
+    { echo "FAIL: compare status row"; fail=1; }
+"$pagesim" compare /tmp/pagesim-na.scn | grep '^cycles ' | grep -q '\*' ||
+    { echo "FAIL: no best cycles mark beside an n/a strategy"; fail=1; }
 
 [ $fail -eq 0 ] && echo "cli: all checks passed"
 exit $fail

@@ -4,13 +4,37 @@
 #include "tools/counters.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 const struct counter_info counter_info[CTR_COUNT] = {
-#define X(id, name, group, desc) {name, group, desc},
+#define X(id, name, group, merit, desc) {name, group, CTR_MERIT_##merit, desc},
     COUNTERS(X)
 #undef X
 };
+
+const char *
+counter_merit_name(enum counter_merit m)
+{
+    switch (m) {
+    case CTR_MERIT_LOWER:
+        return "lower";
+    case CTR_MERIT_HIGHER:
+        return "higher";
+    case CTR_MERIT_NONE:
+        break;
+    }
+    return "-";
+}
+
+void
+counters_help(FILE *out)
+{
+    fprintf(out, "  %-20s %-6s  %s\n", "counter", "better", "what it counts");
+    for (int i = 0; i < CTR_COUNT; i++)
+        fprintf(out, "  %-20s %-6s  %s\n", counter_info[i].name,
+                counter_merit_name(counter_info[i].merit), counter_info[i].desc);
+}
 
 int
 counter_find(const char *name)
@@ -63,8 +87,10 @@ cost_model_set(struct cost_model *cm, const char *name, uint64_t value)
 }
 
 void
-counters_apply_cost(struct counters *c, const struct cost_model *cm)
+counters_derive(struct counters *c, const struct cost_model *cm)
 {
+    uint64_t lookups = c->v[CTR_TLB_HITS] + c->v[CTR_TLB_MISSES] + c->v[CTR_DIRTY_REWALKS];
+    c->v[CTR_TLB_HIT_PERMILLE] = lookups ? c->v[CTR_TLB_HITS] * 1000 / lookups : 0;
     c->v[CTR_CYCLES] = c->v[CTR_ACCESSES] * cm->access + c->v[CTR_WALK_READS] * cm->walk_read +
                        c->v[CTR_INVLPG] * cm->invlpg + c->v[CTR_CR3_WRITES] * cm->cr3_write +
                        c->v[CTR_AD_UPDATES] * cm->ad_update + c->v[CTR_FAULTS] * cm->fault;
@@ -76,7 +102,5 @@ counters_since(struct counters *c, const struct counters *base, const struct cos
     for (int i = 0; i < CTR_COUNT; i++)
         if (strcmp(counter_info[i].group, "memory") != 0)
             c->v[i] -= base->v[i];
-    uint64_t paged = c->v[CTR_TLB_HITS] + c->v[CTR_TLB_MISSES] + c->v[CTR_DIRTY_REWALKS];
-    c->v[CTR_TLB_HIT_PERMILLE] = paged ? c->v[CTR_TLB_HITS] * 1000 / paged : 0;
-    counters_apply_cost(c, cm);
+    counters_derive(c, cm);
 }

@@ -8,49 +8,94 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
+/*
+ * Every counter: id, name, group, merit, and one line saying exactly what it
+ * counts (run --help and the README's counter table print that line).  The
+ * merit says whether a strategy is better with a lower value (LOWER), a
+ * higher one (HIGHER), or neither (NONE: the row describes the workload or
+ * which mechanism a strategy uses); compare marks the best value of a merit
+ * row.  Events count from machine reset, boot included; the memory group
+ * holds current values.
+ */
 #define COUNTERS(X)                                                                                \
-    /* id, name, group, description */                                                             \
-    X(ACCESSES, "accesses", "mmu", "memory accesses translated")                                   \
-    X(READS, "reads", "mmu", "reads")                                                              \
-    X(WRITES, "writes", "mmu", "writes")                                                           \
-    X(USER_ACCESSES, "accesses.user", "mmu", "accesses made in user mode")                         \
-    X(TLB_HITS, "tlb.hits", "mmu", "TLB hits")                                                     \
-    X(TLB_MISSES, "tlb.misses", "mmu", "TLB misses")                                               \
-    X(TLB_HIT_PERMILLE, "tlb.hit_permille", "mmu", "hits per 1000 paged accesses")                 \
-    X(WALKS, "walks", "mmu", "page walks")                                                         \
-    X(WALK_READS, "walk_reads", "mmu", "paging entries read by walks")                             \
-    X(AD_UPDATES, "ad_updates", "mmu", "accessed/dirty bit updates")                               \
-    X(DIRTY_REWALKS, "dirty_rewalks", "mmu", "walks to set a dirty bit")                           \
-    X(FAULTS, "faults", "mmu", "page faults")                                                      \
-    X(INVLPG, "invlpg", "inval", "INVLPG instructions")                                            \
-    X(CR3_WRITES, "cr3_writes", "inval", "CR3 writes")                                             \
-    X(FULL_FLUSHES, "full_flushes", "inval", "full flushes (globals too)")                         \
-    X(DROPPED_INVLPG, "dropped.invlpg", "inval", "entries dropped by INVLPG")                      \
-    X(DROPPED_CR3, "dropped.cr3", "inval", "entries dropped by CR3 writes")                        \
-    X(DROPPED_FULL, "dropped.full", "inval", "entries dropped by full flushes")                    \
-    X(EVICTIONS, "evictions", "inval", "entries evicted by LRU")                                   \
-    X(GLOBALS_KEPT, "globals_kept", "inval", "global entries kept over CR3 writes")                \
-    X(RECURSIVE_ACCESSES, "recursive.accesses", "reach", "accesses through the self-map")          \
-    X(FOREIGN_ACCESSES, "foreign.accesses", "reach", "accesses through the foreign slot")          \
-    X(FOREIGN_SWITCHES, "foreign.switches", "reach", "foreign-slot repointings")                   \
-    X(TEMPMAP_ACCESSES, "tempmap.accesses", "reach", "accesses through the temporary window")      \
-    X(TEMPMAP_MAPS, "tempmap.maps", "reach", "temporary-window maps")                              \
-    X(TEMPMAP_REUSES, "tempmap.reuses", "reach", "temporary-window slot reuses")                   \
-    X(DIRECTMAP_ACCESSES, "directmap.accesses", "reach",                                           \
-      "accesses through the direct map at 0xC0000000")                                             \
-    X(PD_FRAMES, "frames.pd", "memory", "frames holding page directories")                         \
-    X(PT_FRAMES, "frames.pt", "memory", "frames holding page tables")                              \
-    X(FRAMES_USED, "frames.used", "memory", "frames in use")                                       \
-    X(HEAP_USED, "heap.used", "memory", "kernel heap bytes in use (kmalloc)")                      \
-    X(HEAP_WASTED, "heap.wasted", "memory", "kernel heap bytes in holes too small to use")         \
-    X(HEAP_PAGING, "heap.paging", "memory", "heap bytes holding paging structures")                \
-    X(KVA_BYTES, "kva.bytes", "memory", "kernel VA taken by the strategy's windows and maps")      \
-    X(REACH_BYTES, "reach.bytes", "memory", "physical memory the strategy can reach")              \
-    X(CYCLES, "cycles", "cost", "estimated cycles (cost model)")
+    X(ACCESSES, "accesses", "mmu", NONE,                                                           \
+      "translations of kernel and user accesses to simulated memory (per page, per try)")          \
+    X(READS, "reads", "mmu", NONE, "of accesses, the reads")                                       \
+    X(WRITES, "writes", "mmu", NONE, "of accesses, the writes")                                    \
+    X(USER_ACCESSES, "accesses.user", "mmu", NONE,                                                 \
+      "of accesses, those made in user mode (the scenario's user touches)")                        \
+    X(TLB_HITS, "tlb.hits", "mmu", NONE,                                                           \
+      "of accesses, those translated by a TLB entry without a walk")                               \
+    X(TLB_MISSES, "tlb.misses", "mmu", LOWER, "of accesses, those that found no TLB entry")        \
+    X(TLB_HIT_PERMILLE, "tlb.hit_permille", "mmu", HIGHER,                                         \
+      "1000 * tlb.hits / (tlb.hits + tlb.misses + dirty_rewalks), rounded down")                   \
+    X(WALKS, "walks", "mmu", LOWER, "page walks: tlb.misses + dirty_rewalks")                      \
+    X(WALK_READS, "walk_reads", "mmu", LOWER, "PDEs and PTEs read by walks (not in accesses)")     \
+    X(AD_UPDATES, "ad_updates", "mmu", LOWER,                                                      \
+      "PDEs and PTEs written by walks to set the accessed and/or dirty bit")                       \
+    X(DIRTY_REWALKS, "dirty_rewalks", "mmu", LOWER,                                                \
+      "walks of writes through a TLB entry whose dirty bit is clear")                              \
+    X(FAULTS, "faults", "mmu", LOWER, "page faults raised, handled or not")                        \
+    X(INVLPG, "invlpg", "inval", LOWER, "INVLPG instructions")                                     \
+    X(CR3_WRITES, "cr3_writes", "inval", LOWER, "CR3 writes, boot included")                       \
+    X(FULL_FLUSHES, "full_flushes", "inval", LOWER,                                                \
+      "whole-TLB flushes: paging turned on or off, CR4.PGE or CR4.PSE changed")                    \
+    X(DROPPED_INVLPG, "dropped.invlpg", "inval", LOWER, "TLB entries removed by INVLPG")           \
+    X(DROPPED_CR3, "dropped.cr3", "inval", LOWER, "non-global TLB entries removed by CR3 writes")  \
+    X(DROPPED_FULL, "dropped.full", "inval", LOWER, "TLB entries removed by whole-TLB flushes")    \
+    X(EVICTIONS, "evictions", "inval", LOWER,                                                      \
+      "TLB entries replaced (least recently used) to make room in a full set")                     \
+    X(GLOBALS_KEPT, "globals_kept", "inval", NONE,                                                 \
+      "global TLB entries that survived a CR3 write, summed over the writes")                      \
+    X(RECURSIVE_ACCESSES, "recursive.accesses", "reach", NONE,                                     \
+      "kernel accesses to the self-map 0xFFC00000-0xFFFFFFFF, except page 0xFFFFE000")             \
+    X(FOREIGN_ACCESSES, "foreign.accesses", "reach", NONE,                                         \
+      "kernel accesses to the foreign slot 0xFF800000-0xFFBFFFFF and to 0xFFFFE000")               \
+    X(FOREIGN_SWITCHES, "foreign.switches", "reach", NONE,                                         \
+      "times the foreign slot (PDE 1022) was pointed at another space")                            \
+    X(TEMPMAP_ACCESSES, "tempmap.accesses", "reach", NONE,                                         \
+      "kernel accesses to the temporary window 0xFC000000-0xFC3FFFFF (scratch slots too)")         \
+    X(TEMPMAP_MAPS, "tempmap.maps", "reach", NONE,                                                 \
+      "frames mapped into a slot of the temporary window, scratch slots included")                 \
+    X(TEMPMAP_REUSES, "tempmap.reuses", "reach", NONE,                                             \
+      "of tempmap.maps, those into a slot that was used before")                                   \
+    X(DIRECTMAP_ACCESSES, "directmap.accesses", "reach", NONE,                                     \
+      "kernel accesses to 0xC0000000-0xEFFFFFFF: the early 16 MiB and physmap's direct map")       \
+    X(PD_FRAMES, "frames.pd", "memory", LOWER,                                                     \
+      "frames holding page directories: one per space, the kernel's included")                     \
+    X(PT_FRAMES, "frames.pt", "memory", LOWER,                                                     \
+      "frames holding page tables: frames.pt.user + frames.pt.kernel")                             \
+    X(PT_USER_FRAMES, "frames.pt.user", "memory", LOWER,                                           \
+      "frames holding page tables of user halves, all spaces")                                     \
+    X(PT_KERNEL_FRAMES, "frames.pt.kernel", "memory", LOWER,                                       \
+      "frames holding the kernel-half tables all spaces share, the boot loader's included")        \
+    X(DATA_FRAMES, "frames.data", "memory", NONE, "frames mapped at user pages, all spaces")       \
+    X(HEAP_FRAMES, "frames.heap", "memory", LOWER,                                                 \
+      "heap and page-heap frames (heaps never shrink) not holding a directory or table")           \
+    X(BOOT_FRAMES, "frames.boot", "memory", LOWER,                                                 \
+      "other placement memory taken at boot: frame allocator and page-heap bookkeeping")           \
+    X(FRAMES_USED, "frames.used", "memory", LOWER,                                                 \
+      "frames in use: frames.pd + frames.pt + frames.data + frames.heap + frames.boot")            \
+    X(HEAP_USED, "heap.used", "memory", LOWER,                                                     \
+      "bytes in live blocks: kernel heap payloads and page-heap pages")                            \
+    X(HEAP_WASTED, "heap.wasted", "memory", LOWER,                                                 \
+      "kernel heap bytes in free blocks too small to use, headers included")                       \
+    X(HEAP_PAGING, "heap.paging", "memory", LOWER,                                                 \
+      "of heap.used, directories, tables and shadow arrays (heap, pageheap)")                      \
+    X(KVA_BYTES, "kva.bytes", "memory", LOWER,                                                     \
+      "kernel virtual space set aside for windows, slots, self-map or direct map")                 \
+    X(REACH_BYTES, "reach.bytes", "memory", HIGHER,                                                \
+      "physical memory the strategy can reach, at most the machine's RAM")                         \
+    X(CYCLES, "cycles", "cost", LOWER,                                                             \
+      "accesses, walk_reads, invlpg, cr3_writes, ad_updates, faults, each times its cost")
+
+/* Whether a lower or a higher value of a counter is better (or neither). */
+enum counter_merit { CTR_MERIT_LOWER = -1, CTR_MERIT_NONE = 0, CTR_MERIT_HIGHER = 1 };
 
 enum counter_id {
-#define X(id, name, group, desc) CTR_##id,
+#define X(id, name, group, merit, desc) CTR_##id,
     COUNTERS(X)
 #undef X
         CTR_COUNT
@@ -59,7 +104,8 @@ enum counter_id {
 struct counter_info {
     const char *name;
     const char *group;
-    const char *desc;
+    enum counter_merit merit;
+    const char *desc; /* one line: exactly what it counts */
 };
 extern const struct counter_info counter_info[CTR_COUNT];
 
@@ -69,6 +115,14 @@ struct counters {
 
 /* The id of a counter name, or -1. */
 int counter_find(const char *name);
+
+/* "lower", "higher" or "-" (not a merit). */
+const char *counter_merit_name(enum counter_merit m);
+
+/* Writes the counter list of `run --help`: a heading, then one line per
+ * counter: name, merit, description (the README's counter table has the
+ * same lines). */
+void counters_help(FILE *out);
 
 /* Cost model: cycles charged per event, from published measurements. */
 struct cost_model {
@@ -84,10 +138,11 @@ void cost_model_default(struct cost_model *cm);
 #define COST_MAX 1000000ull
 /* Sets one constant by name ("invlpg", "cr3_write", ...); false if unknown. */
 bool cost_model_set(struct cost_model *cm, const char *name, uint64_t value);
-void counters_apply_cost(struct counters *c, const struct cost_model *cm);
+/* Computes the counters derived from others: the hit rate and the cost. */
+void counters_derive(struct counters *c, const struct cost_model *cm);
 
 /* Turns c into the events since base: event counts are subtracted, current
- * values (the memory group) are kept, the hit rate and cost recomputed. */
+ * values (the memory group) are kept, the derived counters recomputed. */
 void counters_since(struct counters *c, const struct counters *base, const struct cost_model *cm);
 
 #endif

@@ -83,8 +83,7 @@ usage_cmd(FILE *out, const char *cmd)
                 "                     cr3_write, ad_update, fault\n"
                 "  --json, --csv      machine-readable report\n\ncounters:\n",
                 common_machine);
-        for (int i = 0; i < CTR_COUNT; i++)
-            fprintf(out, "  %-20s %s\n", counter_info[i].name, counter_info[i].desc);
+        counters_help(out);
     } else if (strcmp(cmd, "compare") == 0) {
         fprintf(out,
                 "usage: pagesim compare SCENARIO [options]\n\n"

@@ -16,36 +16,6 @@ static const char *const groups[][2] = {
     {"memory", "Memory"}, {"cost", "Estimated cost"},
 };
 
-/* +1: higher is better, -1: lower is better, 0: not a merit. */
-static int
-merit(int id)
-{
-    switch (id) {
-    case CTR_TLB_HIT_PERMILLE:
-    case CTR_REACH_BYTES:
-        return 1;
-    case CTR_TLB_HITS:
-    case CTR_GLOBALS_KEPT:
-    case CTR_ACCESSES:
-    case CTR_READS:
-    case CTR_WRITES:
-    case CTR_USER_ACCESSES:
-        return 0;
-    default:
-        return -1;
-    }
-}
-
-static void
-format_value(char *buf, size_t len, int id, uint64_t v)
-{
-    if (id == CTR_TLB_HIT_PERMILLE)
-        snprintf(buf, len, "%llu.%llu%%", (unsigned long long)(v / 10),
-                 (unsigned long long)(v % 10));
-    else
-        snprintf(buf, len, "%llu", (unsigned long long)v);
-}
-
 static void
 json_string(FILE *out, const char *s)
 {
@@ -53,12 +23,60 @@ json_string(FILE *out, const char *s)
     for (; *s != '\0'; s++) {
         if (*s == '"' || *s == '\\')
             fprintf(out, "\\%c", *s);
+        else if (*s == '\n')
+            fprintf(out, "\\n");
         else if ((unsigned char)*s < 0x20)
             fprintf(out, "\\u%04x", (unsigned char)*s);
         else
             fputc(*s, out);
     }
     fputc('"', out);
+}
+
+/* One CSV field (RFC 4180): quoted, quotes doubled, if it holds a comma, a
+ * quote or a line break. */
+static void
+csv_field(FILE *out, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s != '\0'; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+/* The status of r, then its reason when it is not ok, as JSON members
+ * separated by sep. */
+static void
+json_status(FILE *out, const struct run_result *r, const char *sep)
+{
+    fprintf(out, "\"status\": ");
+    json_string(out, run_status(r));
+    if (!r->ok) {
+        fprintf(out, "%s\"reason\": ", sep);
+        json_string(out, r->error);
+    }
+}
+
+/* The CSV rows "status" and "reason" of n results, before their counters. */
+static void
+csv_status(FILE *out, const struct run_result *r, unsigned n)
+{
+    fprintf(out, "status");
+    for (unsigned k = 0; k < n; k++)
+        fprintf(out, ",%s", run_status(&r[k]));
+    fprintf(out, "\nreason");
+    for (unsigned k = 0; k < n; k++) {
+        fputc(',', out);
+        csv_field(out, r[k].ok ? "" : r[k].error);
+    }
+    fputc('\n', out);
 }
 
 static void
@@ -83,27 +101,31 @@ expectations_text(FILE *out, const struct scenario *sc, const struct run_result 
     }
 }
 
+/*
+ * A run that stopped or failed still has figures: those it had reached when
+ * it ended, reported with its status.  One that was not run has none.
+ */
 void
 report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
            const struct cost_model *cm, enum report_format fmt)
 {
+    bool figures = !r->skipped;
     if (fmt == REPORT_JSON) {
         fprintf(out, "{\n  \"scenario\": ");
         json_string(out, sc->file);
         fprintf(out, ",\n  \"strategy\": ");
         json_string(out, r->strategy);
-        fprintf(out, ",\n  \"completed\": %s,\n", r->ok ? "true" : "false");
-        if (!r->ok) {
-            fprintf(out, "  \"error\": ");
-            json_string(out, r->error);
-            fprintf(out, ",\n");
+        fprintf(out, ",\n  ");
+        json_status(out, r, ",\n  ");
+        if (figures) {
+            fprintf(out, ",\n  \"counters\": {\n");
+            for (int i = 0; i < CTR_COUNT; i++)
+                fprintf(out, "    \"%s\": %llu%s\n", counter_info[i].name,
+                        (unsigned long long)r->final.v[i], i + 1 < CTR_COUNT ? "," : "");
+            fprintf(out, "  }");
         }
-        fprintf(out, "  \"counters\": {\n");
-        for (int i = 0; i < CTR_COUNT; i++)
-            fprintf(out, "    \"%s\": %llu%s\n", counter_info[i].name,
-                    (unsigned long long)r->final.v[i], i + 1 < CTR_COUNT ? "," : "");
         fprintf(out,
-                "  },\n  \"cost_model\": {\"access\": %llu, \"walk_read\": %llu, "
+                ",\n  \"cost_model\": {\"access\": %llu, \"walk_read\": %llu, "
                 "\"invlpg\": %llu, \"cr3_write\": %llu, \"ad_update\": %llu, \"fault\": "
                 "%llu}\n}\n",
                 (unsigned long long)cm->access, (unsigned long long)cm->walk_read,
@@ -113,8 +135,13 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
     }
     if (fmt == REPORT_CSV) {
         fprintf(out, "counter,%s\n", r->strategy);
-        for (int i = 0; i < CTR_COUNT; i++)
-            fprintf(out, "%s,%llu\n", counter_info[i].name, (unsigned long long)r->final.v[i]);
+        csv_status(out, r, 1);
+        for (int i = 0; i < CTR_COUNT; i++) {
+            fprintf(out, "%s,", counter_info[i].name);
+            if (figures)
+                fprintf(out, "%llu", (unsigned long long)r->final.v[i]);
+            fputc('\n', out);
+        }
         return;
     }
     fprintf(out,
@@ -123,16 +150,17 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
             sc->file, r->strategy, (unsigned long long)(sc->ram_size >> 20), sc->mmu.tlb4k.entries,
             sc->mmu.tlb4k.ways, sc->mmu.tlb4m.entries, sc->mmu.tlb4m.ways, sc->pse ? "on" : "off",
             sc->pge ? "on" : "off");
+    fprintf(out, "status: %s\n", run_status(r));
     if (!r->ok)
-        fprintf(out, "\nThe run did not complete:\n%s\n", r->error);
-    for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+        fprintf(out, "reason: %s\n%s", r->error,
+                figures ? "The figures below are those the run had reached when it ended.\n" : "");
+    for (size_t g = 0; figures && g < sizeof(groups) / sizeof(groups[0]); g++) {
         fprintf(out, "\n%s\n", groups[g][1]);
         for (int i = 0; i < CTR_COUNT; i++) {
             if (strcmp(counter_info[i].group, groups[g][0]) != 0)
                 continue;
-            char v[32];
-            format_value(v, sizeof(v), i, r->final.v[i]);
-            fprintf(out, "  %-20s %14s  %s\n", counter_info[i].name, v, counter_info[i].desc);
+            fprintf(out, "  %-20s %14llu  %s\n", counter_info[i].name,
+                    (unsigned long long)r->final.v[i], counter_info[i].desc);
         }
     }
     if (r->reach_limit_mb != 0)
@@ -147,76 +175,101 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
     expectations_text(out, sc, r);
 }
 
+/*
+ * The best value of row id among the completed runs, in *best; false if the
+ * row is not a merit or fewer than two values differ (nothing to mark).
+ */
+static bool
+row_best(const struct run_result *r, unsigned n, int id, uint64_t *best)
+{
+    enum counter_merit m = counter_info[id].merit;
+    bool any = false, differ = false;
+    if (m == CTR_MERIT_NONE)
+        return false;
+    for (unsigned k = 0; k < n; k++) {
+        if (!r[k].ok)
+            continue;
+        uint64_t v = r[k].final.v[id];
+        if (any && v != *best)
+            differ = true;
+        if (!any || (m == CTR_MERIT_HIGHER ? v > *best : v < *best))
+            *best = v;
+        any = true;
+    }
+    return differ;
+}
+
+/* Only completed runs have figures in a comparison: partial figures of a
+ * run that stopped or failed are not comparable with whole ones. */
 void
 report_compare(FILE *out, const struct scenario *sc, const struct run_result *r, unsigned n,
                enum report_format fmt)
 {
-    if (fmt == REPORT_CSV || fmt == REPORT_JSON) {
-        if (fmt == REPORT_CSV) {
-            fprintf(out, "counter");
-            for (unsigned k = 0; k < n; k++)
-                fprintf(out, ",%s", r[k].strategy);
-            fprintf(out, "\n");
-            for (int i = 0; i < CTR_COUNT; i++) {
-                fprintf(out, "%s", counter_info[i].name);
-                for (unsigned k = 0; k < n; k++)
-                    fprintf(out, ",%llu", (unsigned long long)r[k].final.v[i]);
-                fprintf(out, "\n");
+    if (fmt == REPORT_CSV) {
+        fprintf(out, "counter");
+        for (unsigned k = 0; k < n; k++)
+            fprintf(out, ",%s", r[k].strategy);
+        fprintf(out, "\n");
+        csv_status(out, r, n);
+        for (int i = 0; i < CTR_COUNT; i++) {
+            fprintf(out, "%s", counter_info[i].name);
+            for (unsigned k = 0; k < n; k++) {
+                fputc(',', out);
+                if (r[k].ok)
+                    fprintf(out, "%llu", (unsigned long long)r[k].final.v[i]);
             }
-            return;
+            fprintf(out, "\n");
         }
+        return;
+    }
+    if (fmt == REPORT_JSON) {
         fprintf(out, "{\n  \"scenario\": ");
         json_string(out, sc->file);
         fprintf(out, ",\n  \"strategies\": {\n");
         for (unsigned k = 0; k < n; k++) {
             fprintf(out, "    ");
             json_string(out, r[k].strategy);
-            fprintf(out, ": {\"completed\": %s", r[k].ok ? "true" : "false");
-            for (int i = 0; i < CTR_COUNT; i++)
-                fprintf(out, ", \"%s\": %llu", counter_info[i].name,
-                        (unsigned long long)r[k].final.v[i]);
+            fprintf(out, ": {");
+            json_status(out, &r[k], ", ");
+            if (r[k].ok) {
+                fprintf(out, ", \"counters\": {");
+                for (int i = 0; i < CTR_COUNT; i++)
+                    fprintf(out, "%s\"%s\": %llu", i > 0 ? ", " : "", counter_info[i].name,
+                            (unsigned long long)r[k].final.v[i]);
+                fprintf(out, "}");
+            }
             fprintf(out, "}%s\n", k + 1 < n ? "," : "");
         }
         fprintf(out, "  }\n}\n");
         return;
     }
-    fprintf(out, "pagesim compare: %s (* best in row)\n\n%-20s", sc->file, "");
+    fprintf(out, "pagesim compare: %s (* best in a row where lower or higher is better)\n\n%-20s",
+            sc->file, "");
     for (unsigned k = 0; k < n; k++)
         fprintf(out, " %14s", r[k].strategy);
+    fprintf(out, "\n%-20s", "status");
+    for (unsigned k = 0; k < n; k++)
+        fprintf(out, " %14s", run_status(&r[k]));
     fprintf(out, "\n");
     for (int i = 0; i < CTR_COUNT; i++) {
-        fprintf(out, "%-20s", counter_info[i].name);
-        int m = merit(i);
         uint64_t best = 0;
-        bool all_same = true, first = true;
+        bool marks = row_best(r, n, i, &best);
+        fprintf(out, "%-20s", counter_info[i].name);
         for (unsigned k = 0; k < n; k++) {
+            char cell[40];
             if (!r[k].ok)
-                continue;
-            uint64_t v = r[k].final.v[i];
-            if (!first && v != best)
-                all_same = false;
-            if (first || (m > 0 && v > best) || (m < 0 && v < best))
-                best = v;
-            first = false;
-        }
-        for (unsigned k = 0; k < n; k++) {
-            char v[32], cell[40];
-            if (!r[k].ok) {
-                fprintf(out, " %14s", r[k].skipped ? "n/a" : "failed");
-                continue;
-            }
-            format_value(v, sizeof(v), i, r[k].final.v[i]);
-            bool mark = m != 0 && !all_same && r[k].final.v[i] == best;
-            snprintf(cell, sizeof(cell), "%s%s", v, mark ? "*" : " ");
+                snprintf(cell, sizeof(cell), "- ");
+            else
+                snprintf(cell, sizeof(cell), "%llu%s", (unsigned long long)r[k].final.v[i],
+                         marks && r[k].final.v[i] == best ? "*" : " ");
             fprintf(out, " %14s", cell);
         }
         fprintf(out, "\n");
     }
     for (unsigned k = 0; k < n; k++)
-        if (r[k].skipped)
-            fprintf(out, "\n%s not run: %s\n", r[k].strategy, r[k].error);
-        else if (!r[k].ok)
-            fprintf(out, "\n%s did not complete:\n%s\n", r[k].strategy, r[k].error);
+        if (!r[k].ok)
+            fprintf(out, "\n%s %s: %s\n", r[k].strategy,
+                    r[k].skipped ? "not run" : run_status(&r[k]), r[k].error);
         else if (r[k].reach_limit_mb != 0)
             fprintf(out, "\n%s reaches only the first %u MiB of physical memory.\n", r[k].strategy,
                     r[k].reach_limit_mb);

@@ -10,9 +10,14 @@
 
 enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV };
 
+/* The report of one run: its status (and reason when not ok), every
+ * counter unless it was not run, the cost model, and in text its
+ * expectations. */
 void report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
                 const struct cost_model *cm, enum report_format fmt);
-/* One column per strategy, the best value of each row marked with '*'. */
+/* One column per strategy, its status first; only completed runs show
+ * figures.  In text, the best value of each merit row whose values differ
+ * is marked with '*'. */
 void report_compare(FILE *out, const struct scenario *sc, const struct run_result *r, unsigned n,
                     enum report_format fmt);
 /* Writes a gnuplot script and runs gnuplot to draw the main rows; returns

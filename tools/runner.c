@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include "allocators/heap.h"
+#include "allocators/pageheap.h"
+#include "allocators/placement.h"
 #include "allocators/pmm.h"
 #include "allocators/vmm.h"
 #include "kernel/layout.h"
@@ -91,14 +93,44 @@ struct run_ctx {
     double shown_at;       /* progress: when it was last written (seconds into the run) */
 };
 
-/* Everything the report shows, read from the machine and the kernel.  It
- * runs inside the machine (at a mark) or just after it (at the end). */
+/* The kernel's own figures, read inside the machine (kernel code keeps
+ * them in static variables, so reading them makes no simulated access). */
+struct kstats {
+    struct vmm_stats vmm;
+    struct pmm_stats pmm;
+    struct heap_stats heap, pageheap;
+    uint32_t placement_bytes;
+};
+
 static void
-collect(struct sim *s, const struct vmm_stats *vs, const struct pmm_stats *ps,
-        const struct heap_stats *hs, const struct cost_model *cm, struct counters *c)
+read_kstats(void *arg)
+{
+    struct kstats *k = arg;
+    vmm_stats(&k->vmm);
+    pmm_stats(&k->pmm);
+    heap_stats(&k->heap);
+    pageheap_stats(&k->pageheap);
+    k->placement_bytes = placement_used();
+}
+
+/*
+ * Everything the report shows, read from the machine and the kernel.  It
+ * runs inside the machine (at a mark) or just after it (at the end).
+ *
+ * Frames in use are counted from the allocators, independently of what
+ * the kernel says they hold: those the PMM handed out, the placement
+ * memory taken at boot (whole frames) and the boot directory's early
+ * tables the kernel still uses (in the image).  The rows frames.pd,
+ * frames.pt, frames.data, frames.heap and frames.boot say what they hold
+ * and add up to it (tests/cli.sh checks that on every shipped scenario).
+ */
+static void
+collect(struct sim *s, const struct kstats *k, const struct cost_model *cm, struct counters *c)
 {
     const struct mmu_counters *m = &sim_mmu(s)->ctr;
     const struct sim_stats *st = sim_stats(s);
+    const struct vmm_stats *vs = &k->vmm;
+    const struct pmm_stats *ps = &k->pmm;
     memset(c, 0, sizeof(*c));
     c->v[CTR_READS] = m->accesses[MMU_SUP_READ] + m->accesses[MMU_USER_READ];
     c->v[CTR_WRITES] = m->accesses[MMU_SUP_WRITE] + m->accesses[MMU_USER_WRITE];
@@ -106,8 +138,6 @@ collect(struct sim *s, const struct vmm_stats *vs, const struct pmm_stats *ps,
     c->v[CTR_USER_ACCESSES] = m->accesses[MMU_USER_READ] + m->accesses[MMU_USER_WRITE];
     c->v[CTR_TLB_HITS] = m->tlb_hits;
     c->v[CTR_TLB_MISSES] = m->tlb_misses;
-    uint64_t paged = m->tlb_hits + m->tlb_misses + m->dirty_rewalks;
-    c->v[CTR_TLB_HIT_PERMILLE] = paged ? m->tlb_hits * 1000 / paged : 0;
     c->v[CTR_WALKS] = m->walks;
     c->v[CTR_WALK_READS] = m->walk_reads;
     c->v[CTR_AD_UPDATES] = m->ad_updates;
@@ -128,16 +158,23 @@ collect(struct sim *s, const struct vmm_stats *vs, const struct pmm_stats *ps,
     c->v[CTR_FOREIGN_SWITCHES] = vs->foreign_switches;
     c->v[CTR_TEMPMAP_MAPS] = vs->tmp_maps;
     c->v[CTR_TEMPMAP_REUSES] = vs->tmp_reuses;
+    uint32_t placement_frames = (k->placement_bytes + PAGE_SIZE - 1) / PAGE_SIZE;
     c->v[CTR_PD_FRAMES] = vs->pd_frames;
     c->v[CTR_PT_FRAMES] = vs->pt_frames;
-    c->v[CTR_FRAMES_USED] = ps->total_frames - ps->free_frames - ps->reserved_frames;
-    c->v[CTR_HEAP_USED] = hs->used_bytes;
-    c->v[CTR_HEAP_WASTED] = hs->wasted_bytes;
+    c->v[CTR_PT_USER_FRAMES] = vs->pt_frames - vs->kernel_pt_frames;
+    c->v[CTR_PT_KERNEL_FRAMES] = vs->kernel_pt_frames;
+    c->v[CTR_DATA_FRAMES] = vs->user_pages;
+    c->v[CTR_HEAP_FRAMES] = vs->kernel_pages - vs->heap_paging_frames;
+    c->v[CTR_BOOT_FRAMES] = placement_frames - vs->boot_bytes / PAGE_SIZE;
+    c->v[CTR_FRAMES_USED] = (ps->total_frames - ps->free_frames - ps->reserved_frames) +
+                            placement_frames + vs->early_pt_frames;
+    c->v[CTR_HEAP_USED] = k->heap.used_bytes + k->pageheap.used_bytes;
+    c->v[CTR_HEAP_WASTED] = k->heap.wasted_bytes;
     c->v[CTR_HEAP_PAGING] = vs->heap_bytes;
     c->v[CTR_KVA_BYTES] = vs->kva_bytes;
     uint64_t reach = (uint64_t)vs->reach_frames << PAGE_SHIFT;
     c->v[CTR_REACH_BYTES] = reach < sim_ram_size(s) ? reach : sim_ram_size(s);
-    counters_apply_cost(c, cm);
+    counters_derive(c, cm);
 }
 
 /* The live slots of the workload and their directories. */
@@ -224,13 +261,9 @@ on_mark(void *ctx, struct sim *s, uint32_t id)
     } else {
         return;
     }
-    struct vmm_stats vs;
-    struct pmm_stats ps;
-    struct heap_stats hs;
-    vmm_stats(&vs);
-    pmm_stats(&ps);
-    heap_stats(&hs);
-    collect(s, &vs, &ps, &hs, &x->o->cost, at);
+    struct kstats k;
+    read_kstats(&k);
+    collect(s, &k, &x->o->cost, at);
     if (id == WL_MARK_WORKLOAD)
         return;
     if (x->o->view_fn != NULL && x->o->view_mark == (int)id)
@@ -259,23 +292,6 @@ on_event(void *ctx, struct sim *s, const struct sim_event *ev)
     callers_format(ev->chain, ev->nchain, who, sizeof(who));
     fprintf(x->o->trace, "%-28s %-6s 0x%08x  %-22s %s\n", where, names[ev->kind], ev->value, effect,
             who);
-}
-
-/* The kernel's own figures, read after a run stopped inside the kernel (the
- * boot loader gathers them only when the kernel returns). */
-struct kstats {
-    struct vmm_stats vmm;
-    struct pmm_stats pmm;
-    struct heap_stats heap;
-};
-
-static void
-read_kstats(void *arg)
-{
-    struct kstats *k = arg;
-    vmm_stats(&k->vmm);
-    pmm_stats(&k->pmm);
-    heap_stats(&k->heap);
 }
 
 struct end_view {
@@ -370,20 +386,22 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
     if (x.shown > 0)
         fprintf(stderr, "\r%*s\r", x.shown, "");
     r->ok = st == BOOTLOAD_OK;
+    /* Stopped: the kernel was stopped (a fault report, or the work bound);
+     * failed: the kernel refused an operation or could not boot. */
+    r->stopped = st == BOOTLOAD_STOPPED ||
+                 (st == BOOTLOAD_WORKLOAD_FAILED && br.wl.status == WL_LIMIT);
     if (!r->ok)
         describe_failure(s, st, &br, sc, o->max_ops, r->error, sizeof(r->error));
-    if (st == BOOTLOAD_STOPPED) {
-        struct kstats k;
-        if (sim_run(s, read_kstats, &k)) {
-            br.vmm = k.vmm;
-            br.pmm = k.pmm;
-            br.heap = k.heap;
-        }
-    } else if (o->view_fn != NULL && o->view_mark < 0) {
+    if (st != BOOTLOAD_STOPPED && o->view_fn != NULL && o->view_mark < 0) {
         struct end_view e = {&x, s};
         sim_run(s, view_at_end, &e);
     }
-    collect(s, &br.vmm, &br.pmm, &br.heap, &o->cost, &r->final);
+    /* The kernel's figures as it left them, also after a stop inside it;
+     * none if it never ran. */
+    struct kstats k;
+    if (st == BOOTLOAD_SETUP_FAILED || !sim_run(s, read_kstats, &k))
+        memset(&k, 0, sizeof(k));
+    collect(s, &k, &o->cost, &r->final);
     /* The workload's own figures: boot's events taken out of every mark. */
     if (r->boot_done && !o->with_boot) {
         counters_since(&r->final, &r->boot, &o->cost);
@@ -391,10 +409,20 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
             if (r->reached[i])
                 counters_since(&r->marks[i], &r->boot, &o->cost);
     }
-    if (br.vmm.unreachable_frames != 0)
-        r->reach_limit_mb = br.vmm.reach_frames >> (20 - PAGE_SHIFT);
+    if (k.vmm.unreachable_frames != 0)
+        r->reach_limit_mb = k.vmm.reach_frames >> (20 - PAGE_SHIFT);
     sim_destroy(s);
     return true;
+}
+
+const char *
+run_status(const struct run_result *r)
+{
+    if (r->skipped)
+        return "n/a";
+    if (r->ok)
+        return "ok";
+    return r->stopped ? "stopped" : "failed";
 }
 
 void

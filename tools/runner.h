@@ -43,6 +43,7 @@ struct run_options {
 struct run_result {
     char strategy[SCN_NAME_MAX];
     bool ok;          /* the workload ran to its end */
+    bool stopped;     /* not ok: the machine stopped the kernel (else the kernel failed) */
     bool skipped;     /* not run: the strategy cannot run on this machine (error says why) */
     char error[1024]; /* why not: the stop report or the workload error */
     /* Event counts (all groups but memory) run from the workload's start
@@ -70,5 +71,13 @@ bool run_check_pmm(const struct scenario *sc, char *err, size_t len);
 bool run_scenario(const struct scenario *sc, const struct run_options *o, struct run_result *r,
                   char *err, size_t errlen);
 void run_result_free(struct run_result *r);
+
+/*
+ * How a run ended: "ok"; "stopped" (the machine stopped the kernel: a fault
+ * it did not handle, a wild access, a panic); "failed" (the kernel could
+ * not boot or refused an operation); "n/a" (not run: the strategy cannot
+ * run on this machine).  When it is not "ok", r->error says why.
+ */
+const char *run_status(const struct run_result *r);
 
 #endif
