@@ -32,6 +32,7 @@ struct run_options {
     struct cost_model cost;
     int view_mark; /* mark id for view_fn; -1: at the end of the run */
     FILE *trace;   /* if not NULL: one line per INVLPG, CR write and #PF */
+    FILE *log;     /* if not NULL: a header line, then each kernel log line */
     run_view_fn view_fn;
     void *view_ctx;
 };
@@ -53,7 +54,9 @@ void run_options_default(struct run_options *o);
  * false with a "file:line:col: error:" message otherwise. */
 bool run_check_strategy(const struct scenario *sc, const char *strategy, char *err, size_t len);
 /* Runs; returns false if the machine could not be created (err set).  A
- * kernel failure is a completed call with r->ok false. */
+ * kernel failure is a completed call with r->ok false; its r->error names
+ * the scenario line, the space or allocation by its scenario name, the
+ * cause, and quotes the kernel log line the failing op (or boot) wrote. */
 bool run_scenario(const struct scenario *sc, const struct run_options *o, struct run_result *r,
                   char *err, size_t errlen);
 void run_result_free(struct run_result *r);
