@@ -247,7 +247,14 @@ parse_options(int argc, char **argv, int cmd, struct common *c, int *first_arg)
     optind = 2;
     opterr = 0;
     int ch, idx;
-    while ((idx = -1, ch = getopt_long(argc, argv, "o:h", opts, &idx)) != -1) {
+    while ((idx = -1, optopt = 0, ch = getopt_long(argc, argv, "o:h", opts, &idx)) != -1) {
+        /* An option that lacks its argument still is refused by name if it does not apply. */
+        if ((ch == '?' || ch == ':') && optopt != 0 && !option_applies(optopt, cmd)) {
+            ch = optopt;
+            for (size_t k = 0; k < nopts && idx < 0; k++)
+                if (opts[k].val == ch && argv[optind - 1][1] == '-')
+                    idx = (int)k;
+        }
         if (ch == '?' || ch == ':') {
             fprintf(stderr, "%s %s: unknown or incomplete option '%s'\n", prog, name,
                     argv[optind - 1]);
