@@ -16,8 +16,9 @@
 #include "kernel/layout.h"
 
 static struct wl_op wl_ops[WL_MAX_OPS + 1]; /* the module's list, copied (+ WL_END) */
-static uint32_t wl_spaces[WL_MAX_SPACES];   /* vmm handle + 1; 0: slot unused */
-static vaddr_t wl_allocs[WL_MAX_ALLOCS];    /* kmalloc'ed address; 0: handle unused */
+static uint32_t wl_spaces[WL_MAX_SPACES];   /* vmm handle + 1; 0: never used; WL_GONE: destroyed */
+static vaddr_t wl_allocs[WL_MAX_ALLOCS];    /* kmalloc'ed address; 0: never used; WL_GONE: freed */
+#define WL_GONE 0xFFFFFFFFu /* neither a vmm handle + 1 nor a (16-byte aligned) heap address */
 static uint32_t wl_cur;                     /* index + 1 of the op being executed, 0 if none */
 static uint64_t wl_done;                    /* ops executed (max_ops counts them) */
 
@@ -36,13 +37,27 @@ wl_strerror(enum wl_status st)
     case WL_BAD_LIST:
         return "malformed op list";
     case WL_BAD_SLOT:
-        return "bad address-space slot or kmalloc handle";
+        return "address-space slot or kmalloc handle out of range";
     case WL_NO_MEMORY:
         return "out of memory";
     case WL_BAD_RANGE:
         return "range not page-aligned or outside user space";
     case WL_FAILED:
-        return "the paging strategy refused";
+        return "the kernel refused (see its log)";
+    case WL_SLOT_USED:
+        return "the address space exists already";
+    case WL_NO_SPACE:
+        return "the address space was never created";
+    case WL_DESTROYED:
+        return "the address space was destroyed";
+    case WL_ALLOCATED:
+        return "the allocation exists already (no kfree since its kmalloc)";
+    case WL_NO_ALLOC:
+        return "the allocation was never made";
+    case WL_FREED:
+        return "the allocation was freed already";
+    case WL_MAPPED:
+        return "a page of the range is mapped already";
     case WL_LIMIT:
         return "the limit on executed operations was reached";
     }
@@ -132,9 +147,13 @@ wl_skip_block(const struct wl_op *ops, uint32_t i)
     }
 }
 
+/* The executor's status for what the vmm call `call` on vmm space `space`
+ * returned; a refusal is logged in the vmm's own words. */
 static enum wl_status
-wl_from_vmm(enum vmm_status st)
+wl_from_vmm(enum vmm_status st, const char *call, uint32_t space)
 {
+    if (st != VMM_OK)
+        kprintf("workload: %s (vmm space %u): %s", call, space, vmm_strerror(st));
     switch (st) {
     case VMM_OK:
         return WL_OK;
@@ -145,24 +164,29 @@ wl_from_vmm(enum vmm_status st)
         return WL_BAD_RANGE;
     case VMM_BAD_SPACE:
         return WL_BAD_SLOT;
+    case VMM_ALREADY_MAPPED:
+        return WL_MAPPED;
     default:
-        kprintf("workload: %s", vmm_strerror(st));
         return WL_FAILED;
     }
 }
 
-/* The vmm handle of slot (WL_CURRENT allowed if current_ok). */
-static bool
+/* The vmm handle of slot (WL_CURRENT allowed if current_ok), or why there is none. */
+static enum wl_status
 wl_space(uint32_t slot, bool current_ok, uint32_t *space)
 {
     if (slot == WL_CURRENT && current_ok) {
         *space = vmm_current();
-        return true;
+        return WL_OK;
     }
-    if (slot >= WL_MAX_SPACES || wl_spaces[slot] == 0)
-        return false;
+    if (slot >= WL_MAX_SPACES)
+        return WL_BAD_SLOT;
+    if (wl_spaces[slot] == 0)
+        return WL_NO_SPACE;
+    if (wl_spaces[slot] == WL_GONE)
+        return WL_DESTROYED;
     *space = wl_spaces[slot] - 1;
-    return true;
+    return WL_OK;
 }
 
 void
@@ -187,7 +211,31 @@ wl_executed(void)
 bool
 wl_slot_space(uint32_t slot, uint32_t *space)
 {
-    return wl_space(slot, false, space);
+    return wl_space(slot, false, space) == WL_OK;
+}
+
+/* What a failed op was about (wl_error.object): its slot or handle, from
+ * its opcode and its a and b fields with loop indexes applied. */
+static uint32_t
+wl_object(uint32_t code, uint32_t a, uint32_t b, enum wl_status st)
+{
+    switch (code) {
+    case WL_SPACE_FORK:
+        return st == WL_NO_SPACE || st == WL_DESTROYED ? b : a;
+    case WL_MAP:
+    case WL_UNMAP:
+        if (a != WL_CURRENT)
+            return a;
+        for (uint32_t slot = 0; slot < WL_MAX_SPACES; slot++)
+            if (wl_spaces[slot] == vmm_current() + 1)
+                return slot;
+        return WL_NO_OBJECT;
+    case WL_TOUCH:
+    case WL_MARK:
+        return WL_NO_OBJECT;
+    default:
+        return a;
+    }
 }
 
 /* A user range: page-aligned, not empty, below KERNEL_BASE. */
@@ -230,35 +278,45 @@ wl_op_space(uint32_t op, uint32_t a, uint32_t b)
     switch (op) {
     case WL_SPACE_CREATE:
     case WL_SPACE_FORK:
-        if (a >= WL_MAX_SPACES || wl_spaces[a] != 0)
+        if (a >= WL_MAX_SPACES)
             return WL_BAD_SLOT;
+        if (wl_spaces[a] != 0 && wl_spaces[a] != WL_GONE)
+            return WL_SLOT_USED;
         if (op == WL_SPACE_FORK) {
-            if (!wl_space(b, true, &src))
-                return WL_BAD_SLOT;
+            enum wl_status ws = wl_space(b, true, &src);
+            if (ws != WL_OK)
+                return ws;
             st = vmm_space_fork(src, &space);
+            if (st != VMM_OK)
+                return wl_from_vmm(st, "vmm_space_fork", src);
         } else {
             st = vmm_space_create(&space);
+            if (st != VMM_OK)
+                return wl_from_vmm(st, "vmm_space_create", VMM_KERNEL_SPACE);
         }
-        if (st == VMM_OK)
-            wl_spaces[a] = space + 1;
-        return wl_from_vmm(st);
-    case WL_SPACE_DESTROY:
-        if (!wl_space(a, false, &space))
-            return WL_BAD_SLOT;
+        wl_spaces[a] = space + 1;
+        return WL_OK;
+    case WL_SPACE_DESTROY: {
+        enum wl_status ws = wl_space(a, false, &space);
+        if (ws != WL_OK)
+            return ws;
         /* A process that exits runs on the kernel's directory while its own goes. */
         if (space == vmm_current()) {
             st = vmm_space_switch(VMM_KERNEL_SPACE);
             if (st != VMM_OK)
-                return wl_from_vmm(st);
+                return wl_from_vmm(st, "vmm_space_switch", VMM_KERNEL_SPACE);
         }
         st = vmm_space_destroy(space);
         if (st == VMM_OK)
-            wl_spaces[a] = 0;
-        return wl_from_vmm(st);
-    default: /* WL_SPACE_SWITCH */
-        if (!wl_space(a, false, &space))
-            return WL_BAD_SLOT;
-        return wl_from_vmm(vmm_space_switch(space));
+            wl_spaces[a] = WL_GONE;
+        return wl_from_vmm(st, "vmm_space_destroy", space);
+    }
+    default: { /* WL_SPACE_SWITCH */
+        enum wl_status ws = wl_space(a, false, &space);
+        if (ws != WL_OK)
+            return ws;
+        return wl_from_vmm(vmm_space_switch(space), "vmm_space_switch", space);
+    }
     }
 }
 
@@ -268,20 +326,25 @@ wl_op_alloc(uint32_t op, uint32_t a, uint32_t b, uint32_t c)
     if (a >= WL_MAX_ALLOCS)
         return WL_BAD_SLOT;
     if (op == WL_KMALLOC) {
-        if (wl_allocs[a] != 0)
-            return WL_BAD_SLOT;
+        if (wl_allocs[a] != 0 && wl_allocs[a] != WL_GONE)
+            return WL_ALLOCATED;
         void *p = c ? kmalloc_aligned(b) : kmalloc(b);
-        if (p == NULL)
+        if (p == NULL) {
+            kprintf("workload: %s(%u): no memory", c ? "kmalloc_aligned" : "kmalloc", b);
             return WL_NO_MEMORY;
+        }
         wl_allocs[a] = (vaddr_t)(uintptr_t)p;
         return WL_OK;
     }
     if (wl_allocs[a] == 0)
-        return WL_BAD_SLOT;
-    enum heap_status hs = kfree((void *)(uintptr_t)wl_allocs[a]);
-    wl_allocs[a] = 0;
+        return WL_NO_ALLOC;
+    if (wl_allocs[a] == WL_GONE)
+        return WL_FREED;
+    vaddr_t p = wl_allocs[a];
+    enum heap_status hs = kfree((void *)(uintptr_t)p);
+    wl_allocs[a] = WL_GONE;
     if (hs != HEAP_OK) {
-        kprintf("workload: kfree: %s", heap_strerror(hs));
+        kprintf("workload: kfree(0x%08x): %s", p, heap_strerror(hs));
         return WL_FAILED;
     }
     return WL_OK;
@@ -300,14 +363,17 @@ wl_op(const struct wl_op *o, uint32_t a, uint32_t b)
     case WL_SPACE_FORK:
         return wl_op_space(op, a, b);
     case WL_MAP:
-    case WL_UNMAP:
-        if (!wl_space(a, true, &space))
-            return WL_BAD_SLOT;
+    case WL_UNMAP: {
+        enum wl_status ws = wl_space(a, true, &space);
+        if (ws != WL_OK)
+            return ws;
         if (!wl_user_range(b, c))
             return WL_BAD_RANGE;
         if (op == WL_MAP)
-            return wl_from_vmm(vmm_map_range(space, b, c, o->d & VMM_MAP_FLAGS));
-        return wl_from_vmm(vmm_unmap_range(space, b, c));
+            return wl_from_vmm(vmm_map_range(space, b, c, o->d & VMM_MAP_FLAGS), "vmm_map_range",
+                               space);
+        return wl_from_vmm(vmm_unmap_range(space, b, c), "vmm_unmap_range", space);
+    }
     case WL_TOUCH:
         wl_touch(a, b, c, o->d);
         return WL_OK;
@@ -401,6 +467,11 @@ wl_execute(const struct wl_header *hdr, struct wl_error *err)
         err->status = st;
         err->op_index = i;
         err->line = (st == WL_OK || i >= nops) ? 0 : ops[i].line;
+        err->object = WL_NO_OBJECT;
+        if (st != WL_OK && st != WL_LIMIT && st != WL_BAD_LIST && i < nops)
+            err->object = wl_object(WL_OPCODE(ops[i].op),
+                                    ops[i].a + wl_pass(rep, depth, WL_A_LOOP_OF(ops[i].op)),
+                                    ops[i].b + wl_pass(rep, depth, WL_B_LOOP_OF(ops[i].op)), st);
     }
     return st;
 }

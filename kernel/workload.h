@@ -87,19 +87,32 @@ enum wl_status {
     WL_OK = 0,
     WL_BAD_LIST,  /* bad magic, too long, unknown opcode, unbalanced or empty
                      repeat, a loop index where none applies */
-    WL_BAD_SLOT,  /* slot out of range, unused, or already used */
+    WL_BAD_SLOT,  /* slot or handle number out of range */
     WL_NO_MEMORY, /* frames, heap or page tables exhausted */
     WL_BAD_RANGE, /* not page-aligned, or outside user space */
-    WL_FAILED,    /* the strategy refused (its error is logged) */
+    WL_FAILED,    /* the strategy or heap refused (its error is logged) */
     WL_LIMIT,     /* the op would pass the header's max_ops */
+    WL_SLOT_USED, /* space create/fork into a slot whose space is live */
+    WL_NO_SPACE,  /* the slot's space was never created */
+    WL_DESTROYED, /* the slot's space was destroyed */
+    WL_ALLOCATED, /* kmalloc on a handle whose allocation is live */
+    WL_NO_ALLOC,  /* kfree of a handle never allocated */
+    WL_FREED,     /* kfree of a handle already freed */
+    WL_MAPPED,    /* map: a page of the range is mapped already */
 };
 const char *wl_strerror(enum wl_status st);
 
-/* Where execution stopped: the op index and its scenario line. */
+/* wl_error.object of an error about no slot or handle (or about the
+ * current space when no slot holds it). */
+#define WL_NO_OBJECT 0xFFFFFFFFu
+
+/* Where execution stopped: the op index, its scenario line, and the slot
+ * or handle the error is about. */
 struct wl_error {
     enum wl_status status;
     uint32_t op_index;
     uint32_t line;
+    uint32_t object;
 };
 
 /* The index + 1 of the op being executed (0 before the first): where a run

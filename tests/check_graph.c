@@ -135,20 +135,27 @@ teardown(void)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-/* Renders to tmpdir/name and reads the DOT back. */
+/* Renders to tmpdir/name with flags (GRAPH_*) and reads the DOT back. */
 static Agraph_t *
-render_dot(struct sim *s, const struct run_space *sp, unsigned n, const char *only,
-           const char *name)
+render_dot_flags(struct sim *s, const struct run_space *sp, unsigned n, const char *only,
+                 unsigned flags, const char *name)
 {
     char path[128], err[256];
     snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-    ck_assert_msg(graph_render(s, sp, n, only, path, err, sizeof(err)), "%s", err);
+    ck_assert_msg(graph_render(s, sp, n, only, flags, path, err, sizeof(err)), "%s", err);
     FILE *f = fopen(path, "r");
     ck_assert_ptr_nonnull(f);
     Agraph_t *g = agread(f, NULL);
     fclose(f);
     ck_assert_ptr_nonnull(g);
     return g;
+}
+
+static Agraph_t *
+render_dot(struct sim *s, const struct run_space *sp, unsigned n, const char *only,
+           const char *name)
+{
+    return render_dot_flags(s, sp, n, only, 0, name);
 }
 
 static const char *
@@ -295,10 +302,12 @@ START_TEST(test_graph_runs_beyond_limit_summed)
 }
 END_TEST
 
+/* With GRAPH_KERNEL_DETAIL, every directory has its own edges to the shared tables. */
 START_TEST(test_graph_kernel_tables_shared_once)
 {
     struct sim *s = build_machine();
-    Agraph_t *g = render_dot(s, spaces, NSPACES, NULL, "all.dot");
+    Agraph_t *g = render_dot_flags(s, spaces, NSPACES, NULL, GRAPH_KERNEL_DETAIL, "all.dot");
+    ck_assert(!has_node(g, "kernel_half"));
     /* Ten tables shared by all three spaces: one group node, an edge from each PD. */
     const char *grp = "kt_768_10_00020000";
     ck_assert_ptr_nonnull(strstr(node_label(g, grp), "kernel tables (10)"));
@@ -319,6 +328,78 @@ START_TEST(test_graph_kernel_tables_shared_once)
     /* A's own kernel table is drawn alone and not marked shared. */
     ck_assert_ptr_null(strstr(node_label(g, "pt_0002c000"), "shared"));
     ck_assert_uint_eq(count_edges(g, "pd_00010000", "pt_0002c000", "PDE 800", NULL, NULL), 1);
+    agclose(g);
+    sim_destroy(s);
+}
+END_TEST
+
+/* Edges into node head, from any node. */
+static unsigned
+count_in(Agraph_t *g, const char *head)
+{
+    char h[48];
+    snprintf(h, sizeof(h), "%s", head);
+    Agnode_t *n = agnode(g, h, 0);
+    unsigned count = 0;
+    for (Agedge_t *e = n == NULL ? NULL : agfstin(g, n); e != NULL; e = agnxtin(g, e))
+        count++;
+    return count;
+}
+
+/*
+ * By default PDEs 768-777, the same (P W, table 0x20000 + k * 4 KiB) in A, B
+ * and C, hang from one kernel-half node: one edge from each directory to it,
+ * one from it to the group, none from a directory to the group.  A's PDE
+ * 800 and its slots 1022/1023 differ between spaces and stay on A.
+ */
+START_TEST(test_graph_kernel_half_one_node)
+{
+    struct sim *s = build_machine();
+    Agraph_t *g = render_dot(s, spaces, NSPACES, NULL, "all.dot");
+    const char *grp = "kt_768_10_00020000";
+    ck_assert_ptr_nonnull(strstr(node_label(g, "kernel_half"), "kernel half (shared)"));
+    ck_assert_ptr_nonnull(strstr(node_label(g, "kernel_half"), "PDE 768-777: 10 page tables"));
+    ck_assert_ptr_nonnull(strstr(node_label(g, "kernel_half"), "the same in all 3 spaces"));
+    ck_assert_uint_eq(count_edges(g, "pd_00010000", "kernel_half", NULL, NULL, NULL), 1);
+    ck_assert_uint_eq(count_edges(g, "pd_00011000", "kernel_half", NULL, NULL, NULL), 1);
+    ck_assert_uint_eq(count_edges(g, "pd_00012000", "kernel_half", NULL, NULL, NULL), 1);
+    ck_assert_uint_eq(count_in(g, "kernel_half"), 3);
+    ck_assert_uint_eq(count_in(g, grp), 1);
+    ck_assert_uint_eq(count_edges(g, "kernel_half", grp, "PDE 768-777\\nP W", NULL, NULL), 1);
+    ck_assert_ptr_nonnull(strstr(node_label(g, grp), "shared by 3 spaces"));
+    ck_assert_uint_eq(count_edges(g, "pd_00010000", "pt_0002c000", "PDE 800", NULL, NULL), 1);
+    ck_assert_uint_eq(count_edges(g, "pd_00010000", "pd_00011000", "foreign 1022", NULL, NULL), 1);
+    agclose(g);
+
+    /* Only B drawn: its one edge to the node, which still speaks for all three. */
+    g = render_dot(s, spaces, NSPACES, "B", "b.dot");
+    ck_assert_uint_eq(count_in(g, "kernel_half"), 1);
+    ck_assert_uint_eq(count_edges(g, "pd_00011000", "kernel_half", NULL, NULL, NULL), 1);
+    ck_assert_ptr_nonnull(strstr(node_label(g, "kernel_half"), "the same in all 3 spaces"));
+    agclose(g);
+
+    /* One space alone shares nothing: its kernel tables hang from it. */
+    g = render_dot(s, spaces, 1, NULL, "a.dot");
+    ck_assert(!has_node(g, "kernel_half"));
+    ck_assert_uint_eq(count_edges(g, "pd_00010000", "kt_768_10_00020000", NULL, NULL, NULL), 1);
+    agclose(g);
+    sim_destroy(s);
+}
+END_TEST
+
+/* A kernel PDE that one space has with other flags is not part of the
+ * kernel half: C's PDE 777 read-only splits 768-776 (nine, a group) from
+ * 777, which each directory names itself. */
+START_TEST(test_graph_kernel_half_only_alike)
+{
+    struct sim *s = build_machine();
+    put32(s, PD_C + 777 * 4, (KPT_BASE + 9 * PAGE_SIZE) | PTE_P);
+    Agraph_t *g = render_dot(s, spaces, NSPACES, NULL, "all.dot");
+    ck_assert_ptr_nonnull(strstr(node_label(g, "kernel_half"), "PDE 768-776: 9 page tables"));
+    ck_assert_uint_eq(count_edges(g, "kernel_half", "kt_768_9_00020000", NULL, NULL, NULL), 1);
+    ck_assert_uint_eq(count_edges(g, "pd_00010000", "pt_00029000", "PDE 777", NULL, NULL), 1);
+    ck_assert_uint_eq(count_edges(g, "pd_00011000", "pt_00029000", "PDE 777", NULL, NULL), 1);
+    ck_assert_uint_eq(count_edges(g, "pd_00012000", "pt_00029000", "PDE 777", NULL, NULL), 1);
     agclose(g);
     sim_destroy(s);
 }
@@ -358,8 +439,15 @@ START_TEST(test_graph_tlb_overlay)
     ck_assert_ptr_null(strstr(node_label(g, "lp_00c00000_1_0087"), "TLB"));
     ck_assert_ptr_nonnull(strstr(node_label(g, "pd_00010000"), "TLB: 1 via slot"));
     ck_assert_ptr_nonnull(strstr(node_label(g, "cr3"), "TLB: 1 stale entry"));
-    /* The walk set A on PDE 768 only: the group edge of A says so. */
+    /* The walk set A on A's PDE 768 only, so B's and C's copies lack it: the
+     * kernel half's edge says so.  With the detail, A's own edge counts it. */
+    ck_assert_uint_eq(count_edges(g, "kernel_half", "kt_768_10_00020000",
+                                  "P W, A differs between spaces", NULL, NULL),
+                      1);
+    agclose(g);
+    g = render_dot_flags(s, spaces, NSPACES, NULL, GRAPH_KERNEL_DETAIL, "tlbd.dot");
     ck_assert_uint_eq(count_edges(g, "pd_00010000", "kt_768_10_00020000", "A in 1", NULL, NULL), 1);
+    ck_assert_ptr_nonnull(strstr(node_label(g, "kt_768_10_00020000"), "TLB: 1 cached"));
     agclose(g);
     sim_destroy(s);
 }
@@ -385,11 +473,11 @@ START_TEST(test_graph_svg_and_png)
     struct sim *s = build_machine();
     char path[128], err[256];
     snprintf(path, sizeof(path), "%s/g.svg", tmpdir);
-    ck_assert_msg(graph_render(s, spaces, NSPACES, NULL, path, err, sizeof(err)), "%s", err);
+    ck_assert_msg(graph_render(s, spaces, NSPACES, NULL, 0, path, err, sizeof(err)), "%s", err);
     ck_assert(file_has(path, "<?xml", 5) || file_has(path, "<svg", 4));
     ck_assert(file_has(path, "12 frames 0x00400000", 20));
     snprintf(path, sizeof(path), "%s/g.png", tmpdir);
-    ck_assert_msg(graph_render(s, spaces, NSPACES, NULL, path, err, sizeof(err)), "%s", err);
+    ck_assert_msg(graph_render(s, spaces, NSPACES, NULL, 0, path, err, sizeof(err)), "%s", err);
     ck_assert(file_has(path, "\x89PNG", 4));
     sim_destroy(s);
 }
@@ -400,14 +488,14 @@ START_TEST(test_graph_errors)
     struct sim *s = build_machine();
     char path[128], err[256];
     snprintf(path, sizeof(path), "%s/g.txt", tmpdir);
-    ck_assert(!graph_render(s, spaces, NSPACES, NULL, path, err, sizeof(err)));
+    ck_assert(!graph_render(s, spaces, NSPACES, NULL, 0, path, err, sizeof(err)));
     ck_assert_ptr_nonnull(strstr(err, "unknown extension"));
     ck_assert_int_ne(access(path, F_OK), 0);
     snprintf(path, sizeof(path), "%s/g.dot", tmpdir);
-    ck_assert(!graph_render(s, spaces, NSPACES, "nosuch", path, err, sizeof(err)));
+    ck_assert(!graph_render(s, spaces, NSPACES, "nosuch", 0, path, err, sizeof(err)));
     ck_assert_ptr_nonnull(strstr(err, "no address space named \"nosuch\""));
     snprintf(path, sizeof(path), "%s/missing/g.svg", tmpdir);
-    ck_assert(!graph_render(s, spaces, NSPACES, NULL, path, err, sizeof(err)));
+    ck_assert(!graph_render(s, spaces, NSPACES, NULL, 0, path, err, sizeof(err)));
     ck_assert_ptr_nonnull(strstr(err, "cannot write"));
     sim_destroy(s);
 }
@@ -421,8 +509,8 @@ START_TEST(test_graph_deterministic)
     char p1[128], p2[128], err[256];
     snprintf(p1, sizeof(p1), "%s/1.dot", tmpdir);
     snprintf(p2, sizeof(p2), "%s/2.dot", tmpdir);
-    ck_assert_msg(graph_render(s, spaces, NSPACES, NULL, p1, err, sizeof(err)), "%s", err);
-    ck_assert_msg(graph_render(s, spaces, NSPACES, NULL, p2, err, sizeof(err)), "%s", err);
+    ck_assert_msg(graph_render(s, spaces, NSPACES, NULL, 0, p1, err, sizeof(err)), "%s", err);
+    ck_assert_msg(graph_render(s, spaces, NSPACES, NULL, 0, p2, err, sizeof(err)), "%s", err);
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "cmp -s '%s' '%s'", p1, p2);
     ck_assert_int_eq(system(cmd), 0);
@@ -522,6 +610,8 @@ graph_suite(void)
     tcase_add_test(tc, test_graph_frame_runs_merged);
     tcase_add_test(tc, test_graph_runs_beyond_limit_summed);
     tcase_add_test(tc, test_graph_kernel_tables_shared_once);
+    tcase_add_test(tc, test_graph_kernel_half_one_node);
+    tcase_add_test(tc, test_graph_kernel_half_only_alike);
     tcase_add_test(tc, test_graph_tlb_overlay);
     tcase_add_test(tc, test_graph_svg_and_png);
     tcase_add_test(tc, test_graph_errors);

@@ -442,23 +442,74 @@ START_TEST(test_vmm_unknown_names)
 }
 END_TEST
 
-/* Workload errors stop at the op, with its line. */
-static const struct wl_op bad_workload[] = {
+/*
+ * Workload errors stop at the op, with its line, the precise cause and the
+ * slot or handle it concerns.  Each list ends in the op that must fail.
+ */
+static const struct wl_op bad_map_twice[] = {
     OP(WL_SPACE_CREATE, 1, 0, 0, 0),
     OP(WL_MAP, 1, 0x40000000u, 4096, UW),
     OP(WL_MAP, 1, 0x40000000u, 4096, UW),
 };
+static const struct wl_op bad_create_twice[] = {
+    OP(WL_SPACE_CREATE, 3, 0, 0, 0),
+    OP(WL_SPACE_CREATE, 3, 0, 0, 0),
+};
+static const struct wl_op bad_switch_destroyed[] = {
+    OP(WL_SPACE_CREATE, 2, 0, 0, 0),
+    OP(WL_SPACE_DESTROY, 2, 0, 0, 0),
+    OP(WL_SPACE_SWITCH, 2, 0, 0, 0),
+};
+static const struct wl_op bad_fork_never_created[] = {
+    OP(WL_SPACE_FORK, 4, 5, 0, 0),
+};
+static const struct wl_op bad_kfree_twice[] = {
+    OP(WL_KMALLOC, 7, 64, 0, 0),
+    OP(WL_KFREE, 7, 0, 0, 0),
+    OP(WL_KFREE, 7, 0, 0, 0),
+};
+static const struct wl_op bad_kfree_never[] = {
+    OP(WL_KFREE, 6, 0, 0, 0),
+};
+static const struct wl_op bad_kmalloc_twice[] = {
+    OP(WL_KMALLOC, 0, 64, 0, 0),
+    OP(WL_KMALLOC, 0, 64, 0, 0),
+};
+/* The current space (slot 1, switched to) is named by its slot. */
+static const struct wl_op bad_map_current[] = {
+    OP(WL_SPACE_CREATE, 1, 0, 0, 0),
+    OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
+    OP(WL_MAP, WL_CURRENT, 0x40000000u, 2 * 4096, UW),
+    OP(WL_MAP, WL_CURRENT, 0x40001000u, 4096, UW),
+};
+
+static const struct {
+    const struct wl_op *ops;
+    uint32_t nops;
+    enum wl_status status;
+    uint32_t object;
+} bad_workloads[] = {
+#define LIST(l) l, sizeof(l) / sizeof(l[0])
+    {LIST(bad_map_twice), WL_MAPPED, 1},           {LIST(bad_create_twice), WL_SLOT_USED, 3},
+    {LIST(bad_switch_destroyed), WL_DESTROYED, 2}, {LIST(bad_fork_never_created), WL_NO_SPACE, 5},
+    {LIST(bad_kfree_twice), WL_FREED, 7},          {LIST(bad_kfree_never), WL_NO_ALLOC, 6},
+    {LIST(bad_kmalloc_twice), WL_ALLOCATED, 0},    {LIST(bad_map_current), WL_MAPPED, 1},
+#undef LIST
+};
+#define NBAD (sizeof(bad_workloads) / sizeof(bad_workloads[0]))
 
 START_TEST(test_vmm_workload_error_reported)
 {
     struct sim *s = machine(64u << 20);
-    struct bootload_config cfg = {
-        .strategy = "recursive", .pmm = "bitmap", .ops = bad_workload, .nops = 3};
+    const struct wl_op *ops = bad_workloads[_i].ops;
+    uint32_t n = bad_workloads[_i].nops;
+    struct bootload_config cfg = {.strategy = "recursive", .pmm = "bitmap", .ops = ops, .nops = n};
     struct bootload_result res;
     ck_assert_int_eq(bootload_run(s, &cfg, &res), BOOTLOAD_WORKLOAD_FAILED);
-    ck_assert_int_eq(res.wl.status, WL_FAILED);
-    ck_assert_uint_eq(res.wl.op_index, 2);
-    ck_assert_uint_eq(res.wl.line, bad_workload[2].line);
+    ck_assert_str_eq(wl_strerror(res.wl.status), wl_strerror(bad_workloads[_i].status));
+    ck_assert_uint_eq(res.wl.op_index, n - 1);
+    ck_assert_uint_eq(res.wl.line, ops[n - 1].line);
+    ck_assert_uint_eq(res.wl.object, bad_workloads[_i].object);
     sim_destroy(s);
 }
 END_TEST
@@ -480,7 +531,7 @@ vmm_suite(void)
     tcase_add_loop_test(tc, test_vmm_all_strategies_run_shared_workload, 0, NSTRATEGIES);
     tcase_add_loop_test(tc, test_vmm_physmap_reports_reach, 0, 3);
     tcase_add_test(tc, test_vmm_unknown_names);
-    tcase_add_test(tc, test_vmm_workload_error_reported);
+    tcase_add_loop_test(tc, test_vmm_workload_error_reported, 0, NBAD);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -361,5 +361,136 @@ echo "$out" | grep -q '"physmap": {"status": "n/a", "reason": "[^"]*768 MiB[^"]*
 "$pagesim" compare /tmp/pagesim-na.scn | grep '^cycles ' | grep -q '\*' ||
     { echo "FAIL: no best cycles mark beside an n/a strategy"; fail=1; }
 
+# Options: each command takes exactly the options its --help lists; any
+# other is refused by name, exit 2 (they used to be ignored silently).
+all_opts=$(for c in run compare graph dump check; do "$pagesim" $c --help; done |
+    sed -n 's/^  \(-., \)\{0,1\}--\([a-z0-9-]*\).*/\2/p' | sort -u)
+for c in run compare graph dump check; do
+    help=$("$pagesim" $c --help)
+    for o in $all_opts; do
+        line=$(echo "$help" | grep -- "^  \(-., \)\{0,1\}--$o[ []" | head -1)
+        arg="--$o"
+        # "--name ARG  text": an option with an argument
+        echo "$line" | grep -q -- "--$o [^ ]" && arg="--$o=x"
+        err=$("$pagesim" $c "$arg" 2>&1 >/dev/null)
+        if echo "$help" | grep -q -- "^  \(-., \)\{0,1\}--$o[ []"; then
+            echo "$err" | grep -q "does not apply" &&
+                { echo "FAIL: $c refuses --$o that its help lists"; fail=1; }
+        else
+            echo "$err" | grep -q "^pagesim $c: option --$o does not apply to $c" ||
+                { echo "FAIL: $c does not refuse --$o: $err"; fail=1; }
+        fi
+    done
+done
+for args in "run scenarios/thread.scn --plot /tmp/pagesim-x.png" \
+    "run scenarios/thread.scn --space shell" "compare scenarios/thread.scn --trace /tmp/pagesim-t" \
+    "check scenarios/thread.scn --json" "dump scenarios/thread.scn --json" \
+    "compare scenarios/thread.scn --strategy heap"; do
+    "$pagesim" $args > /dev/null 2>&1; check "$args" 2 $?
+done
+# --strategies names each strategy once, none empty
+"$pagesim" compare scenarios/thread.scn --strategies , > /dev/null 2>&1
+check "--strategies ," 2 $?
+"$pagesim" compare scenarios/thread.scn --strategies heap,heap > /dev/null 2>&1
+check "--strategies heap,heap" 2 $?
+
+# Output that cannot be written is an error (exit 2, a message on stderr).
+err=$("$pagesim" run scenarios/thread.scn --trace /dev/full 2>&1 >/dev/null)
+check "run --trace /dev/full" 2 $?
+echo "$err" | grep -q "writing /dev/full failed" || { echo "FAIL: trace write: $err"; fail=1; }
+err=$("$pagesim" run scenarios/thread.scn 2>&1 >/dev/full)
+check "run > /dev/full" 2 $?
+echo "$err" | grep -q "writing the standard output failed" ||
+    { echo "FAIL: stdout write: $err"; fail=1; }
+"$pagesim" dump scenarios/thread.scn > /dev/full 2>/dev/null; check "dump > /dev/full" 2 $?
+"$pagesim" run scenarios/thread.scn --log=/dev/full > /dev/null 2>&1
+check "run --log=/dev/full" 2 $?
+
+# dump and graph: an unknown space is an error on stderr, exit 2, for both.
+out=$("$pagesim" dump scenarios/thread.scn --space nosuch 2>/tmp/pagesim-err.txt)
+check "dump unknown space" 2 $?
+[ -z "$out" ] || { echo "FAIL: dump printed on stdout: $out"; fail=1; }
+grep -q 'no address space named "nosuch"' /tmp/pagesim-err.txt ||
+    { echo "FAIL: dump unknown space message"; fail=1; }
+# child1 exists in thread.scn but not yet at "booted"
+"$pagesim" dump scenarios/thread.scn --space child1 --at booted > /dev/null 2>&1
+check "dump space not live at the snapshot" 2 $?
+
+# --plot takes only what it writes; an unwritable path is one line, no PNG on stdout.
+"$pagesim" compare scenarios/thread.scn --plot /tmp/pagesim-x.gif > /dev/null 2>&1
+check "--plot x.gif" 2 $?
+[ ! -e /tmp/pagesim-x.gif ] || { echo "FAIL: --plot x.gif wrote a file"; fail=1; }
+rm -f /tmp/pagesim-x.gif
+out=$("$pagesim" compare scenarios/thread.scn --plot /nonexistent/x.png 2>/tmp/pagesim-err.txt)
+check "--plot /nonexistent/x.png" 2 $?
+! echo "$out" | grep -q PNG || { echo "FAIL: PNG bytes on stdout"; fail=1; }
+[ "$(wc -l < /tmp/pagesim-err.txt)" = 1 ] && grep -q "cannot write /nonexistent/x.png" /tmp/pagesim-err.txt ||
+    { echo "FAIL: --plot error:"; cat /tmp/pagesim-err.txt; fail=1; }
+
+# The plot script, read from a stand-in gnuplot.  ram=1G: physmap reaches
+# 768 MiB at most, so it is n/a and named in the title.  heap reaches its
+# tables through their heap addresses and the script never changes a
+# present PTE, so it makes no INVLPG: a zero bar, labelled "0", on a linear
+# axis from 0 (a log axis drops zeros).
+fake=/tmp/pagesim-fakegp
+rm -rf "$fake"; mkdir -p "$fake"
+printf '#!/bin/sh\ncat > %s/script.gp\n' "$fake" > "$fake/gnuplot"
+chmod +x "$fake/gnuplot"
+printf 'machine ram=1G\nspace create a\nspace switch a\nmap 0x10000000 4K rw user\n' > /tmp/pagesim-1g.scn
+PATH="$fake:$PATH" "$pagesim" compare /tmp/pagesim-1g.scn --plot /tmp/pagesim-1g.png > /dev/null
+check "compare --plot (stand-in gnuplot)" 0 $?
+gp="$fake/script.gp"
+grep -q "n/a (cannot run on this machine): physmap'" "$gp" || { echo "FAIL: plot title lacks n/a physmap"; fail=1; }
+! grep -q '^"physmap"' "$gp" || { echo "FAIL: plot has data for physmap"; fail=1; }
+! grep -q logscale "$gp" || { echo "FAIL: plot on a log scale"; fail=1; }
+[ "$(grep -c '^set yrange \[0:' "$gp")" = 6 ] || { echo "FAIL: plot panels not from 0"; fail=1; }
+# data columns: name, then value and label of tlb.misses, walks, invlpg, ...
+set -- $(grep '^"heap"' "$gp")
+[ "${6:-}" = 0 ] && [ "${7:-}" = '"0"' ] ||
+    { echo "FAIL: heap invlpg in the plot: ${6:-} ${7:-}"; fail=1; }
+grep -q 'with labels' "$gp" || { echo "FAIL: bars not labelled"; fail=1; }
+rm -rf "$fake"
+
+# Workload errors name the object by its scenario name and the cause.
+printf 'space create a\nspace create a\n' > /tmp/pagesim-e1.scn
+out=$("$pagesim" run /tmp/pagesim-e1.scn); check "space created twice" 1 $?
+echo "$out" | grep -q 'pagesim-e1.scn:2: space create "a" failed: the address space exists already' ||
+    { echo "FAIL: create twice: $out"; fail=1; }
+printf 'kmalloc buf 100\nkfree buf\nkfree buf\n' > /tmp/pagesim-e2.scn
+out=$("$pagesim" run /tmp/pagesim-e2.scn); check "kfree twice" 1 $?
+echo "$out" | grep -q 'pagesim-e2.scn:3: kfree "buf" failed: the allocation was freed already' ||
+    { echo "FAIL: kfree twice: $out"; fail=1; }
+printf 'space create a\nspace destroy a\nspace switch a\n' > /tmp/pagesim-e3.scn
+out=$("$pagesim" run /tmp/pagesim-e3.scn); check "switch to a destroyed space" 1 $?
+echo "$out" | grep -q 'pagesim-e3.scn:3: space switch "a" failed: the address space was destroyed' ||
+    { echo "FAIL: switch destroyed: $out"; fail=1; }
+printf 'space create a\nmap a 0x10000000 8K rw user\nmap a 0x10001000 4K rw user\n' > /tmp/pagesim-e4.scn
+out=$("$pagesim" run /tmp/pagesim-e4.scn); check "overlapping map" 1 $?
+echo "$out" | grep -q 'pagesim-e4.scn:3: map in "a" failed: a page of the range is mapped already' ||
+    { echo "FAIL: overlapping map: $out"; fail=1; }
+echo "$out" | grep -q '^kernel log: workload: vmm_map_range (vmm space [0-9]*): page already mapped' ||
+    { echo "FAIL: overlapping map does not quote the kernel: $out"; fail=1; }
+# --log: the kernel's own lines, on stderr or in a file
+err=$("$pagesim" run scenarios/thread.scn --log 2>&1 >/dev/null); check "run --log" 0 $?
+echo "$err" | grep -q '^kernel log: scenarios/thread.scn, strategy recursive$' &&
+    echo "$err" | grep -q '^  boot: paging recursive' || { echo "FAIL: --log: $err"; fail=1; }
+"$pagesim" run /tmp/pagesim-e4.scn --log=/tmp/pagesim-log.txt > /dev/null
+grep -q '^  workload: vmm_map_range' /tmp/pagesim-log.txt || { echo "FAIL: --log=FILE"; fail=1; }
+
+# graph: the kernel half that the five spaces at "children" share is one
+# node with one edge from each directory; --kernel-detail draws each
+# space's own edge to every shared kernel table (PDE 768 once per space).
+"$pagesim" graph scenarios/thread.scn --at children -o /tmp/pagesim-k.dot
+n=$(grep -c -- '-> kernel_half' /tmp/pagesim-k.dot)
+[ "$n" = 5 ] || { echo "FAIL: $n edges to the kernel half, expected 5"; fail=1; }
+! grep -q 'pd_[0-9a-f]* -> pt_001fc000' /tmp/pagesim-k.dot ||
+    { echo "FAIL: a directory still has its own edge to a shared table"; fail=1; }
+"$pagesim" graph scenarios/thread.scn --at children --kernel-detail -o /tmp/pagesim-kd.dot
+! grep -q kernel_half /tmp/pagesim-kd.dot || { echo "FAIL: --kernel-detail kept the node"; fail=1; }
+n=$(grep -c 'label="PDE 768' /tmp/pagesim-kd.dot)
+[ "$n" = 5 ] || { echo "FAIL: --kernel-detail has $n PDE 768 edges, expected 5"; fail=1; }
+"$pagesim" graph scenarios/thread.scn --space shell --all -o /tmp/pagesim-x.dot 2>/dev/null
+check "graph --space with --all" 2 $?
+
 [ $fail -eq 0 ] && echo "cli: all checks passed"
 exit $fail

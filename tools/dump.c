@@ -321,12 +321,17 @@ dump_tlb(FILE *out, const struct mmu *m, const struct tlb *t, bool large)
     free(l.e);
 }
 
-void
+bool
 dump_spaces(FILE *out, struct sim *s, const struct run_space *spaces, unsigned nspaces,
             const char *only_space)
 {
     const struct mmu *m = sim_mmu(s);
     unsigned shown = 0;
+    bool found = only_space == NULL;
+    for (unsigned k = 0; k < nspaces && !found; k++)
+        found = strcmp(only_space, spaces[k].name) == 0;
+    if (!found)
+        return false;
     for (unsigned k = 0; k < nspaces; k++) {
         if (only_space != NULL && strcmp(only_space, spaces[k].name) != 0)
             continue;
@@ -334,10 +339,9 @@ dump_spaces(FILE *out, struct sim *s, const struct run_space *spaces, unsigned n
             fputc('\n', out);
         dump_space(out, s, spaces, nspaces, k);
     }
-    if (shown == 0 && only_space != NULL)
-        fprintf(out, "no address space named \"%s\"\n", only_space);
     fprintf(out, "\nTLB  (CR3 0x%08x, paging %s, CR4.PSE=%u, CR4.PGE=%u)\n", m->cr3,
             mmu_paging(m) ? "on" : "off", (m->cr4 & CR4_PSE) != 0, (m->cr4 & CR4_PGE) != 0);
     dump_tlb(out, m, &m->tlb4k, false);
     dump_tlb(out, m, &m->tlb4m, true);
+    return true;
 }

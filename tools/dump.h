@@ -53,9 +53,10 @@ bool dump_tlb_stale(const struct mmu *m, const struct tlb_entry *e, bool large, 
  * virtually and physically contiguous runs with equal effective flags
  * merged, user and kernel halves under their own headers, the recursive and
  * foreign slots labelled; then the contents of both TLBs, each entry marked
- * if the current tables no longer agree with it.
+ * if the current tables no longer agree with it.  Returns false, having
+ * written nothing, if only_space names no space of the list.
  */
-void dump_spaces(FILE *out, struct sim *s, const struct run_space *spaces, unsigned nspaces,
+bool dump_spaces(FILE *out, struct sim *s, const struct run_space *spaces, unsigned nspaces,
                  const char *only_space);
 
 #endif

@@ -41,6 +41,7 @@ enum gnode_kind {
     GN_LARGE,  /* a run of 4 MiB pages */
     GN_MORE,   /* the frame runs of a table beyond GRAPH_RUNS_MAX */
     GN_BAD,    /* a table outside RAM */
+    GN_KERNEL, /* the kernel half, the same in every space, drawn once */
 };
 
 /* Entries [pos, pos + count) of a table node (or PDEs of a directory) map frames of node. */
@@ -79,6 +80,7 @@ struct gdir {
     paddr_t pd;
     const pde_t *pde; /* NULL: outside RAM */
     bool drawn;
+    bool dup; /* the directory of an earlier space in the sorted list */
     int node;
     uint8_t kind[NPDENTRIES]; /* enum dump_pde_kind, or PDE_BAD */
     uint32_t tab[NPDENTRIES]; /* table of DUMP_PDE_TABLE entries, else TAB_NONE */
@@ -97,6 +99,12 @@ struct graph {
     unsigned ndirs;
     unsigned stale; /* TLB entries the current tables no longer give */
     bool oom;
+    unsigned flags;                 /* GRAPH_* */
+    unsigned kspaces;               /* distinct directories */
+    bool kshared[NPDENTRIES];       /* kernel PDE alike (but for A/D) in every directory */
+    pde_t kcommon[NPDENTRIES];      /* its bits set in every directory */
+    unsigned kaccessed[NPDENTRIES]; /* directories whose entry has A set */
+    int knode;                      /* the GN_KERNEL node, or -1 */
 };
 
 /* A run of mappings being merged. */
@@ -385,11 +393,11 @@ expand_tables(struct graph *G, unsigned tn, const uint32_t *tables, unsigned nta
         emit_frames(G, tn, &acc, group, va0);
 }
 
-/* Draws a finished run of 4 MiB pages of directory d. */
+/* Draws a finished run of 4 MiB pages of directory (or kernel half) node dn. */
 static void
-emit_large(struct graph *G, struct gdir *d, const struct runacc *acc)
+emit_large(struct graph *G, int dn, const struct runacc *acc, const char *note)
 {
-    char key[48], label[64], fl[DUMP_FLAGS_MAX];
+    char key[48], label[96], fl[DUMP_FLAGS_MAX];
     bool created;
     snprintf(key, sizeof(key), "lp_%08x_%u_%04x", acc->pa, acc->count, acc->flags);
     int fn = node_get(G, key, GN_LARGE, &created);
@@ -403,11 +411,12 @@ emit_large(struct graph *G, struct gdir *d, const struct runacc *acc)
                  acc->pa, (unsigned long long)end, fl);
     }
     if (acc->count == 1)
-        snprintf(label, sizeof(label), "PDE %u (4M)", acc->pos);
+        snprintf(label, sizeof(label), "PDE %u (4M)%s", acc->pos, note);
     else
-        snprintf(label, sizeof(label), "PDE %u-%u (4M)", acc->pos, acc->pos + acc->count - 1);
-    edge(G, d->node, fn, label);
-    add_run(G, (unsigned)d->node, acc->pos, acc->count, (unsigned)fn);
+        snprintf(label, sizeof(label), "PDE %u-%u (4M)%s", acc->pos, acc->pos + acc->count - 1,
+                 note);
+    edge(G, dn, fn, label);
+    add_run(G, (unsigned)dn, acc->pos, acc->count, (unsigned)fn);
 }
 
 static void
@@ -419,11 +428,27 @@ shared_edge_style(struct graph *G, Agedge_t *e, unsigned tn)
     }
 }
 
-/* Draws the table that entry i of d names, and the edge to it. */
+/* ", A differs between spaces" if an entry of [i, end] of the kernel half
+ * has A set in some directories and clear in others, else "". */
 static void
-draw_table(struct graph *G, struct gdir *d, unsigned i)
+kernel_note(const struct graph *G, unsigned i, unsigned end, char *buf, size_t len)
 {
-    char key[48], label[64], fl[DUMP_FLAGS_MAX];
+    bool differs = false;
+    for (unsigned k = i; k <= end; k++)
+        differs = differs || (G->kaccessed[k] > 0 && G->kaccessed[k] < G->kspaces);
+    snprintf(buf, len, "%s", differs ? ", A differs between spaces" : "");
+}
+
+/*
+ * Draws the table that entry i of d names, and the edge to it labelled
+ * with its flags: from d's node, or (kernel) from the kernel half node with
+ * the flags every space has.
+ */
+static void
+draw_table(struct graph *G, struct gdir *d, unsigned i, bool kernel)
+{
+    char key[48], label[96], fl[DUMP_FLAGS_MAX], note[64] = "";
+    const pde_t *pde = kernel ? G->kcommon : d->pde;
     bool created;
     snprintf(key, sizeof(key), "pt_%08x", d->tab[i]);
     int tn = node_get(G, key, GN_TABLE, &created);
@@ -436,16 +461,21 @@ draw_table(struct graph *G, struct gdir *d, unsigned i)
     if (!G->nodes[tn].expanded)
         expand_tables(G, (unsigned)tn, &d->tab[i], 1, false, i);
     d->pdenode[i] = tn;
-    flags_str(d->pde[i], false, fl, sizeof(fl));
-    snprintf(label, sizeof(label), "PDE %u\n%s", i, fl);
-    shared_edge_style(G, edge(G, d->node, tn, label), (unsigned)tn);
+    flags_str(pde[i], false, fl, sizeof(fl));
+    if (kernel)
+        kernel_note(G, i, i, note, sizeof(note));
+    snprintf(label, sizeof(label), "PDE %u\n%s%s", i, fl, note);
+    shared_edge_style(G, edge(G, kernel ? G->knode : d->node, tn, label), (unsigned)tn);
 }
 
-/* Draws kernel tables [i, end] of d, all shared by the same spaces, as one node. */
+/* Draws kernel tables [i, end] of d, all shared by the same spaces, as one
+ * node, with an edge as draw_table's; from d's node, its label counts the
+ * entries that have A set when some do not. */
 static void
-draw_group(struct graph *G, struct gdir *d, unsigned i, unsigned end)
+draw_group(struct graph *G, struct gdir *d, unsigned i, unsigned end, bool kernel)
 {
-    char key[48], label[96], fl[DUMP_FLAGS_MAX];
+    char key[48], label[128], fl[DUMP_FLAGS_MAX], note[64] = "";
+    const pde_t *pde = kernel ? G->kcommon : d->pde;
     bool created;
     unsigned n = end - i + 1;
     snprintf(key, sizeof(key), "kt_%u_%u_%08x", i, n, d->tab[i]);
@@ -471,27 +501,151 @@ draw_group(struct graph *G, struct gdir *d, unsigned i, unsigned end)
     unsigned accessed = 0;
     for (unsigned k = i; k <= end; k++) {
         d->pdenode[k] = tn;
-        common &= d->pde[k];
-        accessed += (d->pde[k] & PTE_A) != 0;
+        common &= pde[k];
+        accessed += (pde[k] & PTE_A) != 0;
     }
     flags_str(common, false, fl, sizeof(fl));
-    if (accessed > 0 && accessed < n)
-        snprintf(label, sizeof(label), "PDE %u-%u\n%s, A in %u", i, end, fl, accessed);
-    else
-        snprintf(label, sizeof(label), "PDE %u-%u\n%s", i, end, fl);
-    shared_edge_style(G, edge(G, d->node, tn, label), (unsigned)tn);
+    if (kernel)
+        kernel_note(G, i, end, note, sizeof(note));
+    if (note[0] == '\0' && accessed > 0 && accessed < n)
+        snprintf(note, sizeof(note), ", A in %u", accessed);
+    snprintf(label, sizeof(label), "PDE %u-%u\n%s%s", i, end, fl, note);
+    shared_edge_style(G, edge(G, kernel ? G->knode : d->node, tn, label), (unsigned)tn);
 }
 
-/* Last index of the run of kernel tables from i that can be drawn as one group. */
+/* Last index of the run of kernel tables from i that can be drawn as one
+ * group: tables with equal flags (but for A/D), shared by the same spaces,
+ * and all in the kernel half node or all not. */
 static unsigned
 group_end(const struct graph *G, const struct gdir *d, unsigned i)
 {
     const uint32_t mask = 0xFFFu & ~(PTE_A | PTE_D);
     unsigned end = i;
     while (end + 1 < NPDENTRIES && d->kind[end + 1] == DUMP_PDE_TABLE &&
-           (d->pde[end + 1] & mask) == (d->pde[i] & mask) && same_sharers(G, d, i, end + 1))
+           (d->pde[end + 1] & mask) == (d->pde[i] & mask) && same_sharers(G, d, i, end + 1) &&
+           G->kshared[end + 1] == G->kshared[i])
         end++;
     return end;
+}
+
+/* Draws the kernel tables of d from i on, as a group or one by one, from
+ * d's node or (kernel) the kernel half node; the index after them. */
+static unsigned
+draw_kernel_tables(struct graph *G, struct gdir *d, unsigned i, bool kernel)
+{
+    unsigned end = group_end(G, d, i);
+    if (end - i + 1 > GRAPH_GROUP_MIN) {
+        draw_group(G, d, i, end, kernel);
+    } else {
+        for (unsigned k = i; k <= end; k++)
+            draw_table(G, d, k, kernel);
+    }
+    return end + 1;
+}
+
+/*
+ * Finds the kernel-half entries that every distinct directory has alike
+ * (the same table or 4 MiB page and flags, A and D aside), unless
+ * GRAPH_KERNEL_DETAIL or fewer than two spaces.
+ */
+static void
+find_kernel_shared(struct graph *G)
+{
+    const struct gdir *first = NULL;
+    G->knode = -1;
+    G->kspaces = 0;
+    for (unsigned k = 0; k < G->ndirs; k++) {
+        if (!G->dirs[k].dup) {
+            G->kspaces++;
+            if (first == NULL)
+                first = &G->dirs[k];
+        }
+    }
+    if (G->kspaces < 2 || (G->flags & GRAPH_KERNEL_DETAIL))
+        return;
+    for (unsigned i = KERNEL_PDX; i < NPDENTRIES; i++) {
+        uint8_t kind = first->kind[i];
+        bool same = kind == DUMP_PDE_TABLE || kind == DUMP_PDE_LARGE;
+        G->kcommon[i] = same ? first->pde[i] : 0;
+        G->kaccessed[i] = 0;
+        for (unsigned k = 0; k < G->ndirs && same; k++) {
+            const struct gdir *d = &G->dirs[k];
+            if (d->dup)
+                continue;
+            same = d->kind[i] == kind && ((d->pde[i] ^ first->pde[i]) & ~(PTE_A | PTE_D)) == 0;
+            G->kcommon[i] &= d->pde[i];
+            G->kaccessed[i] += (d->pde[i] & PTE_A) != 0;
+        }
+        G->kshared[i] = same;
+    }
+}
+
+/* Draws the kernel half node and what its shared entries map, once, from
+ * the first distinct directory d; every directory then names the same
+ * table nodes. */
+static void
+draw_kernel_half(struct graph *G, struct gdir *d)
+{
+    unsigned first = NPDENTRIES, last = 0, ntables = 0, nlarge = 0;
+    for (unsigned i = KERNEL_PDX; i < NPDENTRIES; i++) {
+        if (!G->kshared[i])
+            continue;
+        first = i < first ? i : first;
+        last = i;
+        ntables += d->kind[i] == DUMP_PDE_TABLE;
+        nlarge += d->kind[i] == DUMP_PDE_LARGE;
+    }
+    if (first == NPDENTRIES)
+        return;
+    G->knode = node_get(G, "kernel_half", GN_KERNEL, NULL);
+    if (G->knode < 0)
+        return;
+    struct gnode *kn = &G->nodes[G->knode];
+    int n = snprintf(kn->text, sizeof(kn->text), "kernel half (shared)\nPDE %u-%u:", first, last);
+    if (ntables > 0)
+        n += snprintf(kn->text + n, sizeof(kn->text) - (size_t)n, " %u page table%s", ntables,
+                      ntables == 1 ? "" : "s");
+    if (nlarge > 0)
+        n += snprintf(kn->text + n, sizeof(kn->text) - (size_t)n, "%s %u x 4 MiB",
+                      ntables > 0 ? "," : "", nlarge);
+    snprintf(kn->text + n, sizeof(kn->text) - (size_t)n, "\nthe same in all %u spaces", G->kspaces);
+    kn->sharers = G->kspaces;
+
+    char note[64];
+    struct runacc big = {0};
+    for (unsigned i = KERNEL_PDX; i < NPDENTRIES;) {
+        if (big.open &&
+            (!G->kshared[i] || d->kind[i] != DUMP_PDE_LARGE ||
+             big.flags != (G->kcommon[i] & 0x1FFFu) ||
+             (uint64_t)big.pa + (uint64_t)big.count * LPAGE_SIZE != PDE_LADDR(G->kcommon[i]))) {
+            kernel_note(G, big.pos, big.pos + big.count - 1, note, sizeof(note));
+            emit_large(G, G->knode, &big, note);
+            big.open = false;
+        }
+        if (!G->kshared[i]) {
+            i++;
+        } else if (d->kind[i] == DUMP_PDE_LARGE) {
+            if (big.open)
+                big.count++;
+            else
+                big = (struct runacc){.open = true,
+                                      .pos = i,
+                                      .count = 1,
+                                      .pa = PDE_LADDR(G->kcommon[i]),
+                                      .flags = G->kcommon[i] & 0x1FFFu};
+            i++;
+        } else {
+            i = draw_kernel_tables(G, d, i, true);
+        }
+    }
+    if (big.open) {
+        kernel_note(G, big.pos, big.pos + big.count - 1, note, sizeof(note));
+        emit_large(G, G->knode, &big, note);
+    }
+    for (unsigned k = 0; k < G->ndirs; k++)
+        for (unsigned i = KERNEL_PDX; i < NPDENTRIES; i++)
+            if (G->kshared[i])
+                G->dirs[k].pdenode[i] = d->pdenode[i];
 }
 
 static void
@@ -499,11 +653,23 @@ draw_dir(struct graph *G, struct gdir *d)
 {
     struct runacc big = {0};
     char label[64];
+    bool kernel_edge = false;
     for (unsigned i = 0; i < NPDENTRIES;) {
         pde_t pde = d->pde[i];
         if (big.open && d->kind[i] != DUMP_PDE_LARGE) {
-            emit_large(G, d, &big);
+            emit_large(G, d->node, &big, "");
             big.open = false;
+        }
+        if (G->knode >= 0 && G->kshared[i]) {
+            if (big.open) {
+                emit_large(G, d->node, &big, "");
+                big.open = false;
+            }
+            if (!kernel_edge)
+                shared_edge_style(G, edge(G, d->node, G->knode, NULL), (unsigned)G->knode);
+            kernel_edge = true;
+            i++;
+            continue;
         }
         switch (d->kind[i]) {
         case DUMP_PDE_SELF: {
@@ -538,7 +704,7 @@ draw_dir(struct graph *G, struct gdir *d)
                 big.count++;
             } else {
                 if (big.open)
-                    emit_large(G, d, &big);
+                    emit_large(G, d->node, &big, "");
                 big = (struct runacc){
                     .open = true, .pos = i, .count = 1, .pa = PDE_LADDR(pde), .flags = flags};
             }
@@ -558,17 +724,10 @@ draw_dir(struct graph *G, struct gdir *d)
         }
         case DUMP_PDE_TABLE:
             if (i >= KERNEL_PDX) {
-                unsigned end = group_end(G, d, i);
-                if (end - i + 1 > GRAPH_GROUP_MIN) {
-                    draw_group(G, d, i, end);
-                } else {
-                    for (unsigned k = i; k <= end; k++)
-                        draw_table(G, d, k);
-                }
-                i = end + 1;
+                i = draw_kernel_tables(G, d, i, false);
                 continue;
             }
-            draw_table(G, d, i);
+            draw_table(G, d, i, false);
             break;
         default:
             break;
@@ -576,7 +735,7 @@ draw_dir(struct graph *G, struct gdir *d)
         i++;
     }
     if (big.open)
-        emit_large(G, d, &big);
+        emit_large(G, d->node, &big, "");
 }
 
 /*
@@ -594,7 +753,8 @@ tlb_resolve(struct graph *G, const struct gdir *d, vaddr_t va, bool large, paddr
     case DUMP_PDE_LARGE: {
         if (!large || PDE_LADDR(d->pde[i]) != frame)
             return false;
-        int fn = run_find(&G->nodes[d->node], i);
+        int owner = G->knode >= 0 && G->kshared[i] ? G->knode : d->node;
+        int fn = run_find(&G->nodes[owner], i);
         if (fn >= 0)
             G->nodes[fn].tlb++;
         return true;
@@ -725,6 +885,7 @@ load_dirs(struct graph *G, const char *only, char *err, size_t errlen)
             continue;
         G->dirs[k - 1].drawn = G->dirs[k - 1].drawn || d->drawn;
         d->drawn = false;
+        d->dup = true;
         for (unsigned i = 0; i < NPDENTRIES; i++)
             d->tab[i] = TAB_NONE;
     }
@@ -762,6 +923,13 @@ build(struct graph *G)
     if (e != NULL)
         set_attr(e, "penwidth", "2");
 
+    find_kernel_shared(G);
+    for (unsigned k = 0; k < G->ndirs && G->kspaces >= 2; k++) {
+        if (!G->dirs[k].dup) {
+            draw_kernel_half(G, &G->dirs[k]);
+            break;
+        }
+    }
     for (unsigned k = 0; k < G->ndirs; k++) {
         if (G->dirs[k].drawn && G->dirs[k].pde != NULL && G->dirs[k].node >= 0)
             draw_dir(G, &G->dirs[k]);
@@ -823,6 +991,11 @@ finish_node(struct graph *G, struct gnode *gn)
     case GN_BAD:
         fill = COLOR_BAD;
         break;
+    case GN_KERNEL:
+        fill = COLOR_SHARED;
+        shape = "component";
+        style = "filled,bold";
+        break;
     }
     if (gn->tlb > 0 && n < sizeof(text))
         n += (size_t)snprintf(text + n, sizeof(text) - n, "\nTLB: %u cached", gn->tlb);
@@ -852,7 +1025,8 @@ finish(struct graph *G)
     }
     snprintf(legend, sizeof(legend),
              "pagesim: CR3 0x%08x, paging %s, CR4.PSE=%u, CR4.PGE=%u.  Orange: in the TLB.  "
-             "Green: shared tables.  Blue loop: self-map.  Red dashed: foreign slot.",
+             "Green: shared (the kernel half every space has alike is drawn once).  "
+             "Blue loop: self-map.  Red dashed: foreign slot.",
              G->m->cr3, mmu_paging(G->m) ? "on" : "off", (G->m->cr4 & CR4_PSE) != 0,
              (G->m->cr4 & CR4_PGE) != 0);
     set_attr(G->g, "label", legend);
@@ -965,24 +1139,32 @@ write_output(GVC_t *gvc, Agraph_t *g, const char *fmt, const char *path, char *e
     return true;
 }
 
+const char *
+graph_format(const char *path)
+{
+    static const char *const formats[][2] = {
+        {".svg", "svg"}, {".png", "png"}, {".dot", "dot"}, {".gv", "dot"}};
+    const char *dot = strrchr(path, '.');
+    for (size_t k = 0; dot != NULL && k < sizeof(formats) / sizeof(formats[0]); k++)
+        if (ext_is(dot, formats[k][0]))
+            return formats[k][1];
+    return NULL;
+}
+
 bool
 graph_render(struct sim *s, const struct run_space *spaces, unsigned nspaces,
-             const char *only_space, const char *path, char *err, size_t errlen)
+             const char *only_space, unsigned flags, const char *path, char *err, size_t errlen)
 {
-    const char *dot = strrchr(path, '.');
-    const char *fmt;
-    if (dot != NULL && (ext_is(dot, ".dot") || ext_is(dot, ".gv"))) {
-        fmt = NULL;
-    } else if (dot != NULL && ext_is(dot, ".svg")) {
-        fmt = "svg";
-    } else if (dot != NULL && ext_is(dot, ".png")) {
-        fmt = "png";
-    } else {
-        snprintf(err, errlen, "graph: %s: unknown extension (use .svg, .png or .dot)", path);
+    const char *fmt = graph_format(path);
+    if (fmt == NULL) {
+        snprintf(err, errlen, "graph: %s: unknown extension (use %s)", path, GRAPH_EXTS);
         return false;
     }
+    if (strcmp(fmt, "dot") == 0)
+        fmt = NULL;
 
-    struct graph G = {.s = s, .m = sim_mmu(s), .spaces = spaces, .nspaces = nspaces};
+    struct graph G = {
+        .s = s, .m = sim_mmu(s), .spaces = spaces, .nspaces = nspaces, .flags = flags};
     bool ok = false;
     gv_errors[0] = '\0';
     agusererrf old = agseterrf(gv_capture);

@@ -22,9 +22,19 @@
  * flags merged into one node ("12 frames 0x00400000-0x0040bfff"); 4 MiB
  * pages as frame-run nodes straight from the directory.  A self-map is a
  * bold blue loop on its directory, a foreign slot a dashed red edge to the
- * other directory.  Kernel tables named by several directories are drawn
- * once, green, with an edge from each; a run of more than GRAPH_GROUP_MIN
- * kernel tables that the same spaces share is one "kernel tables (N)" node.
+ * other directory.
+ *
+ * Kernel-half entries that every space of the list has alike (the same
+ * table or 4 MiB page and flags, A and D aside) hang, once, from one
+ * "kernel half (shared)" node that has one edge from each directory drawn;
+ * edge labels there show the flags set in every space, and say "A differs
+ * between spaces" when walks set A in some copies of an entry only.  With
+ * GRAPH_KERNEL_DETAIL, or with fewer than two spaces, each directory has
+ * its own edges to those tables.
+ * Kernel tables named by several directories are drawn once, green; a run
+ * of more than GRAPH_GROUP_MIN kernel tables that the same spaces share is
+ * one "kernel tables (N)" node.
+ *
  * Nodes whose translations the TLB holds are filled orange and say how many.
  * Output depends only on the simulated machine.
  *
@@ -32,8 +42,16 @@
  * only_space or any Graphviz error.
  */
 #define GRAPH_GROUP_MIN 8
-#define GRAPH_RUNS_MAX 12 /* frame-run nodes per table; more are summed up */
+#define GRAPH_RUNS_MAX 12        /* frame-run nodes per table; more are summed up */
+#define GRAPH_KERNEL_DETAIL 0x1u /* flag: edges from every directory to shared kernel tables */
 bool graph_render(struct sim *s, const struct run_space *spaces, unsigned nspaces,
-                  const char *only_space, const char *path, char *err, size_t errlen);
+                  const char *only_space, unsigned flags, const char *path, char *err,
+                  size_t errlen);
+
+/* The extensions graph_render takes, for messages. */
+#define GRAPH_EXTS ".svg, .png, .dot or .gv"
+/* The Graphviz format path's extension names ("svg", "png" or "dot"), or
+ * NULL if graph_render does not take it. */
+const char *graph_format(const char *path);
 
 #endif

@@ -21,187 +21,319 @@ enum { EXIT_OK = 0, EXIT_EXPECT = 1, EXIT_USAGE = 2 };
 
 static const char *prog = "pagesim";
 
+/* The commands, in the order help lists them. */
+enum cmd_id { CMD_RUN, CMD_COMPARE, CMD_GRAPH, CMD_DUMP, CMD_CHECK, CMD_COUNT };
+#define RUN (1u << CMD_RUN)
+#define COMPARE (1u << CMD_COMPARE)
+#define GRAPH (1u << CMD_GRAPH)
+#define DUMP (1u << CMD_DUMP)
+#define CHECK (1u << CMD_CHECK)
+#define EVERY (RUN | COMPARE | GRAPH | DUMP | CHECK)
+
+static const struct command {
+    const char *name;
+    const char *args;    /* what follows the name in its usage line */
+    const char *summary; /* its line in 'pagesim --help' */
+} commands[CMD_COUNT] = {
+    [CMD_RUN] = {"run", "SCENARIO", "run under one strategy and print the report"},
+    [CMD_COMPARE] = {"compare", "SCENARIO", "run under every strategy, one column each"},
+    [CMD_GRAPH] = {"graph", "SCENARIO -o FILE",
+                   "draw the page tables (Graphviz) to -o FILE.{svg,png,dot}"},
+    [CMD_DUMP] = {"dump", "SCENARIO", "print each space's mappings and the TLB"},
+    [CMD_CHECK] = {"check", "SCENARIO...", "run the expect lines; pass/fail per scenario"},
+};
+
+enum opt_id {
+    OPT_OUTPUT = 'o',
+    OPT_HELP = 'h',
+    OPT_STRATEGY = 256,
+    OPT_STRATEGIES,
+    OPT_TLB,
+    OPT_TLB4M,
+    OPT_PSE,
+    OPT_PGE,
+    OPT_AT,
+    OPT_FROM,
+    OPT_TRACE,
+    OPT_LOG,
+    OPT_COST,
+    OPT_JSON,
+    OPT_CSV,
+    OPT_PLOT,
+    OPT_SPACE,
+    OPT_ALL,
+    OPT_KERNEL_DETAIL,
+    OPT_WITH_BOOT,
+    OPT_PMM,
+    OPT_MAX_OPS,
+};
+
+/*
+ * Which options each command takes, with their help.  The parser accepts an
+ * option only for the commands of one of its rows, and 'pagesim CMD --help'
+ * lists exactly the rows of CMD, so help and acceptance cannot disagree.  An
+ * option has several rows when its help differs between commands.
+ */
+static const struct option_row {
+    int id;
+    const char *name; /* long name; a short one is the id if it is a letter */
+    int has_arg;      /* getopt's no_argument, required_argument, optional_argument */
+    const char *arg;  /* the argument as help shows it */
+    unsigned cmds;    /* the commands that take it */
+    const char *help; /* "\n" continues on the next help line */
+} option_rows[] = {
+    {OPT_STRATEGY, "strategy", required_argument, " NAME", RUN | GRAPH | DUMP | CHECK,
+     "paging strategy (default: the scenario's)"},
+    {OPT_PMM, "pmm", required_argument, " NAME", EVERY,
+     "frame allocator, overrides the scenario's pmm line"},
+    {OPT_STRATEGIES, "strategies", required_argument, " A,B", COMPARE,
+     "strategies to compare, each once (default: all)"},
+    {OPT_TLB, "tlb", required_argument, " E/W", EVERY, "4 KiB TLB: entries/ways (default 64/4)"},
+    {OPT_TLB4M, "tlb4m", required_argument, " E/W", EVERY,
+     "4 MiB TLB: entries/ways (default 32/4)"},
+    {OPT_PSE, "pse", required_argument, " on|off", EVERY, "CR4.PSE (4 MiB pages)"},
+    {OPT_PGE, "pge", required_argument, " on|off", EVERY, "CR4.PGE (global pages)"},
+    {OPT_AT, "at", required_argument, " LABEL", RUN,
+     "report the counters at a snapshot (default: the end)"},
+    {OPT_AT, "at", required_argument, " LABEL", COMPARE,
+     "compare the counters at a snapshot (default: the end)"},
+    {OPT_AT, "at", required_argument, " LABEL", GRAPH | DUMP,
+     "at a snapshot (default: the last snapshot, else the end)"},
+    {OPT_FROM, "from", required_argument, " LABEL", RUN | COMPARE,
+     "only what happened after a snapshot"},
+    {OPT_WITH_BOOT, "with-boot", no_argument, "", RUN | COMPARE | CHECK,
+     "count events from machine reset, boot included\n"
+     "(default: from the workload's first line)"},
+    {OPT_MAX_OPS, "max-ops", required_argument, " N", EVERY,
+     "stop a run after N executed operations\n"
+     "(default " RUN_MAX_OPS_DEFAULT_TEXT "; 0: no limit)"},
+    {OPT_TRACE, "trace", required_argument, " FILE", RUN,
+     "one line per INVLPG, CR0/CR3/CR4 write and page fault,\n"
+     "boot included: scenario line, effect on the TLB, and\n"
+     "the kernel callers up to the first non-wrapper"},
+    {OPT_COST, "cost", required_argument, " NAME=CYCLES", RUN | COMPARE | CHECK,
+     "cost model constant: access, walk_read, invlpg,\ncr3_write, ad_update, fault"},
+    {OPT_JSON, "json", no_argument, "", RUN | COMPARE, "JSON instead of text"},
+    {OPT_CSV, "csv", no_argument, "", RUN | COMPARE, "CSV instead of text"},
+    {OPT_PLOT, "plot", required_argument, " FILE", COMPARE,
+     "chart of the main rows with gnuplot; FILE ends in " REPORT_PLOT_EXTS},
+    {OPT_SPACE, "space", required_argument, " NAME", GRAPH | DUMP, "one address space only"},
+    {OPT_ALL, "all", no_argument, "", GRAPH, "every live address space (default)"},
+    {OPT_KERNEL_DETAIL, "kernel-detail", no_argument, "", GRAPH,
+     "an edge from every space to each shared kernel table\n"
+     "(default: one edge per space to one 'kernel half' node)"},
+    {OPT_OUTPUT, "output", required_argument, " FILE", GRAPH,
+     "where to draw; FILE ends in " GRAPH_EXTS},
+    {OPT_LOG, "log", optional_argument, "[=FILE]", EVERY,
+     "the kernel's log lines, on stderr or in FILE"},
+    {OPT_HELP, "help", no_argument, "", EVERY, "this help"},
+};
+#define NROWS (sizeof(option_rows) / sizeof(option_rows[0]))
+
 static void
 usage_main(FILE *out)
 {
+    fprintf(out, "usage: pagesim COMMAND SCENARIO [options]\n"
+                 "\n"
+                 "Runs kernel memory-management code on a simulated IA-32 MMU and reports what\n"
+                 "the hardware would have done.\n"
+                 "\n"
+                 "commands:\n");
+    for (int k = 0; k < CMD_COUNT; k++) {
+        char head[40];
+        snprintf(head, sizeof(head), "%s %s", commands[k].name,
+                 k == CMD_CHECK ? commands[k].args : "SCENARIO");
+        fprintf(out, "  %-18s %s\n", head, commands[k].summary);
+    }
     fprintf(out,
-            "usage: pagesim COMMAND SCENARIO [options]\n"
-            "\n"
-            "Runs kernel memory-management code on a simulated IA-32 MMU and reports what\n"
-            "the hardware would have done.\n"
-            "\n"
-            "commands:\n"
-            "  run SCENARIO       run under one strategy and print the report\n"
-            "  compare SCENARIO   run under every strategy, one column each\n"
-            "  graph SCENARIO     draw the page tables (Graphviz) to -o FILE.{svg,png,dot}\n"
-            "  dump SCENARIO      print each space's mappings and the TLB\n"
-            "  check SCENARIO...  run the expect lines; pass/fail per scenario\n"
             "\n"
             "strategies: %s\n"
             "'pagesim COMMAND --help' lists the options of a command.\n"
-            "exit status: 0 ok, 1 expectation failed or run incomplete, 2 usage or input error\n",
+            "exit status: 0 ok, 1 expectation failed or run incomplete, 2 usage, input or\n"
+            "output error\n",
             RUN_STRATEGIES);
 }
 
-/* Options shared by every command. */
+/* The command named name, or -1. */
+static int
+cmd_find(const char *name)
+{
+    for (int k = 0; k < CMD_COUNT; k++)
+        if (strcmp(commands[k].name, name) == 0)
+            return k;
+    return -1;
+}
+
+static void
+usage_cmd(FILE *out, int cmd)
+{
+    fprintf(out, "usage: pagesim %s %s [options]\n\n", commands[cmd].name, commands[cmd].args);
+    for (size_t i = 0; i < NROWS; i++) {
+        const struct option_row *o = &option_rows[i];
+        if (!(o->cmds & (1u << cmd)))
+            continue;
+        char head[40];
+        if (o->id < 128)
+            snprintf(head, sizeof(head), "-%c, --%s%s", o->id, o->name, o->arg);
+        else
+            snprintf(head, sizeof(head), "--%s%s", o->name, o->arg);
+        fprintf(out, "  %-18s ", head);
+        for (const char *h = o->help; *h != '\0'; h++) {
+            fputc(*h, out);
+            if (*h == '\n')
+                fprintf(out, "  %-18s ", "");
+        }
+        fputc('\n', out);
+    }
+    if (cmd == CMD_RUN) {
+        fprintf(out, "\ncounters:\n");
+        counters_help(out);
+    }
+}
+
+/* The options of a command line, as given. */
 struct common {
+    int cmd;
     const char *strategy;
     const char *strategies;
     const char *tlb, *tlb4m, *pse, *pge;
     const char *at, *from, *space, *output, *plot, *trace;
     const char *pmm;
     uint32_t max_ops;
-    bool all, json, csv, with_boot;
+    bool all, json, csv, kernel_detail, with_boot;
+    bool log;            /* --log given */
+    const char *logpath; /* its FILE; NULL: stderr */
+    FILE *logf;          /* where the kernel log goes, NULL: nowhere */
     struct cost_model cost;
 };
 
-static void
-usage_cmd(FILE *out, const char *cmd)
+/* Whether option id applies to cmd. */
+static bool
+option_applies(int id, int cmd)
 {
-    char common_machine[1024];
-    snprintf(common_machine, sizeof(common_machine),
-             "  --strategy NAME    paging strategy (default: the scenario's)\n"
-             "  --pmm NAME         frame allocator, overrides the scenario's pmm line\n"
-             "  --tlb E/W          4 KiB TLB: entries/ways (default 64/4)\n"
-             "  --tlb4m E/W        4 MiB TLB: entries/ways (default 32/4)\n"
-             "  --pse on|off       CR4.PSE (4 MiB pages)\n"
-             "  --pge on|off       CR4.PGE (global pages)\n"
-             "  --max-ops N        stop a run after N executed operations (default %u;\n"
-             "                     0: no limit)\n",
-             RUN_MAX_OPS_DEFAULT);
-    if (strcmp(cmd, "run") == 0) {
-        fprintf(out,
-                "usage: pagesim run SCENARIO [options]\n\n%s"
-                "  --at LABEL         report the counters at a snapshot (default: the end)\n"
-                "  --from LABEL       only what happened after a snapshot\n"
-                "  --with-boot        count events from machine reset, boot included\n"
-                "                     (default: from the workload's first line)\n"
-                "  --trace FILE       one line per INVLPG, CR0/CR3/CR4 write and page fault,\n"
-                "                     boot included: scenario line, effect on the TLB, and\n"
-                "                     the kernel callers up to the first non-wrapper\n"
-                "  --cost NAME=CYCLES cost model constant: access, walk_read, invlpg,\n"
-                "                     cr3_write, ad_update, fault\n"
-                "  --json, --csv      machine-readable report\n\ncounters:\n",
-                common_machine);
-        counters_help(out);
-    } else if (strcmp(cmd, "compare") == 0) {
-        fprintf(out,
-                "usage: pagesim compare SCENARIO [options]\n\n"
-                "  --strategies A,B   strategies to compare (default: all)\n"
-                "  --at LABEL         compare the counters at a snapshot (default: the end)\n"
-                "  --from LABEL       only what happened after a snapshot\n"
-                "  --with-boot        count events from machine reset, boot included\n%s"
-                "  --cost NAME=CYCLES cost model constant\n"
-                "  --json, --csv      machine-readable table\n"
-                "  --plot FILE        chart of the main rows (PNG or SVG, gnuplot)\n",
-                common_machine);
-    } else if (strcmp(cmd, "graph") == 0) {
-        fprintf(out,
-                "usage: pagesim graph SCENARIO -o FILE.{svg,png,dot} [options]\n\n"
-                "  --at LABEL         at a snapshot (default: the last snapshot, else the end)\n"
-                "  --space NAME       one address space only\n"
-                "  --all              every live address space (default)\n%s",
-                common_machine);
-    } else if (strcmp(cmd, "dump") == 0) {
-        fprintf(out,
-                "usage: pagesim dump SCENARIO [options]\n\n"
-                "  --at LABEL         at a snapshot (default: the last snapshot, else the end)\n"
-                "  --space NAME       one address space only\n%s",
-                common_machine);
-    } else {
-        fprintf(out,
-                "usage: pagesim check SCENARIO... [options]\n\n%s"
-                "  --with-boot        expect lines count events from machine reset\n",
-                common_machine);
-    }
+    for (size_t i = 0; i < NROWS; i++)
+        if (option_rows[i].id == id && (option_rows[i].cmds & (1u << cmd)))
+            return true;
+    return false;
 }
 
 static bool
-parse_options(int argc, char **argv, const char *cmd, struct common *c, int *first_arg)
+parse_cost(struct common *c, const char *arg)
 {
-    static const struct option opts[] = {
-        {"strategy", required_argument, 0, 's'},
-        {"strategies", required_argument, 0, 'S'},
-        {"tlb", required_argument, 0, 't'},
-        {"tlb4m", required_argument, 0, 'T'},
-        {"pse", required_argument, 0, 'p'},
-        {"pge", required_argument, 0, 'g'},
-        {"at", required_argument, 0, 'a'},
-        {"from", required_argument, 0, 'F'},
-        {"trace", required_argument, 0, 'r'},
-        {"space", required_argument, 0, 'n'},
-        {"all", no_argument, 0, 'A'},
-        {"json", no_argument, 0, 'j'},
-        {"csv", no_argument, 0, 'c'},
-        {"plot", required_argument, 0, 'P'},
-        {"cost", required_argument, 0, 'C'},
-        {"output", required_argument, 0, 'o'},
-        {"with-boot", no_argument, 0, 'B'},
-        {"pmm", required_argument, 0, 'm'},
-        {"max-ops", required_argument, 0, 'M'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
+    char name[32];
+    const char *eq = strchr(arg, '=');
+    char *end = NULL;
+    unsigned long long v = 0;
+    bool ok = eq != NULL && (size_t)(eq - arg) < sizeof(name) && eq[1] >= '0' && eq[1] <= '9';
+    if (ok) {
+        memcpy(name, arg, (size_t)(eq - arg));
+        name[eq - arg] = '\0';
+        errno = 0;
+        v = strtoull(eq + 1, &end, 10);
+        ok = errno == 0 && *end == '\0' && v <= COST_MAX && cost_model_set(&c->cost, name, v);
+    }
+    if (!ok)
+        fprintf(stderr,
+                "%s %s: bad --cost '%s' (NAME=CYCLES, 0 to 1000000 cycles; names: "
+                "access, walk_read, invlpg, cr3_write, ad_update, fault)\n",
+                prog, commands[c->cmd].name, arg);
+    return ok;
+}
+
+static bool
+parse_options(int argc, char **argv, int cmd, struct common *c, int *first_arg)
+{
+    static struct option opts[NROWS + 1];
+    size_t nopts = 0;
+    for (size_t i = 0; i < NROWS; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < nopts; k++)
+            seen = seen || opts[k].val == option_rows[i].id;
+        if (!seen)
+            opts[nopts++] = (struct option){option_rows[i].name, option_rows[i].has_arg, NULL,
+                                            option_rows[i].id};
+    }
+    opts[nopts] = (struct option){0, 0, 0, 0};
+    const char *name = commands[cmd].name;
     memset(c, 0, sizeof(*c));
-    cost_model_default(&c->cost);
+    c->cmd = cmd;
     c->max_ops = RUN_MAX_OPS_DEFAULT;
+    cost_model_default(&c->cost);
     optind = 2;
     opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    int ch, idx;
+    while ((idx = -1, optopt = 0, ch = getopt_long(argc, argv, "o:h", opts, &idx)) != -1) {
+        /* An option that lacks its argument still is refused by name if it does not apply. */
+        if ((ch == '?' || ch == ':') && optopt != 0 && !option_applies(optopt, cmd)) {
+            ch = optopt;
+            for (size_t k = 0; k < nopts && idx < 0; k++)
+                if (opts[k].val == ch && argv[optind - 1][1] == '-')
+                    idx = (int)k;
+        }
+        if (ch == '?' || ch == ':') {
+            fprintf(stderr, "%s %s: unknown or incomplete option '%s'\n", prog, name,
+                    argv[optind - 1]);
+            usage_cmd(stderr, cmd);
+            return false;
+        }
+        if (!option_applies(ch, cmd)) {
+            char opt[40];
+            if (idx >= 0)
+                snprintf(opt, sizeof(opt), "--%s", opts[idx].name);
+            else
+                snprintf(opt, sizeof(opt), "-%c", ch);
+            fprintf(stderr, "%s %s: option %s does not apply to %s (see 'pagesim %s --help')\n",
+                    prog, name, opt, name, name);
+            return false;
+        }
         switch (ch) {
-        case 's':
+        case OPT_STRATEGY:
             c->strategy = optarg;
             break;
-        case 'S':
+        case OPT_STRATEGIES:
             c->strategies = optarg;
             break;
-        case 't':
+        case OPT_TLB:
             c->tlb = optarg;
             break;
-        case 'T':
+        case OPT_TLB4M:
             c->tlb4m = optarg;
             break;
-        case 'p':
+        case OPT_PSE:
             c->pse = optarg;
             break;
-        case 'g':
+        case OPT_PGE:
             c->pge = optarg;
             break;
-        case 'F':
+        case OPT_FROM:
             c->from = optarg;
             break;
-        case 'r':
+        case OPT_TRACE:
             c->trace = optarg;
             break;
-        case 'a':
+        case OPT_LOG:
+            c->log = true;
+            c->logpath = optarg;
+            break;
+        case OPT_AT:
             c->at = optarg;
             break;
-        case 'n':
+        case OPT_SPACE:
             c->space = optarg;
             break;
-        case 'A':
+        case OPT_ALL:
             c->all = true;
             break;
-        case 'j':
-            c->json = true;
+        case OPT_KERNEL_DETAIL:
+            c->kernel_detail = true;
             break;
-        case 'c':
-            c->csv = true;
-            break;
-        case 'P':
-            c->plot = optarg;
-            break;
-        case 'B':
+        case OPT_WITH_BOOT:
             c->with_boot = true;
             break;
-        case 'o':
-            c->output = optarg;
-            break;
-        case 'm':
+        case OPT_PMM:
             c->pmm = optarg;
             break;
-        case 'M': {
+        case OPT_MAX_OPS: {
             char *end = NULL;
             errno = 0;
             unsigned long long v = strtoull(optarg, &end, 10);
@@ -210,47 +342,60 @@ parse_options(int argc, char **argv, const char *cmd, struct common *c, int *fir
                 fprintf(stderr,
                         "%s %s: bad --max-ops '%s' (a number of operations, at most %u; 0 for "
                         "no limit)\n",
-                        prog, cmd, optarg, UINT32_MAX);
+                        prog, name, optarg, UINT32_MAX);
                 return false;
             }
             c->max_ops = (uint32_t)v;
             break;
         }
-        case 'C': {
-            char name[32];
-            const char *eq = strchr(optarg, '=');
-            char *end = NULL;
-            unsigned long long v = 0;
-            bool ok =
-                eq != NULL && (size_t)(eq - optarg) < sizeof(name) && eq[1] >= '0' && eq[1] <= '9';
-            if (ok) {
-                memcpy(name, optarg, (size_t)(eq - optarg));
-                name[eq - optarg] = '\0';
-                errno = 0;
-                v = strtoull(eq + 1, &end, 10);
-                ok = errno == 0 && *end == '\0' && v <= COST_MAX &&
-                     cost_model_set(&c->cost, name, v);
-            }
-            if (!ok) {
-                fprintf(stderr,
-                        "%s %s: bad --cost '%s' (NAME=CYCLES, 0 to 1000000 cycles; names: "
-                        "access, walk_read, invlpg, cr3_write, ad_update, fault)\n",
-                        prog, cmd, optarg);
-                return false;
-            }
+        case OPT_JSON:
+            c->json = true;
             break;
-        }
-        case 'h':
+        case OPT_CSV:
+            c->csv = true;
+            break;
+        case OPT_PLOT:
+            c->plot = optarg;
+            break;
+        case OPT_OUTPUT:
+            c->output = optarg;
+            break;
+        case OPT_COST:
+            if (!parse_cost(c, optarg))
+                return false;
+            break;
+        default: /* OPT_HELP */
             usage_cmd(stdout, cmd);
             exit(EXIT_OK);
-        default:
-            fprintf(stderr, "%s %s: unknown or incomplete option '%s'\n", prog, cmd,
-                    argv[optind - 1]);
-            usage_cmd(stderr, cmd);
-            return false;
         }
     }
     *first_arg = optind;
+    return true;
+}
+
+/* Options that exclude each other, or whose argument is wrong whatever
+ * the scenario; false after a message. */
+static bool
+check_options(const struct common *c)
+{
+    const char *name = commands[c->cmd].name;
+    if (c->json && c->csv) {
+        fprintf(stderr, "%s %s: --json and --csv exclude each other\n", prog, name);
+        return false;
+    }
+    if (c->space != NULL && c->all) {
+        fprintf(stderr, "%s %s: --space and --all exclude each other\n", prog, name);
+        return false;
+    }
+    if (c->plot != NULL && !report_plot_ext_ok(c->plot)) {
+        fprintf(stderr, "%s %s: --plot '%s' must end in %s\n", prog, name, c->plot,
+                REPORT_PLOT_EXTS);
+        return false;
+    }
+    if (c->output != NULL && graph_format(c->output) == NULL) {
+        fprintf(stderr, "%s %s: output '%s' must end in %s\n", prog, name, c->output, GRAPH_EXTS);
+        return false;
+    }
     return true;
 }
 
@@ -322,6 +467,7 @@ one_run(const struct scenario *sc, const char *strategy, const struct common *c,
     }
     o->strategy = strategy;
     o->cost = c->cost;
+    o->log = c->logf;
     o->with_boot = c->with_boot;
     o->max_ops = c->max_ops;
     o->progress = isatty(STDERR_FILENO);
@@ -394,24 +540,44 @@ expectations_pass(const struct scenario *sc, const struct run_result *r)
     return true;
 }
 
-/* The one SCENARIO argument of cmd, loaded; false after a message. */
+/* The one SCENARIO argument of the command, loaded; false after a message. */
 static bool
-load_one(int argc, char **argv, const struct common *c, int first, const char *cmd,
-         struct scenario *sc)
+load_one(int argc, char **argv, const struct common *c, int first, struct scenario *sc)
 {
     if (argc - first != 1) {
-        fprintf(stderr, "%s %s: expected one SCENARIO\n", prog, cmd);
-        usage_cmd(stderr, cmd);
+        fprintf(stderr, "%s %s: expected one SCENARIO\n", prog, commands[c->cmd].name);
+        usage_cmd(stderr, c->cmd);
         return false;
     }
     return load(argv[first], c, sc);
+}
+
+static enum report_format
+format_of(const struct common *c)
+{
+    return c->json ? REPORT_JSON : c->csv ? REPORT_CSV : REPORT_TEXT;
+}
+
+/* Closes an output file; false after a message if anything written to it failed. */
+static bool
+close_output(FILE *f, const char *path, const struct common *c)
+{
+    int e = fflush(f) != 0 ? errno : 0;
+    bool bad = ferror(f) != 0;
+    if (fclose(f) != 0 && e == 0)
+        e = errno;
+    if (!bad && e == 0)
+        return true;
+    fprintf(stderr, "%s %s: writing %s failed%s%s\n", prog, commands[c->cmd].name, path,
+            e ? ": " : "", e ? strerror(e) : "");
+    return false;
 }
 
 static int
 cmd_run(int argc, char **argv, const struct common *c, int first)
 {
     struct scenario sc;
-    if (!load_one(argc, argv, c, first, "run", &sc))
+    if (!load_one(argc, argv, c, first, &sc))
         return EXIT_USAGE;
     struct run_options o;
     struct run_result r;
@@ -424,59 +590,92 @@ cmd_run(int argc, char **argv, const struct common *c, int first)
     }
     bool ran = report_window(&sc, c, "run", win) &&
                one_run(&sc, c->strategy ? c->strategy : sc.strategy, c, &o, &r);
-    if (o.trace != NULL && fclose(o.trace) != 0)
-        fprintf(stderr, "%s run: writing %s failed\n", prog, c->trace);
+    bool traced = o.trace == NULL || close_output(o.trace, c->trace, c);
     if (!ran) {
         scn_free(&sc);
         return EXIT_USAGE;
     }
     use_window(&r, win, &c->cost);
-    report_run(stdout, &sc, &r, &c->cost,
-               c->json  ? REPORT_JSON
-               : c->csv ? REPORT_CSV
-                        : REPORT_TEXT);
-    int st = expectations_pass(&sc, &r) ? EXIT_OK : EXIT_EXPECT;
+    report_run(stdout, &sc, &r, &c->cost, format_of(c));
+    int st = !traced ? EXIT_USAGE : expectations_pass(&sc, &r) ? EXIT_OK : EXIT_EXPECT;
     run_result_free(&r);
     scn_free(&sc);
     return st;
+}
+
+/*
+ * The strategies of --strategies (or all) into names, each once; their
+ * number, or 0 after a message if the list is empty, has an empty or
+ * unknown name or names one twice.
+ */
+static unsigned
+compare_list(const struct scenario *sc, const struct common *c, char *list, size_t len,
+             const char **names, unsigned max)
+{
+    snprintf(list, len, "%s", c->strategies ? c->strategies : RUN_STRATEGIES);
+    unsigned n = 0;
+    char *p = list;
+    for (;;) {
+        char *comma = strchr(p, ',');
+        if (comma != NULL)
+            *comma = '\0';
+        char err[SCN_ERR_MAX];
+        if (*p == '\0') {
+            fprintf(stderr, "%s compare: --strategies '%s' has an empty name\n", prog,
+                    c->strategies);
+            return 0;
+        }
+        if (vmm_find(p) == NULL) {
+            run_check_strategy(sc, p, err, sizeof(err));
+            fprintf(stderr, "%s\n", err);
+            return 0;
+        }
+        for (unsigned k = 0; k < n; k++) {
+            if (strcmp(names[k], p) == 0) {
+                fprintf(stderr, "%s compare: --strategies names %s twice\n", prog, p);
+                return 0;
+            }
+        }
+        if (n == max) {
+            fprintf(stderr, "%s compare: at most %u strategies\n", prog, max);
+            return 0;
+        }
+        names[n++] = p;
+        if (comma == NULL)
+            return n;
+        p = comma + 1;
+    }
 }
 
 static int
 cmd_compare(int argc, char **argv, const struct common *c, int first)
 {
     struct scenario sc;
-    if (!load_one(argc, argv, c, first, "compare", &sc))
+    if (!load_one(argc, argv, c, first, &sc))
         return EXIT_USAGE;
     char list[256];
-    snprintf(list, sizeof(list), "%s", c->strategies ? c->strategies : RUN_STRATEGIES);
+    const char *names[16];
     struct run_result r[16];
-    unsigned n = 0;
-    int st = EXIT_OK;
     int win[2];
-    if (!report_window(&sc, c, "compare", win)) {
+    unsigned n = 0, want = compare_list(&sc, c, list, sizeof(list), names, 16);
+    if (want == 0 || !report_window(&sc, c, "compare", win)) {
         scn_free(&sc);
         return EXIT_USAGE;
     }
-    for (char *save = NULL, *name = strtok_r(list, ",", &save); name != NULL;
-         name = strtok_r(NULL, ",", &save)) {
-        if (n == 16) {
-            fprintf(stderr, "%s compare: at most 16 strategies\n", prog);
-            st = EXIT_USAGE;
-            break;
-        }
+    int st = EXIT_OK;
+    for (unsigned k = 0; k < want; k++) {
         struct run_options o;
         run_options_default(&o);
         char why[SCN_ERR_MAX];
-        if (c->strategies == NULL && vmm_find(name) != NULL &&
-            !run_check_strategy(&sc, name, why, sizeof(why))) {
+        if (c->strategies == NULL && !run_check_strategy(&sc, names[k], why, sizeof(why))) {
             /* The default list skips a strategy this machine cannot run. */
             memset(&r[n], 0, sizeof(r[n]));
-            snprintf(r[n].strategy, sizeof(r[n].strategy), "%s", name);
+            snprintf(r[n].strategy, sizeof(r[n].strategy), "%s", names[k]);
             snprintf(r[n].error, sizeof(r[n].error), "%s", why);
             r[n++].skipped = true;
             continue;
         }
-        if (!one_run(&sc, name, c, &o, &r[n])) {
+        if (!one_run(&sc, names[k], c, &o, &r[n])) {
             st = EXIT_USAGE;
             break;
         }
@@ -484,14 +683,12 @@ cmd_compare(int argc, char **argv, const struct common *c, int first)
         n++;
     }
     if (st == EXIT_OK) {
-        report_compare(stdout, &sc, r, n,
-                       c->json  ? REPORT_JSON
-                       : c->csv ? REPORT_CSV
-                                : REPORT_TEXT);
+        report_compare(stdout, &sc, r, n, format_of(c));
         for (unsigned k = 0; k < n; k++)
             if (!r[k].ok && !r[k].skipped)
                 st = EXIT_EXPECT;
         char err[256];
+        fflush(stdout);
         if (c->plot != NULL && !report_plot(c->plot, &sc, r, n, err, sizeof(err))) {
             fprintf(stderr, "%s compare: %s\n", prog, err);
             st = EXIT_USAGE;
@@ -504,7 +701,6 @@ cmd_compare(int argc, char **argv, const struct common *c, int first)
 }
 
 struct view_job {
-    bool graph;
     const struct common *c;
     bool done, ok;
     char err[512];
@@ -514,39 +710,55 @@ static void
 view_cb(void *ctx, struct sim *s, const struct run_space *spaces, unsigned n)
 {
     struct view_job *j = ctx;
-    const char *only = j->c->all ? NULL : j->c->space;
+    const char *only = j->c->space;
     j->done = true;
-    if (j->graph)
-        j->ok = graph_render(s, spaces, n, only, j->c->output, j->err, sizeof(j->err));
-    else {
-        dump_spaces(stdout, s, spaces, n, only);
-        j->ok = true;
+    j->ok = only == NULL;
+    for (unsigned k = 0; k < n && !j->ok; k++)
+        j->ok = strcmp(spaces[k].name, only) == 0;
+    if (!j->ok) {
+        snprintf(j->err, sizeof(j->err), "address space \"%s\" does not exist at %s%s%s", only,
+                 j->c->at ? "snapshot '" : "the end of the run", j->c->at ? j->c->at : "",
+                 j->c->at ? "'" : "");
+    } else if (j->c->cmd == CMD_GRAPH) {
+        j->ok = graph_render(s, spaces, n, only, j->c->kernel_detail ? GRAPH_KERNEL_DETAIL : 0,
+                             j->c->output, j->err, sizeof(j->err));
+    } else {
+        j->ok = dump_spaces(stdout, s, spaces, n, only);
     }
 }
 
-static int
-cmd_view(int argc, char **argv, const struct common *c, int first, bool graph)
+/* Whether the scenario has a space named name (live or not); false after a message. */
+static bool
+known_space(const struct scenario *sc, const struct common *c, const char *name)
 {
-    const char *cmd = graph ? "graph" : "dump";
+    for (uint32_t k = 0; k < sc->nspaces; k++)
+        if (strcmp(sc->spaces[k], name) == 0)
+            return true;
+    fprintf(stderr, "%s %s: %s has no address space named \"%s\"\n", prog, commands[c->cmd].name,
+            sc->file, name);
+    return false;
+}
+
+static int
+cmd_view(int argc, char **argv, const struct common *c, int first)
+{
+    const char *cmd = commands[c->cmd].name;
+    bool graph = c->cmd == CMD_GRAPH;
     if (argc - first != 1 || (graph && c->output == NULL)) {
         fprintf(stderr, "%s %s: expected one SCENARIO%s\n", prog, cmd, graph ? " and -o FILE" : "");
-        usage_cmd(stderr, cmd);
+        usage_cmd(stderr, c->cmd);
         return EXIT_USAGE;
-    }
-    if (graph) {
-        const char *ext = strrchr(c->output, '.');
-        if (ext == NULL || (strcmp(ext, ".svg") && strcmp(ext, ".png") && strcmp(ext, ".dot"))) {
-            fprintf(stderr, "%s graph: output '%s' must end in .svg, .png or .dot\n", prog,
-                    c->output);
-            return EXIT_USAGE;
-        }
     }
     struct scenario sc;
     if (!load(argv[first], c, &sc))
         return EXIT_USAGE;
+    if (c->space != NULL && !known_space(&sc, c, c->space)) {
+        scn_free(&sc);
+        return EXIT_USAGE;
+    }
     struct run_options o;
     struct run_result r;
-    struct view_job job = {.graph = graph, .c = c};
+    struct view_job job = {.c = c};
     run_options_default(&o);
     o.view_fn = view_cb;
     o.view_ctx = &job;
@@ -586,7 +798,7 @@ cmd_check(int argc, char **argv, const struct common *c, int first)
 {
     if (argc - first < 1) {
         fprintf(stderr, "%s check: expected at least one SCENARIO\n", prog);
-        usage_cmd(stderr, "check");
+        usage_cmd(stderr, CMD_CHECK);
         return EXIT_USAGE;
     }
     int st = EXIT_OK;
@@ -639,28 +851,48 @@ main(int argc, char **argv)
         usage_main(argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "run") && strcmp(cmd, "compare") && strcmp(cmd, "graph") &&
-        strcmp(cmd, "dump") && strcmp(cmd, "check")) {
-        fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
+    int cmd = cmd_find(argv[1]);
+    if (cmd < 0) {
+        fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);
         usage_main(stderr);
         return EXIT_USAGE;
     }
     struct common c;
     int first;
-    if (!parse_options(argc, argv, cmd, &c, &first))
+    if (!parse_options(argc, argv, cmd, &c, &first) || !check_options(&c))
         return EXIT_USAGE;
-    if (c.json && c.csv) {
-        fprintf(stderr, "%s %s: --json and --csv exclude each other\n", prog, cmd);
-        return EXIT_USAGE;
+    if (c.log) {
+        c.logf = c.logpath == NULL ? stderr : fopen(c.logpath, "w");
+        if (c.logf == NULL) {
+            fprintf(stderr, "%s %s: cannot write %s: %s\n", prog, commands[cmd].name, c.logpath,
+                    strerror(errno));
+            return EXIT_USAGE;
+        }
     }
-    if (strcmp(cmd, "run") == 0)
-        return cmd_run(argc, argv, &c, first);
-    if (strcmp(cmd, "compare") == 0)
-        return cmd_compare(argc, argv, &c, first);
-    if (strcmp(cmd, "graph") == 0)
-        return cmd_view(argc, argv, &c, first, true);
-    if (strcmp(cmd, "dump") == 0)
-        return cmd_view(argc, argv, &c, first, false);
-    return cmd_check(argc, argv, &c, first);
+    int st;
+    switch (cmd) {
+    case CMD_RUN:
+        st = cmd_run(argc, argv, &c, first);
+        break;
+    case CMD_COMPARE:
+        st = cmd_compare(argc, argv, &c, first);
+        break;
+    case CMD_GRAPH:
+    case CMD_DUMP:
+        st = cmd_view(argc, argv, &c, first);
+        break;
+    default:
+        st = cmd_check(argc, argv, &c, first);
+        break;
+    }
+    if (c.logpath != NULL && !close_output(c.logf, c.logpath, &c))
+        st = EXIT_USAGE;
+    /* Whatever went wrong before, output that did not arrive is an error. */
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s %s: writing the standard output failed%s%s\n", prog, commands[cmd].name,
+                errno ? ": " : "", errno ? strerror(errno) : "");
+        st = EXIT_USAGE;
+    }
+    return st;
 }

@@ -6,8 +6,10 @@
 #include "tools/report.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -295,67 +297,233 @@ gp_quote(const char *s, char *out, size_t len)
     return true;
 }
 
+/* The formats report_plot writes: extension and gnuplot terminal. */
+static const struct {
+    const char *ext;
+    const char *term;
+} plot_formats[] = {
+    {".png", "pngcairo size 1200,700"},
+    {".svg", "svg size 1200,700 dynamic"},
+};
+
+static const char *
+plot_terminal(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    for (size_t k = 0; dot != NULL && k < sizeof(plot_formats) / sizeof(plot_formats[0]); k++)
+        if (strcasecmp(dot, plot_formats[k].ext) == 0)
+            return plot_formats[k].term;
+    return NULL;
+}
+
+bool
+report_plot_ext_ok(const char *path)
+{
+    return plot_terminal(path) != NULL;
+}
+
+/* Appends to list (a gnuplot single-quoted string body) the strategies of
+ * r that were skipped (skipped true) or did not complete (false). */
+static void
+plot_absent(const struct run_result *r, unsigned n, bool skipped, char *list, size_t len)
+{
+    size_t used = 0;
+    list[0] = '\0';
+    for (unsigned k = 0; k < n; k++) {
+        char q[2 * SCN_NAME_MAX + 1];
+        if (r[k].ok || r[k].skipped != skipped || !gp_quote(r[k].strategy, q, sizeof(q)))
+            continue;
+        used += (size_t)snprintf(list + used, used < len ? len - used : 0, "%s%s",
+                                 used > 0 ? ", " : "", q);
+    }
+}
+
+/* v in at most four characters and a unit for a chart: exact below 10000,
+ * else three significant digits with k, M, G or T ("542k", "1.5M"). */
+static void
+plot_number(uint64_t v, char *buf, size_t len)
+{
+    static const char units[] = "kMGT";
+    if (v < 10000) {
+        snprintf(buf, len, "%llu", (unsigned long long)v);
+        return;
+    }
+    double x = (double)v;
+    size_t u = 0;
+    for (x /= 1000; x >= 999.5 && u + 1 < sizeof(units) - 1; u++)
+        x /= 1000;
+    snprintf(buf, len, "%.*f", x >= 99.95 ? 0 : x >= 9.995 ? 1 : 2, x);
+    if (strchr(buf, '.') != NULL) {
+        size_t l = strlen(buf);
+        while (buf[l - 1] == '0')
+            buf[--l] = '\0';
+        if (buf[l - 1] == '.')
+            buf[--l] = '\0';
+    }
+    size_t l = strlen(buf);
+    snprintf(buf + l, len - l, "%c", units[u]);
+}
+
+/* A y axis from 0 for values up to high: a step of 1, 2 or 5 times a power
+ * of ten giving at most about six ticks, and a top with room for labels. */
+static void
+plot_axis(uint64_t high, uint64_t *step, uint64_t *top)
+{
+    uint64_t want = high / 5 + 1, s = 1;
+    for (;;) {
+        if (s >= want)
+            break;
+        if (2 * s >= want) {
+            s *= 2;
+            break;
+        }
+        if (5 * s >= want) {
+            s *= 5;
+            break;
+        }
+        s *= 10;
+    }
+    *step = s;
+    *top = (high / s + 1) * s;
+    if ((*top - high) * 8 < *top)
+        *top += s;
+}
+
+/* The gnuplot script of report_plot: the figures as data, then one panel
+ * per row. */
+static void
+plot_script(FILE *gp, const char *term, const char *qpath, const char *qtitle,
+            const struct run_result *r, unsigned n)
+{
+    static const int rows[] = {CTR_TLB_MISSES, CTR_WALKS,     CTR_INVLPG,
+                               CTR_CR3_WRITES, CTR_PT_FRAMES, CTR_CYCLES};
+    const size_t nrows = sizeof(rows) / sizeof(rows[0]);
+    char na[512], failed[512], num[32];
+    plot_absent(r, n, true, na, sizeof(na));
+    plot_absent(r, n, false, failed, sizeof(failed));
+    fprintf(gp, "set terminal %s noenhanced\nset output '%s'\n", term, qpath);
+    /* One line per strategy that completed: its name, then the value and
+     * its label of each row. */
+    fprintf(gp, "$data << EOD\n");
+    unsigned shown = 0;
+    uint64_t high[sizeof(rows) / sizeof(rows[0])] = {0};
+    for (unsigned k = 0; k < n; k++) {
+        if (!r[k].ok)
+            continue;
+        fprintf(gp, "\"%s\"", r[k].strategy);
+        for (size_t i = 0; i < nrows; i++) {
+            uint64_t v = r[k].final.v[rows[i]];
+            plot_number(v, num, sizeof(num));
+            fprintf(gp, " %llu \"%s\"", (unsigned long long)v, num);
+            high[i] = v > high[i] ? v : high[i];
+        }
+        fprintf(gp, "\n");
+        shown++;
+    }
+    fprintf(gp, "EOD\nset multiplot layout 2,3 title 'pagesim compare: %s'", qtitle);
+    if (na[0] != '\0')
+        fprintf(gp, " . \"\\n\" . 'n/a (cannot run on this machine): %s'", na);
+    if (failed[0] != '\0')
+        fprintf(gp, " . \"\\n\" . 'did not complete: %s'", failed);
+    fprintf(gp, "\nset style fill solid 0.8 border -1\nset boxwidth 0.6\nunset key\n"
+                "set xtics rotate by -30 nomirror\n");
+    fprintf(gp, "set xrange [-0.6:%u.4]\n", shown > 0 ? shown - 1 : 0);
+    for (size_t i = 0; i < nrows; i++) {
+        /* Linear from zero, so a zero is a bar of no height labelled 0. */
+        uint64_t step, top;
+        plot_axis(high[i], &step, &top);
+        fprintf(gp, "set title '%s'\nset yrange [0:%llu]\nset ytics nomirror (",
+                counter_info[rows[i]].name, (unsigned long long)top);
+        for (uint64_t t = 0; t <= top; t += step) {
+            plot_number(t, num, sizeof(num));
+            fprintf(gp, "%s\"%s\" %llu", t > 0 ? ", " : "", num, (unsigned long long)t);
+        }
+        fprintf(gp,
+                ")\nplot $data using 0:%zu:($0 + 1):xtic(1) with boxes lc variable, \\\n"
+                "     $data using 0:%zu:%zu with labels offset 0,0.7\n",
+                2 * i + 2, 2 * i + 2, 2 * i + 3);
+    }
+    fprintf(gp, "unset multiplot\n");
+}
+
+/* The last non-empty line of file path (what gnuplot said last), or "". */
+static void
+last_line(const char *path, char *buf, size_t len)
+{
+    char line[512];
+    FILE *f = fopen(path, "r");
+    buf[0] = '\0';
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        size_t l = strlen(line);
+        while (l > 0 && (line[l - 1] == '\n' || line[l - 1] == ' '))
+            line[--l] = '\0';
+        if (l > 0)
+            snprintf(buf, len, "%s", line);
+    }
+    if (f != NULL)
+        fclose(f);
+}
+
 bool
 report_plot(const char *path, const struct scenario *sc, const struct run_result *r, unsigned n,
             char *err, size_t errlen)
 {
-    static const int rows[] = {CTR_TLB_MISSES, CTR_WALKS, CTR_INVLPG, CTR_CR3_WRITES,
-                               CTR_PT_FRAMES};
-    const size_t nrows = sizeof(rows) / sizeof(rows[0]);
+    const char *term = plot_terminal(path);
     char qpath[1024], qtitle[600];
+    if (term == NULL) {
+        snprintf(err, errlen, "%s: a plot file ends in %s", path, REPORT_PLOT_EXTS);
+        return false;
+    }
     if (!gp_quote(path, qpath, sizeof(qpath)) || !gp_quote(sc->file, qtitle, sizeof(qtitle))) {
         snprintf(err, errlen,
                  "the plot file or scenario name has a control character or is too "
                  "long");
         return false;
     }
-    char data[] = "/tmp/pagesim-plot-XXXXXX";
-    int fd = mkstemp(data);
+    bool any = false;
+    for (unsigned k = 0; k < n; k++)
+        any = any || r[k].ok;
+    if (!any) {
+        snprintf(err, errlen, "no strategy completed: nothing to plot in %s", path);
+        return false;
+    }
+    /* gnuplot that cannot open its output draws on its standard output. */
+    FILE *probe = fopen(path, "w");
+    if (probe == NULL) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return false;
+    }
+    fclose(probe);
+    char errs[] = "/tmp/pagesim-plot-XXXXXX";
+    int fd = mkstemp(errs);
     if (fd < 0) {
         snprintf(err, errlen, "cannot create a temporary file: %s", strerror(errno));
         return false;
     }
-    FILE *f = fdopen(fd, "w");
-    if (f == NULL) {
-        close(fd);
-        unlink(data);
-        snprintf(err, errlen, "cannot write a temporary file: %s", strerror(errno));
-        return false;
-    }
-    fprintf(f, "strategy");
-    for (size_t i = 0; i < nrows; i++)
-        fprintf(f, " %s", counter_info[rows[i]].name);
-    fprintf(f, " kcycles\n");
-    for (unsigned k = 0; k < n; k++) {
-        if (!r[k].ok)
-            continue;
-        fprintf(f, "%s", r[k].strategy);
-        for (size_t i = 0; i < nrows; i++)
-            fprintf(f, " %llu", (unsigned long long)r[k].final.v[rows[i]]);
-        fprintf(f, " %llu\n", (unsigned long long)(r[k].final.v[CTR_CYCLES] / 1000));
-    }
-    fclose(f);
-    const char *ext = strrchr(path, '.');
-    const char *term = (ext != NULL && strcmp(ext, ".svg") == 0) ? "svg size 1000,600 dynamic"
-                                                                 : "pngcairo size 1000,600";
-    FILE *gp = popen("gnuplot", "w");
+    close(fd);
+    char cmd[64];
+    snprintf(cmd, sizeof(cmd), "gnuplot >/dev/null 2>%s", errs);
+    FILE *gp = popen(cmd, "w");
     if (gp == NULL) {
-        unlink(data);
-        snprintf(err, errlen, "cannot run gnuplot");
+        unlink(errs);
+        snprintf(err, errlen, "cannot run gnuplot: %s", strerror(errno));
         return false;
     }
-    fprintf(gp,
-            "set terminal %s noenhanced\nset output '%s'\nset title 'pagesim compare: %s'\n"
-            "set style data histogram\nset style histogram clustered gap 1\n"
-            "set style fill solid 0.8 border -1\nset logscale y\nset key outside right\n"
-            "set ylabel 'count (log scale)'\nset xtics rotate by -20\n"
-            "plot for [c=2:%zu] '%s' using c:xtic(1) title columnheader(c)\n",
-            term, qpath, qtitle, nrows + 2, data);
+    /* A gnuplot that is missing or stops early must not kill us through SIGPIPE. */
+    void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+    plot_script(gp, term, qpath, qtitle, r, n);
     int st = pclose(gp);
-    unlink(data);
+    signal(SIGPIPE, old_pipe);
+    char said[400];
+    last_line(errs, said, sizeof(said));
+    unlink(errs);
     if (st != 0) {
-        snprintf(err, errlen, "gnuplot failed (exit %d); is gnuplot installed?",
-                 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        snprintf(err, errlen, "gnuplot failed (exit %d)%s%s", code,
+                 code == 127 ? "; is gnuplot installed?" : "", said[0] ? ": " : "");
+        size_t l = strlen(err);
+        snprintf(err + l, errlen > l ? errlen - l : 0, "%s", said);
+        unlink(path);
         return false;
     }
     return true;

@@ -20,9 +20,20 @@ void report_run(FILE *out, const struct scenario *sc, const struct run_result *r
  * is marked with '*'. */
 void report_compare(FILE *out, const struct scenario *sc, const struct run_result *r, unsigned n,
                     enum report_format fmt);
-/* Writes a gnuplot script and runs gnuplot to draw the main rows; returns
- * false with a message in err if gnuplot is missing or fails. */
+/*
+ * Draws the main rows of a comparison with gnuplot into path, a PNG or an
+ * SVG by its extension: one panel per row, a bar per strategy that
+ * completed on a linear scale from zero, each bar labelled with its value
+ * (so a zero shows as "0"); strategies not run (n/a) or not completed are
+ * named in the title.  Returns false with a message in err if path has
+ * another extension or cannot be written, or gnuplot is missing or fails
+ * (its last error line quoted).
+ */
 bool report_plot(const char *path, const struct scenario *sc, const struct run_result *r,
                  unsigned n, char *err, size_t errlen);
+/* The extensions report_plot takes, for messages. */
+#define REPORT_PLOT_EXTS ".png or .svg"
+/* Whether report_plot takes path's extension. */
+bool report_plot_ext_ok(const char *path);
 
 #endif

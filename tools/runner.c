@@ -91,6 +91,9 @@ struct run_ctx {
     struct timespec start; /* progress: when the run began */
     int shown;             /* progress: width of the line on stderr, 0 if none */
     double shown_at;       /* progress: when it was last written (seconds into the run) */
+    char log_last[256]; /* the last kernel log line */
+    uint32_t log_op;    /* wl_current_op() when it was written */
+    bool logged;
 };
 
 /* The kernel's own figures, read inside the machine (kernel code keeps
@@ -294,6 +297,65 @@ on_event(void *ctx, struct sim *s, const struct sim_event *ev)
             who);
 }
 
+static void
+on_log(void *ctx, const char *line)
+{
+    struct run_ctx *x = ctx;
+    if (x->o->log != NULL)
+        fprintf(x->o->log, "  %s\n", line);
+    snprintf(x->log_last, sizeof(x->log_last), "%s", line);
+    x->log_op = (uint32_t)wl_current_op();
+    x->logged = true;
+}
+
+/* The failing op of a workload error as the scenario says it, with the
+ * space or allocation it was about by name: 'map in "shell"'. */
+static void
+describe_op(const struct scenario *sc, const struct wl_error *e, char *buf, size_t len)
+{
+    static const char *const words[WL_NOPS] = {
+        [WL_SPACE_CREATE] = "space create",
+        [WL_SPACE_DESTROY] = "space destroy",
+        [WL_SPACE_SWITCH] = "space switch",
+        [WL_SPACE_FORK] = "space fork",
+        [WL_MAP] = "map in",
+        [WL_UNMAP] = "unmap in",
+        [WL_TOUCH] = "touch",
+        [WL_KMALLOC] = "kmalloc",
+        [WL_KFREE] = "kfree",
+    };
+    uint32_t op = e->op_index < sc->nops ? WL_OPCODE(sc->ops[e->op_index].op) : WL_NOPS;
+    const char *word = op < WL_NOPS && words[op] != NULL ? words[op] : "operation";
+    bool alloc = op == WL_KMALLOC || op == WL_KFREE;
+    const char *name = NULL;
+    if (alloc && e->object < sc->nhandles)
+        name = sc->handles[e->object];
+    else if (!alloc && e->object < sc->nspaces)
+        name = sc->spaces[e->object];
+    /* A fork's error is about its source when the source is what is missing. */
+    const char *from =
+        op == WL_SPACE_FORK && (e->status == WL_NO_SPACE || e->status == WL_DESTROYED) ? " from"
+                                                                                        : "";
+    if (name != NULL)
+        snprintf(buf, len, "%s%s \"%s\"", word, from, name);
+    else if (op == WL_MAP || op == WL_UNMAP)
+        snprintf(buf, len, "%s the current space", word);
+    else
+        snprintf(buf, len, "%s", word);
+}
+
+/* Adds the kernel log line the failing op (or the boot) wrote, if any. */
+static void
+quote_log(const struct run_ctx *x, enum bootload_status st, char *buf, size_t len)
+{
+    uint32_t op = (uint32_t)wl_current_op();
+    bool in_op = st == BOOTLOAD_WORKLOAD_FAILED || (st == BOOTLOAD_STOPPED && op != 0) ||
+                 st == BOOTLOAD_BOOT_FAILED;
+    size_t n = strlen(buf);
+    if (x->logged && in_op && x->log_op == op && n < len)
+        snprintf(buf + n, len - n, "\nkernel log: %s", x->log_last);
+}
+
 struct end_view {
     struct run_ctx *x;
     struct sim *s;
@@ -326,16 +388,20 @@ describe_failure(struct sim *s, enum bootload_status st, const struct bootload_r
     case BOOTLOAD_BOOT_FAILED:
         snprintf(buf, len, "kernel boot failed: %s", boot_strerror(br->boot));
         break;
-    case BOOTLOAD_WORKLOAD_FAILED:
-        if (br->wl.status == WL_LIMIT)
+    case BOOTLOAD_WORKLOAD_FAILED: {
+        if (br->wl.status == WL_LIMIT) {
             snprintf(buf, len,
                      "%s:%u: stopped before this line: the run reached its limit of %u executed "
                      "operations (--max-ops N raises it; 0 for no limit)",
                      sc->file, br->wl.line, max_ops);
-        else
-            snprintf(buf, len, "%s:%u: the kernel refused this operation: %s", sc->file,
-                     br->wl.line, wl_strerror(br->wl.status));
+            break;
+        }
+        char what[SCN_NAME_MAX + 32];
+        describe_op(sc, &br->wl, what, sizeof(what));
+        snprintf(buf, len, "%s:%u: %s failed: %s", sc->file, br->wl.line, what,
+                 wl_strerror(br->wl.status));
         break;
+    }
     default:
         snprintf(buf, len, "%s", bootload_strerror(st));
         break;
@@ -367,9 +433,12 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         run_result_free(r);
         return false;
     }
-    struct run_ctx x = {sc, o, r, {0, 0}, 0, 0};
+    struct run_ctx x = {.sc = sc, .o = o, .r = r};
     clock_gettime(CLOCK_MONOTONIC, &x.start);
     sim_set_mark(s, on_mark, &x);
+    sim_set_log(s, on_log, &x);
+    if (o->log != NULL)
+        fprintf(o->log, "kernel log: %s, strategy %s\n", sc->file, r->strategy);
     if (o->trace != NULL)
         sim_set_event(s, on_event, &x);
 
@@ -390,8 +459,10 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
      * failed: the kernel refused an operation or could not boot. */
     r->stopped = st == BOOTLOAD_STOPPED ||
                  (st == BOOTLOAD_WORKLOAD_FAILED && br.wl.status == WL_LIMIT);
-    if (!r->ok)
+    if (!r->ok) {
         describe_failure(s, st, &br, sc, o->max_ops, r->error, sizeof(r->error));
+        quote_log(&x, st, r->error, sizeof(r->error));
+    }
     if (st != BOOTLOAD_STOPPED && o->view_fn != NULL && o->view_mark < 0) {
         struct end_view e = {&x, s};
         sim_run(s, view_at_end, &e);

@@ -15,7 +15,10 @@
 #include "tools/scenario.h"
 
 #define RUN_STRATEGIES "heap,pageheap,recursive,tempmap,tempmap-lazy,physmap"
-#define RUN_MAX_OPS_DEFAULT 100000000u /* executed ops before a run is stopped */
+#define RUN_MAX_OPS_DEFAULT 100000000 /* executed ops before a run is stopped */
+#define RUN_STR_(x) #x
+#define RUN_STR(x) RUN_STR_(x)
+#define RUN_MAX_OPS_DEFAULT_TEXT RUN_STR(RUN_MAX_OPS_DEFAULT) /* the same, for help texts */
 
 /* One live address space, as graphs and dumps see it. */
 struct run_space {
@@ -34,6 +37,7 @@ struct run_options {
     int view_mark; /* mark id for view_fn; -1: at the end of the run */
     bool with_boot; /* event counts from machine reset instead of from the workload's start */
     FILE *trace;   /* if not NULL: one line per INVLPG, CR write and #PF */
+    FILE *log;     /* if not NULL: a header line, then each kernel log line */
     run_view_fn view_fn;
     void *view_ctx;
     uint32_t max_ops; /* ops the workload may execute; 0: no limit */
@@ -67,7 +71,9 @@ bool run_check_strategy(const struct scenario *sc, const char *strategy, char *e
  * naming the allocators otherwise. */
 bool run_check_pmm(const struct scenario *sc, char *err, size_t len);
 /* Runs; returns false if the machine could not be created (err set).  A
- * kernel failure is a completed call with r->ok false. */
+ * kernel failure is a completed call with r->ok false; its r->error names
+ * the scenario line, the space or allocation by its scenario name, the
+ * cause, and quotes the kernel log line the failing op (or boot) wrote. */
 bool run_scenario(const struct scenario *sc, const struct run_options *o, struct run_result *r,
                   char *err, size_t errlen);
 void run_result_free(struct run_result *r);
