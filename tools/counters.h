@@ -16,8 +16,9 @@
  * merit says whether a strategy is better with a lower value (LOWER), a
  * higher one (HIGHER), or neither (NONE: the row describes the workload or
  * which mechanism a strategy uses); compare marks the best value of a merit
- * row.  Events count from machine reset, boot included; the memory group
- * holds current values.
+ * row.  Events count from the workload's first line (boot is reported
+ * apart; --with-boot counts from machine reset); the memory group holds
+ * current values.
  */
 #define COUNTERS(X)                                                                                \
     X(ACCESSES, "accesses", "mmu", NONE,                                                           \
@@ -39,7 +40,7 @@
       "walks of writes through a TLB entry whose dirty bit is clear")                              \
     X(FAULTS, "faults", "mmu", LOWER, "page faults raised, handled or not")                        \
     X(INVLPG, "invlpg", "inval", LOWER, "INVLPG instructions")                                     \
-    X(CR3_WRITES, "cr3_writes", "inval", LOWER, "CR3 writes, boot included")                       \
+    X(CR3_WRITES, "cr3_writes", "inval", LOWER, "CR3 writes")                       \
     X(FULL_FLUSHES, "full_flushes", "inval", LOWER,                                                \
       "whole-TLB flushes: paging turned on or off, CR4.PGE or CR4.PSE changed")                    \
     X(DROPPED_INVLPG, "dropped.invlpg", "inval", LOWER, "TLB entries removed by INVLPG")           \

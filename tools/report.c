@@ -18,6 +18,22 @@ static const char *const groups[][2] = {
     {"memory", "Memory"}, {"cost", "Estimated cost"},
 };
 
+/* The figures of boot shown beside the workload's (boot is everything
+ * before the scenario's first line: loader, kernel boot, op-list copy). */
+static const int boot_rows[] = {CTR_ACCESSES, CTR_TLB_MISSES, CTR_WALK_READS, CTR_AD_UPDATES,
+                                CTR_INVLPG,   CTR_CR3_WRITES, CTR_FULL_FLUSHES, CTR_CYCLES};
+#define NBOOT_ROWS (sizeof(boot_rows) / sizeof(boot_rows[0]))
+
+/* What the event counts of r cover, in one line. */
+static const char *
+figures_cover(const struct run_result *r)
+{
+    if (!r->with_boot)
+        return "the workload, from the scenario's first line (boot apart)";
+    return r->boot_done ? "from machine reset, boot included (--with-boot)"
+                        : "from machine reset: the run ended before the workload began";
+}
+
 static void
 json_string(FILE *out, const char *s)
 {
@@ -120,11 +136,21 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
         fprintf(out, ",\n  ");
         json_status(out, r, ",\n  ");
         if (figures) {
+            fprintf(out, ",\n  \"figures\": ");
+            json_string(out, figures_cover(r));
             fprintf(out, ",\n  \"counters\": {\n");
             for (int i = 0; i < CTR_COUNT; i++)
                 fprintf(out, "    \"%s\": %llu%s\n", counter_info[i].name,
                         (unsigned long long)r->final.v[i], i + 1 < CTR_COUNT ? "," : "");
             fprintf(out, "  }");
+            if (r->boot_done) {
+                fprintf(out, ",\n  \"boot\": {");
+                for (size_t i = 0; i < NBOOT_ROWS; i++)
+                    fprintf(out, "%s\"%s\": %llu", i > 0 ? ", " : "",
+                            counter_info[boot_rows[i]].name,
+                            (unsigned long long)r->boot.v[boot_rows[i]]);
+                fprintf(out, "}");
+            }
         }
         fprintf(out,
                 ",\n  \"cost_model\": {\"access\": %llu, \"walk_read\": %llu, "
@@ -144,6 +170,12 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
                 fprintf(out, "%llu", (unsigned long long)r->final.v[i]);
             fputc('\n', out);
         }
+        for (size_t i = 0; i < NBOOT_ROWS; i++) {
+            fprintf(out, "boot:%s,", counter_info[boot_rows[i]].name);
+            if (figures && r->boot_done)
+                fprintf(out, "%llu", (unsigned long long)r->boot.v[boot_rows[i]]);
+            fputc('\n', out);
+        }
         return;
     }
     fprintf(out,
@@ -156,6 +188,8 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
     if (!r->ok)
         fprintf(out, "reason: %s\n%s", r->error,
                 figures ? "The figures below are those the run had reached when it ended.\n" : "");
+    if (figures)
+        fprintf(out, "events: %s\n", figures_cover(r));
     for (size_t g = 0; figures && g < sizeof(groups) / sizeof(groups[0]); g++) {
         fprintf(out, "\n%s\n", groups[g][1]);
         for (int i = 0; i < CTR_COUNT; i++) {
@@ -164,6 +198,12 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
             fprintf(out, "  %-20s %14llu  %s\n", counter_info[i].name,
                     (unsigned long long)r->final.v[i], counter_info[i].desc);
         }
+    }
+    if (figures && r->boot_done && !r->with_boot) {
+        fprintf(out, "\nBoot (machine reset to the scenario's first line; not in the figures above)\n");
+        for (size_t i = 0; i < NBOOT_ROWS; i++)
+            fprintf(out, "  %-20s %14llu\n", counter_info[boot_rows[i]].name,
+                    (unsigned long long)r->boot.v[boot_rows[i]]);
     }
     if (r->reach_limit_mb != 0)
         fprintf(out, "\nNote: this strategy reaches only the first %u MiB of physical memory.\n",
@@ -222,6 +262,15 @@ report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
             }
             fprintf(out, "\n");
         }
+        for (size_t i = 0; i < NBOOT_ROWS; i++) {
+            fprintf(out, "boot:%s", counter_info[boot_rows[i]].name);
+            for (unsigned k = 0; k < n; k++) {
+                fputc(',', out);
+                if (r[k].ok && r[k].boot_done)
+                    fprintf(out, "%llu", (unsigned long long)r[k].boot.v[boot_rows[i]]);
+            }
+            fprintf(out, "\n");
+        }
         return;
     }
     if (fmt == REPORT_JSON) {
@@ -234,10 +283,17 @@ report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
             fprintf(out, ": {");
             json_status(out, &r[k], ", ");
             if (r[k].ok) {
+                fprintf(out, ", \"figures\": ");
+                json_string(out, figures_cover(&r[k]));
                 fprintf(out, ", \"counters\": {");
                 for (int i = 0; i < CTR_COUNT; i++)
                     fprintf(out, "%s\"%s\": %llu", i > 0 ? ", " : "", counter_info[i].name,
                             (unsigned long long)r[k].final.v[i]);
+                fprintf(out, "}, \"boot\": {");
+                for (size_t i = 0; i < NBOOT_ROWS; i++)
+                    fprintf(out, "%s\"%s\": %llu", i > 0 ? ", " : "",
+                            counter_info[boot_rows[i]].name,
+                            (unsigned long long)r[k].boot.v[boot_rows[i]]);
                 fprintf(out, "}");
             }
             fprintf(out, "}%s\n", k + 1 < n ? "," : "");
@@ -245,8 +301,15 @@ report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
         fprintf(out, "  }\n}\n");
         return;
     }
-    fprintf(out, "pagesim compare: %s (* best in a row where lower or higher is better)\n\n%-20s",
-            sc->file, "");
+    bool with_boot = false;
+    for (unsigned k = 0; k < n; k++)
+        with_boot = with_boot || (r[k].ok && r[k].with_boot);
+    fprintf(out, "pagesim compare: %s (* best in a row where lower or higher is better)\n",
+            sc->file);
+    fprintf(out, "events: %s\n\n%-20s",
+            with_boot ? "from machine reset, boot included (--with-boot)"
+                      : "the workload, from the scenario's first line (boot below)",
+            "");
     for (unsigned k = 0; k < n; k++)
         fprintf(out, " %14s", r[k].strategy);
     fprintf(out, "\n%-20s", "status");
@@ -267,6 +330,22 @@ report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
             fprintf(out, " %14s", cell);
         }
         fprintf(out, "\n");
+    }
+    if (!with_boot) {
+        fprintf(out, "\nBoot (machine reset to the scenario's first line; not in the figures above)\n");
+        for (size_t i = 0; i < NBOOT_ROWS; i++) {
+            fprintf(out, "%-20s", counter_info[boot_rows[i]].name);
+            for (unsigned k = 0; k < n; k++) {
+                char cell[40];
+                if (!r[k].ok || !r[k].boot_done)
+                    snprintf(cell, sizeof(cell), "- ");
+                else
+                    snprintf(cell, sizeof(cell), "%llu ",
+                             (unsigned long long)r[k].boot.v[boot_rows[i]]);
+                fprintf(out, " %14s", cell);
+            }
+            fprintf(out, "\n");
+        }
     }
     for (unsigned k = 0; k < n; k++)
         if (!r[k].ok)

@@ -474,7 +474,8 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         memset(&k, 0, sizeof(k));
     collect(s, &k, &o->cost, &r->final);
     /* The workload's own figures: boot's events taken out of every mark. */
-    if (r->boot_done && !o->with_boot) {
+    r->with_boot = o->with_boot || !r->boot_done;
+    if (!r->with_boot) {
         counters_since(&r->final, &r->boot, &o->cost);
         for (uint32_t i = 0; i < r->nmarks; i++)
             if (r->reached[i])

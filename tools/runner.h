@@ -56,6 +56,7 @@ struct run_result {
     struct counters final;
     struct counters boot;   /* what boot cost: from reset to the workload's start */
     bool boot_done;         /* the workload started */
+    bool with_boot;         /* final and marks count from reset (run_options.with_boot) */
     struct counters *marks; /* counters at each mark id */
     bool *reached;          /* whether the run got to each mark */
     uint32_t nmarks;
