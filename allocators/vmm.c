@@ -195,6 +195,7 @@ vmm_boot_directory(void)
         }
     }
     /* The kernel heap, the page heap and the temporary window. */
+    arch_region(REGION_TEMPMAP, TEMPMAP_BASE, TEMPMAP_END - 1);
     for (uint32_t pdx = PDX(KHEAP_START); pdx < VMM_KPDE_END; pdx++) {
         enum vmm_status st = vmm_boot_table(pdx, NULL);
         if (st != VMM_OK)

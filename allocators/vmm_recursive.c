@@ -147,6 +147,10 @@ static enum vmm_status
 rc_boot(struct vmm_space *ks, uint32_t ram_frames)
 {
     (void)ram_frames;
+    /* The foreign directory's page lies in the self-map: named first. */
+    arch_region(REGION_FOREIGN, FOREIGN_PD, FOREIGN_PD + PAGE_SIZE - 1);
+    arch_region(REGION_RECURSIVE, RECURSIVE_PT_BASE, 0xFFFFFFFFu);
+    arch_region(REGION_FOREIGN, FOREIGN_PT_BASE, RECURSIVE_PT_BASE - 1);
     vmm_kpd_early()[RECURSIVE_SLOT] = ks->vs_pd_pa | VMM_KERNEL_PDE;
     /* Scratch slots for zeroing and copying frames, their PTEs via the self-map. */
     vmm_window_setup(VMM_SCRATCH_BASE, VMM_SCRATCH_SLOTS, false, rc_kpte(VMM_SCRATCH_BASE));

@@ -43,6 +43,14 @@ _Noreturn void arch_panic(const char *msg);
 /* One line of kernel log (no newline needed). */
 void arch_log(const char *msg);
 
+/*
+ * Names a window of the kernel's virtual layout, [first, last] (a self-map,
+ * a temporary-mapping window, a direct map): the machine counts the
+ * kernel's accesses to it under that name.  Called at boot; where windows
+ * overlap, the one registered first takes an access.
+ */
+void arch_region(const char *name, vaddr_t first, vaddr_t last);
+
 /* A point of the workload the host may observe (snapshots, expectations):
  * the simulator records counters there; on metal it is a line on COM1. */
 void arch_mark(uint32_t id);

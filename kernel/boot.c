@@ -13,6 +13,7 @@
 #include "allocators/placement.h"
 #include "allocators/pmm.h"
 #include "allocators/vmm.h"
+#include "kernel/arch.h"
 #include "kernel/klib.h"
 #include "kernel/layout.h"
 
@@ -100,6 +101,8 @@ kernel_boot(const struct boot_info *bi, const char *strategy, const char *pmm_na
     const struct vmm_ops *vops = vmm_find(strategy);
     if (vops == NULL)
         return BOOT_UNKNOWN_STRATEGY;
+    /* The early mapping, and the direct map a strategy may grow from it. */
+    arch_region(REGION_DIRECTMAP, PHYSMAP_BASE, PHYSMAP_END - 1);
     const struct pmm_ops *pops = pmm_find(pmm_name);
     if (pops == NULL)
         return BOOT_UNKNOWN_PMM;

@@ -38,6 +38,15 @@
 #define TEMPMAP_SLOTS 1024u
 #define TEMPMAP_END (TEMPMAP_BASE + TEMPMAP_SLOTS * PAGE_SIZE)
 
+/*
+ * The names under which the kernel registers its windows (arch_region):
+ * the report counts accesses to region NAME as `NAME.accesses`.
+ */
+#define REGION_DIRECTMAP "directmap" /* the early 16 MiB, physmap's direct map */
+#define REGION_TEMPMAP "tempmap"     /* the temporary-mapping window and scratch slots */
+#define REGION_RECURSIVE "recursive" /* the self-map: the current space's tables */
+#define REGION_FOREIGN "foreign"     /* the foreign slot and the foreign directory */
+
 /* Kernel page tables preallocated at boot cover [KERNEL_BASE, KERNEL_TABLES_END). */
 #define KERNEL_TABLES_END TEMPMAP_END
 

@@ -142,7 +142,6 @@ bootload_go(struct sim *s, const struct bootload_config *cfg, struct bootload_re
         else
             st = BOOTLOAD_OK;
     }
-    memcpy(bl_res.region_accesses, sim_stats(s)->region_accesses, sizeof(bl_res.region_accesses));
     if (res != NULL)
         *res = bl_res;
     return st;

@@ -61,7 +61,6 @@ struct bootload_result {
     struct vmm_stats vmm;
     struct pmm_stats pmm;
     struct heap_stats heap, pageheap;
-    uint64_t region_accesses[SIM_NREGIONS];
     char setup_error[256]; /* why the layout did not fit (BOOTLOAD_SETUP_FAILED) */
 };
 

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/layout.h"
 #include "sim/sim_internal.h"
 
 static inline bool
@@ -223,19 +222,16 @@ translate_span(struct sim *s, vaddr_t va, unsigned size, enum mmu_access kind, u
     }
 }
 
-/* Which kernel window an access to the kernel half went through. */
+/* The region the kernel registered that holds va, first match wins. */
 static void
 count_region(struct sim *s, vaddr_t va)
 {
-    if (va >= RECURSIVE_PT_BASE) {
-        bool foreign_pd = (va & PAGE_MASK) == FOREIGN_PD;
-        s->stats.region_accesses[foreign_pd ? SIM_REGION_FOREIGN : SIM_REGION_RECURSIVE]++;
-    } else if (va >= FOREIGN_PT_BASE) {
-        s->stats.region_accesses[SIM_REGION_FOREIGN]++;
-    } else if (va >= TEMPMAP_BASE && va < TEMPMAP_END) {
-        s->stats.region_accesses[SIM_REGION_TEMPMAP]++;
-    } else if (va < PHYSMAP_END) {
-        s->stats.region_accesses[SIM_REGION_DIRECTMAP]++;
+    for (unsigned i = 0; i < s->stats.nregions; i++) {
+        struct sim_region *r = &s->stats.regions[i];
+        if (va >= r->first && va <= r->last) {
+            r->accesses++;
+            return;
+        }
     }
 }
 
@@ -288,7 +284,7 @@ sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
                  "one access of %zu bytes spans more than %u pages", size, SIM_MAX_SPAN);
         sim_stop_run(s, SIM_STOP_WINDOW, pc);
     }
-    if (va >= PHYSMAP_BASE)
+    if (va >= s->region_floor)
         count_region(s, va);
     if (__builtin_expect(npages == 1, 1)) {
         uint32_t pfn;
@@ -328,7 +324,7 @@ sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
                                  ((s_->mmu.fast_allow >> (kind)) & 1u),                            \
                              1)) {                                                                 \
             s_->hot_hits[kind][((a) >> 2) & (SIM_HOT_STRIPES - 1)]++;                              \
-            if (__builtin_expect((a) >= PHYSMAP_BASE, 0))                                          \
+            if (__builtin_expect((a) >= s_->region_floor, 0))                                      \
                 count_region(s_, (vaddr_t)(a));                                                    \
             return;                                                                                \
         }                                                                                          \
@@ -561,6 +557,26 @@ arch_panic(const char *msg)
     struct sim *s = cur();
     kernel_string(s, msg, s->stop.msg, sizeof(s->stop.msg));
     sim_stop_run(s, SIM_STOP_PANIC, RET_PC);
+}
+
+void
+arch_region(const char *name, vaddr_t first, vaddr_t last)
+{
+    struct sim *s = cur();
+    if (s->stats.nregions == SIM_MAX_REGIONS || last < first) {
+        snprintf(s->stop.msg, sizeof(s->stop.msg),
+                 last < first ? "arch_region: region 0x%08x-0x%08x is empty"
+                              : "arch_region: more than %u regions",
+                 last < first ? first : SIM_MAX_REGIONS, last);
+        sim_stop_run(s, SIM_STOP_PANIC, RET_PC);
+    }
+    struct sim_region *r = &s->stats.regions[s->stats.nregions++];
+    kernel_string(s, name, r->name, sizeof(r->name));
+    r->first = first;
+    r->last = last;
+    r->accesses = 0;
+    if (first < s->region_floor)
+        s->region_floor = first;
 }
 
 void

@@ -17,7 +17,7 @@
 
 /* Outside sim_run the hooks see this machine: its fast path never matches
  * and it is not running, so the slow path tells host from stray accesses. */
-static struct sim sim_idle = {.mmu = {.fast_base = MMU_FAST_NONE}};
+static struct sim sim_idle = {.mmu = {.fast_base = MMU_FAST_NONE}, .region_floor = SIM_NO_REGION};
 struct sim *sim_current __attribute__((visibility("hidden"))) = &sim_idle;
 static struct sim *sim_exists;
 
@@ -139,6 +139,7 @@ sim_create(const struct sim_config *cfg, char *err, size_t errlen)
     }
     s->memfd = -1;
     s->ram = MAP_FAILED;
+    s->region_floor = SIM_NO_REGION;
     s->ram_size = cfg->ram_size;
     s->window_lo = read_mmap_min_addr();
 
@@ -215,6 +216,16 @@ const struct sim_stats *
 sim_stats(const struct sim *s)
 {
     return &s->stats;
+}
+
+uint64_t
+sim_region_accesses(const struct sim *s, const char *name)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < s->stats.nregions; i++)
+        if (strcmp(s->stats.regions[i].name, name) == 0)
+            n += s->stats.regions[i].accesses;
+    return n;
 }
 
 uint64_t

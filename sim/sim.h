@@ -53,17 +53,24 @@ struct sim_stop {
     char msg[160];  /* panic message or detail */
 };
 
-/* Accesses by the kernel-visible region they went through (kernel/layout.h). */
-enum sim_region {
-    SIM_REGION_RECURSIVE, /* own tables through the self-map, 0xFFC00000.. */
-    SIM_REGION_FOREIGN,   /* another space's tables: 0xFF800000.., 0xFFFFE000 */
-    SIM_REGION_TEMPMAP,   /* the temporary mapping window */
-    SIM_REGION_DIRECTMAP, /* the direct map at 0xC0000000 (early mapping included) */
-    SIM_NREGIONS
+/*
+ * A named window of the kernel's virtual layout, as the kernel registered
+ * it with arch_region(): kernel accesses to [first, last] are counted under
+ * its name.  Regions are matched in the order they were registered, the
+ * first that holds the address taking the access, so a page carved out of
+ * a larger window is registered before it.
+ */
+#define SIM_MAX_REGIONS 16
+#define SIM_REGION_NAME_MAX 24
+struct sim_region {
+    char name[SIM_REGION_NAME_MAX];
+    vaddr_t first, last;
+    uint64_t accesses;
 };
 
 struct sim_stats {
-    uint64_t region_accesses[SIM_NREGIONS];
+    struct sim_region regions[SIM_MAX_REGIONS];
+    unsigned nregions;
     uint64_t window_maps;   /* host pages (re)mapped into the window */
     uint64_t window_resets; /* whole-window resets (too many live pages) */
     uint64_t handler_calls; /* #PF delivered to the kernel's handler */
@@ -98,6 +105,10 @@ void *sim_phys(struct sim *s, paddr_t pa, size_t len);
  * page is not mapped.
  */
 bool sim_read_virt(struct sim *s, vaddr_t va, void *buf, size_t n);
+
+/* Kernel accesses counted in the regions named name so far (a name may be
+ * registered for several windows); 0 if the kernel registered none. */
+uint64_t sim_region_accesses(const struct sim *s, const char *name);
 
 /* Host memory outside the kernel's stack and static data that kernel code
  * may read and write directly (for example a buffer a test hands in). */

@@ -11,6 +11,7 @@
 
 #define SIM_WINDOW_END (1ull << 32)
 #define SIM_WINDOW_NONE 0xFFFFFFFFu
+#define SIM_NO_REGION (1ull << 32) /* region_floor with no region registered */
 /* Live window pages before a reset; keeps well under vm.max_map_count. */
 #define SIM_WINDOW_MAX_LIVE 24576u
 #define SIM_MAX_HOST_RANGES 8
@@ -25,6 +26,9 @@ struct host_range {
 struct sim {
     struct mmu mmu;
     struct sim_stats stats;
+    /* The lowest first address of a registered region (no region: above
+     * every 32-bit address): the hit path counts regions only from here. */
+    uint64_t region_floor;
     /*
      * Hits taken by the hooks' inline path, striped by word so that
      * back-to-back hits do not wait on one counter in memory; folded into

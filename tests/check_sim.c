@@ -56,6 +56,27 @@ START_TEST(test_sim_kernel_statics_pristine_per_machine)
 }
 END_TEST
 
+/*
+ * Regions are the kernel's to name: kt_regions registers inner, then outer
+ * around it, then a second inner window, and makes 7 accesses.  By hand:
+ * the one before any registration counts nowhere; 0x201000 is in both
+ * inner and outer, and inner was named first: inner; 0x200004 and 0x203FFC
+ * (outer's last word): outer; 0x208000: inner's second window; 0x204000
+ * and 0x1FF000 lie in none.  So inner 2 (both windows summed), outer 2,
+ * and a name never registered 0.
+ */
+START_TEST(test_sim_regions_counted)
+{
+    struct sim *s = new_machine();
+    ck_assert(sim_run(s, kt_regions, NULL));
+    ck_assert_uint_eq(sim_region_accesses(s, "inner"), 2);
+    ck_assert_uint_eq(sim_region_accesses(s, "outer"), 2);
+    ck_assert_uint_eq(sim_region_accesses(s, "directmap"), 0);
+    ck_assert_uint_eq(sim_stats(s)->nregions, 3);
+    sim_destroy(s);
+}
+END_TEST
+
 /* CR4.PAE=1 is refused with a stop that says so, never silently dropped. */
 START_TEST(test_sim_pae_refused)
 {
@@ -535,6 +556,7 @@ sim_suite(void)
     tcase_add_test(tc, test_sim_one_machine_at_a_time);
     tcase_add_test(tc, test_sim_kernel_statics_pristine_per_machine);
     tcase_add_test(tc, test_sim_pae_refused);
+    tcase_add_test(tc, test_sim_regions_counted);
     tcase_add_test(tc, test_sim_loader_says_why);
     suite_add_tcase(s, tc);
     return s;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kernel/layout.h"
 #include "sim/bootload.h"
 #include "tests/kern_vmm.h"
 #include "tests/suites.h"
@@ -241,8 +242,8 @@ START_TEST(test_vmm_recursive_windows_counted)
                                   .nops = sizeof(small_workload) / sizeof(small_workload[0])};
     struct bootload_result res;
     assert_ran(s, bootload_run(s, &cfg, &res), &res, "recursive");
-    ck_assert_uint_gt(res.region_accesses[SIM_REGION_RECURSIVE], 0);
-    ck_assert_uint_gt(res.region_accesses[SIM_REGION_FOREIGN], 0);
+    ck_assert_uint_gt(sim_region_accesses(s, REGION_RECURSIVE), 0);
+    ck_assert_uint_gt(sim_region_accesses(s, REGION_FOREIGN), 0);
     ck_assert_uint_eq(res.vmm.foreign_switches, 3);
     ck_assert_uint_eq(res.vmm.kva_bytes, 8u * 1024 * 1024 + 4 * 4096);
     sim_destroy(s);

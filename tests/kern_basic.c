@@ -315,3 +315,22 @@ kt_set_pae(void *arg)
     arch_write_cr4(arch_read_cr4() | CR4_PAE);
     kt_result.value = 1; /* not reached */
 }
+
+/* Windows named as a strategy of its own would name them (paging off:
+ * addresses are physical); see test_sim_regions_counted. */
+void
+kt_regions(void *arg)
+{
+    (void)arg;
+    volatile uint32_t *m = (volatile uint32_t *)0x200000u;
+    (void)m[1024 + 1]; /* 0x201004: before any region exists */
+    arch_region("inner", 0x201000u, 0x201FFFu);
+    arch_region("outer", 0x200000u, 0x203FFFu);
+    arch_region("inner", 0x208000u, 0x208FFFu);
+    (void)m[1024];        /* 0x201000: inner (registered before outer) */
+    (void)m[1];           /* 0x200004: outer */
+    m[4095] = 1;          /* 0x203FFC: outer, its last word */
+    (void)m[8 * 1024];    /* 0x208000: inner, its second window */
+    (void)m[4 * 1024];    /* 0x204000: past outer, in none */
+    (void)*(volatile uint32_t *)0x1FF000u; /* below every region */
+}

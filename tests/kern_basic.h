@@ -37,5 +37,6 @@ void kt_chain(void *arg);
 /* Bumps a bss and a data counter; arg: uint32_t[2] gets their new values. */
 void kt_count_runs(void *arg);
 void kt_set_pae(void *arg);
+void kt_regions(void *arg);
 
 #endif

@@ -131,7 +131,6 @@ static void
 collect(struct sim *s, const struct kstats *k, const struct cost_model *cm, struct counters *c)
 {
     const struct mmu_counters *m = &sim_mmu(s)->ctr;
-    const struct sim_stats *st = sim_stats(s);
     const struct vmm_stats *vs = &k->vmm;
     const struct pmm_stats *ps = &k->pmm;
     memset(c, 0, sizeof(*c));
@@ -154,10 +153,17 @@ collect(struct sim *s, const struct kstats *k, const struct cost_model *cm, stru
     c->v[CTR_DROPPED_FULL] = m->dropped_full;
     c->v[CTR_EVICTIONS] = m->evictions;
     c->v[CTR_GLOBALS_KEPT] = m->globals_kept;
-    c->v[CTR_RECURSIVE_ACCESSES] = st->region_accesses[SIM_REGION_RECURSIVE];
-    c->v[CTR_FOREIGN_ACCESSES] = st->region_accesses[SIM_REGION_FOREIGN];
-    c->v[CTR_TEMPMAP_ACCESSES] = st->region_accesses[SIM_REGION_TEMPMAP];
-    c->v[CTR_DIRECTMAP_ACCESSES] = st->region_accesses[SIM_REGION_DIRECTMAP];
+    /* NAME.accesses of the reach group: the kernel's region NAME. */
+    for (int i = 0; i < CTR_COUNT; i++) {
+        const char *name = counter_info[i].name, *dot = strrchr(name, '.');
+        char region[SIM_REGION_NAME_MAX];
+        if (strcmp(counter_info[i].group, "reach") != 0 || dot == NULL ||
+            strcmp(dot, ".accesses") != 0 || (size_t)(dot - name) >= sizeof(region))
+            continue;
+        memcpy(region, name, (size_t)(dot - name));
+        region[dot - name] = '\0';
+        c->v[i] = sim_region_accesses(s, region);
+    }
     c->v[CTR_FOREIGN_SWITCHES] = vs->foreign_switches;
     c->v[CTR_TEMPMAP_MAPS] = vs->tmp_maps;
     c->v[CTR_TEMPMAP_REUSES] = vs->tmp_reuses;
