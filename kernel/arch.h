@@ -51,6 +51,15 @@ void arch_log(const char *msg);
  */
 void arch_region(const char *name, vaddr_t first, vaddr_t last);
 
+/*
+ * The kernel's own figures and live spaces, published before each mark
+ * and when a run ends (kernel/figures.h names the figures): the machine
+ * keeps the latest value of each figure, and the spaces listed since the
+ * last mark, for its reports and views.  On metal, lines on COM1.
+ */
+void arch_figure(const char *name, uint32_t value);
+void arch_space(uint32_t id, paddr_t pd, bool current);
+
 /* A point of the workload the host may observe (snapshots, expectations):
  * the simulator records counters there; on metal it is a line on COM1. */
 void arch_mark(uint32_t id);

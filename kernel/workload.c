@@ -12,6 +12,7 @@
 #include "allocators/heap.h"
 #include "allocators/vmm.h"
 #include "kernel/arch.h"
+#include "kernel/figures.h"
 #include "kernel/klib.h"
 #include "kernel/layout.h"
 
@@ -270,6 +271,19 @@ wl_touch(uint32_t flags, vaddr_t va, uint32_t bytes, uint32_t stride)
     }
 }
 
+void
+wl_publish(void)
+{
+    kfig_publish();
+    uint32_t cur = vmm_current();
+    for (uint32_t slot = 0; slot < WL_MAX_SPACES; slot++) {
+        uint32_t h;
+        const struct vmm_space *vs;
+        if (wl_space(slot, false, &h) == WL_OK && (vs = vmm_space_info(h)) != NULL)
+            arch_space(slot, vs->vs_pd_pa, h == cur);
+    }
+}
+
 static enum wl_status
 wl_op_space(uint32_t op, uint32_t a, uint32_t b)
 {
@@ -381,6 +395,7 @@ wl_op(const struct wl_op *o, uint32_t a, uint32_t b)
     case WL_KFREE:
         return wl_op_alloc(op, a, b, c);
     default: /* WL_MARK */
+        wl_publish();
         arch_mark(a);
         return WL_OK;
     }
@@ -419,8 +434,10 @@ wl_execute(const struct wl_header *hdr, struct wl_error *err)
         st = wl_validate(ops, nops, &bad);
         if (st != WL_OK)
             i = bad;
-        else
+        else {
+            wl_publish();
             arch_mark(WL_MARK_WORKLOAD);
+        }
     }
     while (st == WL_OK && i < nops) {
         const struct wl_op *o = &ops[i];

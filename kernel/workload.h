@@ -122,6 +122,11 @@ uint32_t wl_current_op(void);
 /* The ops executed so far in this run, as max_ops counts them. */
 uint64_t wl_executed(void);
 
+/* Publishes the kernel's figures (kfig_publish) and the live slots' spaces
+ * (arch_space, id = slot): done before each mark; a loader calls it when
+ * a run ends. */
+void wl_publish(void);
+
 /* Forgets where the previous run was (a loader calls it before booting). */
 void wl_reset(void);
 

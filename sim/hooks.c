@@ -580,12 +580,55 @@ arch_region(const char *name, vaddr_t first, vaddr_t last)
 }
 
 void
+arch_figure(const char *name, uint32_t value)
+{
+    struct sim *s = cur();
+    char n[SIM_FIGURE_NAME_MAX];
+    kernel_string(s, name, n, sizeof(n));
+    for (unsigned i = 0; i < s->nfigures; i++) {
+        if (strcmp(s->figures[i].name, n) == 0) {
+            s->figures[i].value = value;
+            return;
+        }
+    }
+    if (s->nfigures == SIM_MAX_FIGURES) {
+        snprintf(s->stop.msg, sizeof(s->stop.msg), "arch_figure: more than %u figure names",
+                 SIM_MAX_FIGURES);
+        sim_stop_run(s, SIM_STOP_PANIC, RET_PC);
+    }
+    memcpy(s->figures[s->nfigures].name, n, sizeof(n));
+    s->figures[s->nfigures++].value = value;
+}
+
+void
+arch_space(uint32_t id, paddr_t pd, bool current)
+{
+    struct sim *s = cur();
+    if (s->spaces_stale) {
+        s->nspaces = 0;
+        s->spaces_stale = false;
+    }
+    if (s->nspaces == s->spaces_cap) {
+        unsigned cap = s->spaces_cap ? 2 * s->spaces_cap : 64;
+        struct sim_space *p = realloc(s->spaces, cap * sizeof(*p));
+        if (p == NULL) {
+            snprintf(s->stop.msg, sizeof(s->stop.msg), "arch_space: out of host memory");
+            sim_stop_run(s, SIM_STOP_PANIC, RET_PC);
+        }
+        s->spaces = p;
+        s->spaces_cap = cap;
+    }
+    s->spaces[s->nspaces++] = (struct sim_space){id, pd, current};
+}
+
+void
 arch_mark(uint32_t id)
 {
     struct sim *s = cur();
     sim_fold_hits(s);
     if (s->mark_fn != NULL)
         s->mark_fn(s->mark_ctx, s, id);
+    s->spaces_stale = true;
 }
 
 void

@@ -201,6 +201,7 @@ sim_destroy(struct sim *s)
     munmap(s->ram, s->ram_size);
     close(s->memfd);
     free(s->window);
+    free(s->spaces);
     if (sim_exists == s)
         sim_exists = NULL;
     free(s);
@@ -226,6 +227,25 @@ sim_region_accesses(const struct sim *s, const char *name)
         if (strcmp(s->stats.regions[i].name, name) == 0)
             n += s->stats.regions[i].accesses;
     return n;
+}
+
+bool
+sim_figure(const struct sim *s, const char *name, uint32_t *value)
+{
+    for (unsigned i = 0; i < s->nfigures; i++) {
+        if (strcmp(s->figures[i].name, name) == 0) {
+            *value = s->figures[i].value;
+            return true;
+        }
+    }
+    return false;
+}
+
+const struct sim_space *
+sim_spaces(const struct sim *s, unsigned *n)
+{
+    *n = s->spaces_stale ? 0 : s->nspaces; /* none listed since the last mark */
+    return s->spaces;
 }
 
 uint64_t

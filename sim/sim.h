@@ -110,6 +110,22 @@ bool sim_read_virt(struct sim *s, vaddr_t va, void *buf, size_t n);
  * registered for several windows); 0 if the kernel registered none. */
 uint64_t sim_region_accesses(const struct sim *s, const char *name);
 
+/*
+ * What the kernel published about itself (kernel/arch.h arch_figure and
+ * arch_space).  sim_figure gives the latest value of a figure, false if
+ * the kernel never published it.  sim_spaces gives the live spaces the
+ * kernel listed since the last mark (at a mark: those it listed for it;
+ * after a run: those it listed at the end), *n of them.
+ */
+#define SIM_FIGURE_NAME_MAX 32
+struct sim_space {
+    uint32_t id;  /* the kernel's name for it (the workload's slot) */
+    paddr_t pd;   /* its page directory */
+    bool current; /* loaded in CR3 */
+};
+bool sim_figure(const struct sim *s, const char *name, uint32_t *value);
+const struct sim_space *sim_spaces(const struct sim *s, unsigned *n);
+
 /* Host memory outside the kernel's stack and static data that kernel code
  * may read and write directly (for example a buffer a test hands in). */
 void sim_allow_host_range(struct sim *s, const void *p, size_t len);

@@ -12,6 +12,7 @@
 #define SIM_WINDOW_END (1ull << 32)
 #define SIM_WINDOW_NONE 0xFFFFFFFFu
 #define SIM_NO_REGION (1ull << 32) /* region_floor with no region registered */
+#define SIM_MAX_FIGURES 64         /* distinct figure names the kernel may publish */
 /* Live window pages before a reset; keeps well under vm.max_map_count. */
 #define SIM_WINDOW_MAX_LIVE 24576u
 #define SIM_MAX_HOST_RANGES 8
@@ -54,6 +55,16 @@ struct sim {
     bool in_handler;
     bool running;
     sigjmp_buf env;
+
+    /* What the kernel published (arch_figure, arch_space). */
+    struct {
+        char name[SIM_FIGURE_NAME_MAX];
+        uint32_t value;
+    } figures[SIM_MAX_FIGURES];
+    unsigned nfigures;
+    struct sim_space *spaces;
+    unsigned nspaces, spaces_cap;
+    bool spaces_stale; /* a mark passed: the next arch_space starts a new list */
 
     sim_log_fn log_fn;
     void *log_ctx;

@@ -77,6 +77,59 @@ START_TEST(test_sim_regions_counted)
 }
 END_TEST
 
+struct published {
+    uint32_t a, b;
+    bool has_a, has_b;
+    unsigned nspaces;
+    struct sim_space sp[2];
+};
+
+static void
+on_published_mark(void *ctx, struct sim *s, uint32_t id)
+{
+    struct published *p = ctx;
+    unsigned n;
+    const struct sim_space *sp = sim_spaces(s, &n);
+    (void)id;
+    p->has_a = sim_figure(s, "a", &p->a);
+    p->has_b = sim_figure(s, "b", &p->b);
+    p->nspaces = n;
+    memcpy(p->sp, sp, (n < 2 ? n : 2) * sizeof(*sp));
+}
+
+/*
+ * What the kernel publishes: at the mark, a is 3 (its latest value, not
+ * the first), b 2, and the two spaces listed since the start, in order;
+ * after the run b is 5, the mark made the space list old and nothing was
+ * listed since, so there is none; a name never published is not there.
+ */
+START_TEST(test_sim_published)
+{
+    struct sim *s = new_machine();
+    struct published p;
+    memset(&p, 0, sizeof(p));
+    sim_set_mark(s, on_published_mark, &p);
+    ck_assert(sim_run(s, kt_publish, NULL));
+    ck_assert(p.has_a && p.has_b);
+    ck_assert_uint_eq(p.a, 3);
+    ck_assert_uint_eq(p.b, 2);
+    ck_assert_uint_eq(p.nspaces, 2);
+    ck_assert_uint_eq(p.sp[0].id, 4);
+    ck_assert_uint_eq(p.sp[0].pd, 0x1000);
+    ck_assert(p.sp[0].current);
+    ck_assert_uint_eq(p.sp[1].id, 7);
+    ck_assert(!p.sp[1].current);
+    uint32_t v = 0;
+    ck_assert(sim_figure(s, "b", &v));
+    ck_assert_uint_eq(v, 5);
+    ck_assert(!sim_figure(s, "c", &v));
+    unsigned n = 99;
+    sim_spaces(s, &n);
+    ck_assert_uint_eq(n, 0);
+    sim_destroy(s);
+}
+END_TEST
+
 /* CR4.PAE=1 is refused with a stop that says so, never silently dropped. */
 START_TEST(test_sim_pae_refused)
 {
@@ -557,6 +610,7 @@ sim_suite(void)
     tcase_add_test(tc, test_sim_kernel_statics_pristine_per_machine);
     tcase_add_test(tc, test_sim_pae_refused);
     tcase_add_test(tc, test_sim_regions_counted);
+    tcase_add_test(tc, test_sim_published);
     tcase_add_test(tc, test_sim_loader_says_why);
     suite_add_tcase(s, tc);
     return s;

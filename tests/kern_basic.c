@@ -334,3 +334,17 @@ kt_regions(void *arg)
     (void)m[4 * 1024];    /* 0x204000: past outer, in none */
     (void)*(volatile uint32_t *)0x1FF000u; /* below every region */
 }
+
+/* Publishes figures and spaces around a mark; see test_sim_published. */
+void
+kt_publish(void *arg)
+{
+    (void)arg;
+    arch_figure("a", 1);
+    arch_figure("b", 2);
+    arch_figure("a", 3);
+    arch_space(4, 0x1000u, true);
+    arch_space(7, 0x2000u, false);
+    arch_mark(0);
+    arch_figure("b", 5);
+}

@@ -38,5 +38,6 @@ void kt_chain(void *arg);
 void kt_count_runs(void *arg);
 void kt_set_pae(void *arg);
 void kt_regions(void *arg);
+void kt_publish(void *arg);
 
 #endif

@@ -12,12 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "allocators/heap.h"
-#include "allocators/pageheap.h"
-#include "allocators/placement.h"
 #include "allocators/pmm.h"
 #include "allocators/vmm.h"
-#include "kernel/layout.h"
 #include "sim/bootload.h"
 #include "tools/callers.h"
 
@@ -96,24 +92,21 @@ struct run_ctx {
     bool logged;
 };
 
-/* The kernel's own figures, read inside the machine (kernel code keeps
- * them in static variables, so reading them makes no simulated access). */
-struct kstats {
-    struct vmm_stats vmm;
-    struct pmm_stats pmm;
-    struct heap_stats heap, pageheap;
-    uint32_t placement_bytes;
-};
-
-static void
-read_kstats(void *arg)
+/* A figure the kernel published (kernel/figures.h), 0 if it did not. */
+static uint32_t
+fig(const struct sim *s, const char *name)
 {
-    struct kstats *k = arg;
-    vmm_stats(&k->vmm);
-    pmm_stats(&k->pmm);
-    heap_stats(&k->heap);
-    pageheap_stats(&k->pageheap);
-    k->placement_bytes = placement_used();
+    uint32_t v = 0;
+    return sim_figure(s, name, &v) ? v : 0;
+}
+
+/* The kernel publishes its figures and live spaces (a run that stopped
+ * inside the kernel did not get to do it at its end). */
+static void
+publish(void *arg)
+{
+    (void)arg;
+    wl_publish();
 }
 
 /*
@@ -128,11 +121,9 @@ read_kstats(void *arg)
  * and add up to it (tests/cli.sh checks that on every shipped scenario).
  */
 static void
-collect(struct sim *s, const struct kstats *k, const struct cost_model *cm, struct counters *c)
+collect(struct sim *s, const struct cost_model *cm, struct counters *c)
 {
     const struct mmu_counters *m = &sim_mmu(s)->ctr;
-    const struct vmm_stats *vs = &k->vmm;
-    const struct pmm_stats *ps = &k->pmm;
     memset(c, 0, sizeof(*c));
     c->v[CTR_READS] = m->accesses[MMU_SUP_READ] + m->accesses[MMU_USER_READ];
     c->v[CTR_WRITES] = m->accesses[MMU_SUP_WRITE] + m->accesses[MMU_USER_WRITE];
@@ -164,42 +155,42 @@ collect(struct sim *s, const struct kstats *k, const struct cost_model *cm, stru
         region[dot - name] = '\0';
         c->v[i] = sim_region_accesses(s, region);
     }
-    c->v[CTR_FOREIGN_SWITCHES] = vs->foreign_switches;
-    c->v[CTR_TEMPMAP_MAPS] = vs->tmp_maps;
-    c->v[CTR_TEMPMAP_REUSES] = vs->tmp_reuses;
-    uint32_t placement_frames = (k->placement_bytes + PAGE_SIZE - 1) / PAGE_SIZE;
-    c->v[CTR_PD_FRAMES] = vs->pd_frames;
-    c->v[CTR_PT_FRAMES] = vs->pt_frames;
-    c->v[CTR_PT_USER_FRAMES] = vs->pt_frames - vs->kernel_pt_frames;
-    c->v[CTR_PT_KERNEL_FRAMES] = vs->kernel_pt_frames;
-    c->v[CTR_DATA_FRAMES] = vs->user_pages;
-    c->v[CTR_HEAP_FRAMES] = vs->kernel_pages - vs->heap_paging_frames;
-    c->v[CTR_BOOT_FRAMES] = placement_frames - vs->boot_bytes / PAGE_SIZE;
-    c->v[CTR_FRAMES_USED] = (ps->total_frames - ps->free_frames - ps->reserved_frames) +
-                            placement_frames + vs->early_pt_frames;
-    c->v[CTR_HEAP_USED] = k->heap.used_bytes + k->pageheap.used_bytes;
-    c->v[CTR_HEAP_WASTED] = k->heap.wasted_bytes;
-    c->v[CTR_HEAP_PAGING] = vs->heap_bytes;
-    c->v[CTR_KVA_BYTES] = vs->kva_bytes;
-    uint64_t reach = (uint64_t)vs->reach_frames << PAGE_SHIFT;
+    c->v[CTR_FOREIGN_SWITCHES] = fig(s, "vmm.foreign_switches");
+    c->v[CTR_TEMPMAP_MAPS] = fig(s, "vmm.tmp_maps");
+    c->v[CTR_TEMPMAP_REUSES] = fig(s, "vmm.tmp_reuses");
+    uint32_t placement_frames = (fig(s, "placement.used_bytes") + PAGE_SIZE - 1) / PAGE_SIZE;
+    uint32_t pt = fig(s, "vmm.pt_frames"), kpt = fig(s, "vmm.kernel_pt_frames");
+    c->v[CTR_PD_FRAMES] = fig(s, "vmm.pd_frames");
+    c->v[CTR_PT_FRAMES] = pt;
+    c->v[CTR_PT_USER_FRAMES] = pt - kpt;
+    c->v[CTR_PT_KERNEL_FRAMES] = kpt;
+    c->v[CTR_DATA_FRAMES] = fig(s, "vmm.user_pages");
+    c->v[CTR_HEAP_FRAMES] = fig(s, "vmm.kernel_pages") - fig(s, "vmm.heap_paging_frames");
+    c->v[CTR_BOOT_FRAMES] = placement_frames - fig(s, "vmm.boot_bytes") / PAGE_SIZE;
+    c->v[CTR_FRAMES_USED] = (fig(s, "pmm.total_frames") - fig(s, "pmm.free_frames") -
+                             fig(s, "pmm.reserved_frames")) +
+                            placement_frames + fig(s, "vmm.early_pt_frames");
+    c->v[CTR_HEAP_USED] = fig(s, "heap.used_bytes") + fig(s, "pageheap.used_bytes");
+    c->v[CTR_HEAP_WASTED] = fig(s, "heap.wasted_bytes");
+    c->v[CTR_HEAP_PAGING] = fig(s, "vmm.heap_bytes");
+    c->v[CTR_KVA_BYTES] = fig(s, "vmm.kva_bytes");
+    uint64_t reach = (uint64_t)fig(s, "vmm.reach_frames") << PAGE_SHIFT;
     c->v[CTR_REACH_BYTES] = reach < sim_ram_size(s) ? reach : sim_ram_size(s);
     counters_derive(c, cm);
 }
 
-/* The live slots of the workload and their directories. */
+/* The live spaces the kernel published, by their scenario names. */
 static unsigned
-live_spaces(const struct scenario *sc, struct run_space *out)
+live_spaces(const struct scenario *sc, const struct sim *s, struct run_space *out)
 {
-    unsigned n = 0;
-    uint32_t cur = vmm_current();
-    for (uint32_t slot = 0; slot < sc->nspaces; slot++) {
-        uint32_t h;
-        const struct vmm_space *vs;
-        if (!wl_slot_space(slot, &h) || (vs = vmm_space_info(h)) == NULL)
+    unsigned n = 0, np;
+    const struct sim_space *sp = sim_spaces(s, &np);
+    for (unsigned i = 0; i < np; i++) {
+        if (sp[i].id >= sc->nspaces)
             continue;
-        out[n].name = sc->spaces[slot];
-        out[n].pd = vs->vs_pd_pa;
-        out[n].current = h == cur;
+        out[n].name = sc->spaces[sp[i].id];
+        out[n].pd = sp[i].pd;
+        out[n].current = sp[i].current;
         n++;
     }
     return n;
@@ -208,10 +199,12 @@ live_spaces(const struct scenario *sc, struct run_space *out)
 static void
 view(struct run_ctx *x, struct sim *s)
 {
-    struct run_space *spaces = calloc(x->sc->nspaces + 1, sizeof(*spaces));
+    unsigned np;
+    sim_spaces(s, &np);
+    struct run_space *spaces = calloc(np + 1, sizeof(*spaces));
     if (spaces == NULL)
         return;
-    unsigned n = live_spaces(x->sc, spaces);
+    unsigned n = live_spaces(x->sc, s, spaces);
     x->o->view_fn(x->o->view_ctx, s, spaces, n);
     free(spaces);
 }
@@ -270,9 +263,7 @@ on_mark(void *ctx, struct sim *s, uint32_t id)
     } else {
         return;
     }
-    struct kstats k;
-    read_kstats(&k);
-    collect(s, &k, &x->o->cost, at);
+    collect(s, &x->o->cost, at);
     if (id == WL_MARK_WORKLOAD)
         return;
     if (x->o->view_fn != NULL && x->o->view_mark == (int)id)
@@ -469,16 +460,14 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         describe_failure(s, st, &br, sc, o->max_ops, r->error, sizeof(r->error));
         quote_log(&x, st, r->error, sizeof(r->error));
     }
-    if (st != BOOTLOAD_STOPPED && o->view_fn != NULL && o->view_mark < 0) {
+    /* The kernel's figures and live spaces as it left them, also after a
+     * stop inside it; none if it never ran. */
+    bool published = st != BOOTLOAD_SETUP_FAILED && sim_run(s, publish, NULL);
+    if (published && st != BOOTLOAD_STOPPED && o->view_fn != NULL && o->view_mark < 0) {
         struct end_view e = {&x, s};
         sim_run(s, view_at_end, &e);
     }
-    /* The kernel's figures as it left them, also after a stop inside it;
-     * none if it never ran. */
-    struct kstats k;
-    if (st == BOOTLOAD_SETUP_FAILED || !sim_run(s, read_kstats, &k))
-        memset(&k, 0, sizeof(k));
-    collect(s, &k, &o->cost, &r->final);
+    collect(s, &o->cost, &r->final);
     /* The workload's own figures: boot's events taken out of every mark. */
     r->with_boot = o->with_boot || !r->boot_done;
     if (!r->with_boot) {
@@ -487,8 +476,8 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
             if (r->reached[i])
                 counters_since(&r->marks[i], &r->boot, &o->cost);
     }
-    if (k.vmm.unreachable_frames != 0)
-        r->reach_limit_mb = k.vmm.reach_frames >> (20 - PAGE_SHIFT);
+    if (fig(s, "vmm.unreachable_frames") != 0)
+        r->reach_limit_mb = fig(s, "vmm.reach_frames") >> (20 - PAGE_SHIFT);
     sim_destroy(s);
     return true;
 }
