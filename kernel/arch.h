@@ -60,6 +60,13 @@ void arch_region(const char *name, vaddr_t first, vaddr_t last);
 void arch_figure(const char *name, uint32_t value);
 void arch_space(uint32_t id, paddr_t pd, bool current);
 
+/*
+ * Where the kernel is in its work: the workload executor says which op it
+ * is running (its index + 1; 0 before the first), so that a trace line or
+ * a stop report names the scenario line.  Cheap: called for every op.
+ */
+void arch_at(uint32_t where);
+
 /* A point of the workload the host may observe (snapshots, expectations):
  * the simulator records counters there; on metal it is a line on COM1. */
 void arch_mark(uint32_t id);

@@ -421,6 +421,7 @@ wl_execute(const struct wl_header *hdr, struct wl_error *err)
     memset(wl_spaces, 0, sizeof(wl_spaces));
     memset(wl_allocs, 0, sizeof(wl_allocs));
     wl_cur = 0;
+    arch_at(0);
     wl_done = 0;
     uint32_t nops = hdr->nops, max_ops = hdr->max_ops;
     const struct wl_op *ops = wl_ops;
@@ -472,13 +473,16 @@ wl_execute(const struct wl_header *hdr, struct wl_error *err)
             break;
         }
         wl_cur = i + 1;
+        arch_at(wl_cur);
         st = wl_op(o, o->a + wl_pass(rep, depth, WL_A_LOOP_OF(o->op)),
                    o->b + wl_pass(rep, depth, WL_B_LOOP_OF(o->op)));
         if (st != WL_OK)
             break;
         i++;
-        if (counted && (++wl_done & (WL_PROGRESS_OPS - 1)) == 0)
+        if (counted && (++wl_done & (WL_PROGRESS_OPS - 1)) == 0) {
+            arch_figure("wl.executed", (uint32_t)wl_done);
             arch_mark(WL_MARK_PROGRESS);
+        }
     }
     if (err != NULL) {
         err->status = st;

@@ -580,6 +580,12 @@ arch_region(const char *name, vaddr_t first, vaddr_t last)
 }
 
 void
+arch_at(uint32_t where)
+{
+    cur()->at = where;
+}
+
+void
 arch_figure(const char *name, uint32_t value)
 {
     struct sim *s = cur();

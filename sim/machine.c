@@ -229,6 +229,12 @@ sim_region_accesses(const struct sim *s, const char *name)
     return n;
 }
 
+uint32_t
+sim_kernel_at(const struct sim *s)
+{
+    return s->at;
+}
+
 bool
 sim_figure(const struct sim *s, const char *name, uint32_t *value)
 {

@@ -106,6 +106,10 @@ void *sim_phys(struct sim *s, paddr_t pa, size_t len);
  */
 bool sim_read_virt(struct sim *s, vaddr_t va, void *buf, size_t n);
 
+/* Where the kernel last said it was (arch_at): the executor's op index + 1,
+ * 0 before the first op. */
+uint32_t sim_kernel_at(const struct sim *s);
+
 /* Kernel accesses counted in the regions named name so far (a name may be
  * registered for several windows); 0 if the kernel registered none. */
 uint64_t sim_region_accesses(const struct sim *s, const char *name);

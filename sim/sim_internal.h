@@ -65,6 +65,7 @@ struct sim {
     struct sim_space *spaces;
     unsigned nspaces, spaces_cap;
     bool spaces_stale; /* a mark passed: the next arch_space starts a new list */
+    uint32_t at;       /* arch_at */
 
     sim_log_fn log_fn;
     void *log_ctx;

@@ -88,7 +88,8 @@ struct run_ctx {
     int shown;             /* progress: width of the line on stderr, 0 if none */
     double shown_at;       /* progress: when it was last written (seconds into the run) */
     char log_last[256]; /* the last kernel log line */
-    uint32_t log_op;    /* wl_current_op() when it was written */
+    uint32_t log_op;    /* where the kernel was (sim_kernel_at) when it was written */
+    struct sim *s;      /* the machine of this run */
     bool logged;
 };
 
@@ -209,11 +210,11 @@ view(struct run_ctx *x, struct sim *s)
     free(spaces);
 }
 
-/* The scenario line of the op the kernel is running, 0 if none. */
+/* The scenario line of the op the kernel said it is running, 0 if none. */
 static uint32_t
-current_line(const struct scenario *sc)
+current_line(const struct scenario *sc, const struct sim *s)
 {
-    uint32_t op = wl_current_op(); /* index + 1 */
+    uint32_t op = sim_kernel_at(s); /* index + 1 */
     return op != 0 && op <= sc->nops ? sc->ops[op - 1].line : 0;
 }
 
@@ -222,7 +223,7 @@ current_line(const struct scenario *sc)
 #define PROGRESS_AFTER 3.0
 #define PROGRESS_RATE 4.0
 static void
-progress(struct run_ctx *x)
+progress(struct run_ctx *x, const struct sim *s)
 {
     struct timespec now;
     if (!x->o->progress)
@@ -235,8 +236,10 @@ progress(struct run_ctx *x)
     char limit[32] = "";
     if (x->o->max_ops != 0)
         snprintf(limit, sizeof(limit), " of %u", x->o->max_ops);
-    int n = fprintf(stderr, "\rpagesim: %s: %llu%s operations, %s:%u, %.0f s", x->r->strategy,
-                    (unsigned long long)wl_executed(), limit, x->sc->file, current_line(x->sc), t);
+    uint32_t done = 0;
+    sim_figure(s, "wl.executed", &done);
+    int n = fprintf(stderr, "\rpagesim: %s: %u%s operations, %s:%u, %.0f s", x->r->strategy, done,
+                    limit, x->sc->file, current_line(x->sc, s), t);
     if (n > 0 && n < x->shown)
         fprintf(stderr, "%*s", x->shown - n, "");
     if (n > x->shown)
@@ -250,7 +253,7 @@ on_mark(void *ctx, struct sim *s, uint32_t id)
 {
     struct run_ctx *x = ctx;
     if (id == WL_MARK_PROGRESS) {
-        progress(x);
+        progress(x, s);
         return;
     }
     struct counters *at;
@@ -278,8 +281,7 @@ on_event(void *ctx, struct sim *s, const struct sim_event *ev)
     static const char *const names[] = {"invlpg", "cr0", "cr3", "cr4", "#PF"};
     struct run_ctx *x = ctx;
     char where[300] = "boot", effect[64], who[SIM_CHAIN_MAX * 72];
-    (void)s;
-    uint32_t line = current_line(x->sc);
+    uint32_t line = current_line(x->sc, s);
     if (line != 0)
         snprintf(where, sizeof(where), "%s:%u", x->sc->file, line);
     if (ev->kind == SIM_EV_FAULT)
@@ -301,7 +303,7 @@ on_log(void *ctx, const char *line)
     if (x->o->log != NULL)
         fprintf(x->o->log, "  %s\n", line);
     snprintf(x->log_last, sizeof(x->log_last), "%s", line);
-    x->log_op = (uint32_t)wl_current_op();
+    x->log_op = x->s != NULL ? sim_kernel_at(x->s) : 0;
     x->logged = true;
 }
 
@@ -345,7 +347,7 @@ describe_op(const struct scenario *sc, const struct wl_error *e, char *buf, size
 static void
 quote_log(const struct run_ctx *x, enum bootload_status st, char *buf, size_t len)
 {
-    uint32_t op = (uint32_t)wl_current_op();
+    uint32_t op = sim_kernel_at(x->s);
     bool in_op = st == BOOTLOAD_WORKLOAD_FAILED || (st == BOOTLOAD_STOPPED && op != 0) ||
                  st == BOOTLOAD_BOOT_FAILED;
     size_t n = strlen(buf);
@@ -372,7 +374,7 @@ describe_failure(struct sim *s, enum bootload_status st, const struct bootload_r
     switch (st) {
     case BOOTLOAD_STOPPED: {
         size_t n = 0;
-        uint32_t line = current_line(sc);
+        uint32_t line = current_line(sc, s);
         if (br->boot == BOOT_OK && line != 0) /* stopped in the workload */
             n = (size_t)snprintf(buf, len, "%s:%u: while running this line:\n", sc->file, line);
         if (n < len)
@@ -430,7 +432,7 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         run_result_free(r);
         return false;
     }
-    struct run_ctx x = {.sc = sc, .o = o, .r = r};
+    struct run_ctx x = {.sc = sc, .o = o, .r = r, .s = s};
     clock_gettime(CLOCK_MONOTONIC, &x.start);
     sim_set_mark(s, on_mark, &x);
     sim_set_log(s, on_log, &x);
