@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "allocators/heap.h"
-#include "allocators/pageheap.h"
 #include "kernel/layout.h"
 
 #define BOOTLOAD_NAME_MAX 32
@@ -115,10 +113,7 @@ bootload_kernel(void *arg)
     bl_res.boot = kernel_boot(bi, bl_strategy, bl_pmm);
     if (bl_res.boot == BOOT_OK && bl_with_workload)
         wl_execute((const struct wl_header *)(uintptr_t)boot_modules_va(), &bl_res.wl);
-    vmm_stats(&bl_res.vmm);
-    pmm_stats(&bl_res.pmm);
-    heap_stats(&bl_res.heap);
-    pageheap_stats(&bl_res.pageheap);
+    wl_publish();
 }
 
 static enum bootload_status

@@ -11,9 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "allocators/heap.h"
-#include "allocators/pmm.h"
-#include "allocators/vmm.h"
 #include "kernel/boot.h"
 #include "kernel/workload.h"
 #include "sim/sim.h"
@@ -58,9 +55,6 @@ enum bootload_status {
 struct bootload_result {
     enum boot_status boot;
     struct wl_error wl;
-    struct vmm_stats vmm;
-    struct pmm_stats pmm;
-    struct heap_stats heap, pageheap;
     char setup_error[256]; /* why the layout did not fit (BOOTLOAD_SETUP_FAILED) */
 };
 

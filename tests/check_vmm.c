@@ -30,6 +30,16 @@ machine(uint64_t ram)
     return s;
 }
 
+/* The kernel's statistics as it holds them now (read inside the machine). */
+static struct kv_stats
+stats_of(struct sim *s)
+{
+    struct kv_stats k;
+    memset(&k, 0, sizeof(k));
+    ck_assert(sim_run(s, kv_stats_read, &k));
+    return k;
+}
+
 static void
 assert_ran(struct sim *s, enum bootload_status st, const struct bootload_result *res,
            const char *what)
@@ -224,10 +234,10 @@ START_TEST(test_vmm_exact_tlb_maintenance)
                   "%s: %llu CR3 writes, expected %llu", e->strategy,
                   (unsigned long long)(m.at[2].cr3_writes - m.at[1].cr3_writes),
                   (unsigned long long)e->cr3_writes);
-    ck_assert_uint_eq(res.vmm.foreign_switches, e->foreign_switches);
+    ck_assert_uint_eq(stats_of(s).vmm.foreign_switches, e->foreign_switches);
     /* The kernel issued every INVLPG; all CR3 loads but the loader's. */
-    ck_assert_uint_eq(res.vmm.invlpg, sim_mmu(s)->ctr.invlpg);
-    ck_assert_uint_eq(res.vmm.cr3_writes, sim_mmu(s)->ctr.cr3_writes - 1);
+    ck_assert_uint_eq(stats_of(s).vmm.invlpg, sim_mmu(s)->ctr.invlpg);
+    ck_assert_uint_eq(stats_of(s).vmm.cr3_writes, sim_mmu(s)->ctr.cr3_writes - 1);
     sim_destroy(s);
 }
 END_TEST
@@ -244,8 +254,8 @@ START_TEST(test_vmm_recursive_windows_counted)
     assert_ran(s, bootload_run(s, &cfg, &res), &res, "recursive");
     ck_assert_uint_gt(sim_region_accesses(s, REGION_RECURSIVE), 0);
     ck_assert_uint_gt(sim_region_accesses(s, REGION_FOREIGN), 0);
-    ck_assert_uint_eq(res.vmm.foreign_switches, 3);
-    ck_assert_uint_eq(res.vmm.kva_bytes, 8u * 1024 * 1024 + 4 * 4096);
+    ck_assert_uint_eq(stats_of(s).vmm.foreign_switches, 3);
+    ck_assert_uint_eq(stats_of(s).vmm.kva_bytes, 8u * 1024 * 1024 + 4 * 4096);
     sim_destroy(s);
 }
 END_TEST
@@ -278,7 +288,7 @@ START_TEST(test_vmm_recursive_repoint_ceiling)
     assert_ran(s, bootload_run(s, &cfg, &res), &res, "recursive");
     ck_assert_uint_eq(m.at[2].invlpg - m.at[1].invlpg, 42);
     ck_assert_uint_eq(m.at[2].cr3_writes - m.at[1].cr3_writes, 1);
-    ck_assert_uint_eq(res.vmm.foreign_switches, 2);
+    ck_assert_uint_eq(stats_of(s).vmm.foreign_switches, 2);
     sim_destroy(s);
 }
 END_TEST
@@ -318,16 +328,16 @@ START_TEST(test_vmm_window_policies)
     assert_ran(s, bootload_run(s, &cfg, &res), &res, name);
     uint64_t invlpg = m.at[2].invlpg - m.at[1].invlpg;
     uint64_t cr3 = m.at[2].cr3_writes - m.at[1].cr3_writes;
-    ck_assert_uint_eq(res.vmm.tmp_maps, 2051);
+    ck_assert_uint_eq(stats_of(s).vmm.tmp_maps, 2051);
     if (_i == 0) {
         ck_assert_uint_eq(invlpg, 2051);
         ck_assert_uint_eq(cr3, 0);
-        ck_assert_uint_eq(res.vmm.tmp_reuses, 2049);
+        ck_assert_uint_eq(stats_of(s).vmm.tmp_reuses, 2049);
     } else {
         ck_assert_uint_eq(invlpg, 0);
         ck_assert_uint_eq(cr3, 2);
-        ck_assert_uint_eq(res.vmm.tmp_wraps, 2);
-        ck_assert_uint_eq(res.vmm.tmp_reuses, 1027);
+        ck_assert_uint_eq(stats_of(s).vmm.tmp_wraps, 2);
+        ck_assert_uint_eq(stats_of(s).vmm.tmp_reuses, 1027);
     }
     sim_destroy(s);
 }
@@ -376,15 +386,15 @@ START_TEST(test_vmm_all_strategies_run_shared_workload)
             char what[64];
             snprintf(what, sizeof(what), "%s/%s/pse=%u", strategies[_i], pmm, pse);
             assert_ran(s, bootload_run(s, &cfg, &res), &res, what);
-            ck_assert_uint_eq(res.vmm.spaces, 1);
-            ck_assert_uint_eq(res.vmm.user_pages, 0);
-            ck_assert_uint_eq(res.vmm.pd_frames, 1);
-            ck_assert_uint_eq(res.vmm.pt_frames, res.vmm.kernel_pt_frames);
+            ck_assert_uint_eq(stats_of(s).vmm.spaces, 1);
+            ck_assert_uint_eq(stats_of(s).vmm.user_pages, 0);
+            ck_assert_uint_eq(stats_of(s).vmm.pd_frames, 1);
+            ck_assert_uint_eq(stats_of(s).vmm.pt_frames, stats_of(s).vmm.kernel_pt_frames);
             /* Every space is gone: no heap page holds a directory or table,
              * and the kernel-half pages are exactly the heaps' mapped pages. */
-            ck_assert_uint_eq(res.vmm.heap_paging_frames, 0);
-            ck_assert_uint_eq(res.vmm.kernel_pages,
-                              (res.heap.mapped_bytes + res.pageheap.mapped_bytes) / 4096);
+            ck_assert_uint_eq(stats_of(s).vmm.heap_paging_frames, 0);
+            ck_assert_uint_eq(stats_of(s).vmm.kernel_pages,
+                              (stats_of(s).heap.mapped_bytes + stats_of(s).pageheap.mapped_bytes) / 4096);
             sim_destroy(s);
         }
     }
@@ -402,21 +412,21 @@ START_TEST(test_vmm_physmap_reports_reach)
     struct bootload_result res;
     assert_ran(s, bootload_boot(s, &cfg, &res), &res, name);
     if (_i < 2) {
-        ck_assert_uint_eq(res.vmm.reach_frames, (768u << 20) / 4096);
-        ck_assert_uint_eq(res.vmm.unreachable_frames, (256u << 20) / 4096);
-        ck_assert_uint_eq(res.pmm.total_frames, (768u << 20) / 4096);
-        ck_assert_uint_eq(res.vmm.kva_bytes, 768u << 20);
+        ck_assert_uint_eq(stats_of(s).vmm.reach_frames, (768u << 20) / 4096);
+        ck_assert_uint_eq(stats_of(s).vmm.unreachable_frames, (256u << 20) / 4096);
+        ck_assert_uint_eq(stats_of(s).pmm.total_frames, (768u << 20) / 4096);
+        ck_assert_uint_eq(stats_of(s).vmm.kva_bytes, 768u << 20);
         /* Kernel tables: the heaps and window (PDEs 960..1008: 49), and
          * without PSE the direct map's 192 (4 of them the boot tables). */
-        ck_assert_uint_eq(res.vmm.kernel_pt_frames, _i == 0 ? 49 : 49 + 192);
+        ck_assert_uint_eq(stats_of(s).vmm.kernel_pt_frames, _i == 0 ? 49 : 49 + 192);
         /* The boot tables are the early 16 MiB's 4, replaced by 4 MiB pages
          * with PSE; placement memory holds the directory and the rest. */
-        ck_assert_uint_eq(res.vmm.early_pt_frames, _i == 0 ? 0 : 4);
-        ck_assert_uint_eq(res.vmm.boot_bytes, (_i == 0 ? 1 + 49 : 1 + 49 + 188) * 4096u);
+        ck_assert_uint_eq(stats_of(s).vmm.early_pt_frames, _i == 0 ? 0 : 4);
+        ck_assert_uint_eq(stats_of(s).vmm.boot_bytes, (_i == 0 ? 1 + 49 : 1 + 49 + 188) * 4096u);
     } else {
-        ck_assert_uint_eq(res.vmm.reach_frames, VMM_REACH_ALL);
-        ck_assert_uint_eq(res.vmm.unreachable_frames, 0);
-        ck_assert_uint_eq(res.pmm.total_frames, (1u << 30) / 4096);
+        ck_assert_uint_eq(stats_of(s).vmm.reach_frames, VMM_REACH_ALL);
+        ck_assert_uint_eq(stats_of(s).vmm.unreachable_frames, 0);
+        ck_assert_uint_eq(stats_of(s).pmm.total_frames, (1u << 30) / 4096);
     }
     sim_destroy(s);
 }

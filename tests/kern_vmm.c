@@ -5,6 +5,8 @@
  */
 #include "tests/kern_vmm.h"
 
+#include "allocators/pageheap.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -209,4 +211,14 @@ kv_heap_then_switch(void *arg)
     uint32_t sp;
     KV_OK(vmm_space_create(&sp));
     KV_OK(vmm_space_switch(sp));
+}
+
+void
+kv_stats_read(void *arg)
+{
+    struct kv_stats *k = arg;
+    vmm_stats(&k->vmm);
+    pmm_stats(&k->pmm);
+    heap_stats(&k->heap);
+    pageheap_stats(&k->pageheap);
 }

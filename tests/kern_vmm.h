@@ -5,7 +5,19 @@
 
 #include <stdint.h>
 
+#include "allocators/heap.h"
+#include "allocators/pmm.h"
 #include "allocators/vmm.h"
+
+/* The kernel's statistics, as the allocators give them. */
+struct kv_stats {
+    struct vmm_stats vmm;
+    struct pmm_stats pmm;
+    struct heap_stats heap, pageheap;
+};
+
+/* Fills the struct kv_stats at arg (run it with sim_run on a booted machine). */
+void kv_stats_read(void *arg);
 
 /* Where the programs leave their findings (kernel data, read by the host). */
 struct kv_result {
