@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "allocators/vmm.h"
+#include "tools/boot.h"
 #include "tools/dump.h"
 #include "tools/graph.h"
 #include "tools/report.h"
@@ -35,6 +36,7 @@ usage_main(FILE *out)
             "  graph SCENARIO     draw the page tables (Graphviz) to -o FILE.{svg,png,dot}\n"
             "  dump SCENARIO      print each space's mappings and the TLB\n"
             "  check SCENARIO...  run the expect lines; pass/fail per scenario\n"
+            "  boot SCENARIO      boot the bare-metal kernel on QEMU (its own exit statuses)\n"
             "\n"
             "strategies: %s\n"
             "'pagesim COMMAND --help' lists the options of a command.\n"
@@ -599,6 +601,8 @@ main(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "boot") == 0)
+        return bootcmd_main(argc, argv);
     if (strcmp(cmd, "run") && strcmp(cmd, "compare") && strcmp(cmd, "graph") &&
         strcmp(cmd, "dump") && strcmp(cmd, "check")) {
         fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);

@@ -75,6 +75,11 @@ expectations_text(FILE *out, const struct scenario *sc, const struct run_result 
                     e->counter, scn_cmp_name(e->cmp), (unsigned long long)e->value);
             continue;
         }
+        if (r->unmeasured & (1ull << id)) {
+            fprintf(out, "  %s:%u: expect %s %s %llu: not measured\n", sc->file, e->line,
+                    e->counter, scn_cmp_name(e->cmp), (unsigned long long)e->value);
+            continue;
+        }
         uint64_t v = r->marks[e->mark].v[id];
         bool pass = scn_cmp_eval(e->cmp, v, e->value);
         fprintf(out, "  %s:%u: expect %s %s %llu: %s (%llu)\n", sc->file, e->line, e->counter,
@@ -99,9 +104,14 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
             fprintf(out, ",\n");
         }
         fprintf(out, "  \"counters\": {\n");
-        for (int i = 0; i < CTR_COUNT; i++)
-            fprintf(out, "    \"%s\": %llu%s\n", counter_info[i].name,
-                    (unsigned long long)r->final.v[i], i + 1 < CTR_COUNT ? "," : "");
+        for (int i = 0; i < CTR_COUNT; i++) {
+            fprintf(out, "    \"%s\": ", counter_info[i].name);
+            if (r->unmeasured & (1ull << i))
+                fprintf(out, "null");
+            else
+                fprintf(out, "%llu", (unsigned long long)r->final.v[i]);
+            fprintf(out, "%s\n", i + 1 < CTR_COUNT ? "," : "");
+        }
         fprintf(out,
                 "  },\n  \"cost_model\": {\"access\": %llu, \"walk_read\": %llu, "
                 "\"invlpg\": %llu, \"cr3_write\": %llu, \"ad_update\": %llu, \"fault\": "
@@ -113,8 +123,12 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
     }
     if (fmt == REPORT_CSV) {
         fprintf(out, "counter,%s\n", r->strategy);
-        for (int i = 0; i < CTR_COUNT; i++)
-            fprintf(out, "%s,%llu\n", counter_info[i].name, (unsigned long long)r->final.v[i]);
+        for (int i = 0; i < CTR_COUNT; i++) {
+            if (r->unmeasured & (1ull << i))
+                fprintf(out, "%s,\n", counter_info[i].name);
+            else
+                fprintf(out, "%s,%llu\n", counter_info[i].name, (unsigned long long)r->final.v[i]);
+        }
         return;
     }
     fprintf(out,
@@ -131,7 +145,10 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
             if (strcmp(counter_info[i].group, groups[g][0]) != 0)
                 continue;
             char v[32];
-            format_value(v, sizeof(v), i, r->final.v[i]);
+            if (r->unmeasured & (1ull << i))
+                snprintf(v, sizeof(v), "not measured");
+            else
+                format_value(v, sizeof(v), i, r->final.v[i]);
             fprintf(out, "  %-20s %14s  %s\n", counter_info[i].name, v, counter_info[i].desc);
         }
     }

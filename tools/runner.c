@@ -101,6 +101,14 @@ collect(struct sim *s, const struct vmm_stats *vs, const struct pmm_stats *ps,
     c->v[CTR_FOREIGN_ACCESSES] = st->region_accesses[SIM_REGION_FOREIGN];
     c->v[CTR_TEMPMAP_ACCESSES] = st->region_accesses[SIM_REGION_TEMPMAP];
     c->v[CTR_DIRECTMAP_ACCESSES] = st->region_accesses[SIM_REGION_DIRECTMAP];
+    run_kernel_counters(vs, ps, hs, sim_ram_size(s), c);
+    counters_apply_cost(c, cm);
+}
+
+void
+run_kernel_counters(const struct vmm_stats *vs, const struct pmm_stats *ps,
+                    const struct heap_stats *hs, uint64_t ram, struct counters *c)
+{
     c->v[CTR_FOREIGN_SWITCHES] = vs->foreign_switches;
     c->v[CTR_TEMPMAP_MAPS] = vs->tmp_maps;
     c->v[CTR_TEMPMAP_REUSES] = vs->tmp_reuses;
@@ -112,8 +120,15 @@ collect(struct sim *s, const struct vmm_stats *vs, const struct pmm_stats *ps,
     c->v[CTR_HEAP_PAGING] = vs->heap_bytes;
     c->v[CTR_KVA_BYTES] = vs->kva_bytes;
     uint64_t reach = (uint64_t)vs->reach_frames << PAGE_SHIFT;
-    c->v[CTR_REACH_BYTES] = reach < sim_ram_size(s) ? reach : sim_ram_size(s);
-    counters_apply_cost(c, cm);
+    c->v[CTR_REACH_BYTES] = reach < ram ? reach : ram;
+}
+
+const char *
+run_default_pmm(const struct scenario *sc, const char *strategy)
+{
+    if (sc->pmm[0] != '\0')
+        return sc->pmm;
+    return strcmp(strategy, "recursive") == 0 ? "stack" : "bitmap";
 }
 
 /* The live slots of the workload and their directories. */
@@ -287,7 +302,7 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
 
     struct bootload_config bc = {
         .strategy = r->strategy,
-        .pmm = sc->pmm[0] ? sc->pmm : (strcmp(r->strategy, "recursive") == 0 ? "stack" : "bitmap"),
+        .pmm = run_default_pmm(sc, r->strategy),
         .cr4 = (sc->pse ? CR4_PSE : 0) | (sc->pge ? CR4_PGE : 0),
         .ops = sc->ops,
         .nops = sc->nops,
@@ -298,6 +313,7 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
     if (!r->ok)
         describe_failure(s, st, &br, sc, r->error, sizeof(r->error));
     if (st == BOOTLOAD_STOPPED) {
+        r->stop = *sim_last_stop(s);
         struct kstats k;
         if (sim_run(s, read_kstats, &k)) {
             br.vmm = k.vmm;

@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "allocators/heap.h"
+#include "allocators/pmm.h"
+#include "allocators/vmm.h"
 #include "sim/sim.h"
 #include "tools/counters.h"
 #include "tools/scenario.h"
@@ -52,7 +55,10 @@ struct run_result {
     bool *reached;          /* whether the run got to each mark */
     uint32_t nmarks;
     uint32_t reach_limit_mb; /* physmap: RAM beyond this is unreachable; 0: none */
+    uint64_t unmeasured;     /* bit 1 << counter id: not measured (a bare-metal run) */
+    struct sim_stop stop;    /* why the run stopped (kind SIM_STOP_NONE if it did not) */
 };
+_Static_assert(CTR_COUNT <= 64, "run_result.unmeasured has one bit per counter");
 
 void run_options_default(struct run_options *o);
 /* Checks that the strategy exists and can run on the scenario's machine;
@@ -63,5 +69,13 @@ bool run_check_strategy(const struct scenario *sc, const char *strategy, char *e
 bool run_scenario(const struct scenario *sc, const struct run_options *o, struct run_result *r,
                   char *err, size_t errlen);
 void run_result_free(struct run_result *r);
+
+/* The counters that come from the kernel's own figures (frames, heap,
+ * windows and the strategy's counts), on a machine with ram bytes. */
+void run_kernel_counters(const struct vmm_stats *vs, const struct pmm_stats *ps,
+                         const struct heap_stats *hs, uint64_t ram, struct counters *c);
+
+/* The frame allocator a run of strategy uses: the scenario's, else the default. */
+const char *run_default_pmm(const struct scenario *sc, const char *strategy);
 
 #endif

@@ -102,6 +102,10 @@ win_close(void)
     metal_write_cr3(win_cr3);
 }
 
+/* The window's own entry, while the window is open, holds the window:
+ * what it held before is what the table holds. */
+#define METAL_WINDOW_PTE_PA (BOOT_PT_PA + PTX(METAL_WINDOW_VA) * 4)
+
 void
 metal_phys_read(paddr_t frame, uint32_t *words)
 {
@@ -109,6 +113,8 @@ metal_phys_read(paddr_t frame, uint32_t *words)
     for (uint32_t i = 0; i < NPTENTRIES; i++)
         words[i] = w[i];
     win_close();
+    if (PAGE_ROUND_DOWN(frame) == PAGE_ROUND_DOWN(METAL_WINDOW_PTE_PA))
+        words[PGOFF(METAL_WINDOW_PTE_PA) / 4] = win_pte;
 }
 
 uint32_t
@@ -116,7 +122,7 @@ metal_phys_read32(paddr_t pa)
 {
     uint32_t v = *win_open(pa);
     win_close();
-    return v;
+    return (pa & ~3u) == METAL_WINDOW_PTE_PA ? win_pte : v;
 }
 
 void

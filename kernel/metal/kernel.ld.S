@@ -1,16 +1,17 @@
 /*
  * kernel.ld.S - linker script of kernel.elf (run through the C
  * preprocessor for the layout of kernel/bootlayout.h).  Linked at
- * KERNEL_BASE + KERNEL_LOAD_PA, loaded at KERNEL_LOAD_PA; the entry point
- * is physical, as Multiboot loaders jump to it with paging off.  The last
- * segment reaches BOOT_IMAGE_END, so no loader puts a module or its
- * information where the entry builds the boot tables.
+ * KERNEL_BASE + KERNEL_LOAD_PA, loaded at KERNEL_LOAD_PA: segments carry
+ * both addresses, and QEMU and GRUB both turn the (virtual) entry point
+ * into a physical one through its segment.  The last segment reaches
+ * BOOT_IMAGE_END, so no loader puts a module or its information where the
+ * entry builds the boot tables.
  */
 #include "kernel/bootlayout.h"
 
 OUTPUT_FORMAT("elf32-i386")
 OUTPUT_ARCH(i386)
-ENTRY(_start_pa)
+ENTRY(_start)
 
 PHDRS
 {
@@ -52,4 +53,3 @@ SECTIONS
         *(.comment) *(.note*) *(.eh_frame*)
     }
 }
-_start_pa = _start - KERNEL_BASE;
