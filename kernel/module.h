@@ -36,6 +36,9 @@
 enum kmod_inject {
     KMOD_INJECT_NONE = 0,
     KMOD_INJECT_WILD_POINTER = 1, /* a kernel write through a wild pointer */
+    KMOD_INJECT_TRIPLE_FAULT = 2, /* an exception with no IDT: the machine resets */
+    KMOD_INJECT_HANG = 3,         /* stop forever without a word */
+    KMOD_INJECT_NOISE = 4,        /* a line on COM1 that is no report line */
     KMOD_NINJECT
 };
 

@@ -29,8 +29,32 @@
 
 static const char *prog = "pagesim boot";
 
+/* --inject: deliberate faults that test how each failure is reported. */
+struct inject {
+    const char *name;
+    int kernel; /* enum kmod_inject, or -1 for a fault of the module itself */
+};
+static const struct inject injects[] = {
+    {"wild-pointer", KMOD_INJECT_WILD_POINTER},
+    {"triple-fault", KMOD_INJECT_TRIPLE_FAULT},
+    {"hang", KMOD_INJECT_HANG},
+    {"noise", KMOD_INJECT_NOISE},
+    {"bad-module", -1},
+};
+#define INJECT_NAMES "wild-pointer, triple-fault, hang, noise, bad-module"
+
+static const struct inject *
+inject_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(injects) / sizeof(injects[0]); i++)
+        if (strcmp(injects[i].name, name) == 0)
+            return &injects[i];
+    return NULL;
+}
+
 struct boot_opts {
-    const char *strategy, *pmm, *qemu, *inject;
+    const char *strategy, *pmm, *qemu;
+    const struct inject *inject;
     double timeout;
     bool vs_sim, grub, gdb, timeout_set;
 };
@@ -51,7 +75,8 @@ bootcmd_usage(FILE *out)
         "  --gdb              start QEMU halted with its gdb stub and print the gdb command\n"
         "  --timeout S        give up after S seconds (default 120; with --gdb: none)\n"
         "  --qemu PATH        the QEMU binary (default: qemu-system-i386 from PATH)\n"
-        "  --inject BUG       a deliberate kernel bug, to test the fault path: wild-pointer\n\n"
+        "  --inject FAULT     a deliberate fault, to test how it is reported:\n"
+        "                     " INJECT_NAMES "\n\n"
         "exit status:\n");
 #define X(id, code, desc) fprintf(out, "  %d  %s\n", code, desc);
     BOOTCMD_EXITS(X)
@@ -447,7 +472,7 @@ metal_result(const struct scenario *sc, const char *strategy, const struct metal
         figures_counters(&m->boot_fig, sc->ram_size, &r->boot);
     if (m->end_fig.seen)
         figures_counters(&m->end_fig, sc->ram_size, &r->final);
-    if (r->boot_done)
+    if (r->boot_done && m->end_fig.seen)
         counters_since(&r->final, &r->boot, cm);
     for (uint32_t i = 0; r->marks != NULL && i < sc->nmarks; i++) {
         if (!m->marks[i].seen)
@@ -676,6 +701,10 @@ report_vs_sim(FILE *out, const struct scenario *sc, const char *pmm, const struc
             mr->strategy, pmm, (unsigned long long)(sc->ram_size >> 20));
     bool same = strcmp(mo, so) == 0;
     diffs += !same;
+    if (!m->end_fig.seen) {
+        fprintf(out, "! the kernel reported no figures\n");
+        diffs++;
+    }
     fprintf(out, "%s outcome\n    metal: %s\n    sim:   %s\n\n", same ? " " : "!", mo, so);
     fprintf(out, "  %-20s %14s %14s\n", "", "metal", "sim");
     for (int i = 0; i < CTR_COUNT; i++) {
@@ -757,9 +786,9 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
             o->qemu = optarg;
             break;
         case 'i':
-            o->inject = optarg;
-            if (strcmp(optarg, "wild-pointer") != 0) {
-                fprintf(stderr, "%s: unknown --inject '%s' (known: wild-pointer)\n", prog, optarg);
+            o->inject = inject_find(optarg);
+            if (o->inject == NULL) {
+                fprintf(stderr, "%s: unknown --inject '%s' (%s)\n", prog, optarg, INJECT_NAMES);
                 return false;
             }
             break;
@@ -1051,13 +1080,15 @@ bootcmd_main(int argc, char **argv)
         .cr4 = (sc.pse ? CR4_PSE : 0) | (sc.pge ? CR4_PGE : 0),
         .ops = sc.ops,
         .nops = sc.nops,
-        .inject = o.inject ? KMOD_INJECT_WILD_POINTER : KMOD_INJECT_NONE,
+        .inject = o.inject && o.inject->kernel > 0 ? (uint32_t)o.inject->kernel : KMOD_INJECT_NONE,
     };
     size_t mlen = bootload_module_size(&bc);
     void *mod = malloc(mlen);
     int st = BOOTCMD_PASS;
-    if (mod == NULL || !bootload_module_write(&bc, mod, err, sizeof(err)) ||
-        !write_file(f.module, mod, mlen)) {
+    bool written = mod != NULL && bootload_module_write(&bc, mod, err, sizeof(err));
+    if (written && o.inject && o.inject->kernel < 0)
+        ((struct kmod_header *)mod)->magic ^= 0xFFu; /* --inject bad-module */
+    if (!written || !write_file(f.module, mod, mlen)) {
         fprintf(stderr, "%s: cannot write the module: %s\n", prog,
                 mod == NULL ? "out of memory" : err);
         st = BOOTCMD_USAGE;

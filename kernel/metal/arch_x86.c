@@ -158,6 +158,13 @@ metal_stop(const char *kind, uint32_t cr2, uint32_t err, uint32_t eip, const cha
     }
     metal_printf("stop %s %08x %x %08x %08x %08x %08x %08x %08x %08x %08x %s\n", kind, cr2, err,
                  eip, arch_read_cr0(), cr3, arch_read_cr4(), pde_addr, pde, pte_addr, pte, msg);
+    /* The figures as the stop left them, as the simulator reads them after
+     * a stop; not after a double fault, where the kernel may be in pieces. */
+    static bool stopping;
+    if (!stopping && kstrcmp(kind, "double-fault") != 0) {
+        stopping = true;
+        metal_figures("end", 0, false);
+    }
     metal_exit(KMOD_EXIT_PANIC);
 }
 
@@ -278,9 +285,6 @@ arch_log(const char *msg)
 {
     metal_printf("log %s\n", msg);
 }
-
-/* Prints the kernel's figures (the METAL_FIGURES of report.h) after tag. */
-void metal_figures(const char *tag, uint32_t id, bool with_id);
 
 void
 metal_figures(const char *tag, uint32_t id, bool with_id)

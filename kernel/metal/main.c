@@ -22,7 +22,6 @@
 #define METAL_WILD_POINTER 0x0BAD0000u
 
 void metal_main(uint32_t magic, uint32_t mbi_pa);
-void metal_figures(const char *tag, uint32_t id, bool with_id);
 
 /* The memory map, clipped to 32-bit physical addresses, into bi. */
 static void
@@ -116,6 +115,32 @@ dump_emit(void *ctx, const char *line)
     metal_printf("pt %s\n", line);
 }
 
+/* The deliberate bug the module asks for (kernel/module.h), after boot. */
+static void
+inject(uint32_t what)
+{
+    static const struct __attribute__((packed)) {
+        uint16_t limit;
+        uint32_t base;
+    } no_idt = {0, 0};
+    switch (what) {
+    case KMOD_INJECT_WILD_POINTER:
+        *(volatile uint32_t *)(uintptr_t)METAL_WILD_POINTER = 0xBAD;
+        break;
+    case KMOD_INJECT_TRIPLE_FAULT:
+        __asm__ volatile("lidt %0\n\tud2" : : "m"(no_idt));
+        break;
+    case KMOD_INJECT_HANG:
+        for (;;)
+            __asm__ volatile("cli; hlt");
+    case KMOD_INJECT_NOISE:
+        metal_puts("this line is not part of a report\n");
+        break;
+    default:
+        break;
+    }
+}
+
 void
 metal_main(uint32_t magic, uint32_t mbi_pa)
 {
@@ -147,8 +172,7 @@ metal_main(uint32_t magic, uint32_t mbi_pa)
     enum boot_status bs = kernel_boot(bi, info.strategy, info.pmm);
     struct wl_error err = {WL_OK, 0, 0};
     if (bs == BOOT_OK) {
-        if (info.inject == KMOD_INJECT_WILD_POINTER)
-            *(volatile uint32_t *)(uintptr_t)METAL_WILD_POINTER = 0xBAD;
+        inject(info.inject);
         wl_execute(info.workload, &err);
     }
     metal_printf("result %u %u %u %u\n", bs, err.status, err.op_index, err.line);

@@ -69,6 +69,10 @@ void metal_phys_write32(paddr_t pa, uint32_t val);
 _Noreturn void metal_stop(const char *kind, uint32_t cr2, uint32_t err, uint32_t eip,
                           const char *msg);
 
+/* Prints a report line: tag, the id if with_id, then the kernel's figures
+ * (METAL_FIGURES of kernel/metal/report.h). */
+void metal_figures(const char *tag, uint32_t id, bool with_id);
+
 /* Privileged instructions. */
 static inline uint32_t
 metal_read_cr3(void)
