@@ -39,6 +39,8 @@ enum kmod_inject {
     KMOD_INJECT_TRIPLE_FAULT = 2, /* an exception with no IDT: the machine resets */
     KMOD_INJECT_HANG = 3,         /* stop forever without a word */
     KMOD_INJECT_NOISE = 4,        /* a line on COM1 that is no report line */
+    KMOD_INJECT_GP = 5,           /* a general-protection fault (a selector past the GDT) */
+    KMOD_INJECT_DOUBLE_FAULT = 6, /* an exception with the stack pointer on an unmapped page */
     KMOD_NINJECT
 };
 

@@ -39,9 +39,12 @@ static const struct inject injects[] = {
     {"triple-fault", KMOD_INJECT_TRIPLE_FAULT},
     {"hang", KMOD_INJECT_HANG},
     {"noise", KMOD_INJECT_NOISE},
+    {"general-protection", KMOD_INJECT_GP},
+    {"double-fault", KMOD_INJECT_DOUBLE_FAULT},
     {"bad-module", -1},
 };
-#define INJECT_NAMES "wild-pointer, triple-fault, hang, noise, bad-module"
+#define INJECT_NAMES                                                                               \
+    "wild-pointer, general-protection, double-fault, triple-fault, hang, noise, bad-module"
 
 static const struct inject *
 inject_find(const char *name)

@@ -133,6 +133,12 @@ inject(uint32_t what)
     case KMOD_INJECT_HANG:
         for (;;)
             __asm__ volatile("cli; hlt");
+    case KMOD_INJECT_GP:
+        __asm__ volatile("mov %0, %%ds" : : "r"((uint16_t)0x0FF8));
+        break;
+    case KMOD_INJECT_DOUBLE_FAULT:
+        __asm__ volatile("mov %0, %%esp\n\tud2" : : "r"(METAL_WILD_POINTER));
+        break;
     case KMOD_INJECT_NOISE:
         metal_puts("this line is not part of a report\n");
         break;

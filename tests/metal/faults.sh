@@ -42,6 +42,17 @@ expect 3 "CR2=0x0bad0000 error=0x2 (not present, write, supervisor)" \
     "$pagesim" boot $thread --inject wild-pointer
 grep -qF "PDE[46]" "$out/log" || fail "wild pointer: no PDE[46] in the report"
 
+# A general-protection fault and a double fault are reported, not reset.
+# Loading DS with selector 0xFF8 (GDT index 511, past the kernel's 7
+# descriptors) is a #GP whose error code is the selector (SDM 6.13).  A #UD
+# with ESP on an unmapped page faults again while pushing its frame, which
+# is a double fault (SDM table 6-5); its task gate has its own stack.
+expect 3 "error code 0xff8" "$pagesim" boot $thread --inject general-protection
+grep -qF "run stopped: general-protection" "$out/log" || fail "#GP: no report"
+expect 3 "double fault (an exception while delivering another)" \
+    "$pagesim" boot $thread --inject double-fault
+grep -qF "run stopped: double-fault" "$out/log" || fail "#DF: no report"
+
 # User-mode accesses are real ring-3 accesses: both builds fault the same
 # way (error codes worked out in the scenario files).
 expect 3 "metal: page fault CR2=0x40000000 error=0x5" \
