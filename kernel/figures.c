@@ -21,6 +21,9 @@ kfig_publish(void)
     pmm_stats(&p);
     heap_stats(&h);
     pageheap_stats(&ph);
+    arch_figure("vmm.spaces", v.spaces);
+    arch_figure("vmm.invlpg", v.invlpg);
+    arch_figure("vmm.cr3_writes", v.cr3_writes);
     arch_figure("vmm.pd_frames", v.pd_frames);
     arch_figure("vmm.pt_frames", v.pt_frames);
     arch_figure("vmm.kernel_pt_frames", v.kernel_pt_frames);

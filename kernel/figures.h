@@ -9,7 +9,7 @@
 
 /*
  * Publishes every figure below, each as arch_figure(name, value):
- *   vmm.pd_frames vmm.pt_frames vmm.kernel_pt_frames vmm.early_pt_frames
+ *   vmm.spaces vmm.invlpg vmm.cr3_writes vmm.pd_frames vmm.pt_frames vmm.kernel_pt_frames vmm.early_pt_frames
  *   vmm.boot_bytes vmm.heap_paging_frames vmm.kernel_pages vmm.heap_bytes
  *   vmm.kva_bytes vmm.foreign_switches vmm.tmp_maps vmm.tmp_reuses
  *   vmm.user_pages vmm.reach_frames vmm.unreachable_frames   (vmm_stats)

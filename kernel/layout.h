@@ -17,12 +17,10 @@
 #ifndef PAGESIM_LAYOUT_H
 #define PAGESIM_LAYOUT_H
 
+#include "kernel/bootlayout.h" /* KERNEL_BASE, KERNEL_LOAD_PA, EARLY_MAP_SIZE */
 #include "mmu/x86.h"
 
-#define KERNEL_BASE 0xC0000000u
 #define KERNEL_PDX (KERNEL_BASE >> PDX_SHIFT) /* 768 */
-#define KERNEL_LOAD_PA 0x00100000u            /* image loaded at 1 MiB */
-#define EARLY_MAP_SIZE (16u << 20)            /* phys 0..16 MiB at KERNEL_BASE */
 #define P2V(pa) ((vaddr_t)(pa) + KERNEL_BASE) /* early map / direct map only */
 #define V2P(va) ((paddr_t)(va)-KERNEL_BASE)
 

@@ -8,15 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kernel/arch.h"
 #include "kernel/layout.h"
 
-#define BOOTLOAD_NAME_MAX 32
-
 /* Kernel code reads these: they must be the program's static data. */
-static char bl_strategy[BOOTLOAD_NAME_MAX];
-static char bl_pmm[BOOTLOAD_NAME_MAX];
 static struct bootload_result bl_res;
 static bool bl_with_workload;
+static uint32_t bl_module_len;
 
 const char *
 bootload_strerror(enum bootload_status st)
@@ -42,77 +40,117 @@ put32(struct sim *s, paddr_t pa, uint32_t v)
     memcpy(sim_phys(s, pa, 4), &v, 4);
 }
 
+uint32_t
+bootload_qemu_mmap(uint64_t ram, struct boot_mmap_entry *map)
+{
+    const uint64_t firmware = 128u << 10; /* SeaBIOS's tables at the top of low RAM */
+    uint64_t low = ram < 0xE0000000ull ? ram : 0xC0000000ull;
+    uint32_t n = 0;
+    map[n++] = (struct boot_mmap_entry){0, 0x9FC00u, BOOT_MMAP_USABLE};
+    map[n++] = (struct boot_mmap_entry){0x9FC00u, 0x400u, 2};
+    map[n++] = (struct boot_mmap_entry){0xF0000u, 0x10000u, 2};
+    map[n++] = (struct boot_mmap_entry){KERNEL_LOAD_PA, (uint32_t)(low - firmware - KERNEL_LOAD_PA),
+                                        BOOT_MMAP_USABLE};
+    map[n++] = (struct boot_mmap_entry){(uint32_t)(low - firmware), (uint32_t)firmware, 2};
+    map[n++] = (struct boot_mmap_entry){0xFFFC0000u, 0x40000u, 2};
+    return n;
+}
+
+size_t
+bootload_module_size(const struct bootload_config *cfg)
+{
+    return sizeof(struct kmod_header) + sizeof(struct wl_header) +
+           (size_t)cfg->nops * sizeof(struct wl_op);
+}
+
+bool
+bootload_module_write(const struct bootload_config *cfg, void *buf, char *err, size_t errlen)
+{
+    size_t len = bootload_module_size(cfg);
+    if (cfg->strategy == NULL || cfg->pmm == NULL || strlen(cfg->strategy) >= KMOD_NAME_MAX ||
+        strlen(cfg->pmm) >= KMOD_NAME_MAX || len > UINT32_MAX) {
+        snprintf(err, errlen, "strategy and allocator names must be given, under %u characters",
+                 KMOD_NAME_MAX);
+        return false;
+    }
+    struct kmod_header h;
+    memset(&h, 0, sizeof(h));
+    h.magic = KMOD_MAGIC;
+    h.version = KMOD_VERSION;
+    h.length = (uint32_t)len;
+    h.cr4 = cfg->cr4 & KMOD_CR4_BITS;
+    h.inject = cfg->inject;
+    strcpy(h.strategy, cfg->strategy);
+    strcpy(h.pmm, cfg->pmm);
+    struct wl_header wl = {WL_MAGIC, cfg->nops, cfg->max_ops};
+    char *p = buf;
+    memcpy(p, &h, sizeof(h));
+    memcpy(p + sizeof(h), &wl, sizeof(wl));
+    if (cfg->nops > 0)
+        memcpy(p + sizeof(h) + sizeof(wl), cfg->ops, (size_t)cfg->nops * sizeof(struct wl_op));
+    return true;
+}
+
 bool
 bootload_prepare(struct sim *s, const struct bootload_config *cfg, char *err, size_t errlen)
 {
     uint64_t ram = sim_ram_size(s);
-    uint64_t mod_bytes = sizeof(struct wl_header) + (uint64_t)cfg->nops * sizeof(struct wl_op);
-    uint64_t mod_end = BOOTLOAD_MODULE_PA + mod_bytes;
-    if (cfg->strategy == NULL || cfg->pmm == NULL || strlen(cfg->strategy) >= BOOTLOAD_NAME_MAX ||
-        strlen(cfg->pmm) >= BOOTLOAD_NAME_MAX) {
-        snprintf(err, errlen, "strategy and allocator names must be given, under %d characters",
-                 BOOTLOAD_NAME_MAX);
-        return false;
-    }
+    uint64_t mod_bytes = bootload_module_size(cfg);
+    uint64_t mod_end = BOOT_MODULE_PA + mod_bytes;
     if (mod_end > EARLY_MAP_SIZE || mod_end + (1u << 20) > ram) {
         snprintf(err, errlen,
-                 "the workload (%llu bytes at 2 MiB) and 1 MiB of placement memory must fit "
+                 "the workload (%llu bytes at 4 MiB) and 1 MiB of placement memory must fit "
                  "in RAM (%llu KiB) and the 16 MiB early mapping",
                  (unsigned long long)mod_bytes, (unsigned long long)(ram >> 10));
         return false;
     }
-    strcpy(bl_strategy, cfg->strategy);
-    strcpy(bl_pmm, cfg->pmm);
+    /* The module: settings and op list, as `pagesim boot` hands it to QEMU. */
+    if (!bootload_module_write(cfg, sim_phys(s, BOOT_MODULE_PA, mod_bytes), err, errlen))
+        return false;
+    bl_module_len = (uint32_t)mod_bytes;
 
-    /* The boot information, as the entry digests the Multiboot one. */
+    /* The boot information, as the metal entry digests the Multiboot one. */
     struct boot_info bi;
     memset(&bi, 0, sizeof(bi));
-    bi.mmap[0] = (struct boot_mmap_entry){0, 0x9F000u, BOOT_MMAP_USABLE};
-    bi.mmap[1] = (struct boot_mmap_entry){0x9F000u, KERNEL_LOAD_PA - 0x9F000u, 2};
-    bi.mmap[2] = (struct boot_mmap_entry){KERNEL_LOAD_PA, (uint32_t)(ram - KERNEL_LOAD_PA),
-                                          BOOT_MMAP_USABLE};
-    bi.mmap_count = 3;
-    bi.kernel_start = BOOTLOAD_IMAGE_START;
-    bi.kernel_end = BOOTLOAD_IMAGE_END;
-    bi.modules_start = BOOTLOAD_MODULE_PA;
+    bi.mmap_count = bootload_qemu_mmap(ram, bi.mmap);
+    bi.kernel_start = KERNEL_LOAD_PA;
+    bi.kernel_end = BOOT_IMAGE_END;
+    bi.modules_start = BOOT_MODULE_PA;
     bi.modules_end = (uint32_t)mod_end;
     bi.early_map_size = EARLY_MAP_SIZE;
-    memcpy(sim_phys(s, BOOTLOAD_INFO_PA, sizeof(bi)), &bi, sizeof(bi));
-
-    /* The module: the op list. */
-    struct wl_header hdr = {WL_MAGIC, cfg->nops, cfg->max_ops};
-    memcpy(sim_phys(s, BOOTLOAD_MODULE_PA, sizeof(hdr)), &hdr, sizeof(hdr));
-    if (cfg->nops > 0)
-        memcpy(sim_phys(s, BOOTLOAD_MODULE_PA + sizeof(hdr), mod_bytes - sizeof(hdr)), cfg->ops,
-               mod_bytes - sizeof(hdr));
+    memcpy(sim_phys(s, BOOT_INFO_PA, sizeof(bi)), &bi, sizeof(bi));
 
     /* The boot directory: physical 0..16 MiB at 0 and at KERNEL_BASE. */
     uint32_t ntables = EARLY_MAP_SIZE / LPAGE_SIZE;
     for (uint32_t i = 0; i < ntables; i++) {
-        paddr_t pt = BOOTLOAD_PT_PA + i * PAGE_SIZE;
+        paddr_t pt = BOOT_PT_PA + i * PAGE_SIZE;
         for (uint32_t k = 0; k < NPTENTRIES; k++)
             put32(s, pt + k * 4, ((i * NPTENTRIES + k) << PAGE_SHIFT) | PTE_P | PTE_W);
-        put32(s, BOOTLOAD_PD_PA + i * 4, pt | PTE_P | PTE_W);
-        put32(s, BOOTLOAD_PD_PA + (KERNEL_PDX + i) * 4, pt | PTE_P | PTE_W);
+        put32(s, BOOT_PD_PA + i * 4, pt | PTE_P | PTE_W);
+        put32(s, BOOT_PD_PA + (KERNEL_PDX + i) * 4, pt | PTE_P | PTE_W);
     }
 
     /* Paging on, as the entry leaves it: architectural writes, counted and
      * traced as the kernel's are. */
     sim_write_cr(s, SIM_EV_CR4, cfg->cr4 & (CR4_PSE | CR4_PGE), BOOTLOAD_ENTRY_NAME);
-    sim_write_cr(s, SIM_EV_CR3, BOOTLOAD_PD_PA, BOOTLOAD_ENTRY_NAME);
+    sim_write_cr(s, SIM_EV_CR3, BOOT_PD_PA, BOOTLOAD_ENTRY_NAME);
     sim_write_cr(s, SIM_EV_CR0, sim_mmu(s)->cr0 | CR0_PE | CR0_WP | CR0_PG, BOOTLOAD_ENTRY_NAME);
     return true;
 }
 
-/* Kernel side of a run: boot, the workload if asked, then the figures. */
+/* Kernel side of a run, as the metal kernel's main does it: the module's
+ * settings, boot, the workload if asked, then the figures. */
 static void
 bootload_kernel(void *arg)
 {
     (void)arg;
-    const struct boot_info *bi = (const struct boot_info *)(uintptr_t)P2V(BOOTLOAD_INFO_PA);
-    bl_res.boot = kernel_boot(bi, bl_strategy, bl_pmm);
+    const struct boot_info *bi = (const struct boot_info *)(uintptr_t)P2V(BOOT_INFO_PA);
+    struct kmod_info info;
+    if (kmod_open(P2V(BOOT_MODULE_PA), bl_module_len, &info) != KMOD_OK)
+        arch_panic("bootload: the module the loader wrote is malformed");
+    bl_res.boot = kernel_boot(bi, info.strategy, info.pmm);
     if (bl_res.boot == BOOT_OK && bl_with_workload)
-        wl_execute((const struct wl_header *)(uintptr_t)boot_modules_va(), &bl_res.wl);
+        wl_execute(info.workload, &bl_res.wl);
     wl_publish();
 }
 

@@ -12,24 +12,32 @@
 #include <stdint.h>
 
 #include "kernel/boot.h"
+#include "kernel/module.h"
 #include "kernel/workload.h"
 #include "sim/sim.h"
 
 /*
- * Physical layout the loader makes (the fake kernel image is
- * [BOOTLOAD_IMAGE_START, BOOTLOAD_IMAGE_END), as the real one is loaded at
- * 1 MiB; what the entry keeps in its .data/.bss lies at its end):
- *   0x001F0000  struct boot_info
- *   0x001FB000  boot page directory: PDEs 0..3 and 768..771 -> the tables below
- *   0x001FC000  four page tables mapping physical 0..16 MiB
- *   0x00200000  the workload module (struct wl_header + ops)
+ * The loader lays out RAM as kernel/bootlayout.h says (boot_info, the boot
+ * directory and tables, the module at BOOT_MODULE_PA), with the memory map
+ * that QEMU's Multiboot loader gives a pc machine of the same RAM size
+ * (bootload_qemu_mmap), so that the bare-metal kernel allocates the same
+ * frames.
  */
-#define BOOTLOAD_IMAGE_START 0x00100000u
-#define BOOTLOAD_IMAGE_END 0x00200000u
-#define BOOTLOAD_INFO_PA 0x001F0000u
-#define BOOTLOAD_PD_PA 0x001FB000u
-#define BOOTLOAD_PT_PA 0x001FC000u
-#define BOOTLOAD_MODULE_PA 0x00200000u
+
+/*
+ * Fills map (BOOT_MMAP_MAX entries) with the memory map QEMU (7.2, pc
+ * machine, SeaBIOS) hands a Multiboot kernel on a machine with ram bytes,
+ * as the metal entry digests it (entries at 4 GiB and above dropped), and
+ * returns the number of entries.  Recorded from boots of kernel.elf:
+ *   0x00000000 .. 0x0009FBFF   usable
+ *   0x0009FC00 .. 0x0009FFFF   reserved (EBDA)
+ *   0x000F0000 .. 0x000FFFFF   reserved (BIOS)
+ *   0x00100000 .. low - 128K   usable, low = ram below 3.5 GiB, else 3 GiB
+ *                              (the rest of RAM is put above 4 GiB)
+ *   low - 128K .. low - 1      reserved (firmware tables)
+ *   0xFFFC0000 .. 0xFFFFFFFF   reserved (BIOS ROM)
+ */
+uint32_t bootload_qemu_mmap(uint64_t ram, struct boot_mmap_entry *map);
 
 /* Who made the entry's control-register writes, in their events' chains. */
 #define BOOTLOAD_ENTRY_NAME "boot entry"
@@ -41,6 +49,7 @@ struct bootload_config {
     const struct wl_op *ops; /* the workload; NULL: an empty list */
     uint32_t nops;
     uint32_t max_ops; /* ops the workload may execute (wl_header); 0: no limit */
+    uint32_t inject; /* enum kmod_inject, for the metal kernel (the simulator ignores it) */
 };
 
 enum bootload_status {
@@ -60,6 +69,13 @@ struct bootload_result {
 
 /* Returns a short constant description of st. */
 const char *bootload_strerror(enum bootload_status st);
+
+/* The size in bytes of the module (kernel/module.h) that carries cfg. */
+size_t bootload_module_size(const struct bootload_config *cfg);
+
+/* Writes that module into buf (bootload_module_size bytes).  Returns false
+ * with a message in err if a name does not fit the format. */
+bool bootload_module_write(const struct bootload_config *cfg, void *buf, char *err, size_t errlen);
 
 /*
  * Writes the boot information, the boot directory and the module into RAM

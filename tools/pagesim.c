@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "allocators/vmm.h"
+#include "tools/boot.h"
 #include "tools/dump.h"
 #include "tools/graph.h"
 #include "tools/report.h"
@@ -145,6 +146,8 @@ usage_main(FILE *out)
                  k == CMD_CHECK ? commands[k].args : "SCENARIO");
         fprintf(out, "  %-18s %s\n", head, commands[k].summary);
     }
+    fprintf(out, "  %-18s %s\n", "boot SCENARIO",
+            "boot the bare-metal kernel on QEMU (its own options and exit statuses)");
     fprintf(out,
             "\n"
             "strategies: %s\n"
@@ -851,6 +854,8 @@ main(int argc, char **argv)
         usage_main(argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
+    if (strcmp(argv[1], "boot") == 0)
+        return bootcmd_main(argc, argv);
     int cmd = cmd_find(argv[1]);
     if (cmd < 0) {
         fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);

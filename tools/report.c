@@ -111,6 +111,11 @@ expectations_text(FILE *out, const struct scenario *sc, const struct run_result 
                     e->counter, scn_cmp_name(e->cmp), (unsigned long long)e->value);
             continue;
         }
+        if (r->unmeasured & (1ull << id)) {
+            fprintf(out, "  %s:%u: expect %s %s %llu: not measured\n", sc->file, e->line,
+                    e->counter, scn_cmp_name(e->cmp), (unsigned long long)e->value);
+            continue;
+        }
         uint64_t v = r->marks[e->mark].v[id];
         bool pass = scn_cmp_eval(e->cmp, v, e->value);
         fprintf(out, "  %s:%u: expect %s %s %llu: %s (%llu)\n", sc->file, e->line, e->counter,
@@ -139,9 +144,14 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
             fprintf(out, ",\n  \"figures\": ");
             json_string(out, figures_cover(r));
             fprintf(out, ",\n  \"counters\": {\n");
-            for (int i = 0; i < CTR_COUNT; i++)
-                fprintf(out, "    \"%s\": %llu%s\n", counter_info[i].name,
-                        (unsigned long long)r->final.v[i], i + 1 < CTR_COUNT ? "," : "");
+            for (int i = 0; i < CTR_COUNT; i++) {
+                fprintf(out, "    \"%s\": ", counter_info[i].name);
+                if (r->unmeasured & (1ull << i))
+                    fprintf(out, "null"); /* not measured on this machine */
+                else
+                    fprintf(out, "%llu", (unsigned long long)r->final.v[i]);
+                fprintf(out, "%s\n", i + 1 < CTR_COUNT ? "," : "");
+            }
             fprintf(out, "  }");
             if (r->boot_done) {
                 fprintf(out, ",\n  \"boot\": {");
@@ -166,7 +176,7 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
         csv_status(out, r, 1);
         for (int i = 0; i < CTR_COUNT; i++) {
             fprintf(out, "%s,", counter_info[i].name);
-            if (figures)
+            if (figures && !(r->unmeasured & (1ull << i)))
                 fprintf(out, "%llu", (unsigned long long)r->final.v[i]);
             fputc('\n', out);
         }
@@ -195,8 +205,12 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
         for (int i = 0; i < CTR_COUNT; i++) {
             if (strcmp(counter_info[i].group, groups[g][0]) != 0)
                 continue;
-            fprintf(out, "  %-20s %14llu  %s\n", counter_info[i].name,
-                    (unsigned long long)r->final.v[i], counter_info[i].desc);
+            char v[32];
+            if (r->unmeasured & (1ull << i))
+                snprintf(v, sizeof(v), "not measured");
+            else
+                snprintf(v, sizeof(v), "%llu", (unsigned long long)r->final.v[i]);
+            fprintf(out, "  %-20s %14s  %s\n", counter_info[i].name, v, counter_info[i].desc);
         }
     }
     if (figures && r->boot_done && !r->with_boot) {

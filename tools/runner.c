@@ -93,12 +93,25 @@ struct run_ctx {
     bool logged;
 };
 
-/* A figure the kernel published (kernel/figures.h), 0 if it did not. */
+/* A figure the kernel published on the simulator (run_figure_fn). */
+static bool
+sim_fig(void *ctx, const char *name, uint32_t *value)
+{
+    return sim_figure(ctx, name, value);
+}
+
+/* A figure the kernel published, 0 if it did not. */
 static uint32_t
-fig(const struct sim *s, const char *name)
+figure_or_0(run_figure_fn fig, void *ctx, const char *name)
 {
     uint32_t v = 0;
-    return sim_figure(s, name, &v) ? v : 0;
+    return fig(ctx, name, &v) ? v : 0;
+}
+
+static uint32_t
+fig(struct sim *s, const char *name)
+{
+    return figure_or_0(sim_fig, s, name);
 }
 
 /* The kernel publishes its figures and live spaces (a run that stopped
@@ -156,28 +169,44 @@ collect(struct sim *s, const struct cost_model *cm, struct counters *c)
         region[dot - name] = '\0';
         c->v[i] = sim_region_accesses(s, region);
     }
-    c->v[CTR_FOREIGN_SWITCHES] = fig(s, "vmm.foreign_switches");
-    c->v[CTR_TEMPMAP_MAPS] = fig(s, "vmm.tmp_maps");
-    c->v[CTR_TEMPMAP_REUSES] = fig(s, "vmm.tmp_reuses");
-    uint32_t placement_frames = (fig(s, "placement.used_bytes") + PAGE_SIZE - 1) / PAGE_SIZE;
-    uint32_t pt = fig(s, "vmm.pt_frames"), kpt = fig(s, "vmm.kernel_pt_frames");
-    c->v[CTR_PD_FRAMES] = fig(s, "vmm.pd_frames");
+    run_kernel_counters(sim_fig, s, sim_ram_size(s), c);
+    counters_derive(c, cm);
+}
+
+void
+run_kernel_counters(run_figure_fn fig, void *ctx, uint64_t ram, struct counters *c)
+{
+#define F(name) figure_or_0(fig, ctx, name)
+    c->v[CTR_FOREIGN_SWITCHES] = F("vmm.foreign_switches");
+    c->v[CTR_TEMPMAP_MAPS] = F("vmm.tmp_maps");
+    c->v[CTR_TEMPMAP_REUSES] = F("vmm.tmp_reuses");
+    uint32_t placement_frames = (F("placement.used_bytes") + PAGE_SIZE - 1) / PAGE_SIZE;
+    uint32_t pt = F("vmm.pt_frames"), kpt = F("vmm.kernel_pt_frames");
+    c->v[CTR_PD_FRAMES] = F("vmm.pd_frames");
     c->v[CTR_PT_FRAMES] = pt;
     c->v[CTR_PT_USER_FRAMES] = pt - kpt;
     c->v[CTR_PT_KERNEL_FRAMES] = kpt;
-    c->v[CTR_DATA_FRAMES] = fig(s, "vmm.user_pages");
-    c->v[CTR_HEAP_FRAMES] = fig(s, "vmm.kernel_pages") - fig(s, "vmm.heap_paging_frames");
-    c->v[CTR_BOOT_FRAMES] = placement_frames - fig(s, "vmm.boot_bytes") / PAGE_SIZE;
-    c->v[CTR_FRAMES_USED] = (fig(s, "pmm.total_frames") - fig(s, "pmm.free_frames") -
-                             fig(s, "pmm.reserved_frames")) +
-                            placement_frames + fig(s, "vmm.early_pt_frames");
-    c->v[CTR_HEAP_USED] = fig(s, "heap.used_bytes") + fig(s, "pageheap.used_bytes");
-    c->v[CTR_HEAP_WASTED] = fig(s, "heap.wasted_bytes");
-    c->v[CTR_HEAP_PAGING] = fig(s, "vmm.heap_bytes");
-    c->v[CTR_KVA_BYTES] = fig(s, "vmm.kva_bytes");
-    uint64_t reach = (uint64_t)fig(s, "vmm.reach_frames") << PAGE_SHIFT;
-    c->v[CTR_REACH_BYTES] = reach < sim_ram_size(s) ? reach : sim_ram_size(s);
-    counters_derive(c, cm);
+    c->v[CTR_DATA_FRAMES] = F("vmm.user_pages");
+    c->v[CTR_HEAP_FRAMES] = F("vmm.kernel_pages") - F("vmm.heap_paging_frames");
+    c->v[CTR_BOOT_FRAMES] = placement_frames - F("vmm.boot_bytes") / PAGE_SIZE;
+    c->v[CTR_FRAMES_USED] = (F("pmm.total_frames") - F("pmm.free_frames") -
+                             F("pmm.reserved_frames")) +
+                            placement_frames + F("vmm.early_pt_frames");
+    c->v[CTR_HEAP_USED] = F("heap.used_bytes") + F("pageheap.used_bytes");
+    c->v[CTR_HEAP_WASTED] = F("heap.wasted_bytes");
+    c->v[CTR_HEAP_PAGING] = F("vmm.heap_bytes");
+    c->v[CTR_KVA_BYTES] = F("vmm.kva_bytes");
+    uint64_t reach = (uint64_t)F("vmm.reach_frames") << PAGE_SHIFT;
+    c->v[CTR_REACH_BYTES] = reach < ram ? reach : ram;
+#undef F
+}
+
+const char *
+run_default_pmm(const struct scenario *sc, const char *strategy)
+{
+    if (sc->pmm[0] != '\0')
+        return sc->pmm;
+    return strcmp(strategy, "recursive") == 0 ? "stack" : "bitmap";
 }
 
 /* The live spaces the kernel published, by their scenario names. */
@@ -443,7 +472,7 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
 
     struct bootload_config bc = {
         .strategy = r->strategy,
-        .pmm = sc->pmm[0] ? sc->pmm : (strcmp(r->strategy, "recursive") == 0 ? "stack" : "bitmap"),
+        .pmm = run_default_pmm(sc, r->strategy),
         .cr4 = (sc->pse ? CR4_PSE : 0) | (sc->pge ? CR4_PGE : 0),
         .ops = sc->ops,
         .nops = sc->nops,
@@ -458,6 +487,8 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
      * failed: the kernel refused an operation or could not boot. */
     r->stopped = st == BOOTLOAD_STOPPED ||
                  (st == BOOTLOAD_WORKLOAD_FAILED && br.wl.status == WL_LIMIT);
+    if (st == BOOTLOAD_STOPPED)
+        r->stop = *sim_last_stop(s);
     if (!r->ok) {
         describe_failure(s, st, &br, sc, o->max_ops, r->error, sizeof(r->error));
         quote_log(&x, st, r->error, sizeof(r->error));

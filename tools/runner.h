@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "allocators/heap.h"
+#include "allocators/pmm.h"
+#include "allocators/vmm.h"
 #include "sim/sim.h"
 #include "tools/counters.h"
 #include "tools/scenario.h"
@@ -61,7 +64,10 @@ struct run_result {
     bool *reached;          /* whether the run got to each mark */
     uint32_t nmarks;
     uint32_t reach_limit_mb; /* physmap: RAM beyond this is unreachable; 0: none */
+    uint64_t unmeasured;     /* bit 1 << counter id: not measured (a bare-metal run) */
+    struct sim_stop stop;    /* why the run stopped (kind SIM_STOP_NONE if it did not) */
 };
+_Static_assert(CTR_COUNT <= 64, "run_result.unmeasured has one bit per counter");
 
 void run_options_default(struct run_options *o);
 /* Checks that the strategy exists and can run on the scenario's machine;
@@ -86,5 +92,17 @@ void run_result_free(struct run_result *r);
  * run on this machine).  When it is not "ok", r->error says why.
  */
 const char *run_status(const struct run_result *r);
+
+/* Looks up a figure the kernel published (kernel/figures.h) by name; false
+ * if it did not publish it. */
+typedef bool (*run_figure_fn)(void *ctx, const char *name, uint32_t *value);
+
+/* The counters that come from the kernel's own figures (frames, heap,
+ * windows and the strategy's counts), on a machine with ram bytes: the one
+ * place that turns figures into counters, for the simulator and for metal. */
+void run_kernel_counters(run_figure_fn fig, void *ctx, uint64_t ram, struct counters *c);
+
+/* The frame allocator a run of strategy uses: the scenario's, else the default. */
+const char *run_default_pmm(const struct scenario *sc, const char *strategy);
 
 #endif
