@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sim/bootload.h"
+#include "tests/kern_alloc.h"
 #include "tests/kern_vmm.h"
 #include "tests/suites.h"
 
@@ -443,6 +444,37 @@ START_TEST(test_vmm_unknown_names)
 END_TEST
 
 /*
+ * The generic layer counts every directory, whatever the strategy's create
+ * does: the tests' own strategy counts nothing (tests/kern_vmm.c).  By
+ * hand, with a, b and c (a fork of a) live: 4 spaces (the kernel's
+ * included) and 4 directories; a's two pages lie under one table and so
+ * do c's copies: 2 user tables; from the PMM: 3 directories + 2 tables +
+ * 4 pages = 9 frames.  With the three gone: 1 space, the kernel's
+ * directory only, no user table, every frame back.
+ */
+START_TEST(test_vmm_space_create_counts_directory)
+{
+    struct sim_config sc;
+    char err[256];
+    sim_config_default(&sc);
+    sc.ram_size = KA_RAM_SIZE;
+    struct sim *s = sim_create(&sc, err, sizeof(err));
+    ck_assert_msg(s != NULL, "%s", err);
+    memset(&kv_result, 0, sizeof(kv_result));
+    run_kernel(s, kv_fake_strategy, "early");
+    ck_assert_uint_eq(kv_fake.spaces[0], 4);
+    ck_assert_uint_eq(kv_fake.pd_frames[0], 4);
+    ck_assert_uint_eq(kv_fake.user_pt_frames[0], 2);
+    ck_assert_uint_eq(kv_fake.frames_taken[0], 9);
+    ck_assert_uint_eq(kv_fake.spaces[1], 1);
+    ck_assert_uint_eq(kv_fake.pd_frames[1], 1);
+    ck_assert_uint_eq(kv_fake.user_pt_frames[1], 0);
+    ck_assert_uint_eq(kv_fake.frames_taken[1], 0);
+    sim_destroy(s);
+}
+END_TEST
+
+/*
  * Workload errors stop at the op, with its line, the precise cause and the
  * slot or handle it concerns.  Each list ends in the op that must fail.
  */
@@ -531,6 +563,7 @@ vmm_suite(void)
     tcase_add_loop_test(tc, test_vmm_all_strategies_run_shared_workload, 0, NSTRATEGIES);
     tcase_add_loop_test(tc, test_vmm_physmap_reports_reach, 0, 3);
     tcase_add_test(tc, test_vmm_unknown_names);
+    tcase_add_test(tc, test_vmm_space_create_counts_directory);
     tcase_add_loop_test(tc, test_vmm_workload_error_reported, 0, NBAD);
     suite_add_tcase(s, tc);
     return s;

@@ -128,8 +128,8 @@ for s in $("$pagesim" --help | sed -n 's/^strategies: //p' | tr , ' '); do
     done
     [ "$(kinds "$tr" cr0)" = 1 ] || { echo "FAIL: $s: $(kinds "$tr" cr0) cr0 lines"; fail=1; }
     [ "$(kinds "$tr" cr4)" = 1 ] || { echo "FAIL: $s: $(kinds "$tr" cr4) cr4 lines"; fail=1; }
-    # a switch names the wrapper and who asked for it
-    grep -q '^scenarios/thread.scn:10 .* cr3 .*  vmm_space_switch < wl_execute$' "$tr" ||
+    # a switch names the wrappers and who asked for it
+    grep -q '^scenarios/thread.scn:10 .* cr3 .*  vmm_load_cr3 < vmm_space_switch < wl_execute$' "$tr" ||
         { echo "FAIL: $s: trace does not name line 10's switch and its caller"; fail=1; }
 done
 # who flushed: recursive's foreign-slot code, behind the INVLPG wrapper
