@@ -55,15 +55,6 @@ pmm_find(const char *name)
     return NULL;
 }
 
-const struct pmm_ops *
-pmm_at(uint32_t i)
-{
-    for (uint32_t k = 0; pmm_registry[k] != NULL; k++)
-        if (k == i)
-            return pmm_registry[k];
-    return NULL;
-}
-
 void
 pmm_use(const struct pmm_ops *ops)
 {

@@ -77,9 +77,6 @@ extern const struct pmm_ops *const pmm_registry[];
 /* Returns the allocator of pmm_registry named name, NULL if unknown. */
 const struct pmm_ops *pmm_find(const char *name);
 
-/* Returns the i-th allocator (0-based) for listings, NULL past the last. */
-const struct pmm_ops *pmm_at(uint32_t i);
-
 /* Routes the pmm_alloc/pmm_free/pmm_stats calls to ops (already init'ed). */
 void pmm_use(const struct pmm_ops *ops);
 

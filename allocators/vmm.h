@@ -137,9 +137,6 @@ extern const struct vmm_ops *const vmm_registry_default;
 /* Returns the strategy named name in the registry, NULL if there is none. */
 const struct vmm_ops *vmm_find(const char *name);
 
-/* Returns the i-th strategy (0-based) for listings, NULL past the last. */
-const struct vmm_ops *vmm_strategy_at(uint32_t i);
-
 /* Returns the strategy in use, NULL before vmm_boot. */
 const struct vmm_ops *vmm_strategy(void);
 

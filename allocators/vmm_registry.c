@@ -41,12 +41,3 @@ vmm_find(const char *name)
             return vmm_registry[i];
     return NULL;
 }
-
-const struct vmm_ops *
-vmm_strategy_at(uint32_t i)
-{
-    for (uint32_t k = 0; vmm_registry[k] != NULL; k++)
-        if (k == i)
-            return vmm_registry[k];
-    return NULL;
-}
