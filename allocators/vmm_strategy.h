@@ -1,7 +1,7 @@
 /*
- * vmm_strategy.h - the contract of a paging strategy (a vmm_*.c file with
- * a const struct vmm_ops in the registry, vmm_registry.c) and what the
- * generic layer offers it; no other caller.
+ * vmm_strategy.h - the contract of a paging strategy (a file of allocators/
+ * defining a const struct vmm_ops listed in the registry, vmm_registry.c)
+ * and what the generic layer offers it; no other caller.
  *
  * A strategy decides where directories and tables live and how the kernel
  * reaches them; the generic layer does the rest.  Its duties:
@@ -20,11 +20,11 @@
  *   boot                 completes the kernel space: windows, self-map,
  *                        direct map (kernel tables from vmm_boot_table, which
  *                        counts them).
- *   create               a directory holding the kernel half
- *                        (vmm_copy_kernel_pdes) at sp->vs_pd_pa; on failure
- *                        nothing of it is left.  It counts nothing:
- *                        vmm_space_create counts the directory and
- *                        vmm_space_destroy uncounts it.
+ *   create               a directory at sp->vs_pd_pa holding the kernel
+ *                        PDEs [KERNEL_PDX, VMM_KPDE_END) (vmm_copy_kernel_pdes
+ *                        copies them); on failure nothing of it is left.  It
+ *                        counts nothing: vmm_space_create counts the
+ *                        directory and vmm_space_destroy uncounts it.
  *   kmap, kunmap, zero_frame  reach any frame it can reach (fork's copies,
  *                        the PMM's zeroing); VMM_WINDOW_OPS for the window.
  *   flushed              forgets what a CR3 write flushed (may be NULL).
