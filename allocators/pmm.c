@@ -10,7 +10,7 @@
 #include "kernel/klib.h"
 #include "kernel/layout.h"
 
-static const struct pmm_ops *const pmm_all[] = {&pmm_bitmap_ops, &pmm_stack_ops};
+const struct pmm_ops *const pmm_registry[] = {&pmm_bitmap_ops, &pmm_stack_ops, NULL};
 static const struct pmm_ops *pmm_cur;
 
 /* The boot-time way to reach a frame: its alias in the early mapping. */
@@ -49,16 +49,10 @@ pmm_find(const char *name)
 {
     if (name == NULL)
         return NULL;
-    for (size_t i = 0; i < sizeof(pmm_all) / sizeof(pmm_all[0]); i++)
-        if (kstrcmp(pmm_all[i]->name, name) == 0)
-            return pmm_all[i];
+    for (size_t i = 0; pmm_registry[i] != NULL; i++)
+        if (kstrcmp(pmm_registry[i]->name, name) == 0)
+            return pmm_registry[i];
     return NULL;
-}
-
-const struct pmm_ops *
-pmm_at(uint32_t i)
-{
-    return i < sizeof(pmm_all) / sizeof(pmm_all[0]) ? pmm_all[i] : NULL;
 }
 
 void

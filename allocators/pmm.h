@@ -70,11 +70,12 @@ extern const struct pmm_ops pmm_bitmap_ops;
  * otherwise zero a dirty one; plain allocations take dirty frames first. */
 extern const struct pmm_ops pmm_stack_ops;
 
-/* Returns the allocator named name ("bitmap" or "stack"), NULL if unknown. */
-const struct pmm_ops *pmm_find(const char *name);
+/* Every allocator, in the order listings show them, then NULL.  Constant
+ * data: the host reads it without running kernel code (tools/registry.c). */
+extern const struct pmm_ops *const pmm_registry[];
 
-/* Returns the i-th allocator (0-based) for listings, NULL past the last. */
-const struct pmm_ops *pmm_at(uint32_t i);
+/* Returns the allocator of pmm_registry named name, NULL if unknown. */
+const struct pmm_ops *pmm_find(const char *name);
 
 /* Routes the pmm_alloc/pmm_free/pmm_stats calls to ops (already init'ed). */
 void pmm_use(const struct pmm_ops *ops);

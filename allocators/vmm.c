@@ -1,37 +1,24 @@
 /*
- * vmm.c - the generic layer of vmm.h: strategy lookup, the table of
- * address spaces, range checks, fresh frames from the PMM, fork, the kernel
- * directory built at boot, and for the strategies: the counted TLB
- * maintenance, the walker over their reach, and directories and tables in
- * PMM frames.
+ * vmm.c - the public layer of vmm.h: the strategy in use and its boot, the
+ * table of address spaces and its accounting, range checks, fresh frames
+ * from the PMM, and fork.  The walker, the kernel half, the TLB wrappers and
+ * the window are in vmm_walk.c, vmm_boot.c, vmm_tlb.c and vmm_window.c.
  */
 #include "allocators/vmm.h"
 
 #include <stddef.h>
 
-#include "allocators/placement.h"
 #include "allocators/pmm.h"
+#include "allocators/vmm_impl.h"
 #include "allocators/vmm_strategy.h"
 #include "kernel/arch.h"
 #include "kernel/klib.h"
 #include "kernel/layout.h"
 
-static const struct vmm_ops *const vmm_all[] = {
-    &vmm_heap_ops,    &vmm_pageheap_ops,     &vmm_recursive_ops,
-    &vmm_tempmap_ops, &vmm_tempmap_lazy_ops, &vmm_physmap_ops,
-};
-#define VMM_NSTRATEGIES (sizeof(vmm_all) / sizeof(vmm_all[0]))
-
 static const struct vmm_ops *vmm_ops_cur;
 static struct vmm_space vmm_spaces[VMM_MAX_SPACES];
 static uint32_t vmm_cur;
-uint32_t vmm_kglobal;
-static paddr_t vmm_kpd_pa;
-/* Kernel tables by PDE index - KERNEL_PDX; 0 where the PDE has no table. */
-static paddr_t vmm_ktables[NPDENTRIES - KERNEL_PDX];
-/* PDEs [KERNEL_PDX, VMM_EARLY_PDE_END) hold the early mapping: their tables
- * are the boot directory's, in the kernel image, not placement memory. */
-#define VMM_EARLY_PDE_END (KERNEL_PDX + EARLY_MAP_SIZE / LPAGE_SIZE)
+static uint32_t vmm_kglobal; /* vmm_kernel_global() */
 
 struct vmm_stats vmm_ctr;
 
@@ -64,23 +51,6 @@ vmm_strerror(enum vmm_status st)
 }
 
 const struct vmm_ops *
-vmm_find(const char *name)
-{
-    if (name == NULL)
-        return NULL;
-    for (uint32_t i = 0; i < VMM_NSTRATEGIES; i++)
-        if (kstrcmp(vmm_all[i]->name, name) == 0)
-            return vmm_all[i];
-    return NULL;
-}
-
-const struct vmm_ops *
-vmm_strategy_at(uint32_t i)
-{
-    return i < VMM_NSTRATEGIES ? vmm_all[i] : NULL;
-}
-
-const struct vmm_ops *
 vmm_strategy(void)
 {
     return vmm_ops_cur;
@@ -108,457 +78,10 @@ vmm_is_current(const struct vmm_space *sp)
     return vmm_handle(sp) == vmm_cur;
 }
 
-paddr_t
-vmm_kernel_pd(void)
+uint32_t
+vmm_kernel_global(void)
 {
-    return vmm_kpd_pa;
-}
-
-void
-vmm_invlpg(vaddr_t va)
-{
-    arch_invlpg(va);
-    vmm_ctr.invlpg++;
-}
-
-void
-vmm_load_cr3(paddr_t pd_pa)
-{
-    arch_write_cr3(pd_pa);
-    vmm_ctr.cr3_writes++;
-    if (vmm_ops_cur != NULL && vmm_ops_cur->flushed != NULL)
-        vmm_ops_cur->flushed();
-}
-
-void
-vmm_flush_tlb(void)
-{
-    vmm_load_cr3(arch_read_cr3());
-}
-
-enum vmm_status
-vmm_boot_table(uint32_t pdx, paddr_t *pa)
-{
-    paddr_t t;
-    if (placement_alloc(PAGE_SIZE, PAGE_SIZE, &t) == NULL)
-        return VMM_NO_MEMORY;
-    vmm_words(P2V(vmm_kpd_pa))[pdx] = t | VMM_KERNEL_PDE;
-    vmm_ktables[pdx - KERNEL_PDX] = t;
-    vmm_ctr.pt_frames++;
-    vmm_ctr.kernel_pt_frames++;
-    vmm_ctr.boot_bytes += PAGE_SIZE;
-    if (pa != NULL)
-        *pa = t;
-    return VMM_OK;
-}
-
-void
-vmm_boot_forget_table(uint32_t pdx)
-{
-    if (vmm_ktables[pdx - KERNEL_PDX] != 0) {
-        vmm_ktables[pdx - KERNEL_PDX] = 0;
-        vmm_ctr.pt_frames--;
-        vmm_ctr.kernel_pt_frames--;
-        if (pdx < VMM_EARLY_PDE_END)
-            vmm_ctr.early_pt_frames--;
-    }
-}
-
-/*
- * The kernel directory from placement memory, at vmm_kpd_pa.  Its early-map
- * PDEs (KERNEL_BASE .. + EARLY_MAP_SIZE) are copied from the boot directory
- * in CR3, so the boot page tables stay in use; the kernel heaps and the
- * temporary window get zeroed tables from placement memory.
- */
-static enum vmm_status
-vmm_boot_directory(void)
-{
-    paddr_t boot_pd = arch_read_cr3() & CR3_ADDR_MASK;
-    if (boot_pd >= EARLY_MAP_SIZE)
-        return VMM_UNREACHABLE;
-    if (placement_alloc(PAGE_SIZE, PAGE_SIZE, &vmm_kpd_pa) == NULL)
-        return VMM_NO_MEMORY;
-    vmm_ctr.pd_frames++;
-    vmm_ctr.boot_bytes += PAGE_SIZE;
-
-    /* The early mapping: the boot directory's PDEs, so its tables stay in use. */
-    volatile pde_t *pd = vmm_words(P2V(vmm_kpd_pa));
-    volatile pde_t *bpd = vmm_words(P2V(boot_pd));
-    for (uint32_t pdx = KERNEL_PDX; pdx < VMM_EARLY_PDE_END; pdx++) {
-        pde_t e = bpd[pdx];
-        pd[pdx] = e;
-        if ((e & PTE_P) && !(e & PTE_PS)) {
-            vmm_ktables[pdx - KERNEL_PDX] = PTE_ADDR(e);
-            vmm_ctr.pt_frames++;
-            vmm_ctr.kernel_pt_frames++;
-            vmm_ctr.early_pt_frames++;
-        }
-    }
-    /* The kernel heap, the page heap and the temporary window. */
-    arch_region(REGION_TEMPMAP, TEMPMAP_BASE, TEMPMAP_END - 1);
-    for (uint32_t pdx = PDX(KHEAP_START); pdx < VMM_KPDE_END; pdx++) {
-        enum vmm_status st = vmm_boot_table(pdx, NULL);
-        if (st != VMM_OK)
-            return st;
-    }
-    return VMM_OK;
-}
-
-bool
-vmm_kernel_table(uint32_t pdx, paddr_t *pa)
-{
-    if (pdx < KERNEL_PDX || vmm_ktables[pdx - KERNEL_PDX] == 0)
-        return false;
-    *pa = vmm_ktables[pdx - KERNEL_PDX];
-    return true;
-}
-
-volatile pte_t *
-vmm_kpte_early(vaddr_t va)
-{
-    paddr_t t;
-    if (!vmm_kernel_table(PDX(va), &t))
-        return NULL;
-    return vmm_words(P2V(t)) + PTX(va);
-}
-
-volatile pde_t *
-vmm_kpd_early(void)
-{
-    return vmm_words(P2V(vmm_kpd_pa));
-}
-
-/* Maps the page at va through its PTE at pte, unless present, to a frame
- * from frame, and counts it in *done. */
-static enum vmm_status
-vmm_fill_pte(volatile pte_t *pte, vaddr_t va, uint32_t flags, vmm_frame_fn frame, void *ctx,
-             uint32_t *done)
-{
-    if (*pte & PTE_P)
-        return VMM_ALREADY_MAPPED;
-    paddr_t pa;
-    enum vmm_status st = frame(ctx, va, &pa);
-    if (st == VMM_OK) {
-        *pte = pa | PTE_P | flags;
-        (*done)++;
-    }
-    return st;
-}
-
-/* Unmaps the page at va through its PTE at pte, if present, with an INVLPG
- * if invalidate is set; release gets the frame. */
-static void
-vmm_clear_pte(volatile pte_t *pte, vaddr_t va, bool invalidate, vmm_release_fn release, void *ctx)
-{
-    pte_t e = *pte;
-    if (!(e & PTE_P))
-        return;
-    *pte = 0;
-    if (invalidate)
-        vmm_invlpg(va);
-    release(ctx, va, PTE_ADDR(e));
-}
-
-/* The frame and flags the PTE value e gives va; VMM_NOT_MAPPED if not present. */
-static enum vmm_status
-vmm_pte_translate(pte_t e, vaddr_t va, paddr_t *pa, uint32_t *flags)
-{
-    if (!(e & PTE_P))
-        return VMM_NOT_MAPPED;
-    *pa = PTE_ADDR(e) | PGOFF(va);
-    if (flags != NULL)
-        *flags = e & ~PTE_ADDR_MASK;
-    return VMM_OK;
-}
-
-enum vmm_status
-vmm_kernel_map(vmm_kpte_fn kpte, vaddr_t va, uint32_t npages, uint32_t flags, vmm_frame_fn frame,
-               void *ctx, uint32_t *done)
-{
-    *done = 0;
-    for (uint32_t i = 0; i < npages; i++) {
-        vaddr_t v = va + i * PAGE_SIZE;
-        volatile pte_t *pte = kpte(v);
-        if (pte == NULL)
-            return VMM_BAD_RANGE;
-        enum vmm_status st = vmm_fill_pte(pte, v, flags, frame, ctx, done);
-        if (st != VMM_OK)
-            return st;
-    }
-    return VMM_OK;
-}
-
-void
-vmm_kernel_unmap(vmm_kpte_fn kpte, vaddr_t va, uint32_t npages, vmm_release_fn release, void *ctx)
-{
-    for (uint32_t i = 0; i < npages; i++) {
-        vaddr_t v = va + i * PAGE_SIZE;
-        volatile pte_t *pte = kpte(v);
-        if (pte != NULL) /* kernel pages may be cached whatever the space: INVLPG */
-            vmm_clear_pte(pte, v, true, release, ctx);
-    }
-}
-
-enum vmm_status
-vmm_kernel_translate(vmm_kpte_fn kpte, volatile pde_t *kpd, vaddr_t va, paddr_t *pa,
-                     uint32_t *flags)
-{
-    volatile pte_t *pte = kpte(va);
-    if (pte != NULL)
-        return vmm_pte_translate(*pte, va, pa, flags);
-    pde_t e = kpd[PDX(va)];
-    if ((e & (PTE_P | PTE_PS)) != (PTE_P | PTE_PS))
-        return VMM_NOT_MAPPED;
-    *pa = PDE_LADDR(e) | LPGOFF(va);
-    if (flags != NULL)
-        *flags = e & ~PTE_ADDR_MASK;
-    return VMM_OK;
-}
-
-/* ---- the walker over struct vmm_reach ---- */
-
-static void
-vmm_close(const struct vmm_reach *r, volatile uint32_t *p)
-{
-    if (r->close != NULL)
-        r->close(p);
-}
-
-/* The PDE of the table for va in sp, the table made if absent and make is set. */
-static enum vmm_status
-vmm_walk_pde(const struct vmm_reach *r, struct vmm_space *sp, vaddr_t va, bool make, pde_t *pde)
-{
-    volatile pde_t *pd;
-    enum vmm_status st = r->open_pd(sp, &pd);
-    if (st != VMM_OK)
-        return st;
-    pde_t e = pd[PDX(va)];
-    if (!(e & PTE_P) && make) {
-        st = r->new_table(sp, PDX(va), &e);
-        if (st == VMM_OK) {
-            pd[PDX(va)] = e;
-            sp->vs_tables++;
-            vmm_ctr.pt_frames++;
-        }
-    }
-    vmm_close(r, pd);
-    *pde = e;
-    return st;
-}
-
-enum vmm_status
-vmm_walk_map(struct vmm_space *sp, vaddr_t va, uint32_t npages, uint32_t flags, vmm_frame_fn frame,
-             void *ctx, uint32_t *done)
-{
-    const struct vmm_reach *r = vmm_ops_cur->reach;
-    if (va >= KERNEL_BASE)
-        return vmm_kernel_map(r->kpte, va, npages, flags, frame, ctx, done);
-    *done = 0;
-    while (*done < npages) {
-        vaddr_t v = va + *done * PAGE_SIZE;
-        uint32_t n = NPTENTRIES - PTX(v);
-        if (n > npages - *done)
-            n = npages - *done;
-        pde_t pde;
-        volatile pte_t *pt;
-        enum vmm_status st = vmm_walk_pde(r, sp, v, true, &pde);
-        if (st == VMM_OK)
-            st = r->open_pt(sp, PDX(v), pde, &pt);
-        if (st != VMM_OK)
-            return st;
-        for (uint32_t i = 0; i < n && st == VMM_OK; i++)
-            st = vmm_fill_pte(pt + PTX(v) + i, v + i * PAGE_SIZE, flags, frame, ctx, done);
-        vmm_close(r, pt);
-        if (st != VMM_OK)
-            return st;
-    }
-    return VMM_OK;
-}
-
-void
-vmm_walk_unmap(struct vmm_space *sp, vaddr_t va, uint32_t npages, vmm_release_fn release, void *ctx)
-{
-    const struct vmm_reach *r = vmm_ops_cur->reach;
-    if (va >= KERNEL_BASE) {
-        vmm_kernel_unmap(r->kpte, va, npages, release, ctx);
-        return;
-    }
-    /* Other spaces' user translations went with the CR3 load that left them. */
-    bool current = vmm_is_current(sp);
-    for (uint32_t i = 0; i < npages;) {
-        vaddr_t v = va + i * PAGE_SIZE;
-        uint32_t n = NPTENTRIES - PTX(v);
-        if (n > npages - i)
-            n = npages - i;
-        i += n;
-        pde_t pde;
-        volatile pte_t *pt;
-        if (vmm_walk_pde(r, sp, v, false, &pde) != VMM_OK || !(pde & PTE_P))
-            continue;
-        if (r->open_pt(sp, PDX(v), pde, &pt) != VMM_OK)
-            arch_panic("vmm: cannot reach a page table to unmap");
-        for (uint32_t k = 0; k < n; k++)
-            vmm_clear_pte(pt + PTX(v) + k, v + k * PAGE_SIZE, current, release, ctx);
-        vmm_close(r, pt);
-    }
-}
-
-enum vmm_status
-vmm_walk_translate(struct vmm_space *sp, vaddr_t va, paddr_t *pa, uint32_t *flags)
-{
-    const struct vmm_reach *r = vmm_ops_cur->reach;
-    if (va >= KERNEL_BASE)
-        return vmm_kernel_translate(r->kpte, r->kpd(), va, pa, flags);
-    pde_t pde;
-    volatile pte_t *pt;
-    enum vmm_status st = vmm_walk_pde(r, sp, va, false, &pde);
-    if (st != VMM_OK)
-        return st;
-    if (!(pde & PTE_P))
-        return VMM_NOT_MAPPED;
-    st = r->open_pt(sp, PDX(va), pde, &pt);
-    if (st != VMM_OK)
-        return st;
-    pte_t e = pt[PTX(va)];
-    vmm_close(r, pt);
-    return vmm_pte_translate(e, va, pa, flags);
-}
-
-enum vmm_status
-vmm_walk_next_mapping(struct vmm_space *sp, vaddr_t *va, vaddr_t end, paddr_t *pa, uint32_t *flags)
-{
-    const struct vmm_reach *r = vmm_ops_cur->reach;
-    if (end > KERNEL_BASE)
-        end = KERNEL_BASE;
-    vaddr_t v = PAGE_ROUND_DOWN(*va);
-    while (v < end) {
-        /* The directory: the first table present at or after v. */
-        volatile pde_t *pd;
-        enum vmm_status st = r->open_pd(sp, &pd);
-        if (st != VMM_OK)
-            return st;
-        pde_t pde = pd[PDX(v)];
-        while (!(pde & PTE_P)) {
-            v = PGADDR(PDX(v) + 1, 0, 0);
-            if (v >= end)
-                break;
-            pde = pd[PDX(v)];
-        }
-        vmm_close(r, pd);
-        if (v >= end)
-            break;
-        /* The table: the first present page at or after v. */
-        vaddr_t table_end = PGADDR(PDX(v) + 1, 0, 0);
-        volatile pte_t *pt;
-        st = r->open_pt(sp, PDX(v), pde, &pt);
-        if (st != VMM_OK)
-            return st;
-        pte_t e = pt[PTX(v)];
-        while (!(e & PTE_P)) {
-            v += PAGE_SIZE;
-            if (v >= table_end || v >= end)
-                break;
-            e = pt[PTX(v)];
-        }
-        vmm_close(r, pt);
-        if (e & PTE_P) {
-            *va = v;
-            *pa = PTE_ADDR(e);
-            *flags = e & ~PTE_ADDR_MASK;
-            return VMM_OK;
-        }
-        v = table_end;
-    }
-    return VMM_NOT_MAPPED;
-}
-
-/* PDEs of the user tables of the space being destroyed. */
-static pde_t vmm_doomed[VMM_NUPDE];
-
-void
-vmm_walk_destroy(struct vmm_space *sp, vmm_release_fn release, void *ctx)
-{
-    const struct vmm_reach *r = vmm_ops_cur->reach;
-    volatile pde_t *pd;
-    if (r->open_pd(sp, &pd) != VMM_OK)
-        arch_panic("vmm: cannot reach a directory to destroy it");
-    for (uint32_t pdx = 0; pdx < VMM_NUPDE; pdx++)
-        vmm_doomed[pdx] = pd[pdx];
-    vmm_close(r, pd);
-    for (uint32_t pdx = 0; pdx < VMM_NUPDE; pdx++) {
-        pde_t pde = vmm_doomed[pdx];
-        volatile pte_t *pt;
-        if (!(pde & PTE_P))
-            continue;
-        if (r->open_pt(sp, pdx, pde, &pt) != VMM_OK)
-            arch_panic("vmm: cannot reach a page table to destroy it");
-        for (uint32_t i = 0; i < NPTENTRIES; i++) {
-            pte_t e = pt[i];
-            if (e & PTE_P)
-                release(ctx, PGADDR(pdx, i, 0), PTE_ADDR(e));
-        }
-        vmm_close(r, pt);
-        r->free_table(sp, pdx, pde);
-        sp->vs_tables--;
-        vmm_ctr.pt_frames--;
-    }
-    r->free_pd(sp);
-    vmm_ctr.pd_frames--;
-}
-
-/* ---- paging structures in PMM frames ---- */
-
-void
-vmm_copy_kernel_pdes(volatile pde_t *pd)
-{
-    memcpy((void *)(pd + KERNEL_PDX), (const void *)(vmm_kpd_early() + KERNEL_PDX),
-           VMM_NKPDE * sizeof(pde_t));
-}
-
-enum vmm_status
-vmm_pmm_create(struct vmm_space *sp)
-{
-    const struct vmm_reach *r = vmm_ops_cur->reach;
-    paddr_t pa;
-    volatile pde_t *pd;
-    if (pmm_alloc_zeroed(&pa) != PMM_OK)
-        return VMM_NO_MEMORY;
-    sp->vs_pd_pa = pa;
-    enum vmm_status st = r->open_pd(sp, &pd);
-    if (st != VMM_OK) {
-        pmm_free(pa);
-        return st;
-    }
-    vmm_copy_kernel_pdes(pd);
-    vmm_close(r, pd);
-    vmm_ctr.pd_frames++;
-    return VMM_OK;
-}
-
-enum vmm_status
-vmm_pmm_new_table(struct vmm_space *sp, uint32_t pdx, pde_t *pde)
-{
-    paddr_t t;
-    (void)sp;
-    (void)pdx;
-    if (pmm_alloc_zeroed(&t) != PMM_OK)
-        return VMM_NO_MEMORY;
-    *pde = t | VMM_USER_PDE;
-    return VMM_OK;
-}
-
-void
-vmm_pmm_free_table(struct vmm_space *sp, uint32_t pdx, pde_t pde)
-{
-    (void)sp;
-    (void)pdx;
-    pmm_free(PTE_ADDR(pde));
-}
-
-void
-vmm_pmm_free_pd(struct vmm_space *sp)
-{
-    pmm_free(sp->vs_pd_pa);
+    return vmm_kglobal;
 }
 
 /* ---- the public layer ---- */
@@ -569,9 +92,7 @@ vmm_boot(const struct vmm_ops *ops, uint32_t ram_frames, uint32_t unreachable_fr
     if (ops == NULL)
         return VMM_NOT_READY;
     memset(vmm_spaces, 0, sizeof(vmm_spaces));
-    memset(vmm_ktables, 0, sizeof(vmm_ktables));
     memset(&vmm_ctr, 0, sizeof(vmm_ctr));
-    vmm_kpd_pa = 0;
     vmm_cur = VMM_KERNEL_SPACE;
     vmm_ops_cur = ops;
     vmm_kglobal = (arch_read_cr4() & CR4_PGE) ? PTE_G : 0;
@@ -580,7 +101,7 @@ vmm_boot(const struct vmm_ops *ops, uint32_t ram_frames, uint32_t unreachable_fr
     ks->vs_foreign = VMM_MAX_SPACES;
     enum vmm_status st = vmm_boot_directory();
     if (st == VMM_OK) {
-        ks->vs_pd_pa = vmm_kpd_pa;
+        ks->vs_pd_pa = vmm_kernel_pd();
         st = ops->boot(ks, ram_frames);
     }
     if (st != VMM_OK) {
@@ -693,10 +214,10 @@ vmm_map_fresh(struct vmm_space *sp, vaddr_t va, uint32_t npages, uint32_t flags)
 {
     uint32_t done = 0;
     enum vmm_status st =
-        vmm_ops_cur->map(sp, va, npages, flags & VMM_MAP_FLAGS, vmm_frame_fresh, NULL, &done);
+        vmm_walk_map(sp, va, npages, flags & VMM_MAP_FLAGS, vmm_frame_fresh, NULL, &done);
     vmm_count_mapped(sp, va, done);
     if (st != VMM_OK && done > 0)
-        vmm_ops_cur->unmap(sp, va, done, vmm_frame_free, sp);
+        vmm_walk_unmap(sp, va, done, vmm_frame_free, sp);
     return st;
 }
 
@@ -706,7 +227,7 @@ vmm_map_given(struct vmm_space *sp, vaddr_t va, paddr_t pa, uint32_t flags)
 {
     uint32_t done = 0;
     enum vmm_status st =
-        vmm_ops_cur->map(sp, va, 1, flags & VMM_MAP_FLAGS, vmm_frame_given, &pa, &done);
+        vmm_walk_map(sp, va, 1, flags & VMM_MAP_FLAGS, vmm_frame_given, &pa, &done);
     vmm_count_mapped(sp, va, done);
     return st;
 }
@@ -730,6 +251,7 @@ vmm_space_create(uint32_t *space)
         sp->vs_used = false;
         return st;
     }
+    vmm_ctr.pd_frames++; /* the strategy's create counts nothing */
     vmm_ctr.spaces++;
     *space = h;
     return VMM_OK;
@@ -744,7 +266,8 @@ vmm_space_destroy(uint32_t space)
         return st;
     if (space == VMM_KERNEL_SPACE || space == vmm_cur)
         return VMM_BUSY;
-    vmm_ops_cur->destroy(sp, vmm_frame_free, sp);
+    vmm_walk_destroy(sp, vmm_frame_free, sp);
+    vmm_ctr.pd_frames--;
     /* A foreign slot left pointing here is stale: the next use repoints it. */
     for (uint32_t h = 0; h < VMM_MAX_SPACES; h++)
         if (vmm_spaces[h].vs_used && vmm_spaces[h].vs_foreign == space)
@@ -792,7 +315,7 @@ vmm_unmap_range(uint32_t space, vaddr_t va, uint32_t bytes)
     struct vmm_space *sp;
     enum vmm_status st = vmm_lookup_range(space, va, bytes, &sp);
     if (st == VMM_OK)
-        vmm_ops_cur->unmap(sp, va, bytes / PAGE_SIZE, vmm_frame_free, sp);
+        vmm_walk_unmap(sp, va, bytes / PAGE_SIZE, vmm_frame_free, sp);
     return st;
 }
 
@@ -801,7 +324,7 @@ vmm_translate(uint32_t space, vaddr_t va, paddr_t *pa, uint32_t *flags)
 {
     struct vmm_space *sp;
     enum vmm_status st = vmm_lookup(space, &sp);
-    return st != VMM_OK ? st : vmm_ops_cur->translate(sp, va, pa, flags);
+    return st != VMM_OK ? st : vmm_walk_translate(sp, va, pa, flags);
 }
 
 enum vmm_status
@@ -853,7 +376,7 @@ vmm_space_fork(uint32_t src, uint32_t *dst)
     for (;;) {
         paddr_t spa, npa;
         uint32_t flags;
-        st = vmm_ops_cur->next_mapping(ssp, &va, KERNEL_BASE, &spa, &flags);
+        st = vmm_walk_next_mapping(ssp, &va, KERNEL_BASE, &spa, &flags);
         if (st == VMM_NOT_MAPPED) {
             st = VMM_OK;
             break;

@@ -2,17 +2,9 @@
  * vmm.h - paging-structure strategies behind one interface (struct vmm_ops),
  * the address-space handles, and the generic range layer over them.
  *
- * Strategies, by name (vmm_find):
- *   heap          directories and tables from the kernel heap (kmalloc_aligned),
- *                 reached through their heap addresses
- *   pageheap      the same from the page-only heap
- *   recursive     frames from the PMM (pre-zeroed), own tables through the
- *                 self-map at PDE 1023, a foreign space through PDE 1022
- *   tempmap       frames from the PMM, edited one at a time through a window of
- *                 temporary slots, invlpg after each use
- *   tempmap-lazy  the same, the slot only cleared; one flush when the window wraps
- *   physmap       all RAM mapped at 0xC0000000, tables reached by adding the
- *                 offset; reaches PHYSMAP_MAX bytes of RAM at most
+ * The strategies are those of the registry (vmm_registry.c, vmm_registry
+ * below); each names and describes itself in its struct vmm_ops.  What a
+ * strategy must do is written in vmm_strategy.h.
  *
  * The kernel half is the same in every space: the kernel page tables for
  * [KERNEL_BASE, KERNEL_TABLES_END) are made at boot and never change, and
@@ -102,39 +94,26 @@ typedef enum vmm_status (*vmm_frame_fn)(void *ctx, vaddr_t va, paddr_t *pa);
 typedef void (*vmm_release_fn)(void *ctx, vaddr_t va, paddr_t pa);
 
 /*
- * One strategy.  Ranges handed to map and unmap lie wholly in user space
- * or wholly in the kernel heaps and are page-aligned; the generic layer
- * checks them.  Kernel-half edits go to the shared kernel tables whatever
- * the space.  Invalidation is the strategy's job (its walker's): a user page
- * unmapped from the current space, a kernel page unmapped, a window slot
- * it repoints.
+ * One strategy (its duties: vmm_strategy.h).  The generic layer edits its
+ * paging structures with one walker over its reach: ranges are checked
+ * there, and kernel-half edits go to the shared kernel tables whatever the
+ * space.
  */
 struct vmm_reach; /* how the strategy reaches paging structures (vmm_strategy.h) */
+struct pmm_ops;   /* a frame allocator (pmm.h) */
 
 struct vmm_ops {
-    const char *name;
+    const char *name;              /* what scenarios and --strategy call it */
+    const char *summary;           /* one line: where its structures live, how they are reached */
+    const struct pmm_ops *pmm;     /* the frame allocator it prefers (the default for it) */
     uint32_t reach_frames;         /* physical frames it can reach (VMM_REACH_ALL: all) */
-    const struct vmm_reach *reach; /* its directories and tables, for the vmm_walk_* members */
+    const struct vmm_reach *reach; /* its directories and tables, for the walker */
     /* Completes the kernel space *ks: the generic layer has made its directory
      * (ks->vs_pd_pa) from placement memory, and loads CR3 with it after. */
     enum vmm_status (*boot)(struct vmm_space *ks, uint32_t ram_frames);
-    /* Makes an empty directory holding the kernel half. */
+    /* Makes an empty directory holding the kernel half at sp->vs_pd_pa;
+     * counts nothing (vmm_space_create counts the directory). */
     enum vmm_status (*create)(struct vmm_space *sp);
-    /* Frees every table and the directory; release gets each mapped frame. */
-    void (*destroy)(struct vmm_space *sp, vmm_release_fn release, void *ctx);
-    /* Maps npages pages from va, frames from frame; *done counts the pages mapped
-     * (from va on) when it stops, on success or not. */
-    enum vmm_status (*map)(struct vmm_space *sp, vaddr_t va, uint32_t npages, uint32_t flags,
-                           vmm_frame_fn frame, void *ctx, uint32_t *done);
-    /* Unmaps the present pages of [va, va + npages pages); release gets each frame. */
-    void (*unmap)(struct vmm_space *sp, vaddr_t va, uint32_t npages, vmm_release_fn release,
-                  void *ctx);
-    /* The frame and PTE flags (low 12 bits) that map va. */
-    enum vmm_status (*translate)(struct vmm_space *sp, vaddr_t va, paddr_t *pa, uint32_t *flags);
-    /* The first present user page at or above *va and below end: its address
-     * in *va, frame and flags; VMM_NOT_MAPPED if there is none. */
-    enum vmm_status (*next_mapping)(struct vmm_space *sp, vaddr_t *va, vaddr_t end, paddr_t *pa,
-                                    uint32_t *flags);
     /* Maps the frame at pa somewhere in the kernel half until kunmap. */
     enum vmm_status (*kmap)(paddr_t pa, vaddr_t *va);
     void (*kunmap)(vaddr_t va);
@@ -142,15 +121,21 @@ struct vmm_ops {
     void (*zero_frame)(paddr_t pa);
     /* Called after every CR3 write (non-global TLB entries are gone); may be NULL. */
     void (*flushed)(void);
-    /* Adds the strategy's own figures (heap use, windows) to *st. */
+    /* Adds the strategy's own figures (heap use, windows, foreign switches) to *st. */
     void (*stats)(struct vmm_stats *st);
 };
 
-/* Returns the strategy named name, NULL if there is none. */
-const struct vmm_ops *vmm_find(const char *name);
+/*
+ * The registry (vmm_registry.c): every strategy, in the order listings and
+ * comparisons show them, then NULL; and the one a scenario gets when it
+ * names none.  Constant data: the host reads it without running kernel
+ * code (tools/registry.c).
+ */
+extern const struct vmm_ops *const vmm_registry[];
+extern const struct vmm_ops *const vmm_registry_default;
 
-/* Returns the i-th strategy (0-based) for listings, NULL past the last. */
-const struct vmm_ops *vmm_strategy_at(uint32_t i);
+/* Returns the strategy named name in the registry, NULL if there is none. */
+const struct vmm_ops *vmm_find(const char *name);
 
 /* Returns the strategy in use, NULL before vmm_boot. */
 const struct vmm_ops *vmm_strategy(void);

@@ -65,7 +65,6 @@ vmm_va_create(struct vmm_space *sp)
     memset((void *)(pd + VMM_KPDE_END), 0, (NPDENTRIES - VMM_KPDE_END) * sizeof(pde_t));
     sp->vs_pd_va = (vaddr_t)(uintptr_t)p;
     sp->vs_pd_pa = va_phys(sp->vs_pd_va);
-    vmm_ctr.pd_frames++;
     va_heap_bytes += PAGE_SIZE;
     va_pages++;
     return VMM_OK;
@@ -187,4 +186,8 @@ hs_boot(struct vmm_space *ks, uint32_t ram_frames)
     return vmm_va_boot(&hs_source, ks);
 }
 
-const struct vmm_ops vmm_heap_ops = VMM_VA_OPS("heap", hs_boot);
+const struct vmm_ops vmm_heap_ops =
+    VMM_VA_OPS("heap",
+               "directories and tables from the kernel heap (kmalloc_aligned), reached at their "
+               "heap addresses",
+               hs_boot);

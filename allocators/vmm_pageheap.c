@@ -35,4 +35,6 @@ ps_boot(struct vmm_space *ks, uint32_t ram_frames)
     return vmm_va_boot(&ps_source, ks);
 }
 
-const struct vmm_ops vmm_pageheap_ops = VMM_VA_OPS("pageheap", ps_boot);
+const struct vmm_ops vmm_pageheap_ops = VMM_VA_OPS(
+    "pageheap", "directories and tables from the page-only heap, reached at their heap addresses",
+    ps_boot);

@@ -17,6 +17,7 @@
  */
 #include <stddef.h>
 
+#include "allocators/pmm.h"
 #include "allocators/vmm.h"
 #include "allocators/vmm_strategy.h"
 #include "kernel/arch.h"
@@ -67,11 +68,12 @@ pm_boot(struct vmm_space *ks, uint32_t ram_frames)
     pm_frames = ram_frames < PM_REACH_FRAMES ? ram_frames : PM_REACH_FRAMES;
     uint32_t nlarge = (pm_frames + NPTENTRIES - 1) / NPTENTRIES;
     volatile pde_t *kpd = vmm_kpd_early();
+    uint32_t global = vmm_kernel_global();
     if (arch_read_cr4() & CR4_PSE) {
         /* 4 MiB pages, the early mapping's PDEs included (same translation). */
         for (uint32_t i = 0; i < nlarge; i++) {
             vmm_boot_forget_table(KERNEL_PDX + i);
-            kpd[KERNEL_PDX + i] = (i << PDX_SHIFT) | PTE_PS | VMM_KERNEL_PDE | vmm_kglobal;
+            kpd[KERNEL_PDX + i] = (i << PDX_SHIFT) | PTE_PS | VMM_KERNEL_PDE | global;
         }
         pm_kva = nlarge * LPAGE_SIZE;
     } else {
@@ -83,7 +85,7 @@ pm_boot(struct vmm_space *ks, uint32_t ram_frames)
                 return st;
             volatile pte_t *pt = vmm_words(P2V(t));
             for (uint32_t k = 0; k < NPTENTRIES && i * NPTENTRIES + k < pm_frames; k++)
-                pt[k] = ((i * NPTENTRIES + k) << PAGE_SHIFT) | VMM_KERNEL_PDE | vmm_kglobal;
+                pt[k] = ((i * NPTENTRIES + k) << PAGE_SHIFT) | VMM_KERNEL_PDE | global;
         }
         pm_kva = pm_frames * PAGE_SIZE;
         if (pm_kva < EARLY_MAP_SIZE)
@@ -123,8 +125,11 @@ pm_stats(struct vmm_stats *st)
 
 const struct vmm_ops vmm_physmap_ops = {
     .name = "physmap",
+    .summary = "frames from the PMM, reached through the direct map of RAM at 0xC0000000 "
+               "(768 MiB at most)",
+    .pmm = &pmm_bitmap_ops,
     .reach_frames = PM_REACH_FRAMES,
-    VMM_WALK_OPS(&pm_reach),
+    .reach = &pm_reach,
     .boot = pm_boot,
     .create = vmm_pmm_create,
     .kmap = pm_kmap,

@@ -35,6 +35,7 @@
 static uint32_t rc_touched[VMM_NUPDE / 32];
 static uint32_t rc_ntouched;
 static bool rc_pd_touched;
+static uint32_t rc_switches; /* times the foreign slot was repointed (vmm_stats) */
 
 static volatile pde_t *
 rc_self_pd(void)
@@ -93,7 +94,7 @@ rc_aim(struct vmm_space *sp)
     rc_self_pd()[FOREIGN_SLOT] = sp->vs_pd_pa | VMM_KERNEL_PDE;
     rc_invalidate_foreign();
     cur->vs_foreign = h;
-    vmm_ctr.foreign_switches++;
+    rc_switches++;
 }
 
 static enum vmm_status
@@ -147,6 +148,7 @@ static enum vmm_status
 rc_boot(struct vmm_space *ks, uint32_t ram_frames)
 {
     (void)ram_frames;
+    rc_switches = 0;
     /* The foreign directory's page lies in the self-map: named first. */
     arch_region(REGION_FOREIGN, FOREIGN_PD, FOREIGN_PD + PAGE_SIZE - 1);
     arch_region(REGION_RECURSIVE, RECURSIVE_PT_BASE, 0xFFFFFFFFu);
@@ -157,7 +159,12 @@ rc_boot(struct vmm_space *ks, uint32_t ram_frames)
     return VMM_OK;
 }
 
-/* The new directory is reached through the foreign slot to fill it. */
+/*
+ * The new directory is reached through the foreign slot to fill it.  Its
+ * kernel PDEs are copied entry by entry from the current directory, reached
+ * through the self-map (every directory holds the same kernel PDEs), as
+ * this strategy reaches every paging structure through its windows.
+ */
 static enum vmm_status
 rc_create(struct vmm_space *sp)
 {
@@ -166,12 +173,15 @@ rc_create(struct vmm_space *sp)
     if (pmm_alloc_zeroed(&pa) != PMM_OK)
         return VMM_NO_MEMORY;
     sp->vs_pd_pa = pa;
-    rc_open_pd(sp, &pd);
+    enum vmm_status st = rc_open_pd(sp, &pd);
+    if (st != VMM_OK) {
+        pmm_free(pa);
+        return st;
+    }
     volatile pde_t *self = rc_self_pd();
     for (uint32_t pdx = KERNEL_PDX; pdx < VMM_KPDE_END; pdx++)
         pd[pdx] = self[pdx];
     pd[RECURSIVE_SLOT] = pa | VMM_KERNEL_PDE;
-    vmm_ctr.pd_frames++;
     return VMM_OK;
 }
 
@@ -179,12 +189,16 @@ static void
 rc_stats(struct vmm_stats *st)
 {
     st->kva_bytes = 2 * LPAGE_SIZE + VMM_SCRATCH_SLOTS * PAGE_SIZE;
+    st->foreign_switches = rc_switches;
 }
 
 const struct vmm_ops vmm_recursive_ops = {
     .name = "recursive",
+    .summary = "frames from the PMM (pre-zeroed); its own tables through the self-map at PDE "
+               "1023, another space's through the foreign slot at PDE 1022",
+    .pmm = &pmm_stack_ops,
     .reach_frames = VMM_REACH_ALL,
-    VMM_WALK_OPS(&rc_reach),
+    .reach = &rc_reach,
     .boot = rc_boot,
     .create = rc_create,
     VMM_WINDOW_OPS,

@@ -1,6 +1,42 @@
 /*
- * vmm_strategy.h - what the generic layer (vmm.c) and the temporary window
- * (vmm_tempmap.c) offer the strategy files (vmm_*.c); no other caller.
+ * vmm_strategy.h - the contract of a paging strategy (a file of allocators/
+ * defining a const struct vmm_ops listed in the registry, vmm_registry.c)
+ * and what the generic layer offers it; no other caller.
+ *
+ * A strategy decides where directories and tables live and how the kernel
+ * reaches them; the generic layer does the rest.  Its duties:
+ *
+ *   name, summary, pmm   its name, one line on how it works, and the frame
+ *                        allocator it prefers (struct vmm_ops).
+ *   reach_frames         the frames it can reach; the boot leaves the rest
+ *                        of RAM out of the PMM.
+ *   reach                struct vmm_reach below: open and close a directory
+ *                        or table, make and free a table, free a directory,
+ *                        and where the kernel's PTEs and PDEs are reached.
+ *                        The walker (vmm_walk.c) does every map, unmap,
+ *                        translate, fork and destroy through it, and counts
+ *                        the user tables; new_table and free_table only get
+ *                        and give back the memory.
+ *   boot                 completes the kernel space: windows, self-map,
+ *                        direct map (kernel tables from vmm_boot_table, which
+ *                        counts them).
+ *   create               a directory at sp->vs_pd_pa holding the kernel
+ *                        PDEs [KERNEL_PDX, VMM_KPDE_END) (vmm_copy_kernel_pdes
+ *                        copies them); on failure nothing of it is left.  It
+ *                        counts nothing: vmm_space_create counts the
+ *                        directory and vmm_space_destroy uncounts it.
+ *   kmap, kunmap, zero_frame  reach any frame it can reach (fork's copies,
+ *                        the PMM's zeroing); VMM_WINDOW_OPS for the window.
+ *   flushed              forgets what a CR3 write flushed (may be NULL).
+ *   stats                adds its own figures: heap bytes, kernel address
+ *                        space, events only it sees (foreign_switches).  It
+ *                        writes no global: vmm_stats calls it.
+ *   invalidation         every INVLPG or CR3 reload through vmm_invlpg and
+ *                        vmm_flush_tlb, which count them, for a window slot
+ *                        or a self-map page it repoints.
+ *
+ * Kernel pages it maps itself carry vmm_kernel_global().  Its state lives
+ * in static variables, set again by its boot.
  */
 #ifndef PAGESIM_VMM_STRATEGY_H
 #define PAGESIM_VMM_STRATEGY_H
@@ -9,18 +45,9 @@
 #include <stdint.h>
 
 #include "allocators/heap.h"
+#include "allocators/pmm.h"
 #include "allocators/vmm.h"
 #include "kernel/layout.h"
-
-extern const struct vmm_ops vmm_heap_ops;
-extern const struct vmm_ops vmm_pageheap_ops;
-extern const struct vmm_ops vmm_recursive_ops;
-extern const struct vmm_ops vmm_tempmap_ops;
-extern const struct vmm_ops vmm_tempmap_lazy_ops;
-extern const struct vmm_ops vmm_physmap_ops;
-
-/* Event counters and frame counts, kept by the generic layer and the strategies. */
-extern struct vmm_stats vmm_ctr;
 
 /* Entry flags of a user page table's PDE (rights are decided by the PTEs)
  * and of the kernel's own PDEs and window slots. */
@@ -28,13 +55,13 @@ extern struct vmm_stats vmm_ctr;
 #define VMM_KERNEL_PDE (PTE_P | PTE_W)
 
 /*
- * PTE_G if CR4.PGE was on at vmm_boot, else 0.  Pages the kernel maps in
- * its own half (heap growth, temporary and scratch slots, the direct map)
- * carry it, so their translations survive CR3 writes; the lazy window's
- * slots do not, as it relies on a CR3 reload to flush them.  The early
- * mapping the entry handed over is left as it came (not global).
+ * Returns PTE_G if CR4.PGE was on at vmm_boot, else 0.  Pages the kernel
+ * maps in its own half (heap growth, temporary and scratch slots, the
+ * direct map) carry it, so their translations survive CR3 writes; the lazy
+ * window's slots do not, as it relies on a CR3 reload to flush them.  The
+ * early mapping the entry handed over is left as it came (not global).
  */
-extern uint32_t vmm_kglobal;
+uint32_t vmm_kernel_global(void);
 
 /* Kernel PDEs a new directory copies: [KERNEL_PDX, VMM_KPDE_END). */
 #define VMM_KPDE_END (PDX(KERNEL_TABLES_END - 1) + 1)
@@ -68,8 +95,8 @@ bool vmm_is_current(const struct vmm_space *sp);
  * memory: reachable through the early mapping at P2V(vmm_kernel_pd()). */
 paddr_t vmm_kernel_pd(void);
 
-/* Counted TLB maintenance: INVLPG, a CR3 load (tells the strategy), and a
- * CR3 reload of the current value. */
+/* Counted TLB maintenance (vmm_tlb.c): INVLPG, a CR3 load (tells the
+ * strategy, flushed), and a CR3 reload of the current value. */
 void vmm_invlpg(vaddr_t va);
 void vmm_load_cr3(paddr_t pd_pa);
 void vmm_flush_tlb(void);
@@ -98,22 +125,13 @@ volatile pde_t *vmm_kpd_early(void);
  * through the early mapping, into the directory whose entries are at pd. */
 void vmm_copy_kernel_pdes(volatile pde_t *pd);
 
-/* Kernel-half map, unmap and translate over the shared kernel tables, each
- * PTE reached through kpte; kpd is where the kernel directory is reached
- * (for a 4 MiB direct-map PDE).  Same contracts as struct vmm_ops. */
-enum vmm_status vmm_kernel_map(vmm_kpte_fn kpte, vaddr_t va, uint32_t npages, uint32_t flags,
-                               vmm_frame_fn frame, void *ctx, uint32_t *done);
-void vmm_kernel_unmap(vmm_kpte_fn kpte, vaddr_t va, uint32_t npages, vmm_release_fn release,
-                      void *ctx);
-enum vmm_status vmm_kernel_translate(vmm_kpte_fn kpte, volatile pde_t *kpd, vaddr_t va, paddr_t *pa,
-                                     uint32_t *flags);
-
 /*
- * The temporary window (vmm_tempmap.c): nslots pages from base whose PTEs
+ * The temporary window (vmm_window.c): nslots pages from base whose PTEs
  * the kernel reaches at ptes.  Eager: a stack of free slots, each unmap
  * clears the PTE and issues INVLPG.  Lazy: slots taken in turn, an unmap
  * only clears the PTE; when the turn wraps, one CR3 reload if some cleared
- * slot may still be cached.  Counts go to vmm_ctr (tmp_*).
+ * slot may still be cached.  The window counts its maps, reuses and wraps
+ * itself (vmm_stats tmp_*).
  */
 void vmm_window_setup(vaddr_t base, uint32_t nslots, bool lazy, volatile pte_t *ptes);
 enum vmm_status vmm_window_map(paddr_t pa, vaddr_t *va);
@@ -125,7 +143,7 @@ void vmm_window_zero(paddr_t pa);
 
 /*
  * How a strategy reaches the paging structures of a space; the generic
- * walker (vmm_walk_*) edits them through it one structure at a time: the
+ * walker (vmm_walk.c) edits them through it one structure at a time: the
  * directory is opened, read or written, and closed before a table is opened.
  */
 struct vmm_reach {
@@ -147,22 +165,6 @@ struct vmm_reach {
     volatile pde_t *(*kpd)(void);
 };
 
-/* struct vmm_ops members written once over struct vmm_reach (vmm.c). */
-void vmm_walk_destroy(struct vmm_space *sp, vmm_release_fn release, void *ctx);
-enum vmm_status vmm_walk_map(struct vmm_space *sp, vaddr_t va, uint32_t npages, uint32_t flags,
-                             vmm_frame_fn frame, void *ctx, uint32_t *done);
-void vmm_walk_unmap(struct vmm_space *sp, vaddr_t va, uint32_t npages, vmm_release_fn release,
-                    void *ctx);
-enum vmm_status vmm_walk_translate(struct vmm_space *sp, vaddr_t va, paddr_t *pa, uint32_t *flags);
-enum vmm_status vmm_walk_next_mapping(struct vmm_space *sp, vaddr_t *va, vaddr_t end, paddr_t *pa,
-                                      uint32_t *flags);
-
-/* The struct vmm_ops members of a strategy whose paging structures the
- * walker edits over its struct vmm_reach r: every strategy's. */
-#define VMM_WALK_OPS(r)                                                                            \
-    .reach = (r), .destroy = vmm_walk_destroy, .map = vmm_walk_map, .unmap = vmm_walk_unmap,       \
-    .translate = vmm_walk_translate, .next_mapping = vmm_walk_next_mapping
-
 /* The struct vmm_ops members of a strategy that reaches frames through the
  * temporary window. */
 #define VMM_WINDOW_OPS                                                                             \
@@ -183,7 +185,8 @@ void vmm_pmm_free_pd(struct vmm_space *sp);
 
 /* struct vmm_ops create of such a strategy (tempmap, physmap): a frame the
  * PMM zeroed becomes the directory of sp and gets the kernel PDEs
- * (vmm_copy_kernel_pdes) through the reach's open_pd. */
+ * (vmm_copy_kernel_pdes) through the reach's open_pd; the frame goes back
+ * if open_pd fails. */
 enum vmm_status vmm_pmm_create(struct vmm_space *sp);
 
 /* Where heap and pageheap take their pages (vmm_heap.c runs both). */
@@ -209,13 +212,13 @@ enum vmm_status vmm_va_create(struct vmm_space *sp);
  * holding directories and tables, scratch slots. */
 void vmm_va_stats(struct vmm_stats *st);
 
-/* The struct vmm_ops of a strategy named nm over the heap body, whose
- * boot bootfn calls vmm_va_boot with its page source. */
-#define VMM_VA_OPS(nm, bootfn)                                                                     \
+/* The struct vmm_ops of a strategy named nm (summary sum) over the heap
+ * body, whose boot bootfn calls vmm_va_boot with its page source. */
+#define VMM_VA_OPS(nm, sum, bootfn)                                                                \
     {                                                                                              \
-        .name = (nm), .reach_frames = VMM_REACH_ALL, VMM_WALK_OPS(&vmm_va_reach),                  \
-        .boot = (bootfn), .create = vmm_va_create, VMM_WINDOW_OPS, .flushed = vmm_window_flushed,  \
-        .stats = vmm_va_stats,                                                                     \
+        .name = (nm), .summary = (sum), .pmm = &pmm_bitmap_ops, .reach_frames = VMM_REACH_ALL,     \
+        .reach = &vmm_va_reach, .boot = (bootfn), .create = vmm_va_create, VMM_WINDOW_OPS,         \
+        .flushed = vmm_window_flushed, .stats = vmm_va_stats,                                      \
     }
 
 #endif

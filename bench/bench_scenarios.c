@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tools/registry.h"
 #include "tools/runner.h"
 
 static double
@@ -44,8 +45,6 @@ main(int argc, char **argv)
 {
     const char *top = argc > 1 ? argv[1] : ".";
     static const char *const files[] = {"many-processes.scn", "big-map.scn"};
-    static const char *const strategies[] = {"heap",    "pageheap",     "recursive",
-                                             "tempmap", "tempmap-lazy", "physmap"};
     printf("pagesim scenario benchmark (fresh machine per run, boot included)\n");
     printf("  %-20s %-13s %8s %10s %12s %12s\n", "scenario", "strategy", "ops", "seconds", "ops/s",
            "accesses/s");
@@ -58,18 +57,19 @@ main(int argc, char **argv)
             return 1;
         }
         uint64_t ops = executed_ops(&sc);
-        for (size_t k = 0; k < 6; k++) {
+        struct reg_strategy rs;
+        for (unsigned k = 0; reg_strategy_at(k, &rs); k++) {
             struct run_options o;
             struct run_result r;
             run_options_default(&o);
-            o.strategy = strategies[k];
+            o.strategy = rs.name;
             double t0 = now();
             if (!run_scenario(&sc, &o, &r, err, sizeof(err)) || !r.ok) {
-                fprintf(stderr, "%s %s: %s\n", files[f], strategies[k], r.ok ? err : r.error);
+                fprintf(stderr, "%s %s: %s\n", files[f], rs.name, r.ok ? err : r.error);
                 return 1;
             }
             double dt = now() - t0;
-            printf("  %-20s %-13s %8llu %10.3f %12.0f %12.0f\n", files[f], strategies[k],
+            printf("  %-20s %-13s %8llu %10.3f %12.0f %12.0f\n", files[f], rs.name,
                    (unsigned long long)ops, dt, (double)ops / dt,
                    (double)r.final.v[CTR_ACCESSES] / dt);
             run_result_free(&r);

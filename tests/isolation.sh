@@ -2,13 +2,15 @@
 # Run isolation: every column of `pagesim compare` is the report of the
 # single `pagesim run` of that strategy, byte for byte, whatever ran before
 # it in the process (the strategies in two orders), and `pagesim check` of
-# several files gives each file the result it gets alone.
-# usage: isolation.sh PAGESIM TOP STRATEGY,STRATEGY,...
+# several files gives each file the result it gets alone.  The strategies
+# are those of `pagesim --list-strategies`.
+# usage: isolation.sh PAGESIM TOP
 set -u
 pagesim="$1"
 top="$2"
-strategies="$3"
 cd "$top" || exit 2
+strategies=$("$pagesim" --list-strategies | awk '{ print $1 }' | paste -sd, -)
+[ -n "$strategies" ] || { echo "FAIL: pagesim --list-strategies lists nothing"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0

@@ -11,9 +11,13 @@
 #include <stddef.h>
 
 #include "allocators/heap.h"
+#include "allocators/placement.h"
 #include "allocators/pmm.h"
+#include "allocators/vmm_strategy.h"
+#include "kernel/arch.h"
 #include "kernel/klib.h"
 #include "kernel/layout.h"
+#include "tests/kern_alloc.h"
 
 struct kv_result kv_result;
 
@@ -221,4 +225,143 @@ kv_stats_read(void *arg)
     pmm_stats(&k->pmm);
     heap_stats(&k->heap);
     pageheap_stats(&k->pageheap);
+}
+
+/* ---- a strategy of the tests' own ---- */
+
+/*
+ * "early": every directory, table and frame reached at its alias in the
+ * early mapping (P2V), so it runs on a machine of EARLY_MAP_SIZE at most.
+ * Its create makes the directory and counts nothing: the generic layer
+ * keeps the figures.
+ */
+static volatile uint32_t *
+ke_ptr(paddr_t pa)
+{
+    return vmm_words(P2V(pa));
+}
+
+static enum vmm_status
+ke_open_pd(struct vmm_space *sp, volatile pde_t **pd)
+{
+    *pd = ke_ptr(sp->vs_pd_pa);
+    return VMM_OK;
+}
+
+static enum vmm_status
+ke_open_pt(struct vmm_space *sp, uint32_t pdx, pde_t pde, volatile pte_t **pt)
+{
+    (void)sp;
+    (void)pdx;
+    *pt = ke_ptr(PTE_ADDR(pde));
+    return VMM_OK;
+}
+
+static const struct vmm_reach ke_reach = {
+    .open_pd = ke_open_pd,
+    .open_pt = ke_open_pt,
+    .close = NULL,
+    VMM_PMM_TABLES,
+    .kpte = vmm_kpte_early,
+    .kpd = vmm_kpd_early,
+};
+
+static enum vmm_status
+ke_boot(struct vmm_space *ks, uint32_t ram_frames)
+{
+    (void)ks;
+    (void)ram_frames;
+    return VMM_OK;
+}
+
+static enum vmm_status
+ke_create(struct vmm_space *sp)
+{
+    paddr_t pa;
+    if (pmm_alloc_zeroed(&pa) != PMM_OK)
+        return VMM_NO_MEMORY;
+    sp->vs_pd_pa = pa;
+    vmm_copy_kernel_pdes(ke_ptr(pa));
+    return VMM_OK;
+}
+
+static enum vmm_status
+ke_kmap(paddr_t pa, vaddr_t *va)
+{
+    if (pa >= EARLY_MAP_SIZE)
+        return VMM_UNREACHABLE;
+    *va = P2V(pa);
+    return VMM_OK;
+}
+
+static void
+ke_kunmap(vaddr_t va)
+{
+    (void)va;
+}
+
+static void
+ke_zero_frame(paddr_t pa)
+{
+    memset((void *)ke_ptr(pa), 0, PAGE_SIZE);
+}
+
+static void
+ke_stats(struct vmm_stats *st)
+{
+    (void)st;
+}
+
+static const struct vmm_ops kv_early_ops = {
+    .name = "early",
+    .summary = "directories, tables and frames reached at their alias in the early mapping",
+    .pmm = &pmm_bitmap_ops,
+    .reach_frames = EARLY_MAP_SIZE >> PAGE_SHIFT,
+    .reach = &ke_reach,
+    .boot = ke_boot,
+    .create = ke_create,
+    .kmap = ke_kmap,
+    .kunmap = ke_kunmap,
+    .zero_frame = ke_zero_frame,
+    .flushed = NULL,
+    .stats = ke_stats,
+};
+
+struct kv_fake kv_fake;
+
+/* The figures of kv_fake_strategy at step i. */
+static void
+kv_fake_figures(uint32_t i, uint32_t free0)
+{
+    struct vmm_stats st;
+    vmm_stats(&st);
+    kv_fake.spaces[i] = st.spaces;
+    kv_fake.pd_frames[i] = st.pd_frames;
+    kv_fake.user_pt_frames[i] = st.pt_frames - st.kernel_pt_frames;
+    kv_fake.frames_taken[i] = free0 - kv_free_frames();
+}
+
+void
+kv_fake_strategy(void *arg)
+{
+    (void)arg;
+    ka_paging_on(NULL);
+    placement_init(KA_PLACEMENT_PA, KA_PLACEMENT_END);
+    if (!pmm_bitmap_ops.init(KA_NFRAMES))
+        arch_panic("kv_fake_strategy: no placement memory for the bitmap");
+    pmm_bitmap_ops.release(KA_FRAMES_PA, (KA_RAM_SIZE - KA_FRAMES_PA) >> PAGE_SHIFT);
+    pmm_use(&pmm_bitmap_ops);
+    KV_OK(vmm_boot(&kv_early_ops, KA_NFRAMES, 0));
+    pmm_set_zero_fn(kv_early_ops.zero_frame);
+    uint32_t free0 = kv_free_frames();
+    uint32_t a = 0, b = 0, c = 0;
+    KV_OK(vmm_space_create(&a));
+    KV_OK(vmm_space_create(&b));
+    KV_OK(vmm_map_range(a, KV_VA, 2 * PAGE_SIZE, VMM_MAP_WRITE | VMM_MAP_USER));
+    KV_OK(vmm_space_fork(a, &c));
+    kv_fake_figures(0, free0);
+    KV_OK(vmm_space_destroy(a));
+    KV_OK(vmm_space_destroy(b));
+    KV_OK(vmm_space_destroy(c));
+    kv_fake_figures(1, free0);
 }

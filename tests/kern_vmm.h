@@ -45,4 +45,21 @@ void kv_fork(void *arg);
  * space: the heap page's PTE flags in heap_pte_flags. */
 void kv_heap_then_switch(void *arg);
 
+/*
+ * What kv_fake_strategy saw: [0] with three spaces of its own live, [1]
+ * once they are gone.  user_pt_frames is pt_frames - kernel_pt_frames;
+ * frames_taken is how many fewer frames the PMM has free than before the
+ * first space.
+ */
+struct kv_fake {
+    uint32_t spaces[2], pd_frames[2], user_pt_frames[2], frames_taken[2];
+};
+extern struct kv_fake kv_fake;
+
+/* On a machine of KA_RAM_SIZE: the boot directory of ka_paging_on, the
+ * bitmap PMM, and the tests' own strategy "early", whose create counts
+ * nothing; two spaces created, one with two pages, a fork of it, all three
+ * destroyed. */
+void kv_fake_strategy(void *arg);
+
 #endif

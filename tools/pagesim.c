@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "allocators/vmm.h"
 #include "tools/boot.h"
 #include "tools/dump.h"
 #include "tools/graph.h"
+#include "tools/registry.h"
 #include "tools/report.h"
 #include "tools/runner.h"
 
@@ -134,7 +134,10 @@ static const struct option_row {
 static void
 usage_main(FILE *out)
 {
+    char names[512];
+    reg_names(false, ",", names, sizeof(names));
     fprintf(out, "usage: pagesim COMMAND SCENARIO [options]\n"
+                 "       pagesim --list-strategies\n"
                  "\n"
                  "Runs kernel memory-management code on a simulated IA-32 MMU and reports what\n"
                  "the hardware would have done.\n"
@@ -150,11 +153,13 @@ usage_main(FILE *out)
             "boot the bare-metal kernel on QEMU (its own options and exit statuses)");
     fprintf(out,
             "\n"
-            "strategies: %s\n"
+            "strategies: %s (default: %s)\n"
+            "'pagesim --list-strategies' prints one line per strategy: its name, the frame\n"
+            "allocator it runs on unless --pmm or a pmm line names one, and what it does.\n"
             "'pagesim COMMAND --help' lists the options of a command.\n"
             "exit status: 0 ok, 1 expectation failed or run incomplete, 2 usage, input or\n"
             "output error\n",
-            RUN_STRATEGIES);
+            names, reg_default_strategy());
 }
 
 /* The command named name, or -1. */
@@ -592,7 +597,7 @@ cmd_run(int argc, char **argv, const struct common *c, int first)
         return EXIT_USAGE;
     }
     bool ran = report_window(&sc, c, "run", win) &&
-               one_run(&sc, c->strategy ? c->strategy : sc.strategy, c, &o, &r);
+               one_run(&sc, run_strategy_name(&sc, c->strategy), c, &o, &r);
     bool traced = o.trace == NULL || close_output(o.trace, c->trace, c);
     if (!ran) {
         scn_free(&sc);
@@ -615,7 +620,10 @@ static unsigned
 compare_list(const struct scenario *sc, const struct common *c, char *list, size_t len,
              const char **names, unsigned max)
 {
-    snprintf(list, len, "%s", c->strategies ? c->strategies : RUN_STRATEGIES);
+    if (c->strategies != NULL)
+        snprintf(list, len, "%s", c->strategies);
+    else
+        reg_names(false, ",", list, len);
     unsigned n = 0;
     char *p = list;
     for (;;) {
@@ -628,7 +636,7 @@ compare_list(const struct scenario *sc, const struct common *c, char *list, size
                     c->strategies);
             return 0;
         }
-        if (vmm_find(p) == NULL) {
+        if (!reg_strategy_find(p, NULL)) {
             run_check_strategy(sc, p, err, sizeof(err));
             fprintf(stderr, "%s\n", err);
             return 0;
@@ -775,7 +783,7 @@ cmd_view(int argc, char **argv, const struct common *c, int first)
     } else if (sc.nlabels > 0) {
         o.view_mark = (int)sc.labels[sc.nlabels - 1].mark;
     }
-    if (!one_run(&sc, c->strategy ? c->strategy : sc.strategy, c, &o, &r)) {
+    if (!one_run(&sc, run_strategy_name(&sc, c->strategy), c, &o, &r)) {
         scn_free(&sc);
         return EXIT_USAGE;
     }
@@ -815,7 +823,7 @@ cmd_check(int argc, char **argv, const struct common *c, int first)
         struct run_options o;
         struct run_result r;
         run_options_default(&o);
-        if (!one_run(&sc, c->strategy ? c->strategy : sc.strategy, c, &o, &r)) {
+        if (!one_run(&sc, run_strategy_name(&sc, c->strategy), c, &o, &r)) {
             scn_free(&sc);
             st = EXIT_USAGE;
             continue;
@@ -856,6 +864,19 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[1], "boot") == 0)
         return bootcmd_main(argc, argv);
+    if (strcmp(argv[1], "--list-strategies") == 0) {
+        if (argc > 2) {
+            fprintf(stderr, "%s: --list-strategies takes no arguments\n", prog);
+            return EXIT_USAGE;
+        }
+        reg_list_strategies(stdout);
+        errno = 0;
+        if (fflush(stdout) == 0 && !ferror(stdout))
+            return EXIT_OK;
+        fprintf(stderr, "%s: writing the standard output failed%s%s\n", prog, errno ? ": " : "",
+                errno ? strerror(errno) : "");
+        return EXIT_USAGE;
+    }
     int cmd = cmd_find(argv[1]);
     if (cmd < 0) {
         fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);

@@ -16,6 +16,7 @@
 #include "allocators/vmm.h"
 #include "sim/bootload.h"
 #include "tools/callers.h"
+#include "tools/registry.h"
 
 void
 run_options_default(struct run_options *o)
@@ -26,19 +27,25 @@ run_options_default(struct run_options *o)
     o->max_ops = RUN_MAX_OPS_DEFAULT;
 }
 
+const char *
+run_strategy_name(const struct scenario *sc, const char *given)
+{
+    if (given != NULL)
+        return given;
+    return sc->strategy[0] != '\0' ? sc->strategy : reg_default_strategy();
+}
+
 bool
 run_check_pmm(const struct scenario *sc, char *err, size_t len)
 {
-    if (sc->pmm[0] == '\0' || pmm_find(sc->pmm) != NULL)
+    if (sc->pmm[0] == '\0' || reg_pmm_exists(sc->pmm))
         return true;
-    char where[300], list[128] = "";
-    size_t n = 0;
+    char where[300], list[128];
     if (sc->pmm_line != 0)
         snprintf(where, sizeof(where), "%s:%u:%u", sc->file, sc->pmm_line, sc->pmm_col);
     else
         snprintf(where, sizeof(where), "command line");
-    for (uint32_t i = 0; pmm_at(i) != NULL && n < sizeof(list); i++)
-        n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", pmm_at(i)->name);
+    reg_names(true, ", ", list, sizeof(list));
     snprintf(err, len, "%s: error: unknown frame allocator '%s' (%s)", where, sc->pmm, list);
     return false;
 }
@@ -52,21 +59,14 @@ run_check_strategy(const struct scenario *sc, const char *strategy, char *err, s
         snprintf(where, sizeof(where), "%s:%u:%u", sc->file, sc->strategy_line, sc->strategy_col);
     else
         snprintf(where, sizeof(where), "command line");
-    const struct vmm_ops *ops = vmm_find(strategy);
-    if (ops == NULL) {
-        char list[128];
-        snprintf(list, sizeof(list), "%s", RUN_STRATEGIES);
-        for (char *c = list; *c; c++)
-            if (*c == ',') {
-                memmove(c + 1, c, strlen(c) + 1);
-                c[0] = ',';
-                c[1] = ' ';
-                c++;
-            }
+    struct reg_strategy rs;
+    if (!reg_strategy_find(strategy, &rs)) {
+        char list[512];
+        reg_names(false, ", ", list, sizeof(list));
         snprintf(err, len, "%s: error: unknown strategy '%s' (%s)", where, strategy, list);
         return false;
     }
-    uint64_t reach = (uint64_t)ops->reach_frames << PAGE_SHIFT;
+    uint64_t reach = rs.reach_bytes;
     if (reach < sc->ram_size) {
         if (sc->ram_line != 0)
             snprintf(where, sizeof(where), "%s:%u:%u", sc->file, sc->ram_line, sc->ram_col);
@@ -204,9 +204,11 @@ run_kernel_counters(run_figure_fn fig, void *ctx, uint64_t ram, struct counters 
 const char *
 run_default_pmm(const struct scenario *sc, const char *strategy)
 {
+    struct reg_strategy rs;
     if (sc->pmm[0] != '\0')
         return sc->pmm;
-    return strcmp(strategy, "recursive") == 0 ? "stack" : "bitmap";
+    /* An unknown strategy gets none: its boot fails on the name. */
+    return reg_strategy_find(strategy, &rs) ? rs.pmm : "";
 }
 
 /* The live spaces the kernel published, by their scenario names. */
@@ -444,7 +446,7 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
              char *err, size_t errlen)
 {
     memset(r, 0, sizeof(*r));
-    snprintf(r->strategy, sizeof(r->strategy), "%s", o->strategy ? o->strategy : sc->strategy);
+    snprintf(r->strategy, sizeof(r->strategy), "%s", run_strategy_name(sc, o->strategy));
     r->nmarks = sc->nmarks;
     r->marks = calloc(sc->nmarks + 1, sizeof(*r->marks));
     r->reached = calloc(sc->nmarks + 1, sizeof(*r->reached));
@@ -470,9 +472,10 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
     if (o->trace != NULL)
         sim_set_event(s, on_event, &x);
 
+    const char *pmm = run_default_pmm(sc, r->strategy);
     struct bootload_config bc = {
         .strategy = r->strategy,
-        .pmm = run_default_pmm(sc, r->strategy),
+        .pmm = pmm,
         .cr4 = (sc->pse ? CR4_PSE : 0) | (sc->pge ? CR4_PGE : 0),
         .ops = sc->ops,
         .nops = sc->nops,

@@ -17,7 +17,6 @@
 #include "tools/counters.h"
 #include "tools/scenario.h"
 
-#define RUN_STRATEGIES "heap,pageheap,recursive,tempmap,tempmap-lazy,physmap"
 #define RUN_MAX_OPS_DEFAULT 100000000 /* executed ops before a run is stopped */
 #define RUN_STR_(x) #x
 #define RUN_STR(x) RUN_STR_(x)
@@ -35,7 +34,7 @@ typedef void (*run_view_fn)(void *ctx, struct sim *s, const struct run_space *sp
                             unsigned nspaces);
 
 struct run_options {
-    const char *strategy; /* NULL: the scenario's own */
+    const char *strategy; /* NULL: the scenario's own (run_strategy_name) */
     struct cost_model cost;
     int view_mark; /* mark id for view_fn; -1: at the end of the run */
     bool with_boot; /* event counts from machine reset instead of from the workload's start */
@@ -70,6 +69,9 @@ struct run_result {
 _Static_assert(CTR_COUNT <= 64, "run_result.unmeasured has one bit per counter");
 
 void run_options_default(struct run_options *o);
+/* The strategy a run of sc uses: given (--strategy) unless NULL, else the
+ * scenario's strategy line, else the registry's default. */
+const char *run_strategy_name(const struct scenario *sc, const char *given);
 /* Checks that the strategy exists and can run on the scenario's machine;
  * false with a "file:line:col: error:" message otherwise. */
 bool run_check_strategy(const struct scenario *sc, const char *strategy, char *err, size_t len);

@@ -860,7 +860,6 @@ scn_parse(const char *file, const char *text, size_t len, struct scenario *sc, c
     mmu_config_default(&sc->mmu);
     sc->pse = true;
     sc->pge = true;
-    snprintf(sc->strategy, sizeof(sc->strategy), "recursive");
 
     struct parser p = {.sc = sc, .file = file, .err = err, .errlen = errlen};
     size_t pos = 0;

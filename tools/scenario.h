@@ -41,7 +41,7 @@ struct scenario {
     uint32_t ram_line, ram_col; /* where ram= was set; 0 if defaulted */
     struct mmu_config mmu;
     bool pse, pge;
-    char strategy[SCN_NAME_MAX]; /* default strategy of the script */
+    char strategy[SCN_NAME_MAX]; /* default strategy of the script; "" = none given */
     uint32_t strategy_line, strategy_col;
     char pmm[SCN_NAME_MAX]; /* "" = the strategy's choice; not checked here (pmm_find) */
     uint32_t pmm_line, pmm_col;

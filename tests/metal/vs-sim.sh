@@ -2,11 +2,13 @@
 # Every shipped scenario under every strategy: `pagesim boot --vs-sim` must
 # agree (outcome, the kernel's figures, every page directory and table).
 # Boots run two at a time; one of them from a GRUB rescue ISO.
-# usage: vs-sim.sh PAGESIM TOP STRATEGY,STRATEGY,...
+# The strategies are those of `pagesim --list-strategies`.
+# usage: vs-sim.sh PAGESIM TOP
 set -u
 pagesim="$1"
 top="$2"
-strategies=$(echo "$3" | tr ',' ' ')
+strategies=$("$pagesim" --list-strategies | awk '{ print $1 }')
+[ -n "$strategies" ] || { echo "FAIL: pagesim --list-strategies lists nothing"; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 cd "$top" || exit 1
