@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "kernel/arch.h"
-#include "kernel/layout.h"
+#include "kernel/bootlayout.h"
 
 /* Kernel code reads these: they must be the program's static data. */
 static struct bootload_result bl_res;
@@ -127,7 +127,7 @@ bootload_prepare(struct sim *s, const struct bootload_config *cfg, char *err, si
         for (uint32_t k = 0; k < NPTENTRIES; k++)
             put32(s, pt + k * 4, ((i * NPTENTRIES + k) << PAGE_SHIFT) | PTE_P | PTE_W);
         put32(s, BOOT_PD_PA + i * 4, pt | PTE_P | PTE_W);
-        put32(s, BOOT_PD_PA + (KERNEL_PDX + i) * 4, pt | PTE_P | PTE_W);
+        put32(s, BOOT_PD_PA + (PDX(KERNEL_BASE) + i) * 4, pt | PTE_P | PTE_W);
     }
 
     /* Paging on, as the entry leaves it: architectural writes, counted and
@@ -144,9 +144,9 @@ static void
 bootload_kernel(void *arg)
 {
     (void)arg;
-    const struct boot_info *bi = (const struct boot_info *)(uintptr_t)P2V(BOOT_INFO_PA);
+    const struct boot_info *bi = (const struct boot_info *)(uintptr_t)(KERNEL_BASE + BOOT_INFO_PA);
     struct kmod_info info;
-    if (kmod_open(P2V(BOOT_MODULE_PA), bl_module_len, &info) != KMOD_OK)
+    if (kmod_open((KERNEL_BASE + BOOT_MODULE_PA), bl_module_len, &info) != KMOD_OK)
         arch_panic("bootload: the module the loader wrote is malformed");
     bl_res.boot = kernel_boot(bi, info.strategy, info.pmm);
     if (bl_res.boot == BOOT_OK && bl_with_workload)

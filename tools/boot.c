@@ -1065,16 +1065,17 @@ bootcmd_main(int argc, char **argv)
         scn_free(&sc);
         return BOOTCMD_USAGE;
     }
-    const char *pmm = o.pmm ? o.pmm : run_default_pmm(&sc, strategy);
-    if (pmm_find(pmm) == NULL) {
-        fprintf(stderr, "%s: unknown frame allocator '%s' (bitmap, stack)\n", prog, pmm);
+    if (o.pmm != NULL) {
+        /* --pmm overrides the scenario's pmm line, for both builds. */
+        snprintf(sc.pmm, sizeof(sc.pmm), "%s", o.pmm);
+        sc.pmm_line = 0;
+    }
+    if (!run_check_pmm(&sc, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
         scn_free(&sc);
         return BOOTCMD_USAGE;
     }
-    if (o.vs_sim && o.pmm != NULL && (sc.pmm[0] == '\0' || strcmp(sc.pmm, o.pmm) != 0)) {
-        /* The simulator takes the allocator from the scenario. */
-        snprintf(sc.pmm, sizeof(sc.pmm), "%s", o.pmm);
-    }
+    const char *pmm = run_default_pmm(&sc, strategy);
 
     struct boot_files f;
     const char *tmp = getenv("TMPDIR");

@@ -12,8 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "allocators/pmm.h"
-#include "allocators/vmm.h"
 #include "sim/bootload.h"
 #include "tools/callers.h"
 #include "tools/registry.h"

@@ -10,9 +10,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "allocators/heap.h"
-#include "allocators/pmm.h"
-#include "allocators/vmm.h"
 #include "sim/sim.h"
 #include "tools/counters.h"
 #include "tools/scenario.h"

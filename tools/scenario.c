@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/layout.h"
+#include "kernel/bootlayout.h"
 #include "tools/counters.h"
 
 #define MAX_TOKENS 16
