@@ -1030,21 +1030,6 @@ boot_metal(const struct boot_opts *o, struct boot_files *f, const struct scenari
     return BOOTCMD_PASS;
 }
 
-static bool
-expectations_pass(const struct scenario *sc, const struct run_result *r)
-{
-    if (!r->ok)
-        return false;
-    for (uint32_t i = 0; i < sc->nexpects; i++) {
-        const struct scn_expect *e = &sc->expects[i];
-        int id = counter_find(e->counter);
-        if (r->unmeasured & (1ull << id))
-            continue;
-        if (!r->reached[e->mark] || !scn_cmp_eval(e->cmp, r->marks[e->mark].v[id], e->value))
-            return false;
-    }
-    return true;
-}
 
 int
 bootcmd_main(int argc, char **argv)
@@ -1134,7 +1119,7 @@ bootcmd_main(int argc, char **argv)
      * check); the comparison decides. */
     if (m.has_stop)
         st = BOOTCMD_PANIC;
-    else if (o.vs_sim ? !mr.ok : !expectations_pass(&sc, &mr))
+    else if (o.vs_sim ? !mr.ok : !run_expectations_pass(&sc, &mr))
         st = BOOTCMD_FAILED;
 
     if (o.vs_sim) {

@@ -535,18 +535,6 @@ use_window(struct run_result *r, const int win[2], const struct cost_model *cm)
         counters_since(&r->final, &r->marks[win[0]], cm);
 }
 
-static bool
-expectations_pass(const struct scenario *sc, const struct run_result *r)
-{
-    if (!r->ok)
-        return false;
-    for (uint32_t i = 0; i < sc->nexpects; i++) {
-        const struct scn_expect *e = &sc->expects[i];
-        if (!scn_cmp_eval(e->cmp, r->marks[e->mark].v[counter_find(e->counter)], e->value))
-            return false;
-    }
-    return true;
-}
 
 /* The one SCENARIO argument of the command, loaded; false after a message. */
 static bool
@@ -605,7 +593,7 @@ cmd_run(int argc, char **argv, const struct common *c, int first)
     }
     use_window(&r, win, &c->cost);
     report_run(stdout, &sc, &r, &c->cost, format_of(c));
-    int st = !traced ? EXIT_USAGE : expectations_pass(&sc, &r) ? EXIT_OK : EXIT_EXPECT;
+    int st = !traced ? EXIT_USAGE : run_expectations_pass(&sc, &r) ? EXIT_OK : EXIT_EXPECT;
     run_result_free(&r);
     scn_free(&sc);
     return st;
@@ -828,7 +816,7 @@ cmd_check(int argc, char **argv, const struct common *c, int first)
             st = EXIT_USAGE;
             continue;
         }
-        bool ok = expectations_pass(&sc, &r);
+        bool ok = run_expectations_pass(&sc, &r);
         printf("%s: %s (%s, %u expectations)\n", sc.file, ok ? "pass" : "FAIL", r.strategy,
                sc.nexpects);
         if (!r.ok)

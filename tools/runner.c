@@ -199,6 +199,22 @@ run_kernel_counters(run_figure_fn fig, void *ctx, uint64_t ram, struct counters 
 #undef F
 }
 
+bool
+run_expectations_pass(const struct scenario *sc, const struct run_result *r)
+{
+    if (!r->ok)
+        return false;
+    for (uint32_t i = 0; i < sc->nexpects; i++) {
+        const struct scn_expect *e = &sc->expects[i];
+        int id = counter_find(e->counter);
+        if (r->unmeasured & (1ull << id))
+            continue;
+        if (!r->reached[e->mark] || !scn_cmp_eval(e->cmp, r->marks[e->mark].v[id], e->value))
+            return false;
+    }
+    return true;
+}
+
 const char *
 run_default_pmm(const struct scenario *sc, const char *strategy)
 {

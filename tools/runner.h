@@ -101,6 +101,10 @@ typedef bool (*run_figure_fn)(void *ctx, const char *name, uint32_t *value);
  * place that turns figures into counters, for the simulator and for metal. */
 void run_kernel_counters(run_figure_fn fig, void *ctx, uint64_t ram, struct counters *c);
 
+/* Whether the run completed and every expect line holds (those on a
+ * counter the run does not measure are left out). */
+bool run_expectations_pass(const struct scenario *sc, const struct run_result *r);
+
 /* The frame allocator a run of strategy uses: the scenario's, else the default. */
 const char *run_default_pmm(const struct scenario *sc, const char *strategy);
 
