@@ -1,15 +1,28 @@
 /*
- * bench_scenarios.c - scenario operations per second: many-processes.scn
- * and big-map.scn under every strategy, each run on a fresh machine with
- * boot included.
+ * bench_scenarios.c - scenario figures: many-processes.scn and big-map.scn
+ * under every strategy (a fresh machine per run, boot included), and the
+ * wall time of `pagesim compare` over every shipped scenario, two at a time
+ * (both cores).  Every figure is the best of N runs with the median and the
+ * worst beside it.  Figures only, no pass or fail.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
+#include <glob.h>
+#include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "tools/registry.h"
 #include "tools/runner.h"
+
+#define MAX_RUNS 100
+#define BIG_MAP_TARGET 0.2 /* seconds a run of big-map.scn */
+#define COMPARE_TARGET 1.0 /* seconds for compare of every shipped scenario */
+
+extern char **environ;
 
 static double
 now(void)
@@ -17,6 +30,22 @@ now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts v[0..n) and writes "best (median-worst)" in buf. */
+static const char *
+spread(double *v, int n, char *buf, size_t len)
+{
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    snprintf(buf, len, "%.3f (%.3f-%.3f)", v[0], v[n / 2], v[n - 1]);
+    return buf;
 }
 
 /* Operations the executor carries out: repeat bodies counted as often as
@@ -40,14 +69,78 @@ executed_ops(const struct scenario *sc)
     return total;
 }
 
+/* Starts `pagesim compare path` with its output discarded; returns the pid or -1. */
+static pid_t
+spawn_compare(const char *path)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    char *argv[] = {(char *)BENCH_PAGESIM, "compare", (char *)path, NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, BENCH_PAGESIM, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    return rc == 0 ? pid : -1;
+}
+
+/* Wall time of `pagesim compare` over every path, two at a time; -1 if one failed. */
+static double
+compare_all(char **paths, size_t n)
+{
+    double t0 = now();
+    size_t next = 0, running = 0;
+    bool ok = true;
+    while (next < n || running > 0) {
+        while (running < 2 && next < n) {
+            if (spawn_compare(paths[next++]) < 0)
+                ok = false;
+            else
+                running++;
+        }
+        int status;
+        if (wait(&status) < 0)
+            break;
+        running--;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            ok = false;
+    }
+    return ok ? now() - t0 : -1;
+}
+
+static void
+usage(void)
+{
+    fprintf(stderr,
+            "usage: bench_scenarios [-n RUNS] [TOP]   (RUNS from 5 to %d, default 5; "
+            "TOP holds scenarios/, default .)\n",
+            MAX_RUNS);
+    exit(2);
+}
+
 int
 main(int argc, char **argv)
 {
-    const char *top = argc > 1 ? argv[1] : ".";
+    const char *top = ".";
+    int runs = 5;
+    for (int i = 1; i < argc; i++) {
+        char *end;
+        if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
+            long v = strtol(argv[++i], &end, 10);
+            if (*end != '\0' || v < 5 || v > MAX_RUNS)
+                usage();
+            runs = (int)v;
+        } else if (argv[i][0] == '-' || i != argc - 1) {
+            usage();
+        } else {
+            top = argv[i];
+        }
+    }
     static const char *const files[] = {"many-processes.scn", "big-map.scn"};
-    printf("pagesim scenario benchmark (fresh machine per run, boot included)\n");
-    printf("  %-20s %-13s %8s %10s %12s %12s\n", "scenario", "strategy", "ops", "seconds", "ops/s",
-           "accesses/s");
+    printf("pagesim scenario benchmark: fresh machine per run, boot included; seconds are the\n"
+           "best of %d runs, (median-worst) beside it\n",
+           runs);
+    printf("  %-20s %-13s %8s %-26s %12s %12s\n", "scenario", "strategy", "ops", "seconds a run",
+           "ops/s", "accesses/s");
     for (size_t f = 0; f < 2; f++) {
         char path[512], err[SCN_ERR_MAX];
         struct scenario sc;
@@ -59,22 +152,50 @@ main(int argc, char **argv)
         uint64_t ops = executed_ops(&sc);
         struct reg_strategy rs;
         for (unsigned k = 0; reg_strategy_at(k, &rs); k++) {
-            struct run_options o;
-            struct run_result r;
-            run_options_default(&o);
-            o.strategy = rs.name;
-            double t0 = now();
-            if (!run_scenario(&sc, &o, &r, err, sizeof(err)) || !r.ok) {
-                fprintf(stderr, "%s %s: %s\n", files[f], rs.name, r.ok ? err : r.error);
-                return 1;
+            double t[MAX_RUNS];
+            uint64_t accesses = 0;
+            for (int r = 0; r < runs; r++) {
+                struct run_options o;
+                struct run_result res;
+                run_options_default(&o);
+                o.strategy = rs.name;
+                double t0 = now();
+                if (!run_scenario(&sc, &o, &res, err, sizeof(err)) || !res.ok) {
+                    fprintf(stderr, "%s %s: %s\n", files[f], rs.name, res.ok ? err : res.error);
+                    return 1;
+                }
+                t[r] = now() - t0;
+                accesses = res.final.v[CTR_ACCESSES];
+                run_result_free(&res);
             }
-            double dt = now() - t0;
-            printf("  %-20s %-13s %8llu %10.3f %12.0f %12.0f\n", files[f], rs.name,
-                   (unsigned long long)ops, dt, (double)ops / dt,
-                   (double)r.final.v[CTR_ACCESSES] / dt);
-            run_result_free(&r);
+            char s[64];
+            spread(t, runs, s, sizeof(s));
+            printf("  %-20s %-13s %8llu %-26s %12.0f %12.0f\n", files[f], rs.name,
+                   (unsigned long long)ops, s, (double)ops / t[0], (double)accesses / t[0]);
         }
         scn_free(&sc);
     }
+    printf("  target: big-map.scn <= %.1f s a run (every strategy)\n", BIG_MAP_TARGET);
+
+    char pattern[512];
+    glob_t g;
+    snprintf(pattern, sizeof(pattern), "%s/scenarios/*.scn", top);
+    if (glob(pattern, 0, NULL, &g) != 0 || g.gl_pathc == 0) {
+        fprintf(stderr, "bench_scenarios: no scenarios in %s/scenarios\n", top);
+        return 1;
+    }
+    double t[MAX_RUNS];
+    for (int r = 0; r < runs; r++) {
+        t[r] = compare_all(g.gl_pathv, g.gl_pathc);
+        if (t[r] < 0) {
+            fprintf(stderr, "bench_scenarios: pagesim compare failed on a shipped scenario\n");
+            return 1;
+        }
+    }
+    char s[64];
+    printf("\npagesim compare of every shipped scenario (%zu files, two at a time): %s s, "
+           "target <= %.1f s\n",
+           g.gl_pathc, spread(t, runs, s, sizeof(s)), COMPARE_TARGET);
+    globfree(&g);
     return 0;
 }
