@@ -1,8 +1,8 @@
 /*
  * bench_mmu.c - figures for the access path: ns per instrumented access on
  * TLB hits against the same loop on plain memory, ns per TLB miss with a
- * two-level walk and A-bit update, host window remaps per second, and the
- * host memory a 4 GiB machine costs when it touches 10 MiB.
+ * two-level walk and A-bit update, and the host memory a 4 GiB machine
+ * costs when it touches 10 MiB.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -113,7 +113,7 @@ main(void)
     /* 1. TLB hits: one page of words, over and over. */
     const uint32_t iters = 100u * 1000 * 1000;
     struct loop hit = {bench_sum_instr, va, 1024, iters / 10, 0};
-    time_loop(s, &hit, 1); /* warm: window mapped, entry cached */
+    time_loop(s, &hit, 1); /* warm: entry cached */
     hit.b = iters;
     struct loop nat = {bench_sum_plain, plain, 1024, iters, 0};
     /* Best of five, alternating, so that a noisy neighbour on the host
@@ -160,17 +160,10 @@ main(void)
     double ns_miss_model = ((now() - t0) - t_clear) * 1e9 / (256.0 * rounds);
     uint64_t ad = m->ctr.ad_updates - ad0;
 
-    /* 3. Host window remaps. */
-    const uint32_t remaps = 200000;
-    uint32_t vpn = (DATA_VA >> PAGE_SHIFT) + 4000;
-    t0 = now();
-    for (uint32_t i = 0; i < remaps; i++)
-        sim_window_map(s, vpn, (DATA_PA >> PAGE_SHIFT) + (i & 1), NULL);
-    double remaps_per_s = remaps / (now() - t0);
     sim_destroy(s);
     free(plain);
 
-    /* 4. Host memory of a 4 GiB machine that touches 10 MiB. */
+    /* 3. Host memory of a 4 GiB machine that touches 10 MiB. */
     long rss0 = rss_kib();
     cfg.ram_size = 4ull << 30;
     s = sim_create(&cfg, err, sizeof(err));
@@ -197,7 +190,6 @@ main(void)
            256 * rounds);
     printf("  TLB miss through the hooks       %6.2f ns/access   (%llu misses)\n", ns_miss_hook,
            (unsigned long long)misses);
-    printf("  host window remaps               %8.0f /s\n", remaps_per_s);
     printf("  4 GiB machine touching 10 MiB    %6ld KiB RSS added (target well under 100 MiB)\n",
            rss1 - rss0);
     return (int)(hit.result + nat.result + hit16.result + miss.result) & 0;
