@@ -555,6 +555,62 @@ START_TEST(test_sim_write_cr_outside_kernel)
 }
 END_TEST
 
+/*
+ * Two CPUs over one RAM, each with its own CR3 and TLB.  Built from the
+ * host: CPU 0's directory (KT_PD_PA) maps KT_DATA_VA on KT_DATA_PA, CPU 1's
+ * (0x103000, table 0x104000) on KT_DATA2_PA.  Each store of kt_store_data
+ * goes through whichever CPU is current:
+ *  1. CPU 0 stores 0x11: its TLB is empty: miss, walk, frame KT_DATA_PA.
+ *  2. CPU 1 stores 0x22: its own empty TLB: miss, frame KT_DATA2_PA.
+ *  3. CPU 0 stores 0x33: CPU 1's activity left CPU 0's entry (dirty since
+ *     1) alone: a hit, frame KT_DATA_PA.
+ * So KT_DATA_PA holds 0x33, KT_DATA2_PA 0x22; CPU 0: 2 writes, 1 miss,
+ * 1 hit; CPU 1: 1 write, 1 miss, 0 hits.  With one MMU the store of 2
+ * would go to KT_DATA_PA (one CR3) and 3 would miss.
+ */
+START_TEST(test_sim_two_cpus)
+{
+    struct sim *s = new_machine();
+    const paddr_t pd1 = 0x103000, pt1 = 0x104000;
+    const uint32_t pde[2] = {KT_PT256_PA | PTE_P | PTE_W, pt1 | PTE_P | PTE_W};
+    const uint32_t pte[2] = {KT_DATA_PA | PTE_P | PTE_W, KT_DATA2_PA | PTE_P | PTE_W};
+    memcpy(sim_phys(s, KT_PD_PA + PDX(KT_DATA_VA) * 4, 4), &pde[0], 4);
+    memcpy(sim_phys(s, KT_PT256_PA + PTX(KT_DATA_VA) * 4, 4), &pte[0], 4);
+    memcpy(sim_phys(s, pd1 + PDX(KT_DATA_VA) * 4, 4), &pde[1], 4);
+    memcpy(sim_phys(s, pt1 + PTX(KT_DATA_VA) * 4, 4), &pte[1], 4);
+    ck_assert_int_eq(sim_cpu_add(s), 1);
+    ck_assert(!sim_cpu_select(s, 2));
+    const paddr_t pd[2] = {KT_PD_PA, pd1};
+    for (unsigned c = 0; c < 2; c++) {
+        ck_assert(sim_cpu_select(s, c));
+        sim_write_cr(s, SIM_EV_CR3, pd[c], "firmware");
+        sim_write_cr(s, SIM_EV_CR0, CR0_PE | CR0_PG, "firmware");
+    }
+    struct mmu *m[2];
+    ck_assert(sim_cpu_select(s, 0));
+    m[0] = sim_mmu(s);
+    ck_assert(sim_run(s, kt_store_data, (void *)0x11));
+    ck_assert(sim_cpu_select(s, 1));
+    m[1] = sim_mmu(s);
+    ck_assert_ptr_ne(m[0], m[1]);
+    ck_assert_uint_eq(sim_cpu_current(s), 1);
+    ck_assert(sim_run(s, kt_store_data, (void *)0x22));
+    ck_assert(sim_cpu_select(s, 0));
+    ck_assert(sim_run(s, kt_store_data, (void *)0x33));
+    ck_assert_uint_eq(phys32(s, KT_DATA_PA), 0x33);
+    ck_assert_uint_eq(phys32(s, KT_DATA2_PA), 0x22);
+    ck_assert_uint_eq(m[0]->cr3, KT_PD_PA);
+    ck_assert_uint_eq(m[1]->cr3, pd1);
+    ck_assert_uint_eq(m[0]->ctr.accesses[MMU_SUP_WRITE], 2);
+    ck_assert_uint_eq(m[0]->ctr.tlb_misses, 1);
+    ck_assert_uint_eq(m[0]->ctr.tlb_hits, 1);
+    ck_assert_uint_eq(m[1]->ctr.accesses[MMU_SUP_WRITE], 1);
+    ck_assert_uint_eq(m[1]->ctr.tlb_misses, 1);
+    ck_assert_uint_eq(m[1]->ctr.tlb_hits, 0);
+    sim_destroy(s);
+}
+END_TEST
+
 START_TEST(test_sim_one_machine_at_a_time)
 {
     struct sim *s = new_machine();
@@ -584,6 +640,7 @@ sim_suite(void)
     tcase_add_test(tc, test_sim_access_across_pages);
     tcase_add_test(tc, test_sim_user_access_rights);
     tcase_add_test(tc, test_sim_page_zero);
+    tcase_add_test(tc, test_sim_two_cpus);
     tcase_add_test(tc, test_sim_user_then_kernel_same_page);
     tcase_add_test(tc, test_sim_cross_page_retry_translates_again);
     tcase_add_test(tc, test_sim_user_cross_page_retry_translates_again);
