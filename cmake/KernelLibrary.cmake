@@ -1,8 +1,12 @@
 # pagesim_add_kernel_library(NAME SOURCES...)
 #
-# Compiles kernel C files for the simulator: freestanding, with clang's
-# outline kernel-address instrumentation so that every load and store calls
-# the hooks of sim/hooks.c.  The kernel's own memset/memcpy/memmove/memcmp
+# Compiles kernel C files for the simulator: freestanding, and with every
+# load and store of simulated memory rewritten into a call of the access
+# runtime (sim/access.h), whose hit path is inlined.  Each file goes
+#   clang -O2 -emit-llvm -c  ->  ps_rewrite (sim/rewrite/ps_rewrite.c):
+#   rewrite, link the runtime's bitcode, inline its hit path  ->  object
+# behind a compiler launcher (cmake/kernel-cc.sh), so kernel files are
+# listed as plain sources.  The kernel's own memset/memcpy/memmove/memcmp
 # (also the ones the compiler emits for struct copies) are renamed to
 # kern_* in the objects, so the host's libc keeps its own.  The kernel's code is
 # moved into a section of its own, PAGESIM_KERNEL_TEXT, whose bounds tell the
@@ -16,12 +20,14 @@
 # statics (sim/machine.c).  The `kernel-sections` test fails if a kernel
 # object has writable data anywhere else.
 #
-# Why clang: both compilers drop a check that an earlier check of the same
-# address in the block makes redundant for KASAN, without telling loads from
-# stores, so the store of `*pte |= PTE_W` would reach memory unseen by the
-# MMU (no D bit, no rights check).  GCC does it even at -O0 with no switch
-# to stop it; clang has -asan-opt-same-temp=0.  Clang instruments after
-# optimisation, so the hooks see the accesses the optimised code makes.
+# The compile keeps clang's kernel-address sanitizer with its access checks
+# turned off: the optimiser then makes exactly the code it made when those
+# checks were the mechanism (the sanitizer's attribute restrains a few
+# transformations, such as load widening), so every access counted then is
+# counted now, and the sanitizer still turns memory intrinsics into calls
+# of the kernel's own memcpy/memmove/memset (kernel code, itself rewritten).
+# The rewrite runs after -O2, as the sanitizer did: `*pte |= PTE_W` stays one
+# load and one store.
 set(PAGESIM_KERNEL_CFLAGS
   -ffreestanding -fno-builtin -fno-stack-protector -fno-omit-frame-pointer -fno-common
   -fno-optimize-sibling-calls
@@ -29,10 +35,15 @@ set(PAGESIM_KERNEL_CFLAGS
   # pointers (zero-extended) and back, which is exactly what is wanted.
   -Wno-int-to-pointer-cast -Wno-pointer-to-int-cast
   -fsanitize=kernel-address
-  "SHELL:-mllvm -asan-instrumentation-with-call-threshold=0"
-  "SHELL:-mllvm -asan-opt-same-temp=0"
+  "SHELL:-mllvm -asan-instrument-reads=0"
+  "SHELL:-mllvm -asan-instrument-writes=0"
+  "SHELL:-mllvm -asan-instrument-atomics=0"
+  "SHELL:-mllvm -asan-instrument-byval=0"
   "SHELL:-mllvm -asan-stack=0"
   "SHELL:-mllvm -asan-globals=0")
+# The rewrite step and the runtime's bitcode (sim/CMakeLists.txt).
+set(PAGESIM_REWRITER ${CMAKE_BINARY_DIR}/sim/ps_rewrite)
+set(PAGESIM_ACCESS_BC ${CMAKE_BINARY_DIR}/sim/access.bc)
 set(PAGESIM_KERNEL_SYMS ${CMAKE_SOURCE_DIR}/cmake/kernel-syms.txt)
 # A C identifier, so that the linker defines __start_/__stop_ symbols for it.
 set(PAGESIM_KERNEL_TEXT pagesim_ktext)
@@ -47,6 +58,14 @@ function(pagesim_add_kernel_library name)
   add_library(${name}_raw STATIC ${ARGN})
   target_include_directories(${name}_raw PUBLIC ${CMAKE_SOURCE_DIR})
   target_compile_options(${name}_raw PRIVATE ${PAGESIM_WARNINGS} ${PAGESIM_KERNEL_CFLAGS})
+  set_target_properties(${name}_raw PROPERTIES C_COMPILER_LAUNCHER
+    "${CMAKE_SOURCE_DIR}/cmake/kernel-cc.sh;${PAGESIM_REWRITER};${PAGESIM_ACCESS_BC}")
+  add_dependencies(${name}_raw ps_rewrite pagesim_access_bc)
+  # Objects are made again when the rewrite step or the runtime changes.
+  foreach(src ${ARGN})
+    set_property(SOURCE ${src} APPEND PROPERTY OBJECT_DEPENDS ${PAGESIM_ACCESS_BC}
+      ${CMAKE_SOURCE_DIR}/sim/rewrite/ps_rewrite.c ${CMAKE_SOURCE_DIR}/cmake/kernel-cc.sh)
+  endforeach()
   set(out ${CMAKE_CURRENT_BINARY_DIR}/lib${name}.a)
   add_custom_command(OUTPUT ${out}
     COMMAND ${CMAKE_OBJCOPY} --redefine-syms=${PAGESIM_KERNEL_SYMS}

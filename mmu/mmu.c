@@ -277,15 +277,18 @@ mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_resu
     }
     m->ctr.tlb_hits++;
     tlb_touch(t, e);
-    m->fast_base = PAGE_ROUND_DOWN(va);
-    m->fast_pfn = pfn4k;
-    m->fast_allow = 0;
-    for (unsigned k = 0; k < MMU_NACCESS; k++)
-        if ((e->allow & ALLOW(wp, k)) && (e->dirty || !(k & MMU_ACCESS_WRITE)))
-            m->fast_allow |= 1u << k;
     res->pa = (pfn4k << PAGE_SHIFT) | PGOFF(va);
     res->page_size = (t == &m->tlb4k) ? PAGE_SIZE : LPAGE_SIZE;
-    m->fast_page_size = res->page_size;
+    fast_clear(m);
+    if (((uint64_t)pfn4k + 1) << PAGE_SHIFT <= m->ram_size) {
+        m->fast_base = PAGE_ROUND_DOWN(va);
+        m->fast_pfn = pfn4k;
+        m->fast_host = m->ram + ((uint64_t)pfn4k << PAGE_SHIFT);
+        for (unsigned k = 0; k < MMU_NACCESS; k++)
+            if ((e->allow & ALLOW(wp, k)) && (e->dirty || !(k & MMU_ACCESS_WRITE)))
+                m->fast_allow |= 1u << k;
+        m->fast_page_size = res->page_size;
+    }
     res->tlb_hit = true;
     return MMU_OK;
 }

@@ -101,12 +101,14 @@ struct mmu {
      * Fast path: the 4 KiB page of the most recent TLB hit and the access
      * kinds its entry allows (bit k for enum mmu_access k; write kinds only
      * when the entry's D is set).  It is the most recently used entry of all,
-     * so a repeat hit needs no LRU update.  Any TLB change clears it.
+     * so a repeat hit needs no LRU update.  Any TLB change clears it.  It
+     * is only set for a frame that lies in RAM, whose bytes are at fast_host.
      */
     uint64_t fast_base;      /* its address (vpn << 12), MMU_FAST_NONE when empty */
     uint32_t fast_allow;     /* bit per enum mmu_access */
     uint32_t fast_pfn;       /* physical frame of that 4 KiB page */
     uint32_t fast_page_size; /* size of the page its entry maps */
+    uint8_t *fast_host;      /* ram + (fast_pfn << 12) */
 };
 /* No page: base + 0x1000 wraps to 0, so va - base >= 0x1000 for any va. */
 #define MMU_FAST_NONE 0xFFFFFFFFFFFFF000ull

@@ -1,15 +1,17 @@
 /*
- * hooks.c - the access hooks clang's outline kernel-address instrumentation
- * calls before every load and store of kernel code, and the host side of
- * kernel/arch.h.  Every simulated access goes: hook -> MMU model (TLB,
- * walk, rights, #PF) -> window page kept on the translated frame -> the
- * access itself runs natively.
+ * hooks.c - the miss path of the access runtime that kernel loads and
+ * stores are rewritten into (sim/access.h; the hit path is sim/access.c),
+ * and the host side of kernel/arch.h.  Every simulated access goes: MMU
+ * model (TLB, walk, rights, #PF) -> the bytes of the translated frames in
+ * simulated RAM.  Host memory (above 4 GiB) is accessed directly once it
+ * is known to be the kernel's own.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/access.h"
 #include "sim/sim_internal.h"
 
 static inline bool
@@ -156,27 +158,30 @@ deliver_fault(struct sim *s, const struct mmu_fault *f, unsigned size, const voi
 #define SIM_MAX_RETRIES 64
 
 /*
- * One translation of the page of va.  Returns true with its frame in *pfn
- * and the window page of va mapped onto it (a successful translation may
- * leave it the MMU's fast entry, which the hooks' hit path trusts to be
- * mapped); false with the #PF in *f.  A bus error stops the run.
+ * One translation of the page of va.  Returns true with its frame in *pfn,
+ * which lies in RAM; false with the #PF in *f.  A bus error (a paging entry
+ * or the frame outside RAM) stops the run.
  */
 static bool
 translate_page(struct sim *s, vaddr_t va, enum mmu_access kind, uint32_t *pfn, struct mmu_fault *f,
                const void *pc)
 {
     struct mmu_result r;
-    enum mmu_status st = mmu_translate_fast(&s->mmu, va, kind, &r, f);
+    enum mmu_status st = mmu_translate_fast(s->cpu, va, kind, &r, f);
     if (st == MMU_OK) {
-        uint32_t vpn = va >> PAGE_SHIFT;
         *pfn = r.pa >> PAGE_SHIFT;
-        if (s->window[vpn] != *pfn)
-            sim_window_map(s, vpn, *pfn, pc);
+        uint64_t pa = (uint64_t)*pfn << PAGE_SHIFT;
+        if (pa + PAGE_SIZE > s->ram_size) {
+            s->stop.pa = (paddr_t)pa;
+            snprintf(s->stop.msg, sizeof(s->stop.msg), "frame 0x%08llx is outside RAM (%llu KiB)",
+                     (unsigned long long)pa, (unsigned long long)(s->ram_size >> 10));
+            sim_stop_run(s, SIM_STOP_BUS_ERROR, pc);
+        }
         return true;
     }
     if (st == MMU_BUS_ERROR) {
         snprintf(s->stop.msg, sizeof(s->stop.msg),
-                 "a paging entry for 0x%08x lies outside RAM (CR3=0x%08x)", va, s->mmu.cr3);
+                 "a paging entry for 0x%08x lies outside RAM (CR3=0x%08x)", va, s->cpu->cr3);
         s->stop.cr2 = va;
         sim_stop_run(s, SIM_STOP_BUS_ERROR, pc);
     }
@@ -223,8 +228,8 @@ translate_span(struct sim *s, vaddr_t va, unsigned size, enum mmu_access kind, u
 }
 
 /* The region the kernel registered that holds va, first match wins. */
-static void
-count_region(struct sim *s, vaddr_t va)
+void
+sim_count_region(struct sim *s, vaddr_t va)
 {
     for (unsigned i = 0; i < s->stats.nregions; i++) {
         struct sim_region *r = &s->stats.regions[i];
@@ -235,30 +240,46 @@ count_region(struct sim *s, vaddr_t va)
     }
 }
 
+/* Copies between buf and the size bytes at va in the frames pfn[]. */
 static void
-slow_checks(struct sim *s, uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
+copy_frames(struct sim *s, vaddr_t va, size_t size, const uint32_t *pfn, void *buf, bool write)
 {
-    s->stop.access = kind;
-    s->stop.size = (unsigned)size;
-    s->stop.cr2 = (vaddr_t)a;
-    if (a + size > SIM_WINDOW_END)
-        snprintf(s->stop.msg, sizeof(s->stop.msg),
-                 "access at 0x%llx runs past the top of the 4 GiB address space",
-                 (unsigned long long)a);
-    else
-        snprintf(s->stop.msg, sizeof(s->stop.msg),
-                 "access at 0x%08llx is below 0x%lx, the lowest address the host can map",
-                 (unsigned long long)a, (unsigned long)s->window_lo);
-    sim_stop_run(s, a + size > SIM_WINDOW_END ? SIM_STOP_WILD : SIM_STOP_NULL, pc);
+    uint8_t *b = buf;
+    for (size_t done = 0, i = 0; done < size; i++) {
+        vaddr_t v = (vaddr_t)(va + done);
+        size_t chunk = size - done;
+        if (chunk > PAGE_SIZE - PGOFF(v))
+            chunk = PAGE_SIZE - PGOFF(v);
+        uint8_t *ram = s->ram + ((uint64_t)pfn[i] << PAGE_SHIFT) + PGOFF(v);
+        if (write)
+            memcpy(ram, b + done, chunk);
+        else
+            memcpy(b + done, ram, chunk);
+        done += chunk;
+    }
 }
 
+/*
+ * The miss path of a kernel access of size bytes at address a: host memory
+ * is checked to be the kernel's own and then used directly; a simulated
+ * address is translated page by page (counted, walked, faults delivered and
+ * the access restarted), then the bytes move between buf and the frames.
+ * If host is not NULL and the access lies in one page, nothing moves:
+ * *host gets the host address of the bytes instead.
+ */
 static __attribute__((noinline)) void
-sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
+sim_access(uintptr_t a, void *buf, size_t size, enum mmu_access kind, void **host, const void *pc)
 {
     struct sim *s = sim_current;
-    if (__builtin_expect(a >= SIM_WINDOW_END, 0)) {
+    if (__builtin_expect(a >= SIM_HOST_FLOOR, 0)) {
         if (s->running)
             check_host(s, a, size, kind, pc);
+        if (host != NULL)
+            *host = (void *)a;
+        else if (kind & MMU_ACCESS_WRITE)
+            memcpy((void *)a, buf, size);
+        else
+            memcpy(buf, (const void *)a, size);
         return;
     }
     if (__builtin_expect(!s->running, 0)) {
@@ -266,108 +287,86 @@ sim_access(uintptr_t a, size_t size, enum mmu_access kind, const void *pc)
                 (unsigned long)a);
         abort();
     }
-    /* The hooks tail-call this function: its frame leads to kernel code. */
+    /* Its frame leads to the kernel code that made the access. */
     const void *fp = __builtin_frame_address(0);
     if (__builtin_expect(size == 0, 0))
         return;
-    if (__builtin_expect(a + size > SIM_WINDOW_END, 0))
-        slow_checks(s, a, size, kind, pc);
+    s->stop.access = kind;
+    s->stop.size = (unsigned)size;
+    if (__builtin_expect(a + size > SIM_HOST_FLOOR, 0)) {
+        s->stop.cr2 = (vaddr_t)a;
+        snprintf(s->stop.msg, sizeof(s->stop.msg),
+                 "access at 0x%llx runs past the top of the 4 GiB address space",
+                 (unsigned long long)a);
+        sim_stop_run(s, SIM_STOP_WILD, pc);
+    }
     vaddr_t va = (vaddr_t)a;
     vaddr_t last = (vaddr_t)(a + size - 1);
     uint32_t vpn = va >> PAGE_SHIFT;
     uint32_t npages = (last >> PAGE_SHIFT) - vpn + 1;
     if (npages > SIM_MAX_SPAN) {
         s->stop.cr2 = va;
-        s->stop.access = kind;
-        s->stop.size = (unsigned)size;
         snprintf(s->stop.msg, sizeof(s->stop.msg),
                  "one access of %zu bytes spans more than %u pages", size, SIM_MAX_SPAN);
-        sim_stop_run(s, SIM_STOP_WINDOW, pc);
+        sim_stop_run(s, SIM_STOP_UNSUPPORTED, pc);
     }
     if (va >= s->region_floor)
-        count_region(s, va);
+        sim_count_region(s, va);
     if (__builtin_expect(npages == 1, 1)) {
         uint32_t pfn;
         translate_span(s, va, (unsigned)size, kind, &pfn, pc, fp);
+        if (host != NULL)
+            *host = s->ram + ((uint64_t)pfn << PAGE_SHIFT) + PGOFF(va);
+        else
+            copy_frames(s, va, size, &pfn, buf, kind & MMU_ACCESS_WRITE);
     } else {
-        /* Every page is translated, then all are mapped again onto the
-         * frames their translations gave, since a window reset while a
-         * later page was mapped (or inside a fault handler) drops earlier
-         * ones. */
+        if (host != NULL) {
+            s->stop.cr2 = va;
+            snprintf(s->stop.msg, sizeof(s->stop.msg),
+                     "an atomic access of %zu bytes at 0x%08x crosses a page boundary", size, va);
+            sim_stop_run(s, SIM_STOP_UNSUPPORTED, pc);
+        }
         uint32_t pfn[npages]; /* at most SIM_MAX_SPAN: 16 KiB of stack */
         translate_span(s, va, (unsigned)size, kind, pfn, pc, fp);
-        for (uint32_t i = 0; i < npages; i++)
-            if (s->window[vpn + i] != pfn[i])
-                sim_window_map(s, vpn + i, pfn[i], pc);
+        copy_frames(s, va, size, pfn, buf, kind & MMU_ACCESS_WRITE);
     }
-    /* The MMU spoke first: an unmapped low address is a #PF like any other
-     * (the kernel's handler may want it); only an access that would succeed
-     * there cannot be carried out on the host. */
-    if (__builtin_expect(a < s->window_lo, 0))
-        slow_checks(s, a, size, kind, pc);
 }
 
 #define RET_PC __builtin_extract_return_addr(__builtin_return_address(0))
 
-/*
- * The hit path, inlined in every hook: all n bytes lie in the page of the
- * MMU's most recent TLB hit (one unsigned compare: a - base <= 4096 - n)
- * and that entry allows the access.  The window page is then known good
- * (it was mapped when that hit was taken, and a window reset clears the
- * fast entry), so nothing else needs checking.  Outside sim_run the current
- * machine is an idle one whose fast entry is empty.
- */
-#define HOT_PATH(a, n, kind)                                                                       \
-    do {                                                                                           \
-        struct sim *s_ = sim_current;                                                              \
-        if (__builtin_expect((uint64_t)(a)-s_->mmu.fast_base <= PAGE_SIZE - (n) &&                 \
-                                 ((s_->mmu.fast_allow >> (kind)) & 1u),                            \
-                             1)) {                                                                 \
-            s_->hot_hits[kind][((a) >> 2) & (SIM_HOT_STRIPES - 1)]++;                              \
-            if (__builtin_expect((a) >= s_->region_floor, 0))                                      \
-                count_region(s_, (vaddr_t)(a));                                                    \
-            return;                                                                                \
-        }                                                                                          \
-        sim_access((a), (n), (kind), RET_PC);                                                      \
-    } while (0)
-
-/* The hooks, one per size; N takes the size as an argument. */
-#define HOOKS(n)                                                                                   \
-    void __asan_load##n##_noabort(uintptr_t a);                                                    \
-    void __asan_store##n##_noabort(uintptr_t a);                                                   \
-    void __asan_load##n##_noabort(uintptr_t a)                                                     \
+/* The miss path of each size: called from kernel code, where the inlined
+ * hit path (sim/access.c) did not apply. */
+#define PS_MISS(n, type)                                                                           \
+    type __ps_load##n##_miss(uintptr_t a)                                                          \
     {                                                                                              \
-        HOT_PATH(a, n, MMU_SUP_READ);                                                              \
+        type v;                                                                                    \
+        sim_access(a, &v, n, MMU_SUP_READ, NULL, RET_PC);                                          \
+        return v;                                                                                  \
     }                                                                                              \
-    void __asan_store##n##_noabort(uintptr_t a)                                                    \
+    void __ps_store##n##_miss(uintptr_t a, type v)                                                 \
     {                                                                                              \
-        HOT_PATH(a, n, MMU_SUP_WRITE);                                                             \
+        sim_access(a, &v, n, MMU_SUP_WRITE, NULL, RET_PC);                                         \
     }
-HOOKS(1)
-HOOKS(2)
-HOOKS(4)
-HOOKS(8)
-HOOKS(16)
-
-void __asan_loadN_noabort(uintptr_t a, size_t n);
-void __asan_storeN_noabort(uintptr_t a, size_t n);
-void __asan_handle_no_return(void);
+PS_SIZES(PS_MISS)
 
 void
-__asan_loadN_noabort(uintptr_t a, size_t n)
+__ps_read(uintptr_t a, void *dst, size_t n)
 {
-    sim_access(a, n, MMU_SUP_READ, RET_PC);
+    sim_access(a, dst, n, MMU_SUP_READ, NULL, RET_PC);
 }
 
 void
-__asan_storeN_noabort(uintptr_t a, size_t n)
+__ps_write(uintptr_t a, const void *src, size_t n)
 {
-    sim_access(a, n, MMU_SUP_WRITE, RET_PC);
+    sim_access(a, (void *)src, n, MMU_SUP_WRITE, NULL, RET_PC);
 }
 
-void
-__asan_handle_no_return(void)
+void *
+__ps_ptr(uintptr_t a, size_t n, int kind)
 {
+    void *host = NULL;
+    sim_access(a, NULL, n, (enum mmu_access)(kind & MMU_ACCESS_WRITE), &host, RET_PC);
+    return host;
 }
 
 /* ---- kernel/arch.h on the model ---- */
@@ -391,15 +390,15 @@ static void
 write_cr(struct sim *s, enum sim_event_kind kind, uint32_t val, const void *pc, const void *fp,
          const char *who)
 {
-    const struct mmu_counters *c = &s->mmu.ctr;
+    const struct mmu_counters *c = &s->cpu->ctr;
     uint64_t d0 = c->dropped_full, k0 = c->globals_kept;
     switch (kind) {
     case SIM_EV_CR0:
-        mmu_write_cr0(&s->mmu, val);
+        mmu_write_cr0(s->cpu, val);
         break;
     case SIM_EV_CR3:
         d0 = c->dropped_cr3;
-        mmu_write_cr3(&s->mmu, val);
+        mmu_write_cr3(s->cpu, val);
         emit(s, kind, val, 0, c->dropped_cr3 - d0, c->globals_kept - k0, pc, fp, who);
         return;
     case SIM_EV_CR4:
@@ -410,7 +409,7 @@ write_cr(struct sim *s, enum sim_event_kind kind, uint32_t val, const void *pc, 
                      val);
             sim_stop_run(s, SIM_STOP_UNSUPPORTED, pc);
         }
-        mmu_write_cr4(&s->mmu, val);
+        mmu_write_cr4(s->cpu, val);
         break;
     default:
         return;
@@ -427,7 +426,7 @@ sim_write_cr(struct sim *s, enum sim_event_kind kind, uint32_t val, const char *
 uint32_t
 arch_read_cr0(void)
 {
-    return cur()->mmu.cr0;
+    return cur()->cpu->cr0;
 }
 
 void
@@ -439,13 +438,13 @@ arch_write_cr0(uint32_t val)
 uint32_t
 arch_read_cr2(void)
 {
-    return cur()->mmu.cr2;
+    return cur()->cpu->cr2;
 }
 
 uint32_t
 arch_read_cr3(void)
 {
-    return cur()->mmu.cr3;
+    return cur()->cpu->cr3;
 }
 
 void
@@ -457,7 +456,7 @@ arch_write_cr3(uint32_t val)
 uint32_t
 arch_read_cr4(void)
 {
-    return cur()->mmu.cr4;
+    return cur()->cpu->cr4;
 }
 
 void
@@ -470,9 +469,9 @@ void
 arch_invlpg(vaddr_t va)
 {
     struct sim *s = cur();
-    uint64_t d0 = s->mmu.ctr.dropped_invlpg;
-    mmu_invlpg(&s->mmu, va);
-    emit(s, SIM_EV_INVLPG, va, 0, s->mmu.ctr.dropped_invlpg - d0, 0, RET_PC,
+    uint64_t d0 = s->cpu->ctr.dropped_invlpg;
+    mmu_invlpg(s->cpu, va);
+    emit(s, SIM_EV_INVLPG, va, 0, s->cpu->ctr.dropped_invlpg - d0, 0, RET_PC,
          __builtin_frame_address(0), NULL);
 }
 
@@ -495,26 +494,14 @@ user_access(vaddr_t va, unsigned size, bool write, uint32_t *val, const void *pc
     uint32_t pfn[2]; /* 4 bytes span at most two pages */
     if (size != 1 && size != 2 && size != 4)
         size = 4;
-    if ((uint64_t)va + size > SIM_WINDOW_END) {
+    if ((uint64_t)va + size > SIM_HOST_FLOOR) {
         s->stop.cr2 = va;
         snprintf(s->stop.msg, sizeof(s->stop.msg), "user access wraps past 4 GiB");
         sim_stop_run(s, SIM_STOP_WILD, pc);
     }
     translate_span(s, va, size, kind, pfn, pc, fp);
     memcpy(bytes, val, 4);
-    for (unsigned done = 0, i = 0; done < size; i++) {
-        vaddr_t v = va + done;
-        unsigned chunk = size - done;
-        if (chunk > PAGE_SIZE - PGOFF(v))
-            chunk = PAGE_SIZE - PGOFF(v);
-        /* In RAM: the translation mapped its window page onto it. */
-        uint64_t pa = ((uint64_t)pfn[i] << PAGE_SHIFT) | PGOFF(v);
-        if (write)
-            memcpy(s->ram + pa, bytes + done, chunk);
-        else
-            memcpy(bytes + done, s->ram + pa, chunk);
-        done += chunk;
-    }
+    copy_frames(s, va, size, pfn, bytes, write);
     memcpy(val, bytes, 4);
 }
 
@@ -540,7 +527,7 @@ kernel_string(struct sim *s, const char *p, char *buf, size_t len)
     size_t i = 0;
     for (; i + 1 < len; i++) {
         char c;
-        if (a >= SIM_WINDOW_END)
+        if (a >= SIM_HOST_FLOOR)
             c = p[i];
         else if (!sim_read_virt(s, (vaddr_t)(a + i), &c, 1))
             break;

@@ -1,6 +1,6 @@
 /*
- * machine.c - the simulated machine: RAM in a memfd, the host window over
- * the low 4 GiB, running kernel code and stopping it cleanly.
+ * machine.c - the simulated machine: RAM, the CPUs' MMUs, running kernel
+ * code and stopping it cleanly.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,9 +15,13 @@
 
 #include "sim/sim_internal.h"
 
-/* Outside sim_run the hooks see this machine: its fast path never matches
- * and it is not running, so the slow path tells host from stray accesses. */
-static struct sim sim_idle = {.mmu = {.fast_base = MMU_FAST_NONE}, .region_floor = SIM_NO_REGION};
+/* Outside sim_run the access runtime sees this machine: its hit path never
+ * matches and it is not running, so the miss path tells host from stray
+ * accesses. */
+static struct sim sim_idle = {.cpus = {{.fast_base = MMU_FAST_NONE}},
+                              .ncpus = 1,
+                              .cpu = &sim_idle.cpus[0],
+                              .region_floor = SIM_NO_REGION};
 struct sim *sim_current __attribute__((visibility("hidden"))) = &sim_idle;
 static struct sim *sim_exists;
 
@@ -44,8 +48,7 @@ span(const char *lo, const char *hi)
     return lo != NULL && hi > lo ? (size_t)(hi - lo) : 0;
 }
 
-static void __attribute__((constructor))
-kimage_save(void)
+static void __attribute__((constructor)) kimage_save(void)
 {
     kimage_data_len = span(__start_pagesim_kdata, __stop_pagesim_kdata);
     if (kimage_data_len == 0)
@@ -88,36 +91,11 @@ set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static uintptr_t
-read_mmap_min_addr(void)
-{
-    unsigned long v = 65536;
-    FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "r");
-    if (f != NULL) {
-        if (fscanf(f, "%lu", &v) != 1)
-            v = 65536;
-        fclose(f);
-    }
-    if (v < 4096)
-        v = 4096;
-    return (uintptr_t)PAGE_ROUND_UP(v);
-}
-
+/* True if host memory at p lies where no simulated address can. */
 static bool
-window_reserve(struct sim *s, bool fixed)
+host_high(const void *p)
 {
-    void *p = mmap((void *)s->window_lo, SIM_WINDOW_END - s->window_lo, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
-                       (fixed ? MAP_FIXED : MAP_FIXED_NOREPLACE),
-                   -1, 0);
-    if (p == MAP_FAILED)
-        return false;
-    if (p != (void *)s->window_lo) {
-        /* An old kernel ignoring MAP_FIXED_NOREPLACE placed it elsewhere. */
-        munmap(p, SIM_WINDOW_END - s->window_lo);
-        return false;
-    }
-    return true;
+    return (uintptr_t)p >= SIM_HOST_FLOOR;
 }
 
 struct sim *
@@ -137,44 +115,31 @@ sim_create(const struct sim_config *cfg, char *err, size_t errlen)
         set_err(err, errlen, "out of host memory");
         return NULL;
     }
-    s->memfd = -1;
     s->ram = MAP_FAILED;
     s->region_floor = SIM_NO_REGION;
     s->ram_size = cfg->ram_size;
-    s->window_lo = read_mmap_min_addr();
-
-    s->memfd = memfd_create("pagesim-ram", MFD_CLOEXEC);
-    if (s->memfd < 0 || ftruncate(s->memfd, (off_t)cfg->ram_size) != 0) {
-        set_err(err, errlen, "cannot create simulated RAM: %s", strerror(errno));
+    s->mmu_cfg = cfg->mmu;
+    int local;
+    if (!host_high(s) || !host_high(&local) || !host_high(__executable_start)) {
+        set_err(err, errlen,
+                "this program's memory lies below 4 GiB, where simulated addresses are "
+                "(under valgrind, pass --aspace-minaddr=0x100000000)");
         goto fail;
     }
-    s->ram =
-        mmap(NULL, cfg->ram_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, s->memfd, 0);
+    s->ram = mmap(NULL, cfg->ram_size, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (s->ram == MAP_FAILED) {
         set_err(err, errlen, "cannot map simulated RAM: %s", strerror(errno));
         goto fail;
     }
-    s->window = malloc(sizeof(uint32_t) << 20);
-    if (s->window == NULL) {
-        set_err(err, errlen, "out of host memory");
-        goto fail;
-    }
-    memset(s->window, 0xFF, sizeof(uint32_t) << 20);
-    if (!window_reserve(s, false)) {
-        set_err(err, errlen,
-                "cannot reserve the host window 0x%lx-0xffffffff (%s): something else is mapped "
-                "in the low 4 GiB of this process (a non-PIE binary, valgrind, or a library); "
-                "pagesim needs that range for simulated virtual addresses",
-                (unsigned long)s->window_lo, strerror(errno));
-        goto fail;
-    }
-    if (!mmu_init(&s->mmu, &cfg->mmu, s->ram, s->ram_size)) {
+    if (!mmu_init(&s->cpus[0], &cfg->mmu, s->ram, s->ram_size)) {
         set_err(err, errlen,
                 "invalid TLB geometry (entries and ways must be powers of two, "
                 "ways <= entries <= 65536)");
-        munmap((void *)s->window_lo, SIM_WINDOW_END - s->window_lo);
         goto fail;
     }
+    s->ncpus = 1;
+    s->cpu = &s->cpus[0];
     s->image.lo = (uintptr_t)__executable_start;
     s->image.hi = (uintptr_t)_end;
     kimage_reload();
@@ -182,11 +147,8 @@ sim_create(const struct sim_config *cfg, char *err, size_t errlen)
     return s;
 
 fail:
-    free(s->window);
     if (s->ram != MAP_FAILED)
         munmap(s->ram, cfg->ram_size);
-    if (s->memfd >= 0)
-        close(s->memfd);
     free(s);
     return NULL;
 }
@@ -196,11 +158,9 @@ sim_destroy(struct sim *s)
 {
     if (s == NULL)
         return;
-    mmu_fini(&s->mmu);
-    munmap((void *)s->window_lo, SIM_WINDOW_END - s->window_lo);
+    for (unsigned i = 0; i < s->ncpus; i++)
+        mmu_fini(&s->cpus[i]);
     munmap(s->ram, s->ram_size);
-    close(s->memfd);
-    free(s->window);
     free(s->spaces);
     if (sim_exists == s)
         sim_exists = NULL;
@@ -210,7 +170,31 @@ sim_destroy(struct sim *s)
 struct mmu *
 sim_mmu(struct sim *s)
 {
-    return &s->mmu;
+    return s->cpu;
+}
+
+int
+sim_cpu_add(struct sim *s)
+{
+    if (s->ncpus == SIM_MAX_CPUS || !mmu_init(&s->cpus[s->ncpus], &s->mmu_cfg, s->ram, s->ram_size))
+        return -1;
+    return (int)s->ncpus++;
+}
+
+bool
+sim_cpu_select(struct sim *s, unsigned cpu)
+{
+    if (cpu >= s->ncpus)
+        return false;
+    sim_fold_hits(s); /* the hits so far are the outgoing CPU's */
+    s->cpu = &s->cpus[cpu];
+    return true;
+}
+
+unsigned
+sim_cpu_current(const struct sim *s)
+{
+    return (unsigned)(s->cpu - s->cpus);
 }
 
 const struct sim_stats *
@@ -277,7 +261,7 @@ sim_read_virt(struct sim *s, vaddr_t va, void *buf, size_t n)
         size_t chunk = PAGE_SIZE - PGOFF(va);
         if (chunk > n)
             chunk = n;
-        if (!mmu_probe(&s->mmu, va, &pa, NULL) || (uint64_t)pa + chunk > s->ram_size)
+        if (!mmu_probe(s->cpu, va, &pa, NULL) || (uint64_t)pa + chunk > s->ram_size)
             return false;
         memcpy(out, s->ram + pa, chunk);
         out += chunk;
@@ -316,8 +300,8 @@ sim_fold_hits(struct sim *s)
 {
     for (unsigned k = 0; k < MMU_NACCESS; k++) {
         for (unsigned i = 0; i < SIM_HOT_STRIPES; i++) {
-            s->mmu.ctr.accesses[k] += s->hot_hits[k][i];
-            s->mmu.ctr.tlb_hits += s->hot_hits[k][i];
+            s->cpu->ctr.accesses[k] += s->hot_hits[k][i];
+            s->cpu->ctr.tlb_hits += s->hot_hits[k][i];
             s->hot_hits[k][i] = 0;
         }
     }
@@ -330,56 +314,13 @@ sim_set_mark(struct sim *s, sim_mark_fn fn, void *ctx)
     s->mark_ctx = ctx;
 }
 
-void
-sim_window_reset(struct sim *s)
-{
-    if (!window_reserve(s, true)) {
-        /* Replacing our own reservation cannot clash; only ENOMEM is left. */
-        snprintf(s->stop.msg, sizeof(s->stop.msg), "window reset failed: %s", strerror(errno));
-        if (s->running)
-            sim_stop_run(s, SIM_STOP_WINDOW, NULL);
-    }
-    memset(s->window, 0xFF, sizeof(uint32_t) << 20);
-    s->window_live = 0;
-    s->stats.window_resets++;
-    s->mmu.fast_base = MMU_FAST_NONE;
-    s->mmu.fast_allow = 0;
-}
-
-void
-sim_window_map(struct sim *s, uint32_t vpn, uint32_t pfn, const void *pc)
-{
-    uint64_t pa = (uint64_t)pfn << PAGE_SHIFT;
-    if (pa + PAGE_SIZE > s->ram_size) {
-        s->stop.pa = (paddr_t)pa;
-        snprintf(s->stop.msg, sizeof(s->stop.msg), "frame 0x%08llx is outside RAM (%llu KiB)",
-                 (unsigned long long)pa, (unsigned long long)(s->ram_size >> 10));
-        sim_stop_run(s, SIM_STOP_BUS_ERROR, pc);
-    }
-    if (s->window[vpn] == SIM_WINDOW_NONE) {
-        if (s->window_live >= SIM_WINDOW_MAX_LIVE)
-            sim_window_reset(s);
-        s->window_live++;
-    }
-    void *want = (void *)((uintptr_t)vpn << PAGE_SHIFT);
-    void *p =
-        mmap(want, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, s->memfd, (off_t)pa);
-    if (p != want) {
-        snprintf(s->stop.msg, sizeof(s->stop.msg), "host mmap of window page 0x%08x failed: %s",
-                 vpn << PAGE_SHIFT, strerror(errno));
-        sim_stop_run(s, SIM_STOP_WINDOW, pc);
-    }
-    s->window[vpn] = pfn;
-    s->stats.window_maps++;
-}
-
 _Noreturn void
 sim_stop_run(struct sim *s, enum sim_stop_kind kind, const void *pc)
 {
     s->stop.kind = kind;
-    s->stop.cr0 = s->mmu.cr0;
-    s->stop.cr3 = s->mmu.cr3;
-    s->stop.cr4 = s->mmu.cr4;
+    s->stop.cr0 = s->cpu->cr0;
+    s->stop.cr3 = s->cpu->cr3;
+    s->stop.cr4 = s->cpu->cr4;
     /* pc is a return address: the call before it may be a function's last
      * instruction (a call to a _Noreturn function), so look one byte back. */
     if (pc != NULL)
@@ -389,7 +330,7 @@ sim_stop_run(struct sim *s, enum sim_stop_kind kind, const void *pc)
     siglongjmp(s->env, 1);
 }
 
-/* An access the hooks did not see faulted on the host: stop, don't crash. */
+/* An access the runtime did not see faulted on the host: stop, don't crash. */
 static void
 on_host_signal(int sig, siginfo_t *si, void *uc)
 {
@@ -401,11 +342,11 @@ on_host_signal(int sig, siginfo_t *si, void *uc)
         return;
     }
     snprintf(s->stop.msg, sizeof(s->stop.msg),
-             "%s at an address the access hooks did not check (uninstrumented code?)",
+             "%s at an address the access runtime did not check (uninstrumented code?)",
              sig == SIGSEGV ? "SIGSEGV" : "SIGBUS");
     /* A simulated address is reported, a host one (different every run) not. */
     uintptr_t a = (uintptr_t)si->si_addr;
-    s->stop.cr2 = a < SIM_WINDOW_END ? (vaddr_t)a : 0;
+    s->stop.cr2 = a < SIM_HOST_FLOOR ? (vaddr_t)a : 0;
     sim_stop_run(s, SIM_STOP_HOST_SIGNAL, NULL);
 }
 
@@ -481,16 +422,12 @@ sim_stop_kind_name(enum sim_stop_kind kind)
         return "page fault in the page-fault handler";
     case SIM_STOP_WILD:
         return "wild pointer";
-    case SIM_STOP_NULL:
-        return "null-page access";
     case SIM_STOP_BUS_ERROR:
         return "bus error";
     case SIM_STOP_PANIC:
         return "kernel panic";
     case SIM_STOP_HOST_SIGNAL:
         return "unchecked host access";
-    case SIM_STOP_WINDOW:
-        return "host window failure";
     case SIM_STOP_UNSUPPORTED:
         return "unsupported by the model";
     }
@@ -530,7 +467,7 @@ sim_format_stop(const struct sim_stop *st, char *buf, size_t len)
             OUT("  PTE[%u] @0x%08x = 0x%08x\n", PTX(st->cr2), st->walk.pte_addr, st->walk.pte);
         if (st->walk.levels == 0)
             OUT("  (rights of a cached TLB entry)\n");
-    } else if (st->kind == SIM_STOP_WILD || st->kind == SIM_STOP_NULL) {
+    } else if (st->kind == SIM_STOP_WILD) {
         OUT("  %u-byte %s\n", st->size, access_name(st->access));
     }
     OUT("  CR0=0x%08x CR3=0x%08x CR4=0x%08x\n", st->cr0, st->cr3, st->cr4);

@@ -1,10 +1,11 @@
 /*
  * sim.h - the host machine that runs kernel C code on the MMU model:
- * simulated physical RAM, the host window (simulated virtual address ==
- * host address), the access hooks and the host side of kernel/arch.h.
+ * simulated physical RAM, the CPUs' MMUs, the access runtime kernel loads
+ * and stores are rewritten into (sim/access.h) and the host side of
+ * kernel/arch.h.
  *
- * One machine exists at a time in a process (the window is the low 4 GiB
- * of the host address space).  Kernel code runs only inside sim_run(); a
+ * One machine exists at a time in a process (kernel code keeps its state
+ * in statics, as a kernel does).  Kernel code runs only inside sim_run(); a
  * kernel bug stops the run with a report and sim_run() returns, leaving the
  * host process healthy for the next machine.
  */
@@ -19,6 +20,7 @@
 
 #define SIM_RAM_MAX (4ull << 30)
 #define SIM_RAM_DEFAULT (64ull << 20)
+#define SIM_MAX_CPUS 8
 
 struct sim_config {
     uint64_t ram_size; /* bytes, a multiple of 4 KiB, at most SIM_RAM_MAX */
@@ -30,12 +32,10 @@ enum sim_stop_kind {
     SIM_STOP_PAGE_FAULT,   /* #PF with no handler, or the handler gave up */
     SIM_STOP_DOUBLE_FAULT, /* #PF while the page-fault handler ran */
     SIM_STOP_WILD,         /* host address that is not the kernel's own */
-    SIM_STOP_NULL,         /* below the host window (the null guard) */
     SIM_STOP_BUS_ERROR,    /* physical address outside RAM */
     SIM_STOP_PANIC,        /* arch_panic() */
-    SIM_STOP_HOST_SIGNAL,  /* an access the hooks did not see (SIGSEGV/SIGBUS) */
-    SIM_STOP_WINDOW,       /* the host refused to map a window page */
-    SIM_STOP_UNSUPPORTED,  /* the kernel asked for what the model does not do (CR4.PAE) */
+    SIM_STOP_HOST_SIGNAL,  /* an access the runtime did not see (SIGSEGV/SIGBUS) */
+    SIM_STOP_UNSUPPORTED,  /* what the model does not do (CR4.PAE, a huge access) */
 };
 
 /* Why and where a run stopped.  All fields are deterministic. */
@@ -71,8 +71,6 @@ struct sim_region {
 struct sim_stats {
     struct sim_region regions[SIM_MAX_REGIONS];
     unsigned nregions;
-    uint64_t window_maps;   /* host pages (re)mapped into the window */
-    uint64_t window_resets; /* whole-window resets (too many live pages) */
     uint64_t handler_calls; /* #PF delivered to the kernel's handler */
 };
 
@@ -81,17 +79,31 @@ struct sim;
 void sim_config_default(struct sim_config *cfg);
 
 /*
- * Creates the machine: RAM (a memfd, so host memory follows the frames
- * touched), the MMU in reset state, the window reservation, and a pristine
+ * Creates the machine: RAM (anonymous memory, so host memory follows the
+ * frames touched), one CPU whose MMU is in reset state, and a pristine
  * kernel: the kernel's static data restored as its image holds it and its
  * bss zeroed, whatever earlier machines' kernels left there.  Returns
  * NULL with a message in err if the config is invalid, another machine
- * exists, or the low 4 GiB of the host address space are taken.
+ * exists, or the host put this program's memory below 4 GiB (where
+ * simulated addresses lie; under valgrind: --aspace-minaddr=0x100000000).
  */
 struct sim *sim_create(const struct sim_config *cfg, char *err, size_t errlen);
 void sim_destroy(struct sim *s);
 
+/* The current CPU's MMU. */
 struct mmu *sim_mmu(struct sim *s);
+
+/*
+ * CPUs: each has its own MMU (control registers, TLBs, counters), all share
+ * RAM; kernel accesses and arch_* calls go to the current one.  sim_cpu_add
+ * adds a CPU in reset state and returns its number (the first CPU is 0), or
+ * -1 if there are SIM_MAX_CPUS already.  sim_cpu_select makes cpu current
+ * (returns false if there is no such CPU); callable inside and outside
+ * sim_run.
+ */
+int sim_cpu_add(struct sim *s);
+bool sim_cpu_select(struct sim *s, unsigned cpu);
+unsigned sim_cpu_current(const struct sim *s);
 const struct sim_stats *sim_stats(const struct sim *s);
 uint64_t sim_ram_size(const struct sim *s);
 
@@ -197,9 +209,5 @@ const struct sim_stop *sim_last_stop(const struct sim *s);
 const char *sim_stop_kind_name(enum sim_stop_kind kind);
 /* Writes a multi-line report of the stop into buf (always terminated). */
 void sim_format_stop(const struct sim_stop *st, char *buf, size_t len);
-
-/* Clears the window's live pages so they are remapped on next use
- * (exposed for benchmarks and tests of the window itself). */
-void sim_window_reset(struct sim *s);
 
 #endif

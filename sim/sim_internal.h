@@ -9,15 +9,14 @@
 #include "kernel/arch.h"
 #include "sim/sim.h"
 
-#define SIM_WINDOW_END (1ull << 32)
-#define SIM_WINDOW_NONE 0xFFFFFFFFu
+/* Simulated addresses lie below it, host memory (the program is linked
+ * above it, and its heap, stack and libraries follow) above it. */
+#define SIM_HOST_FLOOR (1ull << 32)
 #define SIM_NO_REGION (1ull << 32) /* region_floor with no region registered */
 #define SIM_MAX_FIGURES 64         /* distinct figure names the kernel may publish */
-/* Live window pages before a reset; keeps well under vm.max_map_count. */
-#define SIM_WINDOW_MAX_LIVE 24576u
 #define SIM_MAX_HOST_RANGES 8
 #define SIM_HOT_STRIPES 4
-/* Pages one access may span (a 16 MiB memcpy); well under the live limit. */
+/* Pages one access may span (a 16 MiB memcpy). */
 #define SIM_MAX_SPAN 4096u
 
 struct host_range {
@@ -25,7 +24,12 @@ struct host_range {
 };
 
 struct sim {
-    struct mmu mmu;
+    /* The CPUs' MMUs (control registers, TLBs, counters) over one RAM; kernel
+     * accesses go through the current one. */
+    struct mmu cpus[SIM_MAX_CPUS];
+    unsigned ncpus;
+    struct mmu *cpu;
+    struct mmu_config mmu_cfg; /* each CPU's TLB geometry */
     struct sim_stats stats;
     /* The lowest first address of a registered region (no region: above
      * every 32-bit address): the hit path counts regions only from here. */
@@ -33,18 +37,14 @@ struct sim {
     /*
      * Hits taken by the hooks' inline path, striped by word so that
      * back-to-back hits do not wait on one counter in memory; folded into
-     * mmu.ctr (accesses and tlb_hits) by sim_fold_hits before anyone reads.
+     * the current CPU's counters (accesses and tlb_hits) by sim_fold_hits
+     * before anyone reads them or another CPU becomes current.
      */
     uint64_t hot_hits[MMU_NACCESS][SIM_HOT_STRIPES];
     struct sim_stop stop;
 
-    int memfd;
-    uint8_t *ram; /* whole RAM, MAP_SHARED view for the walker and the host */
+    uint8_t *ram; /* whole RAM: physical byte pa is ram[pa] */
     uint64_t ram_size;
-
-    uintptr_t window_lo; /* first host address of the window (mmap_min_addr) */
-    uint32_t *window;    /* frame mapped at each virtual page, or NONE */
-    uint32_t window_live;
 
     /* Host memory kernel code may use directly. */
     struct host_range stack, image;
@@ -81,11 +81,11 @@ extern struct sim *sim_current __attribute__((visibility("hidden")));
 /* Stops the run: fills what the caller did not and jumps out of sim_run. */
 _Noreturn void sim_stop_run(struct sim *s, enum sim_stop_kind kind, const void *pc);
 
-/* Adds the inline path's hits to the MMU counters. */
+/* Adds the inline path's hits to the current CPU's counters. */
 void sim_fold_hits(struct sim *s);
 
-/* Maps virtual page vpn of the window onto frame pfn. */
-void sim_window_map(struct sim *s, uint32_t vpn, uint32_t pfn, const void *pc);
+/* Counts a kernel access at va in the region that holds it, if any. */
+void sim_count_region(struct sim *s, vaddr_t va);
 
 /* Name of the function containing pc, or "?"; the cached one remembers
  * recent answers (tracing asks for the same few functions again and again). */

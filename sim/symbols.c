@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
+#include <link.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -71,10 +72,15 @@ sim_symbolize(const void *pc, char *buf, size_t len)
         return;
     const char *path = info.dli_fname;
     Dl_info self;
+    struct link_map *map = NULL;
     /* The main program's file name from dladdr is argv[0]; use /proc. */
     if (dladdr((void *)sim_symbolize, &self) != 0 && self.dli_fbase == info.dli_fbase)
         path = "/proc/self/exe";
-    if (path != NULL && symtab_lookup(path, (uintptr_t)info.dli_fbase, (uintptr_t)pc, buf, len))
+    /* Symbol values are link-time addresses: pc less the load bias (not
+     * the load address, for a program linked to load above 0). */
+    if (dladdr1(pc, &info, (void **)&map, RTLD_DL_LINKMAP) == 0 || map == NULL)
+        return;
+    if (path != NULL && symtab_lookup(path, (uintptr_t)map->l_addr, (uintptr_t)pc, buf, len))
         return;
     if (info.dli_sname != NULL)
         snprintf(buf, len, "%s", info.dli_sname);

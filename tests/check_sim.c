@@ -357,37 +357,23 @@ START_TEST(test_sim_user_access_rights)
 }
 END_TEST
 
-/* Below the host's lowest mappable address: a mapped page cannot be carried
- * out on the host (null-page stop), an unmapped one is an ordinary #PF
- * (not present, read, supervisor: error code 0). */
-START_TEST(test_sim_null_page)
+/*
+ * Page 0 is a page like any other: kt_null_mapped reads 0x10 with page 0
+ * identity-mapped (PTE 0 of the low table), so it reads physical 0x10, where
+ * the host put 0xC0FFEE.  With PTE 0 cleared (and INVLPG 0), the same read
+ * is an ordinary #PF: not present, read, supervisor (error code 0), CR2 0x10.
+ */
+START_TEST(test_sim_page_zero)
 {
     struct sim *s = new_machine();
-    ck_assert(!sim_run(s, kt_null_mapped, NULL));
-    ck_assert_int_eq(sim_last_stop(s)->kind, SIM_STOP_NULL);
-    ck_assert_str_eq(sim_last_stop(s)->where, "kt_null_mapped");
+    uint32_t v = 0xC0FFEEu;
+    memcpy(sim_phys(s, 0x10, 4), &v, 4);
+    ck_assert(sim_run(s, kt_null_mapped, NULL));
+    ck_assert_uint_eq(kt_result.value, 0xC0FFEEu);
     ck_assert(!sim_run(s, kt_null_unmapped, NULL));
     ck_assert_int_eq(sim_last_stop(s)->kind, SIM_STOP_PAGE_FAULT);
     ck_assert_uint_eq(sim_last_stop(s)->cr2, 0x10);
     ck_assert_uint_eq(sim_last_stop(s)->error_code, 0);
-    sim_destroy(s);
-}
-END_TEST
-
-/* After a window reset every host page is unmapped; the next accesses map
- * them again from the TLB's translations and see the same memory. */
-START_TEST(test_sim_window_reset_keeps_memory)
-{
-    struct sim *s = new_machine();
-    ck_assert(sim_run(s, kt_recursive, NULL));
-    uint64_t maps = sim_stats(s)->window_maps;
-    sim_window_reset(s);
-    ck_assert_uint_eq(sim_stats(s)->window_resets, 1);
-    ck_assert(sim_run(s, kt_read_data, NULL));
-    /* kt_recursive left 0x5678 at 0x40000008 in the old frame and the
-     * remapped page (frame 0x201000) holds 0x9abc at offset 12. */
-    ck_assert_uint_eq(kt_result.value, 0x9abc);
-    ck_assert_uint_gt(sim_stats(s)->window_maps, maps);
     sim_destroy(s);
 }
 END_TEST
@@ -569,6 +555,62 @@ START_TEST(test_sim_write_cr_outside_kernel)
 }
 END_TEST
 
+/*
+ * Two CPUs over one RAM, each with its own CR3 and TLB.  Built from the
+ * host: CPU 0's directory (KT_PD_PA) maps KT_DATA_VA on KT_DATA_PA, CPU 1's
+ * (0x103000, table 0x104000) on KT_DATA2_PA.  Each store of kt_store_data
+ * goes through whichever CPU is current:
+ *  1. CPU 0 stores 0x11: its TLB is empty: miss, walk, frame KT_DATA_PA.
+ *  2. CPU 1 stores 0x22: its own empty TLB: miss, frame KT_DATA2_PA.
+ *  3. CPU 0 stores 0x33: CPU 1's activity left CPU 0's entry (dirty since
+ *     1) alone: a hit, frame KT_DATA_PA.
+ * So KT_DATA_PA holds 0x33, KT_DATA2_PA 0x22; CPU 0: 2 writes, 1 miss,
+ * 1 hit; CPU 1: 1 write, 1 miss, 0 hits.  With one MMU the store of 2
+ * would go to KT_DATA_PA (one CR3) and 3 would miss.
+ */
+START_TEST(test_sim_two_cpus)
+{
+    struct sim *s = new_machine();
+    const paddr_t pd1 = 0x103000, pt1 = 0x104000;
+    const uint32_t pde[2] = {KT_PT256_PA | PTE_P | PTE_W, pt1 | PTE_P | PTE_W};
+    const uint32_t pte[2] = {KT_DATA_PA | PTE_P | PTE_W, KT_DATA2_PA | PTE_P | PTE_W};
+    memcpy(sim_phys(s, KT_PD_PA + PDX(KT_DATA_VA) * 4, 4), &pde[0], 4);
+    memcpy(sim_phys(s, KT_PT256_PA + PTX(KT_DATA_VA) * 4, 4), &pte[0], 4);
+    memcpy(sim_phys(s, pd1 + PDX(KT_DATA_VA) * 4, 4), &pde[1], 4);
+    memcpy(sim_phys(s, pt1 + PTX(KT_DATA_VA) * 4, 4), &pte[1], 4);
+    ck_assert_int_eq(sim_cpu_add(s), 1);
+    ck_assert(!sim_cpu_select(s, 2));
+    const paddr_t pd[2] = {KT_PD_PA, pd1};
+    for (unsigned c = 0; c < 2; c++) {
+        ck_assert(sim_cpu_select(s, c));
+        sim_write_cr(s, SIM_EV_CR3, pd[c], "firmware");
+        sim_write_cr(s, SIM_EV_CR0, CR0_PE | CR0_PG, "firmware");
+    }
+    struct mmu *m[2];
+    ck_assert(sim_cpu_select(s, 0));
+    m[0] = sim_mmu(s);
+    ck_assert(sim_run(s, kt_store_data, (void *)0x11));
+    ck_assert(sim_cpu_select(s, 1));
+    m[1] = sim_mmu(s);
+    ck_assert_ptr_ne(m[0], m[1]);
+    ck_assert_uint_eq(sim_cpu_current(s), 1);
+    ck_assert(sim_run(s, kt_store_data, (void *)0x22));
+    ck_assert(sim_cpu_select(s, 0));
+    ck_assert(sim_run(s, kt_store_data, (void *)0x33));
+    ck_assert_uint_eq(phys32(s, KT_DATA_PA), 0x33);
+    ck_assert_uint_eq(phys32(s, KT_DATA2_PA), 0x22);
+    ck_assert_uint_eq(m[0]->cr3, KT_PD_PA);
+    ck_assert_uint_eq(m[1]->cr3, pd1);
+    ck_assert_uint_eq(m[0]->ctr.accesses[MMU_SUP_WRITE], 2);
+    ck_assert_uint_eq(m[0]->ctr.tlb_misses, 1);
+    ck_assert_uint_eq(m[0]->ctr.tlb_hits, 1);
+    ck_assert_uint_eq(m[1]->ctr.accesses[MMU_SUP_WRITE], 1);
+    ck_assert_uint_eq(m[1]->ctr.tlb_misses, 1);
+    ck_assert_uint_eq(m[1]->ctr.tlb_hits, 0);
+    sim_destroy(s);
+}
+END_TEST
+
 START_TEST(test_sim_one_machine_at_a_time)
 {
     struct sim *s = new_machine();
@@ -597,8 +639,8 @@ sim_suite(void)
     tcase_add_test(tc, test_sim_panic_report);
     tcase_add_test(tc, test_sim_access_across_pages);
     tcase_add_test(tc, test_sim_user_access_rights);
-    tcase_add_test(tc, test_sim_null_page);
-    tcase_add_test(tc, test_sim_window_reset_keeps_memory);
+    tcase_add_test(tc, test_sim_page_zero);
+    tcase_add_test(tc, test_sim_two_cpus);
     tcase_add_test(tc, test_sim_user_then_kernel_same_page);
     tcase_add_test(tc, test_sim_cross_page_retry_translates_again);
     tcase_add_test(tc, test_sim_user_cross_page_retry_translates_again);

@@ -327,11 +327,11 @@ kt_regions(void *arg)
     arch_region("inner", 0x201000u, 0x201FFFu);
     arch_region("outer", 0x200000u, 0x203FFFu);
     arch_region("inner", 0x208000u, 0x208FFFu);
-    (void)m[1024];        /* 0x201000: inner (registered before outer) */
-    (void)m[1];           /* 0x200004: outer */
-    m[4095] = 1;          /* 0x203FFC: outer, its last word */
-    (void)m[8 * 1024];    /* 0x208000: inner, its second window */
-    (void)m[4 * 1024];    /* 0x204000: past outer, in none */
+    (void)m[1024];                         /* 0x201000: inner (registered before outer) */
+    (void)m[1];                            /* 0x200004: outer */
+    m[4095] = 1;                           /* 0x203FFC: outer, its last word */
+    (void)m[8 * 1024];                     /* 0x208000: inner, its second window */
+    (void)m[4 * 1024];                     /* 0x204000: past outer, in none */
     (void)*(volatile uint32_t *)0x1FF000u; /* below every region */
 }
 
@@ -347,4 +347,10 @@ kt_publish(void *arg)
     arch_space(7, 0x2000u, false);
     arch_mark(0);
     arch_figure("b", 5);
+}
+
+void
+kt_store_data(void *arg)
+{
+    *(volatile uint32_t *)KT_DATA_VA = (uint32_t)(uintptr_t)arg;
 }

@@ -39,5 +39,7 @@ void kt_count_runs(void *arg);
 void kt_set_pae(void *arg);
 void kt_regions(void *arg);
 void kt_publish(void *arg);
+/* Stores the word arg at KT_DATA_VA. */
+void kt_store_data(void *arg);
 
 #endif
