@@ -16,7 +16,9 @@
  *                 to the end of the module
  *
  * The kernel rejects a module whose magic, version or length is wrong, whose
- * names are not terminated, or whose workload does not fill it exactly.
+ * names are not terminated, or whose workload does not fill it exactly.  A
+ * module whose magic is HWPROBE_MAGIC is a probe request instead
+ * (kernel/hwprobe.h).
  */
 #ifndef PAGESIM_MODULE_H
 #define PAGESIM_MODULE_H

@@ -15,6 +15,7 @@
 static struct bootload_result bl_res;
 static bool bl_with_workload;
 static uint32_t bl_module_len;
+static enum hwprobe_status bl_probe;
 
 const char *
 bootload_strerror(enum bootload_status st)
@@ -59,6 +60,8 @@ bootload_qemu_mmap(uint64_t ram, struct boot_mmap_entry *map)
 size_t
 bootload_module_size(const struct bootload_config *cfg)
 {
+    if (cfg->module != NULL)
+        return cfg->module_len;
     return sizeof(struct kmod_header) + sizeof(struct wl_header) +
            (size_t)cfg->nops * sizeof(struct wl_op);
 }
@@ -67,6 +70,10 @@ bool
 bootload_module_write(const struct bootload_config *cfg, void *buf, char *err, size_t errlen)
 {
     size_t len = bootload_module_size(cfg);
+    if (cfg->module != NULL) {
+        memcpy(buf, cfg->module, len);
+        return true;
+    }
     if (cfg->strategy == NULL || cfg->pmm == NULL || strlen(cfg->strategy) >= KMOD_NAME_MAX ||
         strlen(cfg->pmm) >= KMOD_NAME_MAX || len > UINT32_MAX) {
         snprintf(err, errlen, "strategy and allocator names must be given, under %u characters",
@@ -190,4 +197,24 @@ enum bootload_status
 bootload_run(struct sim *s, const struct bootload_config *cfg, struct bootload_result *res)
 {
     return bootload_go(s, cfg, res, true);
+}
+
+static void
+bootload_probe_kernel(void *arg)
+{
+    (void)arg;
+    const struct boot_info *bi = (const struct boot_info *)(uintptr_t)(KERNEL_BASE + BOOT_INFO_PA);
+    bl_probe = hwprobe_main(bi, (KERNEL_BASE + BOOT_MODULE_PA), bl_module_len);
+}
+
+enum bootload_status
+bootload_probe(struct sim *s, const struct bootload_config *cfg, enum hwprobe_status *probe)
+{
+    char err[256];
+    bl_probe = HWPROBE_OK;
+    if (!bootload_prepare(s, cfg, err, sizeof(err)))
+        return BOOTLOAD_SETUP_FAILED;
+    bool ran = sim_run(s, bootload_probe_kernel, NULL);
+    *probe = bl_probe;
+    return ran ? BOOTLOAD_OK : BOOTLOAD_STOPPED;
 }

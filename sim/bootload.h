@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "kernel/boot.h"
+#include "kernel/hwprobe.h"
 #include "kernel/module.h"
 #include "kernel/workload.h"
 #include "sim/sim.h"
@@ -50,6 +51,10 @@ struct bootload_config {
     uint32_t nops;
     uint32_t max_ops; /* ops the workload may execute (wl_header); 0: no limit */
     uint32_t inject; /* enum kmod_inject, for the metal kernel (the simulator ignores it) */
+    /* Another kind of module, written as is instead of the workload module
+     * of the fields above: a probe request (kernel/hwprobe.h). */
+    const void *module;
+    uint32_t module_len;
 };
 
 enum bootload_status {
@@ -93,5 +98,14 @@ enum bootload_status bootload_boot(struct sim *s, const struct bootload_config *
  * inside one sim_run; fills res (may be NULL) whatever the outcome. */
 enum bootload_status bootload_run(struct sim *s, const struct bootload_config *cfg,
                                   struct bootload_result *res);
+
+/*
+ * Prepares the machine with cfg (whose module is a probe request) and
+ * runs hwprobe_main inside sim_run; the kernel's verdict on the request in
+ * *probe.  Returns BOOTLOAD_OK if hwprobe_main returned (whatever *probe
+ * says), BOOTLOAD_SETUP_FAILED or BOOTLOAD_STOPPED.
+ */
+enum bootload_status bootload_probe(struct sim *s, const struct bootload_config *cfg,
+                                    enum hwprobe_status *probe);
 
 #endif

@@ -12,5 +12,6 @@ Suite *vmm_suite(void);
 Suite *graph_suite(void);
 Suite *workload_suite(void);
 Suite *scenario_suite(void);
+Suite *hwprobe_suite(void);
 
 #endif

@@ -24,6 +24,7 @@
 #include "kernel/module.h"
 #include "kernel/ptdump.h"
 #include "sim/bootload.h"
+#include "tools/probe.h"
 #include "tools/report.h"
 #include "tools/runner.h"
 
@@ -60,6 +61,8 @@ struct boot_opts {
     const struct inject *inject;
     double timeout;
     bool vs_sim, grub, gdb, timeout_set;
+    bool probe, probes_set; /* --probe: the request in probe_req */
+    struct probe_request probe_req;
 };
 
 void
@@ -67,7 +70,8 @@ bootcmd_usage(FILE *out)
 {
     fprintf(
         out,
-        "usage: pagesim boot SCENARIO [options]\n\n"
+        "usage: pagesim boot SCENARIO [options]\n"
+        "       pagesim boot --probe SEEDS [--probes N] [--grub] [--timeout S] [--qemu PATH]\n\n"
         "Boots the bare-metal kernel (kernel.elf, next to pagesim) on qemu-system-i386 with\n"
         "the scenario's workload as a Multiboot module, and shows the kernel's report.\n\n"
         "  --strategy NAME    paging strategy (default: the scenario's)\n"
@@ -79,8 +83,15 @@ bootcmd_usage(FILE *out)
         "  --timeout S        give up after S seconds (default 120; with --gdb: none)\n"
         "  --qemu PATH        the QEMU binary (default: qemu-system-i386 from PATH)\n"
         "  --inject FAULT     a deliberate fault, to test how it is reported:\n"
-        "                     " INJECT_NAMES "\n\n"
-        "exit status:\n");
+        "                     " INJECT_NAMES "\n"
+        "  --probe SEEDS      no scenario: the paging differential instead.  For each seed\n"
+        "                     (N, or A-B) the kernel builds random page tables and probes\n"
+        "                     them with supervisor and user reads and writes under CR0.WP 0\n"
+        "                     and 1; the simulator runs the same seeds and every probe's\n"
+        "                     record must agree, as with --vs-sim (exit 1 on a difference)\n"
+        "  --probes N         probes per seed (default %u; at most %u in all)\n\n"
+        "exit status:\n",
+        PROBE_DEFAULT_PROBES, PROBE_MAX_RECORDS);
 #define X(id, code, desc) fprintf(out, "  %d  %s\n", code, desc);
     BOOTCMD_EXITS(X)
 #undef X
@@ -297,6 +308,8 @@ struct metal_report {
     char exit_name[32];
     char **pt; /* page-table dump lines */
     size_t npt;
+    /* What kernel/hwprobe.h logged (pagesim boot --probe). */
+    struct probe_log probes;
     char bad_line[160]; /* the first line that is not part of a report */
 };
 
@@ -306,6 +319,7 @@ metal_report_free(struct metal_report *m)
     for (size_t i = 0; i < m->npt; i++)
         free(m->pt[i]);
     free(m->pt);
+    probe_log_free(&m->probes);
     free(m->marks);
 }
 
@@ -335,6 +349,8 @@ parse_line(char *line, struct metal_report *m, uint32_t nmarks)
         return m->banner = atoi(rest) == METAL_REPORT_VERSION;
     if (!m->banner)
         return true; /* whatever came before the kernel started */
+    if (strcmp(key, "log") == 0 && strncmp(rest, "probe", 5) == 0)
+        return probe_log_push(&m->probes, rest);
     if (strcmp(key, "mmap") == 0 || strcmp(key, "log") == 0 || strcmp(key, "region") == 0)
         return true;
     if (strcmp(key, "bad-module") == 0) {
@@ -776,11 +792,14 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
         {"timeout", required_argument, 0, 't'},
         {"qemu", required_argument, 0, 'q'},
         {"inject", required_argument, 0, 'i'},
+        {"probe", required_argument, 0, 'P'},
+        {"probes", required_argument, 0, 'N'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof(*o));
     o->timeout = 120;
+    o->probe_req.probes = PROBE_DEFAULT_PROBES;
     optind = 2;
     opterr = 0;
     int ch;
@@ -823,6 +842,29 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
             o->timeout_set = true;
             break;
         }
+        case 'P': {
+            char err[160];
+            if (!probe_parse_seeds(optarg, &o->probe_req, err, sizeof(err))) {
+                fprintf(stderr, "%s: %s\n", prog, err);
+                return false;
+            }
+            o->probe = true;
+            break;
+        }
+        case 'N': {
+            char *end;
+            errno = 0;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (errno != 0 || *end != '\0' || *optarg < '0' || *optarg > '9' || n == 0 ||
+                n > HWPROBE_MAX_PROBES) {
+                fprintf(stderr, "%s: bad --probes '%s' (1 to %u probes per seed)\n", prog, optarg,
+                        HWPROBE_MAX_PROBES);
+                return false;
+            }
+            o->probe_req.probes = (uint32_t)n;
+            o->probes_set = true;
+            break;
+        }
         case 'h':
             bootcmd_usage(stdout);
             exit(BOOTCMD_PASS);
@@ -831,6 +873,32 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
             bootcmd_usage(stderr);
             return false;
         }
+    }
+    if (o->probe) {
+        const char *other = o->strategy ? "--strategy"
+                            : o->pmm    ? "--pmm"
+                            : o->inject ? "--inject"
+                            : o->gdb    ? "--gdb"
+                                        : NULL;
+        if (other != NULL) {
+            fprintf(stderr, "%s: %s does not apply to --probe\n", prog, other);
+            return false;
+        }
+        if (argc - optind != 0) {
+            fprintf(stderr, "%s: --probe takes no SCENARIO ('%s')\n", prog, argv[optind]);
+            return false;
+        }
+        if ((uint64_t)o->probe_req.seeds * o->probe_req.probes > PROBE_MAX_RECORDS) {
+            fprintf(stderr, "%s: %u seeds x %u probes is more than %u probes in all\n", prog,
+                    o->probe_req.seeds, o->probe_req.probes, PROBE_MAX_RECORDS);
+            return false;
+        }
+        *first = optind;
+        return true;
+    }
+    if (o->probes_set) {
+        fprintf(stderr, "%s: --probes applies only to --probe\n", prog);
+        return false;
     }
     if (argc - optind != 1) {
         fprintf(stderr, "%s: expected one SCENARIO\n", prog);
@@ -919,7 +987,7 @@ make_iso(struct boot_files *f, const char *kernel)
 
 /* Boots and reads the report; returns BOOTCMD_PASS or why there is no report. */
 static int
-boot_metal(const struct boot_opts *o, struct boot_files *f, const struct scenario *sc,
+boot_metal(const struct boot_opts *o, struct boot_files *f, uint64_t ram, uint32_t nmarks,
            struct metal_report *m)
 {
     char kernel[PATH_MAX], qemu[PATH_MAX];
@@ -941,7 +1009,7 @@ boot_metal(const struct boot_opts *o, struct boot_files *f, const struct scenari
             return st;
     }
     char mem[32], serial[128], gdbport[32];
-    snprintf(mem, sizeof(mem), "%lluk", (unsigned long long)(sc->ram_size >> 10));
+    snprintf(mem, sizeof(mem), "%lluk", (unsigned long long)(ram >> 10));
     snprintf(serial, sizeof(serial), "file:%s", f->serial);
     char *argv[32];
     int n = 0;
@@ -1009,12 +1077,12 @@ boot_metal(const struct boot_opts *o, struct boot_files *f, const struct scenari
         fprintf(stderr, "%s: the machine reset without the kernel's exit (a triple fault)\n", prog);
         return BOOTCMD_RESET;
     }
-    bool ok = text != NULL && parse_serial(text, m, sc->nmarks);
+    bool ok = text != NULL && parse_serial(text, m, nmarks);
     free(text);
     uint32_t code = (uint32_t)status >> 1;
     if (!ok || !m->has_exit || code < KMOD_EXIT_PASS || code > KMOD_EXIT_BAD_MODULE ||
         (code == KMOD_EXIT_BAD_MODULE && m->bad_module[0] == '\0') ||
-        ((code == KMOD_EXIT_PASS || code == KMOD_EXIT_INCOMPLETE) && !m->has_result) ||
+        ((code == KMOD_EXIT_PASS || code == KMOD_EXIT_INCOMPLETE) && !m->has_result && !o->probe) ||
         (code == KMOD_EXIT_PANIC && !m->has_stop)) {
         if (m->bad_line[0] != '\0')
             fprintf(stderr, "%s: the serial output is not a kernel report (at: %s)\n", prog,
@@ -1030,6 +1098,62 @@ boot_metal(const struct boot_opts *o, struct boot_files *f, const struct scenari
     return BOOTCMD_PASS;
 }
 
+/* Makes the temporary directory of a boot and names its files. */
+static bool
+boot_files_make(struct boot_files *f)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (tmp == NULL || *tmp == '\0' || strlen(tmp) > sizeof(f->dir) - 32)
+        tmp = "/tmp";
+    snprintf(f->dir, sizeof(f->dir), "%s/pagesim-boot-XXXXXX", tmp);
+    if (mkdtemp(f->dir) == NULL) {
+        fprintf(stderr, "%s: cannot make a temporary directory: %s\n", prog, strerror(errno));
+        return false;
+    }
+    snprintf(f->module, sizeof(f->module), "%s/workload.mod", f->dir);
+    snprintf(f->serial, sizeof(f->serial), "%s/serial.txt", f->dir);
+    snprintf(f->qemu_log, sizeof(f->qemu_log), "%s/qemu.log", f->dir);
+    snprintf(f->iso, sizeof(f->iso), "%s/pagesim.iso", f->dir);
+    snprintf(f->isodir, sizeof(f->isodir), "%s/iso", f->dir);
+    snprintf(f->tool_log, sizeof(f->tool_log), "%s/tool.log", f->dir);
+    return true;
+}
+
+/* probe_boot_fn: the request as the module of one boot. */
+static int
+probe_boot(void *ctx, const struct probe_request *r, struct probe_log *out)
+{
+    const struct boot_opts *o = ctx;
+    struct boot_files f;
+    if (!boot_files_make(&f))
+        return BOOTCMD_NO_TOOL;
+    struct hwprobe_module mod;
+    probe_module(r, &mod);
+    struct metal_report m;
+    memset(&m, 0, sizeof(m));
+    int st = BOOTCMD_PASS;
+    if (!write_file(f.module, &mod, sizeof(mod))) {
+        fprintf(stderr, "%s: cannot write the module %s\n", prog, f.module);
+        st = BOOTCMD_NO_TOOL;
+    } else {
+        st = boot_metal(o, &f, HWPROBE_RAM, 0, &m);
+    }
+    remove_tree(f.dir);
+    if (st == BOOTCMD_PASS && m.has_stop) {
+        char rep[1024];
+        format_metal_stop(&m, rep, sizeof(rep));
+        fprintf(stderr, "%s: the kernel stopped while probing:\n%s\n", prog, rep);
+        st = BOOTCMD_PANIC;
+    } else if (st == BOOTCMD_PASS && m.probes.failed) {
+        fprintf(stderr, "%s: out of host memory\n", prog);
+        st = BOOTCMD_FAILED;
+    }
+    *out = m.probes;
+    memset(&m.probes, 0, sizeof(m.probes));
+    metal_report_free(&m);
+    return st;
+}
+
 
 int
 bootcmd_main(int argc, char **argv)
@@ -1038,6 +1162,8 @@ bootcmd_main(int argc, char **argv)
     int first;
     if (!parse_opts(argc, argv, &o, &first))
         return BOOTCMD_USAGE;
+    if (o.probe)
+        return probe_run(stdout, &o.probe_req, probe_boot, &o);
     struct scenario sc;
     char err[SCN_ERR_MAX];
     if (!scn_load(argv[first], &sc, err, sizeof(err))) {
@@ -1063,21 +1189,10 @@ bootcmd_main(int argc, char **argv)
     const char *pmm = run_default_pmm(&sc, strategy);
 
     struct boot_files f;
-    const char *tmp = getenv("TMPDIR");
-    if (tmp == NULL || *tmp == '\0' || strlen(tmp) > sizeof(f.dir) - 32)
-        tmp = "/tmp";
-    snprintf(f.dir, sizeof(f.dir), "%s/pagesim-boot-XXXXXX", tmp);
-    if (mkdtemp(f.dir) == NULL) {
-        fprintf(stderr, "%s: cannot make a temporary directory: %s\n", prog, strerror(errno));
+    if (!boot_files_make(&f)) {
         scn_free(&sc);
         return BOOTCMD_NO_TOOL;
     }
-    snprintf(f.module, sizeof(f.module), "%s/workload.mod", f.dir);
-    snprintf(f.serial, sizeof(f.serial), "%s/serial.txt", f.dir);
-    snprintf(f.qemu_log, sizeof(f.qemu_log), "%s/qemu.log", f.dir);
-    snprintf(f.iso, sizeof(f.iso), "%s/pagesim.iso", f.dir);
-    snprintf(f.isodir, sizeof(f.isodir), "%s/iso", f.dir);
-    snprintf(f.tool_log, sizeof(f.tool_log), "%s/tool.log", f.dir);
 
     struct bootload_config bc = {
         .strategy = strategy,
@@ -1103,7 +1218,7 @@ bootcmd_main(int argc, char **argv)
     struct metal_report m;
     memset(&m, 0, sizeof(m));
     if (st == BOOTCMD_PASS)
-        st = boot_metal(&o, &f, &sc, &m);
+        st = boot_metal(&o, &f, sc.ram_size, sc.nmarks, &m);
     remove_tree(f.dir);
     if (st != BOOTCMD_PASS) {
         metal_report_free(&m);

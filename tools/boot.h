@@ -13,7 +13,8 @@
 #define BOOTCMD_EXITS(X)                                                                           \
     X(PASS, 0, "the kernel ran the workload to its end (and agrees with the simulator)")           \
     X(FAILED, 1,                                                                                   \
-      "the run did not complete, an expectation failed, or --vs-sim found a difference")           \
+      "the run did not complete, an expectation failed, or --vs-sim or --probe found a "           \
+      "difference")                                                                                \
     X(USAGE, 2, "usage or input error")                                                            \
     X(PANIC, 3, "kernel panic: an unhandled fault or exception (its report is shown)")             \
     X(BAD_MODULE, 4, "the kernel rejected the module")                                             \

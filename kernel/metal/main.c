@@ -3,12 +3,14 @@
  * module from the Multiboot loader into the fixed layout of
  * kernel/bootlayout.h, then runs the shared kernel exactly as the
  * simulator's loader does (kmod_open, kernel_boot, wl_execute) and prints
- * the report of kernel/metal/report.h on COM1.
+ * the report of kernel/metal/report.h on COM1; or, if the module is a probe
+ * request, runs the paging differential of kernel/hwprobe.h instead.
  */
 #include <stddef.h>
 
 #include "kernel/arch.h"
 #include "kernel/boot.h"
+#include "kernel/hwprobe.h"
 #include "kernel/klib.h"
 #include "kernel/layout.h"
 #include "kernel/metal/metal.h"
@@ -166,6 +168,14 @@ metal_main(uint32_t magic, uint32_t mbi_pa)
     if (why != NULL) {
         metal_printf("bad-module %s\n", why);
         metal_exit(KMOD_EXIT_BAD_MODULE);
+    }
+    if (hwprobe_is_request(P2V(BOOT_MODULE_PA), mod_len)) {
+        enum hwprobe_status ps = hwprobe_main(bi, P2V(BOOT_MODULE_PA), mod_len);
+        if (ps != HWPROBE_OK) {
+            metal_printf("bad-module %s\n", hwprobe_strerror(ps));
+            metal_exit(KMOD_EXIT_BAD_MODULE);
+        }
+        metal_exit(KMOD_EXIT_PASS);
     }
     struct kmod_info info;
     enum kmod_status ks = kmod_open(P2V(BOOT_MODULE_PA), mod_len, &info);
