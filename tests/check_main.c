@@ -14,7 +14,7 @@ static const struct {
 } suites[] = {
     {"tlb", tlb_suite},           {"mmu", mmu_suite},           {"sim", sim_suite},
     {"alloc", alloc_suite},       {"vmm", vmm_suite},           {"graph", graph_suite},
-    {"workload", workload_suite}, {"scenario", scenario_suite},
+    {"workload", workload_suite}, {"scenario", scenario_suite}, {"mapiter", mapiter_suite},
 };
 
 int
