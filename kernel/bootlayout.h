@@ -28,6 +28,7 @@
 #endif
 
 #define KERNEL_BASE BOOT_U(0xC0000000)
+#define KERNEL_PDX (KERNEL_BASE >> 22)    /* 768: the first PDE of the kernel half */
 #define KERNEL_LOAD_PA BOOT_U(0x00100000) /* image loaded at 1 MiB */
 #define EARLY_MAP_SIZE BOOT_U(0x01000000) /* phys 0..16 MiB at 0 and at KERNEL_BASE */
 #define BOOT_IMAGE_END BOOT_U(0x00400000) /* end of the image area */

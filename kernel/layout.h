@@ -17,10 +17,9 @@
 #ifndef PAGESIM_LAYOUT_H
 #define PAGESIM_LAYOUT_H
 
-#include "kernel/bootlayout.h" /* KERNEL_BASE, KERNEL_LOAD_PA, EARLY_MAP_SIZE */
+#include "kernel/bootlayout.h" /* KERNEL_BASE, KERNEL_PDX, KERNEL_LOAD_PA, EARLY_MAP_SIZE */
 #include "mmu/x86.h"
 
-#define KERNEL_PDX (KERNEL_BASE >> PDX_SHIFT) /* 768 */
 #define P2V(pa) ((vaddr_t)(pa) + KERNEL_BASE) /* early map / direct map only */
 #define V2P(va) ((paddr_t)(va)-KERNEL_BASE)
 

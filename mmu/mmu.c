@@ -79,8 +79,8 @@ wp_of(const struct mmu *m)
     return (m->cr0 & CR0_WP) ? 1u : 0u;
 }
 
-static bool
-read_entry(const struct mmu *m, paddr_t pa, uint32_t *val)
+bool
+mmu_read_entry(const struct mmu *m, paddr_t pa, uint32_t *val)
 {
     if ((uint64_t)pa + 4 > m->ram_size)
         return false;
@@ -122,35 +122,33 @@ page_fault(struct mmu *m, vaddr_t va, enum mmu_access access, uint32_t err, bool
     return MMU_PAGE_FAULT;
 }
 
-/* What a walk found at its last level. */
-struct leaf {
-    paddr_t addr;   /* physical address of the final entry */
-    uint32_t entry; /* its value as read */
-    bool large;     /* a 4 MiB page: the final entry is the PDE */
-    bool user;      /* U/S combined over the levels */
-    bool writable;  /* R/W combined over the levels */
-};
+bool
+mmu_pde_large(const struct mmu *m, pde_t pde)
+{
+    return (pde & PTE_PS) && (m->cr4 & CR4_PSE);
+}
 
 /*
- * The tables for va (SDM 4.3), one level at a time; the one walker that
- * translation and the side-effect-free probe share.  With effects, each
- * entry read is counted and a PDE used to find a page table gets its A bit
- * before the PTE is read (SDM 4.8: hardware leaves PDE.A set even if the
- * PTE then faults, and a self-map PTE that is that PDE reads it with A).
+ * The tables of the directory at pd for va (SDM 4.3), one level at a time;
+ * the one walker that translation and the side-effect-free probes share.
+ * With effects, each entry read is counted and a PDE used to find a page
+ * table gets its A bit before the PTE is read (SDM 4.8: hardware leaves
+ * PDE.A set even if the PTE then faults, and a self-map PTE that is that
+ * PDE reads it with A).
  * Without effects nothing is written or counted (m is only read).  Returns
  * MMU_OK with *lf, MMU_PAGE_FAULT with the error code's P/RSVD bits in
  * *err (the caller adds W/U), or MMU_BUS_ERROR; *w holds what was read.
  */
 static enum mmu_status
-walk_tables(struct mmu *m, vaddr_t va, bool effects, struct mmu_walk *w, struct leaf *lf,
-            uint32_t *err)
+walk_tables(struct mmu *m, paddr_t pd, vaddr_t va, bool effects, struct mmu_walk *w,
+            struct mmu_leaf *lf, uint32_t *err)
 {
     memset(w, 0, sizeof(*w));
     *err = 0;
 
-    /* Level 1: the PDE, selected by bits 31:22 of va, in the directory at CR3. */
-    w->pde_addr = (m->cr3 & CR3_ADDR_MASK) | (PDX(va) << 2);
-    if (!read_entry(m, w->pde_addr, &w->pde))
+    /* Level 1: the PDE, selected by bits 31:22 of va, in the directory. */
+    w->pde_addr = (pd & CR3_ADDR_MASK) | (PDX(va) << 2);
+    if (!mmu_read_entry(m, w->pde_addr, &w->pde))
         return MMU_BUS_ERROR;
     if (effects)
         m->ctr.walk_reads++;
@@ -158,13 +156,13 @@ walk_tables(struct mmu *m, vaddr_t va, bool effects, struct mmu_walk *w, struct 
     if (!(w->pde & PTE_P))
         return MMU_PAGE_FAULT;
 
-    if ((w->pde & PTE_PS) && (m->cr4 & CR4_PSE)) {
+    if (mmu_pde_large(m, w->pde)) {
         /* A 4 MiB page: the PDE is the final entry. */
         if (w->pde & PDE_LRSVD_MASK) {
             *err = PF_ERR_P | PF_ERR_RSVD;
             return MMU_PAGE_FAULT;
         }
-        *lf = (struct leaf){w->pde_addr, w->pde, true, w->pde & PTE_U, w->pde & PTE_W};
+        *lf = (struct mmu_leaf){w->pde_addr, w->pde, true, w->pde & PTE_U, w->pde & PTE_W};
         return MMU_OK;
     }
 
@@ -177,15 +175,15 @@ walk_tables(struct mmu *m, vaddr_t va, bool effects, struct mmu_walk *w, struct 
 
     /* Level 2: the PTE, selected by bits 21:12, in the table the PDE names. */
     w->pte_addr = PTE_ADDR(w->pde) | (PTX(va) << 2);
-    if (!read_entry(m, w->pte_addr, &w->pte))
+    if (!mmu_read_entry(m, w->pte_addr, &w->pte))
         return MMU_BUS_ERROR;
     if (effects)
         m->ctr.walk_reads++;
     w->levels = 2;
     if (!(w->pte & PTE_P))
         return MMU_PAGE_FAULT;
-    *lf = (struct leaf){w->pte_addr, w->pte, false, (w->pde & PTE_U) && (w->pte & PTE_U),
-                        (w->pde & PTE_W) && (w->pte & PTE_W)};
+    *lf = (struct mmu_leaf){w->pte_addr, w->pte, false, (w->pde & PTE_U) && (w->pte & PTE_U),
+                            (w->pde & PTE_W) && (w->pte & PTE_W)};
     return MMU_OK;
 }
 
@@ -200,10 +198,10 @@ walk(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
      struct mmu_fault *fault)
 {
     struct mmu_walk w;
-    struct leaf lf;
+    struct mmu_leaf lf;
     uint32_t err;
     m->ctr.walks++;
-    enum mmu_status st = walk_tables(m, va, true, &w, &lf, &err);
+    enum mmu_status st = walk_tables(m, m->cr3, va, true, &w, &lf, &err);
     if (st == MMU_PAGE_FAULT)
         return page_fault(m, va, access, err, false, &w, fault);
     if (st != MMU_OK)
@@ -229,7 +227,7 @@ walk(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
         .allow = allow,
         .dirty = (entry & PTE_D) != 0,
         .global = (entry & PTE_G) && (m->cr4 & CR4_PGE),
-        .flags = entry & 0xFFFu,
+        .flags = entry & PTE_FLAGS_MASK,
     };
     if (tlb_insert(lf.large ? &m->tlb4m : &m->tlb4k, &e))
         m->ctr.evictions++;
@@ -293,19 +291,30 @@ mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_resu
     return MMU_OK;
 }
 
+enum mmu_status
+mmu_probe_dir(const struct mmu *m, paddr_t pd, vaddr_t va, struct mmu_leaf *leaf,
+              struct mmu_walk *walk)
+{
+    struct mmu_walk w;
+    uint32_t err;
+    /* Without effects the walker only reads m. */
+    enum mmu_status st = walk_tables((struct mmu *)m, pd, va, false, &w, leaf, &err);
+    if (walk != NULL)
+        *walk = w;
+    return st;
+}
+
 bool
 mmu_probe(const struct mmu *m, vaddr_t va, paddr_t *pa, struct mmu_walk *walk)
 {
     struct mmu_walk w = {0};
-    struct leaf lf;
-    uint32_t err;
+    struct mmu_leaf lf;
     bool ok;
     if (!mmu_paging(m)) {
         *pa = va;
         ok = true;
     } else {
-        /* Without effects the walker only reads m. */
-        ok = walk_tables((struct mmu *)m, va, false, &w, &lf, &err) == MMU_OK;
+        ok = mmu_probe_dir(m, m->cr3, va, &lf, &w) == MMU_OK;
         if (ok)
             *pa = lf.large ? PDE_LADDR(lf.entry) | LPGOFF(va) : PTE_ADDR(lf.entry) | PGOFF(va);
     }

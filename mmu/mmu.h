@@ -164,6 +164,36 @@ mmu_translate_fast(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu
  */
 bool mmu_probe(const struct mmu *m, vaddr_t va, paddr_t *pa, struct mmu_walk *walk);
 
+/* The final entry of a walk that found a page: the translation it gives. */
+struct mmu_leaf {
+    paddr_t addr;   /* physical address of the final entry */
+    uint32_t entry; /* its value */
+    bool large;     /* a 4 MiB page: the final entry is the PDE */
+    bool user;      /* U/S combined over the levels (SDM 4.6.1) */
+    bool writable;  /* R/W combined over the levels */
+};
+
+/*
+ * The walk of mmu_probe over the directory at physical address pd instead
+ * of CR3's, whether paging is on or not, for views of any address space.
+ * No side effect.  Returns MMU_OK with *leaf when va is mapped present,
+ * MMU_PAGE_FAULT when a walk would fault (an entry not present, or a
+ * reserved bit set), MMU_BUS_ERROR when an entry lies outside RAM; *walk
+ * (if not NULL) gets the entries read.
+ */
+enum mmu_status mmu_probe_dir(const struct mmu *m, paddr_t pd, vaddr_t va, struct mmu_leaf *leaf,
+                              struct mmu_walk *walk);
+
+/*
+ * Reads the paging-structure entry at physical address pa as a walk reads
+ * it, with no side effect.  Returns false if it lies outside RAM.
+ */
+bool mmu_read_entry(const struct mmu *m, paddr_t pa, uint32_t *val);
+
+/* Whether a walk takes present PDE pde as mapping a 4 MiB page: PS=1
+ * while CR4.PSE=1 (SDM 4.3); otherwise it names a page table. */
+bool mmu_pde_large(const struct mmu *m, pde_t pde);
+
 /*
  * Register writes with the SDM's TLB effects (SDM 4.10.4.1):
  * - CR3: every non-global entry is removed (even if the value is unchanged);

@@ -13,11 +13,17 @@ is_pow2(uint32_t x)
 }
 
 bool
+tlb_geometry_valid(const struct tlb_geometry *geo)
+{
+    return is_pow2(geo->entries) && is_pow2(geo->ways) && geo->ways <= geo->entries &&
+           geo->entries <= TLB_MAX_ENTRIES;
+}
+
+bool
 tlb_init(struct tlb *t, const struct tlb_geometry *geo)
 {
     t->e = NULL;
-    if (!is_pow2(geo->entries) || !is_pow2(geo->ways) || geo->ways > geo->entries ||
-        geo->entries > TLB_MAX_ENTRIES)
+    if (!tlb_geometry_valid(geo))
         return false;
     t->geo = *geo;
     t->sets = geo->entries / geo->ways;

@@ -43,6 +43,10 @@ struct tlb {
     struct tlb_entry *e; /* sets * ways entries; set s is e[s*ways .. +ways) */
 };
 
+/* Whether geo is a geometry a TLB can have: entries and ways powers of
+ * two, ways <= entries <= TLB_MAX_ENTRIES. */
+bool tlb_geometry_valid(const struct tlb_geometry *geo);
+
 /* Returns false if the geometry is not valid or memory is short. */
 bool tlb_init(struct tlb *t, const struct tlb_geometry *geo);
 void tlb_fini(struct tlb *t);

@@ -77,6 +77,9 @@ typedef uint32_t pte_t;   /* page-table entry */
  */
 #define PDE_LRSVD_MASK 0x003FE000u
 
+#define PTE_FLAGS_MASK 0x00000FFFu  /* flag bits of a PTE, or of a PDE that names a table */
+#define PDE_LFLAGS_MASK 0x00001FFFu /* flag bits of a 4 MiB PDE: PAT is bit 12 */
+
 #define PTE_ADDR(e) ((uint32_t)(e)&PTE_ADDR_MASK)
 #define PDE_LADDR(e) ((uint32_t)(e)&PDE_LADDR_MASK)
 

@@ -18,6 +18,9 @@
 
 #include "mmu/mmu.h"
 
+/* RAM of a machine: at most what a 32-bit physical address reaches, and
+ * the size a machine has when nobody chooses one.  The scenario parser asks
+ * these too. */
 #define SIM_RAM_MAX (4ull << 30)
 #define SIM_RAM_DEFAULT (64ull << 20)
 #define SIM_MAX_CPUS 8

@@ -15,6 +15,7 @@ static const struct {
     {"tlb", tlb_suite},           {"mmu", mmu_suite},           {"sim", sim_suite},
     {"alloc", alloc_suite},       {"vmm", vmm_suite},           {"graph", graph_suite},
     {"workload", workload_suite}, {"scenario", scenario_suite}, {"hwprobe", hwprobe_suite},
+    {"mapiter", mapiter_suite},
 };
 
 int

@@ -1,7 +1,8 @@
 /*
  * check_scenario.c - the scenario parser (tools/scenario.h): loop-indexed
  * names and the slots they take, where machine, strategy and pmm lines may
- * stand, and the script-size limit.  Malformed scripts and their error
+ * stand, the script-size limit, and the machine's limits (RAM, TLB
+ * geometry) as the parser's.  Malformed scripts and their error
  * lines are also checked end to end by tests/cli.sh over tests/bad/.
  */
 #include <check.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/sim.h"
 #include "tests/suites.h"
 #include "tools/scenario.h"
 
@@ -222,6 +224,75 @@ START_TEST(test_scenario_empty_repeat)
 }
 END_TEST
 
+/*
+ * The machine's limits are the parser's: the largest RAM it takes is
+ * SIM_RAM_MAX (4 GiB, all a 32-bit physical address reaches) and the next
+ * page is refused; without a ram= setting the size is SIM_RAM_DEFAULT, the
+ * one sim_config_default gives.
+ */
+START_TEST(test_scenario_ram_limits_are_the_machines)
+{
+    struct scenario sc;
+    char text[64];
+    snprintf(text, sizeof(text), "machine ram=%llu\n", (unsigned long long)SIM_RAM_MAX);
+    ck_assert_msg(parse(text, &sc), "%s", err);
+    ck_assert_uint_eq(sc.ram_size, SIM_RAM_MAX);
+    scn_free(&sc);
+    snprintf(text, sizeof(text), "machine ram=%llu\n", (unsigned long long)SIM_RAM_MAX + PAGE_SIZE);
+    ck_assert(!parse(text, &sc));
+    ck_assert_msg(strstr(err, "t.scn:1:13: error: RAM size ") == err, "%s", err);
+    ck_assert_msg(strstr(err, " is larger than 4G, the 32-bit physical address space"), "%s", err);
+
+    struct sim_config cfg;
+    sim_config_default(&cfg);
+    ck_assert_msg(parse("space create a\n", &sc), "%s", err);
+    ck_assert_uint_eq(sc.ram_size, SIM_RAM_DEFAULT);
+    ck_assert_uint_eq(sc.ram_size, cfg.ram_size);
+    scn_free(&sc);
+}
+END_TEST
+
+/*
+ * A TLB geometry parses iff the TLB can be built with it (tlb_init): the
+ * SDM leaves the shape to the implementation, the model wants entries and
+ * ways powers of two with ways <= entries <= TLB_MAX_ENTRIES (65536).
+ * Valid by that rule: 64/4, 1/1, 65536/65536, 65536/1; not: 3/1 and 64/3
+ * (not powers of two), 4/8 (more ways than entries), 0/0.
+ */
+START_TEST(test_scenario_tlb_geometry_is_the_machines)
+{
+    static const struct {
+        uint32_t entries, ways;
+        bool valid;
+    } cases[] = {
+        {64, 4, true}, {1, 1, true},   {65536, 65536, true}, {65536, 1, true},
+        {3, 1, false}, {64, 3, false}, {4, 8, false},        {0, 0, false},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct tlb_geometry g = {.entries = cases[k].entries, .ways = cases[k].ways};
+        struct tlb t;
+        bool built = tlb_init(&t, &g);
+        if (built)
+            tlb_fini(&t);
+        struct scenario sc;
+        char text[64];
+        snprintf(text, sizeof(text), "machine tlb=%u/%u tlb4m=%u/%u\n", g.entries, g.ways,
+                 g.entries, g.ways);
+        bool parsed = parse(text, &sc);
+        ck_assert_msg(parsed == built, "%u/%u: parsed %d, built %d: %s", g.entries, g.ways, parsed,
+                      built, err);
+        ck_assert_msg(built == cases[k].valid, "tlb_init %u/%u", g.entries, g.ways);
+        if (parsed) {
+            ck_assert_uint_eq(sc.mmu.tlb4k.entries, g.entries);
+            ck_assert_uint_eq(sc.mmu.tlb4m.ways, g.ways);
+            scn_free(&sc);
+        } else {
+            ck_assert_msg(strstr(err, "t.scn:1:13: error: TLB geometry ") == err, "%s", err);
+        }
+    }
+}
+END_TEST
+
 Suite *
 scenario_suite(void)
 {
@@ -234,6 +305,8 @@ scenario_suite(void)
     tcase_add_test(tc, test_scenario_config_lines);
     tcase_add_test(tc, test_scenario_op_limit);
     tcase_add_test(tc, test_scenario_empty_repeat);
+    tcase_add_test(tc, test_scenario_ram_limits_are_the_machines);
+    tcase_add_test(tc, test_scenario_tlb_geometry_is_the_machines);
     suite_add_tcase(s, tc);
     return s;
 }

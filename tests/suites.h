@@ -6,6 +6,7 @@
 
 Suite *tlb_suite(void);
 Suite *mmu_suite(void);
+Suite *mapiter_suite(void);
 Suite *sim_suite(void);
 Suite *alloc_suite(void);
 Suite *vmm_suite(void);

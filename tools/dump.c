@@ -7,15 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/layout.h"
+#include "kernel/bootlayout.h"
+#include "mmu/mapiter.h"
 
 enum dump_pde_kind
 dump_pde_kind(const struct mmu *m, paddr_t pd, pde_t pde, const struct run_space *spaces,
               unsigned nspaces, unsigned *other)
 {
+    pte_t first;
     if (!(pde & PTE_P))
         return DUMP_PDE_NONE;
-    if ((pde & PTE_PS) && (m->cr4 & CR4_PSE))
+    if (mmu_pde_large(m, pde))
         return DUMP_PDE_LARGE;
     if (PTE_ADDR(pde) == PTE_ADDR(pd))
         return DUMP_PDE_SELF;
@@ -26,6 +28,8 @@ dump_pde_kind(const struct mmu *m, paddr_t pd, pde_t pde, const struct run_space
             return DUMP_PDE_FOREIGN;
         }
     }
+    if (!mmu_read_entry(m, PTE_ADDR(pde), &first))
+        return DUMP_PDE_BAD;
     return DUMP_PDE_TABLE;
 }
 
@@ -73,69 +77,29 @@ format_size(uint64_t size, char *buf, size_t len)
         snprintf(buf, len, "%lluK", (unsigned long long)(size >> 10));
 }
 
-/* A run of mappings being merged: virtually contiguous, equal flags, and
- * physically contiguous going up or (as a LIFO frame allocator hands frames
- * out) going down; pa is the first page's frame. */
-struct range {
-    bool open;
-    bool large;
-    bool desc;
-    uint64_t va;
-    uint64_t pa;
-    uint32_t pages;
-    uint32_t flags; /* effective flags (dump_flags form) */
-};
-
 struct dumper {
     FILE *out;
-    struct range r;
     unsigned lines; /* lines written in the current half */
 };
 
 static void
-range_flush(struct dumper *d)
+run_line(struct dumper *d, const struct mapiter_run *r)
 {
-    struct range *r = &d->r;
-    if (!r->open)
-        return;
-    uint64_t size = (uint64_t)r->pages * (r->large ? LPAGE_SIZE : PAGE_SIZE);
+    uint64_t size = (uint64_t)r->pages * mapiter_page_size(r);
     char sz[16], fl[DUMP_FLAGS_MAX];
     format_size(size, sz, sizeof(sz));
     dump_flags(r->flags, r->large, true, fl, sizeof(fl));
-    uint64_t lo = r->desc ? r->pa - (size - (r->large ? LPAGE_SIZE : PAGE_SIZE)) : r->pa;
+    uint64_t lo = mapiter_run_low(r);
     fprintf(d->out, "    0x%08llx-0x%08llx %6s  0x%08llx-0x%08llx %6u x %s  %s%s\n",
             (unsigned long long)r->va, (unsigned long long)(r->va + size - 1), sz,
             (unsigned long long)lo, (unsigned long long)(lo + size - 1), r->pages,
-            r->large ? "4M" : "4K", fl, r->desc ? "  descending" : "");
-    r->open = false;
+            r->large ? "4M" : "4K", fl, r->descending ? "  descending" : "");
     d->lines++;
-}
-
-/* Adds one page to the current range, or starts a new one. */
-static void
-range_add(struct dumper *d, bool large, uint64_t va, uint64_t pa, uint32_t flags)
-{
-    struct range *r = &d->r;
-    uint64_t psize = large ? LPAGE_SIZE : PAGE_SIZE;
-    if (r->open && r->large == large && r->flags == flags &&
-        r->va + (uint64_t)r->pages * psize == va) {
-        bool up = !r->desc && r->pa + (uint64_t)r->pages * psize == pa;
-        bool down = (r->desc || r->pages == 1) && r->pa == pa + (uint64_t)r->pages * psize;
-        if (up || down) {
-            r->desc = down;
-            r->pages++;
-            return;
-        }
-    }
-    range_flush(d);
-    *r = (struct range){
-        .open = true, .large = large, .va = va, .pa = pa, .pages = 1, .flags = flags};
 }
 
 static void
 slot_line(struct dumper *d, unsigned pdx, const char *what)
 {
-    range_flush(d);
     fprintf(d->out, "    0x%08x-0x%08x %6s  %s\n", pdx << PDX_SHIFT,
             (pdx << PDX_SHIFT) + (LPAGE_SIZE - 1), "4M", what);
     d->lines++;
@@ -143,19 +107,19 @@ slot_line(struct dumper *d, unsigned pdx, const char *what)
 
 /* Kernel page tables of space k also named, at the same index, by another space. */
 static void
-kernel_sharing(struct sim *s, const struct run_space *spaces, unsigned nspaces, unsigned k,
+kernel_sharing(const struct mmu *m, const struct run_space *spaces, unsigned nspaces, unsigned k,
                const pde_t *pd, unsigned *ntables, unsigned *nshared)
 {
-    const struct mmu *m = sim_mmu(s);
     *ntables = *nshared = 0;
     for (unsigned i = KERNEL_PDX; i < NPDENTRIES; i++) {
         if (dump_pde_kind(m, spaces[k].pd, pd[i], spaces, nspaces, NULL) != DUMP_PDE_TABLE)
             continue;
         (*ntables)++;
         for (unsigned j = 0; j < nspaces; j++) {
-            const pde_t *opd = j == k ? NULL : sim_phys(s, PTE_ADDR(spaces[j].pd), PAGE_SIZE);
-            if (opd != NULL && (opd[i] & PTE_P) && PTE_ADDR(opd[i]) == PTE_ADDR(pd[i]) &&
-                dump_pde_kind(m, spaces[j].pd, opd[i], spaces, nspaces, NULL) == DUMP_PDE_TABLE) {
+            pde_t other;
+            if (j != k && mapiter_read_pde(m, spaces[j].pd, i, &other) && (other & PTE_P) &&
+                PTE_ADDR(other) == PTE_ADDR(pd[i]) &&
+                dump_pde_kind(m, spaces[j].pd, other, spaces, nspaces, NULL) == DUMP_PDE_TABLE) {
                 (*nshared)++;
                 break;
             }
@@ -163,25 +127,31 @@ kernel_sharing(struct sim *s, const struct run_space *spaces, unsigned nspaces, 
     }
 }
 
-/* Ends a half: the pending range, or a note that nothing was mapped. */
+/* Ends a half: a note if nothing was mapped in it. */
 static void
 half_end(struct dumper *d)
 {
-    range_flush(d);
     if (d->lines == 0)
         fprintf(d->out, "    (nothing mapped)\n");
     d->lines = 0;
 }
 
 static void
-kernel_header(struct dumper *d, struct sim *s, const struct run_space *spaces, unsigned nspaces,
-              unsigned k, const pde_t *pd)
+kernel_header(struct dumper *d, const struct mmu *m, const struct run_space *spaces,
+              unsigned nspaces, unsigned k, const pde_t *pd)
 {
     unsigned ntables, nshared;
-    kernel_sharing(s, spaces, nspaces, k, pd, &ntables, &nshared);
+    kernel_sharing(m, spaces, nspaces, k, pd, &ntables, &nshared);
     fprintf(d->out,
             "  kernel half 0x%08x-0xffffffff: %u page table%s, %u shared with other spaces\n",
             KERNEL_BASE, ntables, ntables == 1 ? "" : "s", nshared);
+}
+
+/* Whether the iterator shows what PDE kind maps (else the dump labels it). */
+static bool
+walked(enum dump_pde_kind kind)
+{
+    return kind == DUMP_PDE_NONE || kind == DUMP_PDE_TABLE || kind == DUMP_PDE_LARGE;
 }
 
 static void
@@ -192,64 +162,50 @@ dump_space(FILE *out, struct sim *s, const struct run_space *spaces, unsigned ns
     bool current = PTE_ADDR(m->cr3) == pdpa;
     fprintf(out, "space \"%s\"  directory 0x%08x%s\n", spaces[k].name, pdpa,
             current ? "  (in CR3)" : "");
-    const pde_t *pd = sim_phys(s, pdpa, PAGE_SIZE);
-    if (pd == NULL) {
-        fprintf(out, "  directory lies outside RAM (0x%llx bytes)\n",
-                (unsigned long long)sim_ram_size(s));
-        return;
+    pde_t pd[NPDENTRIES];
+    for (unsigned i = 0; i < NPDENTRIES; i++) {
+        if (!mapiter_read_pde(m, pdpa, i, &pd[i])) {
+            fprintf(out, "  directory lies outside RAM (0x%llx bytes)\n",
+                    (unsigned long long)sim_ram_size(s));
+            return;
+        }
     }
     struct dumper d = {.out = out};
     char what[160];
     fprintf(out, "  user half 0x00000000-0x%08x\n", KERNEL_BASE - 1);
-    for (unsigned i = 0; i < NPDENTRIES; i++) {
+    for (unsigned i = 0; i < NPDENTRIES;) {
         if (i == KERNEL_PDX) {
             half_end(&d);
-            kernel_header(&d, s, spaces, nspaces, k, pd);
+            kernel_header(&d, m, spaces, nspaces, k, pd);
         }
-        pde_t pde = pd[i];
         unsigned other = 0;
-        switch (dump_pde_kind(m, pdpa, pde, spaces, nspaces, &other)) {
-        case DUMP_PDE_NONE:
-            range_flush(&d);
-            break;
-        case DUMP_PDE_SELF:
+        enum dump_pde_kind kind = dump_pde_kind(m, pdpa, pd[i], spaces, nspaces, &other);
+        if (walked(kind)) {
+            /* The mappings up to the next labelled PDE or the end of the half. */
+            unsigned end = i + 1;
+            while (end < NPDENTRIES && end != KERNEL_PDX &&
+                   walked(dump_pde_kind(m, pdpa, pd[end], spaces, nspaces, NULL)))
+                end++;
+            struct mapiter it;
+            struct mapiter_run r;
+            mapiter_init(&it, m, pdpa, i, end, MAPITER_EFFECTIVE);
+            while (mapiter_next(&it, &r))
+                run_line(&d, &r);
+            i = end;
+            continue;
+        }
+        if (kind == DUMP_PDE_SELF)
             snprintf(what, sizeof(what), "%s (PDE %u): own directory 0x%08x",
                      i == RECURSIVE_SLOT ? "recursive self-map" : "self-map", i, pdpa);
-            slot_line(&d, i, what);
-            break;
-        case DUMP_PDE_FOREIGN:
+        else if (kind == DUMP_PDE_FOREIGN)
             snprintf(what, sizeof(what), "%s (PDE %u): directory of \"%s\" 0x%08x",
                      i == FOREIGN_SLOT ? "foreign slot" : "foreign directory", i,
-                     spaces[other].name, PTE_ADDR(pde));
-            slot_line(&d, i, what);
-            break;
-        case DUMP_PDE_LARGE:
-            range_add(&d, true, (uint64_t)i << PDX_SHIFT, PDE_LADDR(pde), pde & 0x1FFFu);
-            break;
-        case DUMP_PDE_TABLE: {
-            const pte_t *pt = sim_phys(s, PTE_ADDR(pde), PAGE_SIZE);
-            if (pt == NULL) {
-                snprintf(what, sizeof(what), "PDE %u names table 0x%08x outside RAM", i,
-                         PTE_ADDR(pde));
-                slot_line(&d, i, what);
-                break;
-            }
-            for (unsigned j = 0; j < NPTENTRIES; j++) {
-                pte_t pte = pt[j];
-                if (!(pte & PTE_P)) {
-                    range_flush(&d);
-                    continue;
-                }
-                uint32_t fl = pte & 0xFFFu;
-                if (!(pde & PTE_W))
-                    fl &= ~PTE_W;
-                if (!(pde & PTE_U))
-                    fl &= ~PTE_U;
-                range_add(&d, false, PGADDR(i, j, 0), PTE_ADDR(pte), fl);
-            }
-            break;
-        }
-        }
+                     spaces[other].name, PTE_ADDR(pd[i]));
+        else
+            snprintf(what, sizeof(what), "PDE %u names table 0x%08x outside RAM", i,
+                     PTE_ADDR(pd[i]));
+        slot_line(&d, i, what);
+        i++;
     }
     half_end(&d);
 }
@@ -261,33 +217,28 @@ cmp_entry(const void *a, const void *b)
     return x->vpn < y->vpn ? -1 : x->vpn > y->vpn;
 }
 
-bool
-dump_tlb_stale(const struct mmu *m, const struct tlb_entry *e, bool large, char *why, size_t len)
+/* Whether the current tables no longer give what e caches; why gets the reason. */
+static bool
+tlb_stale(const struct mmu *m, const struct tlb_entry *e, bool large, char *why, size_t len)
 {
-    vaddr_t va = large ? e->vpn << PDX_SHIFT : e->vpn << PAGE_SHIFT;
-    paddr_t frame = large ? e->pfn << PDX_SHIFT : e->pfn << PAGE_SHIFT;
-    paddr_t pa;
-    struct mmu_walk w;
-    char buf[48];
-    bool stale = true;
-    if (!mmu_paging(m)) {
-        snprintf(buf, sizeof(buf), "paging off");
-    } else if (!mmu_probe(m, va, &pa, &w)) {
-        snprintf(buf, sizeof(buf), "now unmapped");
-    } else {
-        bool now_large = w.levels == 1;
-        uint32_t final = now_large ? w.pde : w.pte;
-        paddr_t now = now_large ? PDE_LADDR(pa) : PTE_ADDR(pa);
-        if (now_large != large || now != frame)
-            snprintf(buf, sizeof(buf), "now -> 0x%08x", now);
-        else if ((final & (PTE_W | PTE_U)) != (e->flags & (PTE_W | PTE_U)))
-            snprintf(buf, sizeof(buf), "rights changed");
-        else
-            stale = false;
+    paddr_t now = 0;
+    switch (mapiter_tlb_state(m, e, large, &now)) {
+    case MAPITER_TLB_LIVE:
+        return false;
+    case MAPITER_TLB_PAGING_OFF:
+        snprintf(why, len, "paging off");
+        break;
+    case MAPITER_TLB_UNMAPPED:
+        snprintf(why, len, "now unmapped");
+        break;
+    case MAPITER_TLB_MOVED:
+        snprintf(why, len, "now -> 0x%08x", now);
+        break;
+    case MAPITER_TLB_RIGHTS:
+        snprintf(why, len, "rights changed");
+        break;
     }
-    if (why != NULL && len > 0)
-        snprintf(why, len, "%s", stale ? buf : "");
-    return stale;
+    return true;
 }
 
 static void
@@ -310,7 +261,7 @@ dump_tlb(FILE *out, const struct mmu *m, const struct tlb *t, bool large)
         char fl[DUMP_FLAGS_MAX], stale[64];
         dump_flags(e->flags, large, true, fl, sizeof(fl));
         char why[48];
-        if (dump_tlb_stale(m, e, large, why, sizeof(why)))
+        if (tlb_stale(m, e, large, why, sizeof(why)))
             snprintf(stale, sizeof(stale), "  stale: %s", why);
         else
             stale[0] = '\0';

@@ -20,6 +20,7 @@ enum dump_pde_kind {
     DUMP_PDE_LARGE,   /* a 4 MiB page (PS=1 while CR4.PSE=1) */
     DUMP_PDE_SELF,    /* its own directory: the recursive self-map */
     DUMP_PDE_FOREIGN, /* the directory of another space in the list */
+    DUMP_PDE_BAD,     /* a page table outside RAM */
 };
 
 /*
@@ -37,15 +38,6 @@ enum dump_pde_kind dump_pde_kind(const struct mmu *m, paddr_t pd, pde_t pde,
  */
 #define DUMP_FLAGS_MAX 48
 void dump_flags(uint32_t entry, bool large, bool pad, char *buf, size_t len);
-
-/*
- * Whether the current tables no longer give the translation TLB entry e
- * caches (large: e is from the 4 MiB TLB): paging is off, the page is
- * unmapped or maps another frame or page size, or the final entry's W/U
- * changed.  why (if not NULL) gets a short reason, "" if not stale.
- */
-bool dump_tlb_stale(const struct mmu *m, const struct tlb_entry *e, bool large, char *why,
-                    size_t len);
 
 /*
  * Writes each space of the list (or only the one named only_space; NULL:

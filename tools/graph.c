@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/layout.h"
+#include "kernel/bootlayout.h"
+#include "mmu/mapiter.h"
 #include "tools/dump.h"
 
 #define TAB_NONE 0xFFFFFFFFu
-#define PDE_BAD 0xFFu /* a table PDE whose table lies outside RAM (in gdir.kind) */
 #define GREC "pagesim"
 
 /* Colours, in one place. */
@@ -44,12 +44,6 @@ enum gnode_kind {
     GN_KERNEL, /* the kernel half, the same in every space, drawn once */
 };
 
-/* Entries [pos, pos + count) of a table node (or PDEs of a directory) map frames of node. */
-struct grun {
-    uint32_t pos, count;
-    unsigned node;
-};
-
 struct gnode {
     Agnode_t *n;
     enum gnode_kind kind;
@@ -66,8 +60,6 @@ struct gnode {
     uint32_t first_pdx;             /* groups: PDE index of the first table */
     unsigned frame_runs;            /* tables and groups: frame-run nodes drawn */
     bool expanded;
-    struct grun *runs;
-    unsigned nruns, capruns;
 };
 
 struct grec {
@@ -78,17 +70,16 @@ struct grec {
 struct gdir {
     unsigned space; /* index in the caller's list */
     paddr_t pd;
-    const pde_t *pde; /* NULL: outside RAM */
+    bool inram; /* false: the directory lies outside RAM (pde all 0) */
     bool drawn;
     bool dup; /* the directory of an earlier space in the sorted list */
     int node;
-    uint8_t kind[NPDENTRIES]; /* enum dump_pde_kind, or PDE_BAD */
+    pde_t pde[NPDENTRIES];
+    uint8_t kind[NPDENTRIES]; /* enum dump_pde_kind */
     uint32_t tab[NPDENTRIES]; /* table of DUMP_PDE_TABLE entries, else TAB_NONE */
-    int pdenode[NPDENTRIES];  /* table or group node of each table entry, or -1 */
 };
 
 struct graph {
-    struct sim *s;
     const struct mmu *m;
     const struct run_space *spaces;
     unsigned nspaces;
@@ -98,6 +89,7 @@ struct graph {
     struct gdir *dirs;
     unsigned ndirs;
     unsigned stale; /* TLB entries the current tables no longer give */
+    int tlbdir;     /* the directory whose TLB counts are shown (see tlb_counted), or -1 */
     bool oom;
     unsigned flags;                 /* GRAPH_* */
     unsigned kspaces;               /* distinct directories */
@@ -105,18 +97,6 @@ struct graph {
     pde_t kcommon[NPDENTRIES];      /* its bits set in every directory */
     unsigned kaccessed[NPDENTRIES]; /* directories whose entry has A set */
     int knode;                      /* the GN_KERNEL node, or -1 */
-};
-
-/* A run of mappings being merged. */
-/* A run of PTEs being merged: consecutive entries with equal flags whose
- * frames are contiguous going up or (as a LIFO frame allocator hands them
- * out) going down.  pa is the first entry's frame. */
-struct runacc {
-    bool open;
-    bool desc;
-    uint32_t pos, count;
-    paddr_t pa;
-    uint32_t flags;
 };
 
 static void
@@ -210,42 +190,6 @@ edge(struct graph *G, int from, int to, const char *label)
     return e;
 }
 
-static bool
-add_run(struct graph *G, unsigned node, uint32_t pos, uint32_t count, unsigned target)
-{
-    struct gnode *gn = &G->nodes[node];
-    if (gn->nruns == gn->capruns) {
-        unsigned cap = gn->capruns ? gn->capruns * 2 : 8;
-        struct grun *r = realloc(gn->runs, cap * sizeof(*r));
-        if (r == NULL) {
-            G->oom = true;
-            return false;
-        }
-        gn->runs = r;
-        gn->capruns = cap;
-    }
-    gn->runs[gn->nruns++] = (struct grun){.pos = pos, .count = count, .node = target};
-    return true;
-}
-
-/* The frame node that position pos of node maps, or -1 (runs are sorted by pos). */
-static int
-run_find(const struct gnode *gn, uint32_t pos)
-{
-    unsigned lo = 0, hi = gn->nruns;
-    while (lo < hi) {
-        unsigned mid = lo + (hi - lo) / 2;
-        const struct grun *r = &gn->runs[mid];
-        if (pos < r->pos)
-            hi = mid;
-        else if (pos >= r->pos + r->count)
-            lo = mid + 1;
-        else
-            return (int)r->node;
-    }
-    return -1;
-}
-
 static int
 dir_node(struct graph *G, paddr_t pd)
 {
@@ -300,13 +244,35 @@ flags_str(uint32_t entry, bool large, char *buf, size_t len)
         snprintf(buf, len, "-");
 }
 
-/* Draws a finished run of frames of table (or group) node tn. */
+/*
+ * Whether the TLB counts of what entries [i, end] of d map are shown: they
+ * are those of the directory in CR3 when it is drawn, else of the first
+ * drawn directory (G->tlbdir), so each cached translation is counted once,
+ * on the nodes its space's walk goes through.  The tables d names there
+ * count if that directory names the same ones at the same indices.
+ */
+static bool
+tlb_counted(const struct graph *G, const struct gdir *d, unsigned i, unsigned end)
+{
+    if (G->tlbdir < 0)
+        return false;
+    const struct gdir *t = &G->dirs[G->tlbdir];
+    for (unsigned k = i; k <= end; k++)
+        if (t->tab[k] != d->tab[k])
+            return false;
+    return true;
+}
+
+/* Draws run r of frames of table (or group) node tn, which maps from
+ * virtual address va0 on; its TLB count is added if counted. */
 static void
-emit_frames(struct graph *G, unsigned tn, const struct runacc *acc, bool group, uint32_t va0)
+emit_frames(struct graph *G, unsigned tn, const struct mapiter_run *r, bool group, uint32_t va0,
+            bool counted)
 {
     char key[48], label[96];
     bool created;
     int fn;
+    uint32_t pos = (r->va - va0) >> PAGE_SHIFT;
     if (G->nodes[tn].frame_runs >= GRAPH_RUNS_MAX) {
         snprintf(key, sizeof(key), "more_%s", G->nodes[tn].key);
         fn = node_get(G, key, GN_MORE, &created);
@@ -315,108 +281,87 @@ emit_frames(struct graph *G, unsigned tn, const struct runacc *acc, bool group, 
         struct gnode *mn = &G->nodes[fn];
         if (created) {
             edge(G, (int)tn, fn, "more PTEs");
-            mn->more_first = acc->pos;
+            mn->more_first = pos;
             mn->more_group = group;
             mn->more_va0 = va0;
         }
         mn->more_runs++;
-        mn->more_frames += acc->count;
-        mn->more_last = acc->pos + acc->count - 1;
+        mn->more_frames += r->pages;
+        mn->more_last = pos + r->pages - 1;
     } else {
-        paddr_t lo = acc->desc ? acc->pa - (acc->count - 1) * PAGE_SIZE : acc->pa;
-        snprintf(key, sizeof(key), "fr_%08x_%u_%03x%s", lo, acc->count, acc->flags,
-                 acc->desc ? "_d" : "");
+        paddr_t lo = mapiter_run_low(r);
+        snprintf(key, sizeof(key), "fr_%08x_%u_%03x%s", lo, r->pages, r->flags,
+                 r->descending ? "_d" : "");
         fn = node_get(G, key, GN_FRAMES, &created);
         if (fn < 0)
             return;
         if (created) {
             char fl[DUMP_FLAGS_MAX];
-            flags_str(acc->flags, false, fl, sizeof(fl));
-            uint64_t end = (uint64_t)lo + (uint64_t)acc->count * PAGE_SIZE - 1;
+            flags_str(r->flags, false, fl, sizeof(fl));
+            uint64_t end = (uint64_t)lo + (uint64_t)r->pages * PAGE_SIZE - 1;
             snprintf(G->nodes[fn].text, sizeof(G->nodes[fn].text),
-                     "%u frame%s 0x%08x-0x%08llx%s\n%s", acc->count, acc->count == 1 ? "" : "s", lo,
-                     (unsigned long long)end, acc->desc ? " (descending)" : "", fl);
+                     "%u frame%s 0x%08x-0x%08llx%s\n%s", r->pages, r->pages == 1 ? "" : "s", lo,
+                     (unsigned long long)end, r->descending ? " (descending)" : "", fl);
         }
         G->nodes[tn].frame_runs++;
         if (group) {
-            uint64_t va = (uint64_t)va0 + (uint64_t)acc->pos * PAGE_SIZE;
-            snprintf(label, sizeof(label), "VA 0x%08llx-0x%08llx", (unsigned long long)va,
-                     (unsigned long long)(va + (uint64_t)acc->count * PAGE_SIZE - 1));
-        } else if (acc->count == 1) {
-            snprintf(label, sizeof(label), "PTE %u", acc->pos);
+            snprintf(label, sizeof(label), "VA 0x%08x-0x%08llx", r->va,
+                     (unsigned long long)r->va + (uint64_t)r->pages * PAGE_SIZE - 1);
+        } else if (r->pages == 1) {
+            snprintf(label, sizeof(label), "PTE %u", pos);
         } else {
-            snprintf(label, sizeof(label), "PTE %u-%u", acc->pos, acc->pos + acc->count - 1);
+            snprintf(label, sizeof(label), "PTE %u-%u", pos, pos + r->pages - 1);
         }
         edge(G, (int)tn, fn, label);
     }
-    add_run(G, tn, acc->pos, acc->count, (unsigned)fn);
-}
-
-/* Draws the frames that the tables of node tn map, merged into runs. */
-static void
-expand_tables(struct graph *G, unsigned tn, const uint32_t *tables, unsigned ntables, bool group,
-              uint32_t first_pdx)
-{
-    struct runacc acc = {0};
-    uint32_t va0 = first_pdx << PDX_SHIFT;
-    G->nodes[tn].expanded = true;
-    for (unsigned t = 0; t < ntables; t++) {
-        const pte_t *pt = sim_phys(G->s, tables[t], PAGE_SIZE);
-        for (unsigned j = 0; j < NPTENTRIES; j++) {
-            pte_t pte = pt[j];
-            uint32_t pos = t * NPTENTRIES + j;
-            if (!(pte & PTE_P)) {
-                if (acc.open)
-                    emit_frames(G, tn, &acc, group, va0);
-                acc.open = false;
-                continue;
-            }
-            uint32_t flags = pte & 0xFFFu;
-            paddr_t fpa = PTE_ADDR(pte);
-            if (acc.open && acc.flags == flags && acc.pos + acc.count == pos) {
-                bool up = !acc.desc && (uint64_t)acc.pa + (uint64_t)acc.count * PAGE_SIZE == fpa;
-                bool down = (acc.desc || acc.count == 1) &&
-                            (uint64_t)acc.pa == (uint64_t)fpa + (uint64_t)acc.count * PAGE_SIZE;
-                if (up || down) {
-                    acc.desc = down;
-                    acc.count++;
-                    continue;
-                }
-            }
-            if (acc.open)
-                emit_frames(G, tn, &acc, group, va0);
-            acc = (struct runacc){
-                .open = true, .pos = pos, .count = 1, .pa = PTE_ADDR(pte), .flags = flags};
-        }
+    if (counted) {
+        G->nodes[tn].tlb += r->tlb;
+        G->nodes[fn].tlb += r->tlb;
     }
-    if (acc.open)
-        emit_frames(G, tn, &acc, group, va0);
 }
 
-/* Draws a finished run of 4 MiB pages of directory (or kernel half) node dn. */
+/* Draws the frames that tables [i, end] of d map, as node tn, merged into runs. */
 static void
-emit_large(struct graph *G, int dn, const struct runacc *acc, const char *note)
+expand_tables(struct graph *G, unsigned tn, const struct gdir *d, unsigned i, unsigned end,
+              bool group)
+{
+    struct mapiter it;
+    struct mapiter_run r;
+    bool counted = tlb_counted(G, d, i, end);
+    G->nodes[tn].expanded = true;
+    mapiter_init(&it, G->m, d->pd, i, end + 1, MAPITER_ENTRY);
+    while (mapiter_next(&it, &r))
+        emit_frames(G, tn, &r, group, i << PDX_SHIFT, counted);
+}
+
+/* Draws run r of 4 MiB pages from directory (or kernel half) node dn; its
+ * TLB count is added if counted. */
+static void
+emit_large(struct graph *G, int dn, const struct mapiter_run *r, const char *note, bool counted)
 {
     char key[48], label[96], fl[DUMP_FLAGS_MAX];
     bool created;
-    snprintf(key, sizeof(key), "lp_%08x_%u_%04x", acc->pa, acc->count, acc->flags);
+    unsigned pos = PDX(r->va);
+    paddr_t lo = mapiter_run_low(r);
+    snprintf(key, sizeof(key), "lp_%08x_%u_%04x%s", lo, r->pages, r->flags,
+             r->descending ? "_d" : "");
     int fn = node_get(G, key, GN_LARGE, &created);
     if (fn < 0)
         return;
     if (created) {
-        flags_str(acc->flags & ~PTE_PS, true, fl, sizeof(fl));
-        uint64_t end = (uint64_t)acc->pa + (uint64_t)acc->count * LPAGE_SIZE - 1;
+        flags_str(r->flags & ~PTE_PS, true, fl, sizeof(fl));
+        uint64_t end = (uint64_t)lo + (uint64_t)r->pages * LPAGE_SIZE - 1;
         snprintf(G->nodes[fn].text, sizeof(G->nodes[fn].text),
-                 "%u x 4 MiB page%s 0x%08x-0x%08llx\n%s", acc->count, acc->count == 1 ? "" : "s",
-                 acc->pa, (unsigned long long)end, fl);
+                 "%u x 4 MiB page%s 0x%08x-0x%08llx%s\n%s", r->pages, r->pages == 1 ? "" : "s", lo,
+                 (unsigned long long)end, r->descending ? " (descending)" : "", fl);
     }
-    if (acc->count == 1)
-        snprintf(label, sizeof(label), "PDE %u (4M)%s", acc->pos, note);
+    if (r->pages == 1)
+        snprintf(label, sizeof(label), "PDE %u (4M)%s", pos, note);
     else
-        snprintf(label, sizeof(label), "PDE %u-%u (4M)%s", acc->pos, acc->pos + acc->count - 1,
-                 note);
+        snprintf(label, sizeof(label), "PDE %u-%u (4M)%s", pos, pos + r->pages - 1, note);
     edge(G, dn, fn, label);
-    add_run(G, (unsigned)dn, acc->pos, acc->count, (unsigned)fn);
+    if (counted)
+        G->nodes[fn].tlb += r->tlb;
 }
 
 static void
@@ -459,8 +404,7 @@ draw_table(struct graph *G, struct gdir *d, unsigned i, bool kernel)
         G->nodes[tn].sharers = sharers(G, d, i);
     }
     if (!G->nodes[tn].expanded)
-        expand_tables(G, (unsigned)tn, &d->tab[i], 1, false, i);
-    d->pdenode[i] = tn;
+        expand_tables(G, (unsigned)tn, d, i, i, false);
     flags_str(pde[i], false, fl, sizeof(fl));
     if (kernel)
         kernel_note(G, i, i, note, sizeof(note));
@@ -496,11 +440,10 @@ draw_group(struct graph *G, struct gdir *d, unsigned i, unsigned end, bool kerne
             snprintf(gn->text, sizeof(gn->text), "kernel tables (%u)\nfirst 0x%08x", n, d->tab[i]);
     }
     if (!G->nodes[tn].expanded)
-        expand_tables(G, (unsigned)tn, &d->tab[i], n, true, i);
-    uint32_t common = 0xFFFu;
+        expand_tables(G, (unsigned)tn, d, i, end, true);
+    uint32_t common = PTE_FLAGS_MASK;
     unsigned accessed = 0;
     for (unsigned k = i; k <= end; k++) {
-        d->pdenode[k] = tn;
         common &= pde[k];
         accessed += (pde[k] & PTE_A) != 0;
     }
@@ -519,7 +462,7 @@ draw_group(struct graph *G, struct gdir *d, unsigned i, unsigned end, bool kerne
 static unsigned
 group_end(const struct graph *G, const struct gdir *d, unsigned i)
 {
-    const uint32_t mask = 0xFFFu & ~(PTE_A | PTE_D);
+    const uint32_t mask = PTE_FLAGS_MASK & ~(PTE_A | PTE_D);
     unsigned end = i;
     while (end + 1 < NPDENTRIES && d->kind[end + 1] == DUMP_PDE_TABLE &&
            (d->pde[end + 1] & mask) == (d->pde[i] & mask) && same_sharers(G, d, i, end + 1) &&
@@ -580,9 +523,19 @@ find_kernel_shared(struct graph *G)
     }
 }
 
+/* Draws run r of the kernel half's shared 4 MiB pages. */
+static void
+kernel_large(struct graph *G, struct mapiter_run *r)
+{
+    char note[64];
+    unsigned pos = PDX(r->va);
+    r->tlb = mapiter_run_tlb(G->m, r);
+    kernel_note(G, pos, pos + r->pages - 1, note, sizeof(note));
+    emit_large(G, G->knode, r, note, G->tlbdir >= 0);
+}
+
 /* Draws the kernel half node and what its shared entries map, once, from
- * the first distinct directory d; every directory then names the same
- * table nodes. */
+ * the first distinct directory d. */
 static void
 draw_kernel_half(struct graph *G, struct gdir *d)
 {
@@ -611,60 +564,81 @@ draw_kernel_half(struct graph *G, struct gdir *d)
     snprintf(kn->text + n, sizeof(kn->text) - (size_t)n, "\nthe same in all %u spaces", G->kspaces);
     kn->sharers = G->kspaces;
 
-    char note[64];
-    struct runacc big = {0};
+    /* Its 4 MiB pages, merged as the iterator merges, with the flags every space has. */
+    struct mapiter_run big;
+    bool open = false;
     for (unsigned i = KERNEL_PDX; i < NPDENTRIES;) {
-        if (big.open &&
-            (!G->kshared[i] || d->kind[i] != DUMP_PDE_LARGE ||
-             big.flags != (G->kcommon[i] & 0x1FFFu) ||
-             (uint64_t)big.pa + (uint64_t)big.count * LPAGE_SIZE != PDE_LADDR(G->kcommon[i]))) {
-            kernel_note(G, big.pos, big.pos + big.count - 1, note, sizeof(note));
-            emit_large(G, G->knode, &big, note);
-            big.open = false;
+        bool large = G->kshared[i] && d->kind[i] == DUMP_PDE_LARGE;
+        vaddr_t va = PGADDR(i, 0, 0);
+        paddr_t pa = PDE_LADDR(G->kcommon[i]);
+        uint32_t flags = G->kcommon[i] & PDE_LFLAGS_MASK;
+        if (large && open && mapiter_run_extend(&big, va, pa, true, flags)) {
+            i++;
+            continue;
         }
+        if (open)
+            kernel_large(G, &big);
+        open = false;
         if (!G->kshared[i]) {
             i++;
-        } else if (d->kind[i] == DUMP_PDE_LARGE) {
-            if (big.open)
-                big.count++;
-            else
-                big = (struct runacc){.open = true,
-                                      .pos = i,
-                                      .count = 1,
-                                      .pa = PDE_LADDR(G->kcommon[i]),
-                                      .flags = G->kcommon[i] & 0x1FFFu};
+        } else if (large) {
+            mapiter_run_start(&big, va, pa, true, flags);
+            open = true;
             i++;
         } else {
             i = draw_kernel_tables(G, d, i, true);
         }
     }
-    if (big.open) {
-        kernel_note(G, big.pos, big.pos + big.count - 1, note, sizeof(note));
-        emit_large(G, G->knode, &big, note);
-    }
-    for (unsigned k = 0; k < G->ndirs; k++)
-        for (unsigned i = KERNEL_PDX; i < NPDENTRIES; i++)
-            if (G->kshared[i])
-                G->dirs[k].pdenode[i] = d->pdenode[i];
+    if (open)
+        kernel_large(G, &big);
+}
+
+/* Whether d is the directory whose TLB counts are shown. */
+static bool
+is_tlbdir(const struct graph *G, const struct gdir *d)
+{
+    return G->tlbdir >= 0 && d == &G->dirs[G->tlbdir];
+}
+
+/* Draws the 4 MiB pages of d from PDE i on, up to the next entry of
+ * another kind or of the kernel half node; the index after them. */
+static unsigned
+draw_large(struct graph *G, struct gdir *d, unsigned i)
+{
+    unsigned end = i + 1;
+    while (end < NPDENTRIES && d->kind[end] == DUMP_PDE_LARGE &&
+           !(G->knode >= 0 && G->kshared[end]))
+        end++;
+    struct mapiter it;
+    struct mapiter_run r;
+    mapiter_init(&it, G->m, d->pd, i, end, MAPITER_ENTRY);
+    while (mapiter_next(&it, &r))
+        emit_large(G, d->node, &r, "", is_tlbdir(G, d));
+    return end;
+}
+
+/* Counts on directory node dn the cached translations through slot PDE i
+ * of d (a self-map or foreign slot), if d's counts are shown. */
+static void
+slot_tlb(struct graph *G, const struct gdir *d, unsigned i, int dn)
+{
+    struct mapiter it;
+    struct mapiter_run r;
+    if (dn < 0 || !is_tlbdir(G, d))
+        return;
+    mapiter_init(&it, G->m, d->pd, i, i + 1, MAPITER_ENTRY);
+    while (mapiter_next(&it, &r))
+        G->nodes[dn].tlb_slot += r.tlb;
 }
 
 static void
 draw_dir(struct graph *G, struct gdir *d)
 {
-    struct runacc big = {0};
     char label[64];
     bool kernel_edge = false;
     for (unsigned i = 0; i < NPDENTRIES;) {
         pde_t pde = d->pde[i];
-        if (big.open && d->kind[i] != DUMP_PDE_LARGE) {
-            emit_large(G, d->node, &big, "");
-            big.open = false;
-        }
         if (G->knode >= 0 && G->kshared[i]) {
-            if (big.open) {
-                emit_large(G, d->node, &big, "");
-                big.open = false;
-            }
             if (!kernel_edge)
                 shared_edge_style(G, edge(G, d->node, G->knode, NULL), (unsigned)G->knode);
             kernel_edge = true;
@@ -680,6 +654,7 @@ draw_dir(struct graph *G, struct gdir *d)
                 set_attr(e, "color", COLOR_SELF);
                 set_attr(e, "fontcolor", COLOR_SELF);
             }
+            slot_tlb(G, d, i, d->node);
             break;
         }
         case DUMP_PDE_FOREIGN: {
@@ -695,22 +670,13 @@ draw_dir(struct graph *G, struct gdir *d)
                 set_attr(e, "color", COLOR_FOREIGN);
                 set_attr(e, "fontcolor", COLOR_FOREIGN);
             }
+            slot_tlb(G, d, i, target);
             break;
         }
-        case DUMP_PDE_LARGE: {
-            uint32_t flags = pde & 0x1FFFu;
-            if (big.open && big.flags == flags && big.pos + big.count == i &&
-                (uint64_t)big.pa + (uint64_t)big.count * LPAGE_SIZE == PDE_LADDR(pde)) {
-                big.count++;
-            } else {
-                if (big.open)
-                    emit_large(G, d->node, &big, "");
-                big = (struct runacc){
-                    .open = true, .pos = i, .count = 1, .pa = PDE_LADDR(pde), .flags = flags};
-            }
-            break;
-        }
-        case PDE_BAD: {
+        case DUMP_PDE_LARGE:
+            i = draw_large(G, d, i);
+            continue;
+        case DUMP_PDE_BAD: {
             char key[48];
             bool created;
             snprintf(key, sizeof(key), "bad_%08x", PTE_ADDR(pde));
@@ -734,101 +700,30 @@ draw_dir(struct graph *G, struct gdir *d)
         }
         i++;
     }
-    if (big.open)
-        emit_large(G, d->node, &big, "");
 }
 
-/*
- * Counts a cached translation va -> frame on the nodes it went through in
- * directory d: table and frame run, or the directory reached through a
- * self-map or foreign slot.  False if d does not give that translation.
- */
-static bool
-tlb_resolve(struct graph *G, const struct gdir *d, vaddr_t va, bool large, paddr_t frame)
-{
-    unsigned i = PDX(va);
-    if (d->node < 0)
-        return false;
-    switch (d->kind[i]) {
-    case DUMP_PDE_LARGE: {
-        if (!large || PDE_LADDR(d->pde[i]) != frame)
-            return false;
-        int owner = G->knode >= 0 && G->kshared[i] ? G->knode : d->node;
-        int fn = run_find(&G->nodes[owner], i);
-        if (fn >= 0)
-            G->nodes[fn].tlb++;
-        return true;
-    }
-    case DUMP_PDE_TABLE: {
-        int tn = d->pdenode[i];
-        const pte_t *pt = sim_phys(G->s, d->tab[i], PAGE_SIZE);
-        if (large || tn < 0 || pt == NULL)
-            return false;
-        pte_t pte = pt[PTX(va)];
-        if (!(pte & PTE_P) || PTE_ADDR(pte) != frame)
-            return false;
-        struct gnode *gn = &G->nodes[tn];
-        uint32_t pos = PTX(va);
-        if (gn->kind == GN_GROUP)
-            pos += (i - gn->first_pdx) * NPTENTRIES;
-        int fn = run_find(gn, pos);
-        gn->tlb++;
-        if (fn >= 0)
-            G->nodes[fn].tlb++;
-        return true;
-    }
-    case DUMP_PDE_SELF:
-    case DUMP_PDE_FOREIGN: {
-        const pde_t *pd = sim_phys(G->s, PTE_ADDR(d->pde[i]), PAGE_SIZE);
-        if (large || pd == NULL)
-            return false;
-        pde_t e = pd[PTX(va)];
-        if (!(e & PTE_P) || PTE_ADDR(e) != frame)
-            return false;
-        int dn = dir_node(G, PTE_ADDR(d->pde[i]));
-        if (dn >= 0)
-            G->nodes[dn].tlb_slot++;
-        return true;
-    }
-    default:
-        return false;
-    }
-}
+struct stale_scan {
+    const struct mmu *m;
+    bool large;
+    unsigned n;
+};
 
 static void
-overlay_tlb(struct graph *G, const struct tlb *t, bool large)
+stale_entry(const struct tlb_entry *e, void *arg)
 {
-    struct {
-        struct tlb_entry *e;
-        unsigned n;
-    } l = {.e = calloc(t->geo.entries, sizeof(*l.e))};
-    if (l.e == NULL) {
-        G->oom = true;
-        return;
-    }
-    l.n = tlb_copy_valid(t, l.e);
-    int cur = -1;
-    for (unsigned k = 0; k < G->ndirs; k++)
-        if (G->dirs[k].drawn && G->dirs[k].pd == PTE_ADDR(G->m->cr3))
-            cur = (int)k;
-    for (unsigned n = 0; n < l.n; n++) {
-        const struct tlb_entry *e = &l.e[n];
-        unsigned shift = large ? PDX_SHIFT : PAGE_SHIFT;
-        vaddr_t va = e->vpn << shift;
-        paddr_t frame = e->pfn << shift;
-        if (dump_tlb_stale(G->m, e, large, NULL, 0)) {
-            G->stale++;
-            continue;
-        }
-        if (cur >= 0 && tlb_resolve(G, &G->dirs[cur], va, large, frame))
-            continue;
-        if (va < KERNEL_BASE && !e->global)
-            continue;
-        for (unsigned k = 0; k < G->ndirs; k++)
-            if ((int)k != cur && G->dirs[k].drawn && tlb_resolve(G, &G->dirs[k], va, large, frame))
-                break;
-    }
-    free(l.e);
+    struct stale_scan *sc = arg;
+    sc->n += mapiter_tlb_state(sc->m, e, sc->large, NULL) != MAPITER_TLB_LIVE;
+}
+
+/* TLB entries the current tables no longer give. */
+static unsigned
+count_stale(const struct mmu *m)
+{
+    struct stale_scan sc = {.m = m, .large = false};
+    tlb_foreach(&m->tlb4k, stale_entry, &sc);
+    sc.large = true;
+    tlb_foreach(&m->tlb4m, stale_entry, &sc);
+    return sc.n;
 }
 
 static int
@@ -853,24 +748,16 @@ load_dirs(struct graph *G, const char *only, char *err, size_t errlen)
         struct gdir *d = &G->dirs[G->ndirs++];
         d->space = k;
         d->pd = PTE_ADDR(G->spaces[k].pd);
-        d->pde = sim_phys(G->s, d->pd, PAGE_SIZE);
+        d->inram = mapiter_read_pde(G->m, d->pd, 0, &d->pde[0]);
         d->drawn = only == NULL || strcmp(only, G->spaces[k].name) == 0;
         d->node = -1;
         drawn += d->drawn;
         for (unsigned i = 0; i < NPDENTRIES; i++) {
-            d->tab[i] = TAB_NONE;
-            d->pdenode[i] = -1;
-            d->kind[i] = DUMP_PDE_NONE;
-            if (d->pde == NULL)
-                continue;
+            if (!d->inram || !mapiter_read_pde(G->m, d->pd, i, &d->pde[i]))
+                d->pde[i] = 0;
             d->kind[i] =
                 (uint8_t)dump_pde_kind(G->m, d->pd, d->pde[i], G->spaces, G->nspaces, NULL);
-            if (d->kind[i] != DUMP_PDE_TABLE)
-                continue;
-            if (sim_phys(G->s, PTE_ADDR(d->pde[i]), PAGE_SIZE) == NULL)
-                d->kind[i] = PDE_BAD;
-            else
-                d->tab[i] = PTE_ADDR(d->pde[i]);
+            d->tab[i] = d->kind[i] == DUMP_PDE_TABLE ? PTE_ADDR(d->pde[i]) : TAB_NONE;
         }
     }
     if (only != NULL && drawn == 0) {
@@ -909,11 +796,11 @@ build(struct graph *G)
         if (!d->drawn)
             continue;
         snprintf(key, sizeof(key), "pd_%08x", d->pd);
-        d->node = node_get(G, key, d->pde == NULL ? GN_BAD : GN_DIR, &created);
+        d->node = node_get(G, key, d->inram ? GN_DIR : GN_BAD, &created);
         if (d->node >= 0 && created)
             snprintf(G->nodes[d->node].text, sizeof(G->nodes[d->node].text),
                      "\"%s\"\npage directory 0x%08x%s", G->spaces[d->space].name, d->pd,
-                     d->pde == NULL ? "\noutside RAM" : "");
+                     d->inram ? "" : "\noutside RAM");
     }
     int target = dir_node(G, PTE_ADDR(m->cr3));
     for (unsigned k = 0; k < G->ndirs && target < 0; k++)
@@ -923,6 +810,13 @@ build(struct graph *G)
     if (e != NULL)
         set_attr(e, "penwidth", "2");
 
+    /* TLB counts follow the directory in CR3, or the first drawn one. */
+    G->tlbdir = -1;
+    for (unsigned k = 0; k < G->ndirs; k++)
+        if (G->dirs[k].drawn && (G->tlbdir < 0 || G->dirs[k].pd == PTE_ADDR(m->cr3)))
+            G->tlbdir = (int)k;
+    G->stale = count_stale(m);
+
     find_kernel_shared(G);
     for (unsigned k = 0; k < G->ndirs && G->kspaces >= 2; k++) {
         if (!G->dirs[k].dup) {
@@ -931,11 +825,9 @@ build(struct graph *G)
         }
     }
     for (unsigned k = 0; k < G->ndirs; k++) {
-        if (G->dirs[k].drawn && G->dirs[k].pde != NULL && G->dirs[k].node >= 0)
+        if (G->dirs[k].drawn && G->dirs[k].inram && G->dirs[k].node >= 0)
             draw_dir(G, &G->dirs[k]);
     }
-    overlay_tlb(G, &m->tlb4k, false);
-    overlay_tlb(G, &m->tlb4m, true);
 }
 
 static void
@@ -1163,8 +1055,7 @@ graph_render(struct sim *s, const struct run_space *spaces, unsigned nspaces,
     if (strcmp(fmt, "dot") == 0)
         fmt = NULL;
 
-    struct graph G = {
-        .s = s, .m = sim_mmu(s), .spaces = spaces, .nspaces = nspaces, .flags = flags};
+    struct graph G = {.m = sim_mmu(s), .spaces = spaces, .nspaces = nspaces, .flags = flags};
     bool ok = false;
     gv_errors[0] = '\0';
     agusererrf old = agseterrf(gv_capture);
@@ -1194,8 +1085,6 @@ out:
     if (G.g != NULL)
         agclose(G.g);
     agseterrf(old);
-    for (unsigned k = 0; k < G.nnodes; k++)
-        free(G.nodes[k].runs);
     free(G.nodes);
     free(G.dirs);
     return ok;

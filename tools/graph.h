@@ -35,7 +35,9 @@
  * of more than GRAPH_GROUP_MIN kernel tables that the same spaces share is
  * one "kernel tables (N)" node.
  *
- * Nodes whose translations the TLB holds are filled orange and say how many.
+ * Nodes whose translations the TLB holds are filled orange and say how
+ * many: the translations of the space in CR3 (of the first space drawn when
+ * that one is not), each counted on the nodes its walk goes through.
  * Output depends only on the simulated machine.
  *
  * Returns false with a message in err on an unknown extension, an unknown

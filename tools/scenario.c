@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "kernel/bootlayout.h"
+#include "sim/sim.h"
 #include "tools/counters.h"
 
 #define MAX_TOKENS 16
@@ -465,14 +466,13 @@ tlb_geometry(struct parser *p, const struct token *t, const char *val, struct tl
     uint64_t e64, w64;
     if (!number(p, &te, TLB_MAX_ENTRIES, &e64) || !number(p, &tw, TLB_MAX_ENTRIES, &w64))
         return false;
-    uint32_t e = (uint32_t)e64, w = (uint32_t)w64;
-    if (e == 0 || w == 0 || (e & (e - 1)) || (w & (w - 1)) || w > e)
+    struct tlb_geometry geo = {.entries = (uint32_t)e64, .ways = (uint32_t)w64};
+    if (!tlb_geometry_valid(&geo))
         return fail(p, t->col,
                     "TLB geometry %u/%u: entries and ways must be powers of two with ways <= "
                     "entries <= %u",
-                    e, w, TLB_MAX_ENTRIES);
-    g->entries = e;
-    g->ways = w;
+                    geo.entries, geo.ways, TLB_MAX_ENTRIES);
+    *g = geo;
     return true;
 }
 
@@ -503,11 +503,11 @@ cmd_machine(struct parser *p)
             uint64_t v;
             if (!number(p, &vt, UINT64_MAX, &v))
                 return false;
-            if (v > (4ull << 30))
+            if (v > SIM_RAM_MAX)
                 return fail(p, vt.col,
-                            "RAM size %s is larger than 4G, the 32-bit physical "
+                            "RAM size %s is larger than %lluG, the 32-bit physical "
                             "address space",
-                            val);
+                            val, SIM_RAM_MAX >> 30);
             if (v < MIN_RAM || v % PAGE_SIZE)
                 return fail(p, vt.col, "RAM size %s must be a multiple of 4K of at least 32M", val);
             sc->ram_size = v;
@@ -856,7 +856,7 @@ scn_parse(const char *file, const char *text, size_t len, struct scenario *sc, c
 {
     memset(sc, 0, sizeof(*sc));
     snprintf(sc->file, sizeof(sc->file), "%s", file);
-    sc->ram_size = 64u << 20;
+    sc->ram_size = SIM_RAM_DEFAULT;
     mmu_config_default(&sc->mmu);
     sc->pse = true;
     sc->pge = true;
