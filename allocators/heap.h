@@ -1,7 +1,8 @@
 /*
- * heap.h - the general kernel heap: first fit over a list of blocks with
- * headers, splitting and coalescing, growing by mapping fresh frames at its
- * end.  kmalloc_aligned returns page-aligned memory that plain kfree frees.
+ * heap.h - the general kernel heap: blocks with headers, address-ordered
+ * first fit over an explicit list of the free ones, splitting and
+ * coalescing, growing by mapping fresh frames at its end.  kmalloc_aligned
+ * returns page-aligned memory that plain kfree frees.
  */
 #ifndef PAGESIM_HEAP_H
 #define PAGESIM_HEAP_H
@@ -63,7 +64,9 @@ enum heap_status kfree(void *p);
 void heap_stats(struct heap_stats *st);
 
 /* Walks every block and returns true if the headers are intact, the list
- * is linked both ways, no two free blocks touch and the counters match. */
+ * of blocks is linked both ways, no two free blocks touch, the free list
+ * holds exactly the free blocks of HEAP_MIN_PAYLOAD or more, in address
+ * order and linked both ways, and the counters match. */
 bool heap_check(void);
 
 #endif

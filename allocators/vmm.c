@@ -18,6 +18,11 @@
 static const struct vmm_ops *vmm_ops_cur;
 static struct vmm_space vmm_spaces[VMM_MAX_SPACES];
 static uint32_t vmm_cur;
+/* Free handles: bit h of vmm_free_map; bit w of vmm_free_sum if word w of
+ * vmm_free_map has one, so the lowest free handle takes two ctz. */
+#define VMM_MAP_WORDS ((VMM_MAX_SPACES + 31) / 32)
+static uint32_t vmm_free_map[VMM_MAP_WORDS];
+static uint32_t vmm_free_sum[(VMM_MAP_WORDS + 31) / 32];
 static uint32_t vmm_kglobal; /* vmm_kernel_global() */
 
 struct vmm_stats vmm_ctr;
@@ -56,6 +61,34 @@ vmm_strategy(void)
     return vmm_ops_cur;
 }
 
+/* Marks the handle h free or in use. */
+static void
+vmm_handle_mark(uint32_t h, bool free)
+{
+    uint32_t w = h / 32;
+    if (free)
+        vmm_free_map[w] |= 1u << (h % 32);
+    else
+        vmm_free_map[w] &= ~(1u << (h % 32));
+    if (vmm_free_map[w] != 0)
+        vmm_free_sum[w / 32] |= 1u << (w % 32);
+    else
+        vmm_free_sum[w / 32] &= ~(1u << (w % 32));
+}
+
+/* The lowest free handle; VMM_MAX_SPACES if none. */
+static uint32_t
+vmm_handle_lowest_free(void)
+{
+    for (uint32_t s = 0; s < sizeof(vmm_free_sum) / sizeof(vmm_free_sum[0]); s++) {
+        if (vmm_free_sum[s] == 0)
+            continue;
+        uint32_t w = s * 32 + (uint32_t)__builtin_ctz(vmm_free_sum[s]);
+        return w * 32 + (uint32_t)__builtin_ctz(vmm_free_map[w]);
+    }
+    return VMM_MAX_SPACES;
+}
+
 /* ---- for the strategies ---- */
 
 struct vmm_space *
@@ -78,6 +111,47 @@ vmm_is_current(const struct vmm_space *sp)
     return vmm_handle(sp) == vmm_cur;
 }
 
+/* Takes sp off the list of spaces aiming at its vs_foreign. */
+static void
+vmm_aim_unlink(struct vmm_space *sp)
+{
+    if (sp->vs_foreign == VMM_MAX_SPACES)
+        return;
+    if (sp->vs_aim_prev != VMM_MAX_SPACES)
+        vmm_spaces[sp->vs_aim_prev].vs_aim_next = sp->vs_aim_next;
+    else
+        vmm_spaces[sp->vs_foreign].vs_aimers = sp->vs_aim_next;
+    if (sp->vs_aim_next != VMM_MAX_SPACES)
+        vmm_spaces[sp->vs_aim_next].vs_aim_prev = sp->vs_aim_prev;
+    sp->vs_foreign = VMM_MAX_SPACES;
+}
+
+void
+vmm_set_foreign(struct vmm_space *sp, uint32_t target)
+{
+    vmm_aim_unlink(sp);
+    if (target >= VMM_MAX_SPACES)
+        return;
+    struct vmm_space *t = &vmm_spaces[target];
+    uint32_t h = vmm_handle(sp);
+    sp->vs_foreign = target;
+    sp->vs_aim_prev = VMM_MAX_SPACES;
+    sp->vs_aim_next = t->vs_aimers;
+    if (t->vs_aimers != VMM_MAX_SPACES)
+        vmm_spaces[t->vs_aimers].vs_aim_prev = h;
+    t->vs_aimers = h;
+}
+
+/* A fresh record for a space in use. */
+static void
+vmm_space_reset(struct vmm_space *sp)
+{
+    memset(sp, 0, sizeof(*sp));
+    sp->vs_used = true;
+    sp->vs_foreign = VMM_MAX_SPACES;
+    sp->vs_aimers = VMM_MAX_SPACES;
+}
+
 uint32_t
 vmm_kernel_global(void)
 {
@@ -92,13 +166,16 @@ vmm_boot(const struct vmm_ops *ops, uint32_t ram_frames, uint32_t unreachable_fr
     if (ops == NULL)
         return VMM_NOT_READY;
     memset(vmm_spaces, 0, sizeof(vmm_spaces));
+    memset(vmm_free_map, 0, sizeof(vmm_free_map));
+    memset(vmm_free_sum, 0, sizeof(vmm_free_sum));
+    for (uint32_t h = VMM_KERNEL_SPACE + 1; h < VMM_MAX_SPACES; h++)
+        vmm_handle_mark(h, true);
     memset(&vmm_ctr, 0, sizeof(vmm_ctr));
     vmm_cur = VMM_KERNEL_SPACE;
     vmm_ops_cur = ops;
     vmm_kglobal = (arch_read_cr4() & CR4_PGE) ? PTE_G : 0;
     struct vmm_space *ks = &vmm_spaces[VMM_KERNEL_SPACE];
-    ks->vs_used = true;
-    ks->vs_foreign = VMM_MAX_SPACES;
+    vmm_space_reset(ks);
     enum vmm_status st = vmm_boot_directory();
     if (st == VMM_OK) {
         ks->vs_pd_pa = vmm_kernel_pd();
@@ -237,20 +314,17 @@ vmm_space_create(uint32_t *space)
 {
     if (vmm_ops_cur == NULL)
         return VMM_NOT_READY;
-    uint32_t h = 1;
-    while (h < VMM_MAX_SPACES && vmm_spaces[h].vs_used)
-        h++;
+    uint32_t h = vmm_handle_lowest_free();
     if (h == VMM_MAX_SPACES)
         return VMM_TOO_MANY;
     struct vmm_space *sp = &vmm_spaces[h];
-    memset(sp, 0, sizeof(*sp));
-    sp->vs_used = true;
-    sp->vs_foreign = VMM_MAX_SPACES;
+    vmm_space_reset(sp);
     enum vmm_status st = vmm_ops_cur->create(sp);
     if (st != VMM_OK) {
         sp->vs_used = false;
         return st;
     }
+    vmm_handle_mark(h, false);
     vmm_ctr.pd_frames++; /* the strategy's create counts nothing */
     vmm_ctr.spaces++;
     *space = h;
@@ -268,11 +342,13 @@ vmm_space_destroy(uint32_t space)
         return VMM_BUSY;
     vmm_walk_destroy(sp, vmm_frame_free, sp);
     vmm_ctr.pd_frames--;
-    /* A foreign slot left pointing here is stale: the next use repoints it. */
-    for (uint32_t h = 0; h < VMM_MAX_SPACES; h++)
-        if (vmm_spaces[h].vs_used && vmm_spaces[h].vs_foreign == space)
-            vmm_spaces[h].vs_foreign = VMM_MAX_SPACES;
+    /* A foreign slot left pointing here is stale: the next use repoints it.
+     * Each aim is forgotten once, so this costs O(1) per vmm_set_foreign. */
+    while (sp->vs_aimers != VMM_MAX_SPACES)
+        vmm_set_foreign(&vmm_spaces[sp->vs_aimers], VMM_MAX_SPACES);
+    vmm_set_foreign(sp, VMM_MAX_SPACES);
     sp->vs_used = false;
+    vmm_handle_mark(space, true);
     vmm_ctr.spaces--;
     return VMM_OK;
 }

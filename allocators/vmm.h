@@ -56,6 +56,9 @@ struct vmm_space {
     vaddr_t vs_shadow_va; /* heap, pageheap: kernel addresses of its user tables,
                              one uint32_t per user PDE (valid where the PDE is present) */
     uint32_t vs_foreign;  /* recursive: the space its PDE 1022 points to (VMM_MAX_SPACES: none) */
+    uint32_t vs_aimers;   /* recursive: the first space whose vs_foreign is this one */
+    uint32_t vs_aim_next; /* recursive: the next space with the same vs_foreign */
+    uint32_t vs_aim_prev; /* recursive: the one before (all three: VMM_MAX_SPACES: none) */
     uint32_t vs_tables;   /* user page tables it owns */
     uint32_t vs_pages;    /* user pages mapped */
 };

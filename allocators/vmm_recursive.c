@@ -93,7 +93,7 @@ rc_aim(struct vmm_space *sp)
         return;
     rc_self_pd()[FOREIGN_SLOT] = sp->vs_pd_pa | VMM_KERNEL_PDE;
     rc_invalidate_foreign();
-    cur->vs_foreign = h;
+    vmm_set_foreign(cur, h);
     rc_switches++;
 }
 

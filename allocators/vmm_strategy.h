@@ -91,6 +91,10 @@ uint32_t vmm_handle(const struct vmm_space *sp);
 /* Returns true if sp is loaded in CR3. */
 bool vmm_is_current(const struct vmm_space *sp);
 
+/* Records that sp's foreign slot now points at the space target
+ * (VMM_MAX_SPACES: at none), so that destroying target forgets it. */
+void vmm_set_foreign(struct vmm_space *sp, uint32_t target);
+
 /* The kernel directory (space VMM_KERNEL_SPACE), made at boot in placement
  * memory: reachable through the early mapping at P2V(vmm_kernel_pd()). */
 paddr_t vmm_kernel_pd(void);

@@ -16,6 +16,7 @@
 #include "allocators/pageheap.h"
 #include "allocators/placement.h"
 #include "allocators/pmm.h"
+#include "kernel/arch.h"
 #include "kernel/layout.h"
 #include "sim/sim.h"
 #include "tests/kern_alloc.h"
@@ -963,6 +964,112 @@ START_TEST(test_heap_exhaustion_of_range)
 }
 END_TEST
 
+/* ---- kernel heap: the free list ---- */
+
+static uint32_t fl_live;       /* live blocks made before the measured kmalloc */
+static uint64_t fl_at_mark[2]; /* supervisor accesses at marks 0 and 1 */
+
+static void
+fl_on_mark(void *ctx, struct sim *s, uint32_t id)
+{
+    (void)ctx;
+    const struct mmu_counters *c = &sim_mmu(s)->ctr;
+    if (id < 2)
+        fl_at_mark[id] = c->accesses[MMU_SUP_READ] + c->accesses[MMU_SUP_WRITE];
+}
+
+static void
+prog_heap_count_one(void *arg)
+{
+    struct heap_run *r = arg;
+    for (uint32_t i = 0; i < fl_live; i++)
+        kmalloc(16);
+    arch_mark(0);
+    r->p[0] = va_of(kmalloc(100));
+    arch_mark(1);
+    r->check[0] = heap_check();
+}
+
+/*
+ * fl_live blocks of 16 bytes (32 with the header each) lie in front of the
+ * only free block, the rest of the first page.  kmalloc(100) (112) reads
+ * that block's size to see it fits (1), then carves it: its size and block
+ * link (2) and its two list links (2), the values unlinking it uses (the
+ * compiler reads them once); it writes the live block's header and the
+ * tail's (4 + 4) and the tail's two list links (2): 5 reads and 10 writes,
+ * 15 accesses, however many live blocks come before (walking the blocks
+ * read two words of each).
+ */
+START_TEST(test_heap_first_fit_skips_live_blocks)
+{
+    static const uint32_t lives[] = {4, 100};
+    for (int i = 0; i < 2; i++) {
+        struct sim *s = booted("bitmap", 64, 0, 0);
+        fl_live = lives[i];
+        sim_set_mark(s, fl_on_mark, NULL);
+        struct heap_run r = {0};
+        run_ok(s, prog_heap_count_one, &r);
+        ck_assert_uint_eq(r.p[0], KHEAP_START + 32 * lives[i] + HEAP_HEADER_SIZE);
+        ck_assert_uint_eq(fl_at_mark[1] - fl_at_mark[0], 15);
+        ck_assert(r.check[0]);
+        sim_destroy(s);
+    }
+}
+END_TEST
+
+static void
+prog_heap_list_order(void *arg)
+{
+    struct heap_run *r = arg;
+    for (int i = 0; i < 6; i++)
+        r->p[i] = va_of(kmalloc(100));
+    r->st[0] = kfree((void *)(uintptr_t)r->p[3]);
+    r->st[1] = kfree((void *)(uintptr_t)r->p[1]);
+    heap_stats(&r->stats[0]);
+    r->check[0] = heap_check();
+    r->p[6] = va_of(kmalloc(100));
+    r->st[2] = kfree((void *)(uintptr_t)r->p[6]);
+    r->st[3] = kfree((void *)(uintptr_t)r->p[2]);
+    heap_stats(&r->stats[1]);
+    r->check[1] = heap_check();
+    r->p[7] = va_of(kmalloc(368));
+    r->p[8] = va_of(kmalloc(100));
+    heap_stats(&r->stats[2]);
+    r->check[2] = heap_check();
+}
+
+/*
+ * Six blocks a..f of 112 bytes, headers every 128 bytes from KHEAP_START,
+ * then the rest of the page free.  Freeing d, then b: the list is b, d,
+ * tail in address order, whatever the order of the frees, so kmalloc(100)
+ * takes b (a last-freed-first list would give d).  Freeing b again and c:
+ * c merges with b below and d above, across their list places, into one
+ * hole at b's header of 3 * 112 + 2 * 16 = 368 bytes, which kmalloc(368)
+ * takes whole; the next kmalloc(100) goes behind f.
+ */
+START_TEST(test_heap_free_list_address_order_and_merge)
+{
+    struct sim *s = booted("bitmap", 64, 0, 0);
+    struct heap_run r = {0};
+    run_ok(s, prog_heap_list_order, &r);
+    for (int i = 0; i < 6; i++)
+        ck_assert_uint_eq(r.p[i], KHEAP_START + 128 * (uint32_t)i + HEAP_HEADER_SIZE);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(r.st[i], HEAP_OK);
+    ck_assert_uint_eq(r.stats[0].free_blocks, 3);
+    ck_assert(r.check[0]);
+    ck_assert_uint_eq(r.p[6], r.p[1]);
+    ck_assert_uint_eq(r.stats[1].free_blocks, 2);
+    ck_assert_uint_eq(r.stats[1].free_bytes, (16 + 368) + (PAGE_SIZE - 6 * 128));
+    ck_assert(r.check[1]);
+    ck_assert_uint_eq(r.p[7], r.p[1]);
+    ck_assert_uint_eq(r.p[8], KHEAP_START + 6 * 128 + HEAP_HEADER_SIZE);
+    ck_assert_uint_eq(r.stats[2].free_blocks, 1);
+    ck_assert(r.check[2]);
+    sim_destroy(s);
+}
+END_TEST
+
 static void
 prog_heap_frames_out(void *arg)
 {
@@ -1187,6 +1294,8 @@ alloc_suite(void)
     tcase_add_test(tc, test_heap_double_free_and_bad_pointers);
     tcase_add_test(tc, test_heap_exhaustion_of_range);
     tcase_add_test(tc, test_heap_exhaustion_of_frames);
+    tcase_add_test(tc, test_heap_first_fit_skips_live_blocks);
+    tcase_add_test(tc, test_heap_free_list_address_order_and_merge);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("pageheap");
