@@ -27,6 +27,7 @@ mmu_init(struct mmu *m, const struct mmu_config *cfg, uint8_t *ram, uint64_t ram
     m->cr0 = CR0_PE;
     m->fast_base = MMU_FAST_NONE;
     m->fast_allow = 0;
+    m->soft_gen = 1; /* every slot (gen 0) void */
     if (!tlb_init(&m->tlb4k, &cfg->tlb4k))
         return false;
     if (!tlb_init(&m->tlb4m, &cfg->tlb4m)) {
@@ -44,10 +45,19 @@ mmu_fini(struct mmu *m)
 }
 
 static inline void
-fast_clear(struct mmu *m)
+fast_reset(struct mmu *m)
 {
     m->fast_base = MMU_FAST_NONE;
     m->fast_allow = 0;
+}
+
+/* The TLB (or the rights its entries give under CR0.WP) changed: the fast
+ * entry and every soft TLB slot are void. */
+static inline void
+fast_clear(struct mmu *m)
+{
+    fast_reset(m);
+    m->soft_gen++;
 }
 
 /*
@@ -277,7 +287,7 @@ mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_resu
     tlb_touch(t, e);
     res->pa = (pfn4k << PAGE_SHIFT) | PGOFF(va);
     res->page_size = (t == &m->tlb4k) ? PAGE_SIZE : LPAGE_SIZE;
-    fast_clear(m);
+    fast_reset(m);
     if (((uint64_t)pfn4k + 1) << PAGE_SHIFT <= m->ram_size) {
         m->fast_base = PAGE_ROUND_DOWN(va);
         m->fast_pfn = pfn4k;
@@ -286,6 +296,10 @@ mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_resu
             if ((e->allow & ALLOW(wp, k)) && (e->dirty || !(k & MMU_ACCESS_WRITE)))
                 m->fast_allow |= 1u << k;
         m->fast_page_size = res->page_size;
+        /* The same hit, for the next time this page is not the fast one. */
+        struct mmu_soft *sf = &m->soft[(va >> PAGE_SHIFT) & (MMU_SOFT_ENTRIES - 1)];
+        *sf = (struct mmu_soft){m->fast_base, m->soft_gen, m->fast_allow, pfn4k,
+                                m->fast_page_size, m->fast_host, t, e};
     }
     res->tlb_hit = true;
     return MMU_OK;

@@ -90,6 +90,8 @@ struct mmu_fault {
     struct mmu_walk walk; /* the entries the walk read */
 };
 
+#define MMU_SOFT_ENTRIES 64u /* a power of two */
+
 struct mmu {
     uint32_t cr0, cr2, cr3, cr4;
     uint8_t *ram;      /* physical memory: byte pa is ram[pa] */
@@ -109,6 +111,23 @@ struct mmu {
     uint32_t fast_pfn;       /* physical frame of that 4 KiB page */
     uint32_t fast_page_size; /* size of the page its entry maps */
     uint8_t *fast_host;      /* ram + (fast_pfn << 12) */
+    /*
+     * The soft TLB: shortcuts to TLB entries recently hit, one slot per
+     * 4 KiB page number modulo MMU_SOFT_ENTRIES.  A slot stands for the TLB
+     * entry it was filled from and is valid only while the TLB is unchanged
+     * since (gen == soft_gen: every fill, eviction, invalidation and flush
+     * moves soft_gen), so taking it is exactly a TLB hit on that entry,
+     * LRU update included (mmu_soft_hit).
+     */
+    uint64_t soft_gen;
+    struct mmu_soft {
+        uint64_t base; /* the 4 KiB page's address */
+        uint64_t gen;  /* soft_gen when filled */
+        uint32_t allow, pfn, page_size;
+        uint8_t *host;        /* ram + (pfn << 12) */
+        struct tlb *tlb;      /* the TLB and entry it stands for */
+        struct tlb_entry *entry;
+    } soft[MMU_SOFT_ENTRIES];
 };
 /* No page: base + 0x1000 wraps to 0, so va - base >= 0x1000 for any va. */
 #define MMU_FAST_NONE 0xFFFFFFFFFFFFF000ull
@@ -155,6 +174,31 @@ mmu_translate_fast(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu
         return MMU_OK;
     }
     return mmu_translate(m, va, access, res, fault);
+}
+
+/*
+ * A TLB hit on another page than the fast one, taken from the soft TLB:
+ * counted as mmu_translate counts a hit (one access of its kind, one TLB
+ * hit), the entry made most recently used and the fast entry.  Returns the
+ * host pointer to the size bytes at va, or NULL if the soft TLB has no
+ * valid slot for va that allows the access (then call mmu_translate).
+ */
+static inline uint8_t *
+mmu_soft_hit(struct mmu *m, vaddr_t va, unsigned size, enum mmu_access kind)
+{
+    struct mmu_soft *sf = &m->soft[(va >> PAGE_SHIFT) & (MMU_SOFT_ENTRIES - 1)];
+    uint64_t off = (uint64_t)va - sf->base;
+    if (off > PAGE_SIZE - size || sf->gen != m->soft_gen || !((sf->allow >> kind) & 1u))
+        return NULL;
+    m->ctr.accesses[kind]++;
+    m->ctr.tlb_hits++;
+    tlb_touch(sf->tlb, sf->entry);
+    m->fast_base = sf->base;
+    m->fast_allow = sf->allow;
+    m->fast_pfn = sf->pfn;
+    m->fast_page_size = sf->page_size;
+    m->fast_host = sf->host;
+    return sf->host + off;
 }
 
 /*

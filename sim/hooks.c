@@ -334,31 +334,65 @@ sim_access(uintptr_t a, void *buf, size_t size, enum mmu_access kind, void **hos
 
 #define RET_PC __builtin_extract_return_addr(__builtin_return_address(0))
 
+/*
+ * The host pointer for a kernel access of n bytes within one page that the
+ * current CPU's soft TLB holds (mmu_soft_hit: a TLB hit on another page
+ * than the fast one, counted as such), its region counted; NULL if it is
+ * not such an access (then sim_access does the rest).
+ */
+static inline uint8_t *
+soft_hit(uintptr_t a, size_t n, enum mmu_access kind)
+{
+    struct sim *s = sim_current;
+    if (a >= SIM_HOST_FLOOR || n > PAGE_SIZE || !s->running || !mmu_paging(s->cpu))
+        return NULL;
+    uint8_t *h = mmu_soft_hit(s->cpu, (vaddr_t)a, (unsigned)n, kind);
+    if (h != NULL && a >= s->region_floor)
+        sim_count_region(s, (vaddr_t)a);
+    return h;
+}
+
 /* The miss path of each size: called from kernel code, where the inlined
  * hit path (sim/access.c) did not apply. */
 #define PS_MISS(n, type)                                                                           \
     type __ps_load##n##_miss(uintptr_t a)                                                          \
     {                                                                                              \
         type v;                                                                                    \
-        sim_access(a, &v, n, MMU_SUP_READ, NULL, RET_PC);                                          \
+        uint8_t *h = soft_hit(a, n, MMU_SUP_READ);                                                 \
+        if (h != NULL)                                                                             \
+            memcpy(&v, h, n);                                                                      \
+        else                                                                                       \
+            sim_access(a, &v, n, MMU_SUP_READ, NULL, RET_PC);                                      \
         return v;                                                                                  \
     }                                                                                              \
     void __ps_store##n##_miss(uintptr_t a, type v)                                                 \
     {                                                                                              \
-        sim_access(a, &v, n, MMU_SUP_WRITE, NULL, RET_PC);                                         \
+        uint8_t *h = soft_hit(a, n, MMU_SUP_WRITE);                                                \
+        if (h != NULL)                                                                             \
+            memcpy(h, &v, n);                                                                      \
+        else                                                                                       \
+            sim_access(a, &v, n, MMU_SUP_WRITE, NULL, RET_PC);                                     \
     }
 PS_SIZES(PS_MISS)
 
 void
 __ps_read(uintptr_t a, void *dst, size_t n)
 {
-    sim_access(a, dst, n, MMU_SUP_READ, NULL, RET_PC);
+    uint8_t *h = soft_hit(a, n, MMU_SUP_READ);
+    if (h != NULL)
+        memcpy(dst, h, n);
+    else
+        sim_access(a, dst, n, MMU_SUP_READ, NULL, RET_PC);
 }
 
 void
 __ps_write(uintptr_t a, const void *src, size_t n)
 {
-    sim_access(a, (void *)src, n, MMU_SUP_WRITE, NULL, RET_PC);
+    uint8_t *h = soft_hit(a, n, MMU_SUP_WRITE);
+    if (h != NULL)
+        memcpy(h, src, n);
+    else
+        sim_access(a, (void *)src, n, MMU_SUP_WRITE, NULL, RET_PC);
 }
 
 void *

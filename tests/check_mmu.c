@@ -1094,6 +1094,36 @@ START_TEST(test_mmu_lru_evicts_oldest)
 }
 END_TEST
 
+/*
+ * The soft TLB is a TLB hit, nothing else.  Set 0 (P0, P2, P4): read P0,
+ * P2 (2 misses), P0, P2 (2 hits, each leaving a soft slot; P2 is the fast
+ * page and the most recent).  A soft hit on P0 counts one access and one
+ * hit and makes P0 the most recent, so the miss on P4 evicts P2 (without
+ * the LRU update it would evict P0).  Its host pointer is P0's frame.  A
+ * write through P0's clean entry is no soft hit (the walk must set D), and
+ * after the fill of P4 no slot is valid any more.
+ */
+START_TEST(test_mmu_soft_tlb_is_a_hit)
+{
+    lru_map();
+    lru_read(0);
+    lru_read(2);
+    lru_read(0);
+    lru_read(2);
+    mark();
+    uint8_t *h = mmu_soft_hit(&m, LRU_VA(0) + 8, 4, MMU_SUP_READ);
+    ck_assert_ptr_eq(h, ram + LRU_FRAME(0) + 8);
+    ck_assert_uint_eq(DELTA(tlb_hits), 1);
+    ck_assert_uint_eq(DELTA(accesses[MMU_SUP_READ]), 1);
+    ck_assert_ptr_null(mmu_soft_hit(&m, LRU_VA(2), 4, MMU_SUP_WRITE));
+    ck_assert_ptr_null(mmu_soft_hit(&m, LRU_VA(0) + PAGE_SIZE - 2, 4, MMU_SUP_READ));
+    lru_read(4);
+    ck_assert(cached4k(LRU_VA(0)));
+    ck_assert(!cached4k(LRU_VA(2)));
+    ck_assert_ptr_null(mmu_soft_hit(&m, LRU_VA(0), 4, MMU_SUP_READ));
+}
+END_TEST
+
 START_TEST(test_mmu_lru_touch_protects)
 {
     lru_map();
@@ -1250,6 +1280,7 @@ mmu_suite(void)
     tcase_add_checked_fixture(tc, setup_small_tlb, teardown);
     tcase_add_test(tc, test_mmu_lru_evicts_oldest);
     tcase_add_test(tc, test_mmu_lru_touch_protects);
+    tcase_add_test(tc, test_mmu_soft_tlb_is_a_hit);
     tcase_add_test(tc, test_mmu_dirty_rewalk_no_eviction);
     suite_add_tcase(s, tc);
 
