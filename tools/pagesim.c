@@ -464,6 +464,18 @@ load(const char *path, const struct common *c, struct scenario *sc)
     return true;
 }
 
+/* The options of a run of strategy as the command line gives them. */
+static void
+run_options_set(struct run_options *o, const char *strategy, const struct common *c)
+{
+    o->strategy = strategy;
+    o->cost = c->cost;
+    o->log = c->logf;
+    o->with_boot = c->with_boot;
+    o->max_ops = c->max_ops;
+    o->progress = isatty(STDERR_FILENO);
+}
+
 static bool
 one_run(const struct scenario *sc, const char *strategy, const struct common *c,
         struct run_options *o, struct run_result *r)
@@ -473,12 +485,7 @@ one_run(const struct scenario *sc, const char *strategy, const struct common *c,
         fprintf(stderr, "%s\n", err);
         return false;
     }
-    o->strategy = strategy;
-    o->cost = c->cost;
-    o->log = c->logf;
-    o->with_boot = c->with_boot;
-    o->max_ops = c->max_ops;
-    o->progress = isatty(STDERR_FILENO);
+    run_options_set(o, strategy, c);
     if (!run_scenario(sc, o, r, err, sizeof(err))) {
         fprintf(stderr, "%s: %s\n", prog, err);
         return false;
@@ -662,9 +669,13 @@ cmd_compare(int argc, char **argv, const struct common *c, int first)
         return EXIT_USAGE;
     }
     int st = EXIT_OK;
+    /* The runs, each in a process of its own and as many at a time as
+     * there are cores (one at a time when the kernel log is printed, so
+     * that its lines come in order); the skipped ones keep their place. */
+    struct run_options o[16];
+    struct run_result ran[16];
+    unsigned nrun = 0, slot[16];
     for (unsigned k = 0; k < want; k++) {
-        struct run_options o;
-        run_options_default(&o);
         char why[SCN_ERR_MAX];
         if (c->strategies == NULL && !run_check_strategy(&sc, names[k], why, sizeof(why))) {
             /* The default list skips a strategy this machine cannot run. */
@@ -674,12 +685,33 @@ cmd_compare(int argc, char **argv, const struct common *c, int first)
             r[n++].skipped = true;
             continue;
         }
-        if (!one_run(&sc, names[k], c, &o, &r[n])) {
+        if (!run_check_strategy(&sc, names[k], why, sizeof(why))) {
+            fprintf(stderr, "%s\n", why);
             st = EXIT_USAGE;
             break;
         }
-        use_window(&r[n], win, &c->cost);
-        n++;
+        run_options_default(&o[nrun]);
+        run_options_set(&o[nrun], names[k], c);
+        slot[nrun++] = n++;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned jobs = c->logf != NULL || cores < 1 ? 1 : (unsigned)cores;
+    for (unsigned k = 0; jobs > 1 && k < nrun; k++)
+        o[k].progress = false;
+    char rerr[SCN_ERR_MAX];
+    if (st == EXIT_OK && !run_scenarios(&sc, o, ran, nrun, jobs, rerr, sizeof(rerr))) {
+        fprintf(stderr, "%s: %s\n", prog, rerr);
+        st = EXIT_USAGE;
+        nrun = 0;
+    }
+    for (unsigned k = 0; k < nrun; k++) {
+        r[slot[k]] = ran[k];
+        use_window(&r[slot[k]], win, &c->cost);
+    }
+    if (st != EXIT_OK) {
+        for (unsigned k = 0; k < nrun; k++)
+            run_result_free(&r[slot[k]]);
+        n = 0;
     }
     if (st == EXIT_OK) {
         report_compare(stdout, &sc, r, n, format_of(c));

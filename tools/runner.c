@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "sim/bootload.h"
 #include "tools/callers.h"
@@ -549,4 +551,136 @@ run_result_free(struct run_result *r)
     free(r->reached);
     r->marks = NULL;
     r->reached = NULL;
+}
+
+/* Writes or reads all len bytes of buf; false if the pipe ends first. */
+static bool
+pipe_io(int fd, void *buf, size_t len, bool write_it)
+{
+    char *p = buf;
+    while (len > 0) {
+        ssize_t k = write_it ? write(fd, p, len) : read(fd, p, len);
+        if (k <= 0)
+            return false;
+        p += k;
+        len -= (size_t)k;
+    }
+    return true;
+}
+
+/* The child's side: one run, its result down the pipe, then exit. */
+static _Noreturn void
+run_child(int fd, const struct scenario *sc, const struct run_options *o)
+{
+    struct run_result r;
+    char err[SCN_ERR_MAX] = "";
+    bool made = run_scenario(sc, o, &r, err, sizeof(err));
+    bool sent = pipe_io(fd, &made, sizeof(made), true) && pipe_io(fd, err, sizeof(err), true);
+    if (sent && made)
+        sent = pipe_io(fd, &r, sizeof(r), true) &&
+               pipe_io(fd, r.marks, (sc->nmarks + 1) * sizeof(*r.marks), true) &&
+               pipe_io(fd, r.reached, (sc->nmarks + 1) * sizeof(*r.reached), true);
+    _exit(sent ? 0 : 1);
+}
+
+/* The parent's side: the result of the child at fd (and pid). */
+static bool
+run_collect(int fd, pid_t pid, const struct scenario *sc, const struct run_options *o,
+            struct run_result *r, char *err, size_t errlen)
+{
+    bool made = false, got;
+    char cerr[SCN_ERR_MAX];
+    struct run_result tmp;
+    struct counters *marks = calloc(sc->nmarks + 1, sizeof(*marks));
+    bool *reached = calloc(sc->nmarks + 1, sizeof(*reached));
+    got = marks != NULL && reached != NULL && pipe_io(fd, &made, sizeof(made), false) &&
+          pipe_io(fd, cerr, sizeof(cerr), false);
+    if (got && made)
+        got = pipe_io(fd, &tmp, sizeof(tmp), false) &&
+              pipe_io(fd, marks, (sc->nmarks + 1) * sizeof(*marks), false) &&
+              pipe_io(fd, reached, (sc->nmarks + 1) * sizeof(*reached), false);
+    close(fd);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (got && !made) {
+        free(marks);
+        free(reached);
+        snprintf(err, errlen, "%s", cerr);
+        return false;
+    }
+    if (!got) {
+        /* The child died: a failed run that says how. */
+        memset(&tmp, 0, sizeof(tmp));
+        snprintf(tmp.strategy, sizeof(tmp.strategy), "%s", o->strategy);
+        tmp.nmarks = sc->nmarks;
+        if (WIFSIGNALED(status))
+            snprintf(tmp.error, sizeof(tmp.error), "the process of this run ended by signal %d",
+                     WTERMSIG(status));
+        else
+            snprintf(tmp.error, sizeof(tmp.error), "the process of this run ended (status %d)",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    *r = tmp;
+    r->marks = marks;
+    r->reached = reached;
+    return true;
+}
+
+bool
+run_scenarios(const struct scenario *sc, const struct run_options *o, struct run_result *r,
+              unsigned n, unsigned jobs, char *err, size_t errlen)
+{
+    if (jobs <= 1 || n <= 1) {
+        for (unsigned k = 0; k < n; k++) {
+            if (!run_scenario(sc, &o[k], &r[k], err, errlen)) {
+                while (k-- > 0)
+                    run_result_free(&r[k]);
+                return false;
+            }
+        }
+        return true;
+    }
+    int fd[n];
+    pid_t pid[n];
+    unsigned started = 0, done = 0;
+    bool ok = true;
+    memset(r, 0, n * sizeof(*r));
+    fflush(NULL); /* nothing buffered is written twice */
+    while (done < n) {
+        while (ok && started < n && started - done < jobs) {
+            int p[2];
+            if (pipe(p) != 0) {
+                snprintf(err, errlen, "cannot make a pipe for a run");
+                ok = false;
+                break;
+            }
+            pid_t c = fork();
+            if (c == 0) {
+                close(p[0]);
+                run_child(p[1], sc, &o[started]);
+            }
+            close(p[1]);
+            if (c < 0) {
+                close(p[0]);
+                snprintf(err, errlen, "cannot start the process of a run");
+                ok = false;
+                break;
+            }
+            fd[started] = p[0];
+            pid[started++] = c;
+        }
+        if (done == started)
+            break;
+        if (!run_collect(fd[done], pid[done], sc, &o[done], &r[done], err, errlen))
+            ok = false;
+        else if (!ok)
+            run_result_free(&r[done]);
+        done++;
+    }
+    if (!ok) {
+        for (unsigned k = 0; k < done; k++)
+            if (r[k].marks != NULL)
+                run_result_free(&r[k]);
+    }
+    return ok;
 }

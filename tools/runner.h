@@ -85,6 +85,17 @@ bool run_scenario(const struct scenario *sc, const struct run_options *o, struct
 void run_result_free(struct run_result *r);
 
 /*
+ * Runs n runs of sc, run k with o[k] into r[k], each in a child process of
+ * its own and at most jobs at a time (jobs <= 1: one after the other in
+ * this process).  The results are those run_scenario gives, whatever the
+ * order the children end in.  Returns false with a message in err if a run
+ * could not be made (then no result is left to free).  A child that dies
+ * gives a failed result saying how.
+ */
+bool run_scenarios(const struct scenario *sc, const struct run_options *o, struct run_result *r,
+                   unsigned n, unsigned jobs, char *err, size_t errlen);
+
+/*
  * How a run ended: "ok"; "stopped" (the machine stopped the kernel: a fault
  * it did not handle, a wild access, a panic); "failed" (the kernel could
  * not boot or refused an operation); "n/a" (not run: the strategy cannot
