@@ -218,21 +218,6 @@ name_index(char (*tab)[SCN_NAME_MAX], uint32_t n, const struct token *t)
     return -1;
 }
 
-static bool
-valid_name(struct parser *p, const struct token *t)
-{
-    if (t->len >= SCN_NAME_MAX)
-        return fail(p, t->col, "name '%.*s' is too long (at most %d characters)", (int)t->len, t->s,
-                    SCN_NAME_MAX - 1);
-    if (!isalpha((unsigned char)t->s[0]) && t->s[0] != '_')
-        return fail(p, t->col, "'%.*s' is not a name (letters, digits, '_', '-', '.')", (int)t->len,
-                    t->s);
-    for (size_t i = 0; i < t->len; i++)
-        if (!isalnum((unsigned char)t->s[i]) && t->s[i] != '_' && t->s[i] != '-' && t->s[i] != '.')
-            return fail(p, t->col, "'%.*s' is not a name (letters, digits, '_', '-', '.')",
-                        (int)t->len, t->s);
-    return true;
-}
 
 static const struct {
     const char *what; /* plural, for messages */
@@ -265,12 +250,13 @@ unknown_name(struct parser *p, enum name_kind kind, const struct token *t)
 }
 
 /*
- * A name of a space or allocation, which may hold one loop index: "$i"
- * (the pass of the innermost repeat) or "$j" (of the repeat around it).
- * Sets *loop to WL_LOOP_I, WL_LOOP_J or 0 and *at to the offset of '$'.
+ * A name: letters, digits, '_', '-', '.', not starting with a digit; with
+ * loops, a name of a space or allocation, which may hold one loop index:
+ * "$i" (the pass of the innermost repeat) or "$j" (of the repeat around
+ * it).  Sets *loop to WL_LOOP_I, WL_LOOP_J or 0 and *at to the offset of '$'.
  */
 static bool
-loop_name(struct parser *p, const struct token *t, uint32_t *loop, size_t *at)
+name_check(struct parser *p, const struct token *t, bool loops, uint32_t *loop, size_t *at)
 {
     *loop = 0;
     *at = 0;
@@ -282,7 +268,7 @@ loop_name(struct parser *p, const struct token *t, uint32_t *loop, size_t *at)
                     t->s);
     for (size_t i = 0; i < t->len; i++) {
         char ch = t->s[i];
-        if (ch == '$') {
+        if (ch == '$' && loops) {
             if (i + 1 >= t->len || (t->s[i + 1] != 'i' && t->s[i + 1] != 'j'))
                 return fail(p, t->col + (uint32_t)i,
                             "'$' in a name must be $i (the pass of the innermost repeat) or $j "
@@ -298,6 +284,22 @@ loop_name(struct parser *p, const struct token *t, uint32_t *loop, size_t *at)
                         (int)t->len, t->s);
     }
     return true;
+}
+
+/* A name of a space or allocation (name_check with loops). */
+static bool
+loop_name(struct parser *p, const struct token *t, uint32_t *loop, size_t *at)
+{
+    return name_check(p, t, true, loop, at);
+}
+
+/* A name with no loop index (labels, frame allocators...). */
+static bool
+valid_name(struct parser *p, const struct token *t)
+{
+    uint32_t loop;
+    size_t at;
+    return name_check(p, t, false, &loop, &at);
 }
 
 /* A plain name's slot, added to the table if create. */
