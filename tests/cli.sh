@@ -267,7 +267,7 @@ diff /tmp/pagesim-help-ctr.txt /tmp/pagesim-readme-ctr.txt > /dev/null ||
     { echo "FAIL: run --help counters differ from the README's table:";
       diff /tmp/pagesim-help-ctr.txt /tmp/pagesim-readme-ctr.txt; fail=1; }
 # (boot:NAME rows repeat counter NAME for boot: NAME must be documented)
-"$pagesim" run scenarios/thread.scn --csv | tail -n +4 | cut -d, -f1 | sed 's/^boot://' |
+"$pagesim" run scenarios/thread.scn --csv | tail -n +5 | cut -d, -f1 | sed 's/^boot://' |
     sort -u > /tmp/pagesim-ctr-names.txt
 [ -s /tmp/pagesim-ctr-names.txt ] || { echo "FAIL: no counters in run --csv"; fail=1; }
 while read -r name; do
@@ -527,6 +527,29 @@ n=$(grep -c 'label="PDE 768' /tmp/pagesim-kd.dot)
 [ "$n" = 5 ] || { echo "FAIL: --kernel-detail has $n PDE 768 edges, expected 5"; fail=1; }
 "$pagesim" graph scenarios/thread.scn --space shell --all -o /tmp/pagesim-x.dot 2>/dev/null
 check "graph --space with --all" 2 $?
+
+# the report says what its events cover, --from and --at included; --from
+# and --with-boot exclude each other
+out=$("$pagesim" run scenarios/thread.scn --from booted --at children)
+echo "$out" | grep -q "^events: from snapshot 'booted' to snapshot 'children'$" ||
+    { echo "FAIL: events line with --from/--at"; fail=1; }
+"$pagesim" compare scenarios/thread.scn --at children --json |
+    grep -q "\"figures\": \"the workload, from the scenario's first line to snapshot 'children'" ||
+    { echo "FAIL: JSON figures with --at"; fail=1; }
+"$pagesim" run scenarios/thread.scn --from running --with-boot >/dev/null 2>&1
+check "--from with --with-boot" 2 $?
+# dump with no snapshot lists each live space once (the end of the run)
+printf 'space create a\nspace switch a\nspace create b\nmap b 0x10000000 4K rw user\n' > /tmp/pagesim-two.scn
+n=$("$pagesim" dump /tmp/pagesim-two.scn | grep -c '^space ')
+[ "$n" = 2 ] || { echo "FAIL: dump lists $n spaces, expected 2"; fail=1; }
+# a scenario with no strategy line boots with the default strategy
+if command -v qemu-system-i386 >/dev/null; then
+    printf 'space create a\nspace switch a\nmap 0x10000000 4K rw user\n' > /tmp/pagesim-nostrat.scn
+    "$pagesim" boot /tmp/pagesim-nostrat.scn --vs-sim > /tmp/pagesim-nostrat.txt 2>&1
+    check "boot without a strategy line" 0 $?
+    grep -q "strategy $("$pagesim" --list-strategies | awk 'NR == 1 { print $1 }')\|strategy recursive" \
+        /tmp/pagesim-nostrat.txt || { echo "FAIL: boot did not use the default strategy"; fail=1; }
+fi
 
 [ $fail -eq 0 ] && echo "cli: all checks passed"
 exit $fail

@@ -1170,7 +1170,7 @@ bootcmd_main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return BOOTCMD_USAGE;
     }
-    const char *strategy = o.strategy ? o.strategy : sc.strategy;
+    const char *strategy = run_strategy_name(&sc, o.strategy);
     if (!run_check_strategy(&sc, strategy, err, sizeof(err))) {
         fprintf(stderr, "%s\n", err);
         scn_free(&sc);

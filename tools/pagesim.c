@@ -395,6 +395,13 @@ check_options(const struct common *c)
         fprintf(stderr, "%s %s: --space and --all exclude each other\n", prog, name);
         return false;
     }
+    if (c->from != NULL && c->with_boot) {
+        fprintf(stderr,
+                "%s %s: --from and --with-boot exclude each other (--from counts from its "
+                "snapshot, after boot)\n",
+                prog, name);
+        return false;
+    }
     if (c->plot != NULL && !report_plot_ext_ok(c->plot)) {
         fprintf(stderr, "%s %s: --plot '%s' must end in %s\n", prog, name, c->plot,
                 REPORT_PLOT_EXTS);
@@ -525,8 +532,9 @@ report_window(const struct scenario *sc, const struct common *c, const char *cmd
 
 /* Narrows a completed run's figures to the window. */
 static void
-use_window(struct run_result *r, const int win[2], const struct cost_model *cm)
+use_window(struct run_result *r, const int win[2], const struct common *c)
 {
+    const struct cost_model *cm = &c->cost;
     for (int k = 0; k < 2; k++) {
         if (win[k] >= 0 && !r->reached[win[k]]) {
             fprintf(stderr,
@@ -536,10 +544,14 @@ use_window(struct run_result *r, const int win[2], const struct cost_model *cm)
             return;
         }
     }
-    if (win[1] >= 0)
+    if (win[1] >= 0) {
         r->final = r->marks[win[1]];
-    if (win[0] >= 0)
+        snprintf(r->at, sizeof(r->at), "%s", c->at);
+    }
+    if (win[0] >= 0) {
         counters_since(&r->final, &r->marks[win[0]], cm);
+        snprintf(r->from, sizeof(r->from), "%s", c->from);
+    }
 }
 
 
@@ -598,7 +610,7 @@ cmd_run(int argc, char **argv, const struct common *c, int first)
         scn_free(&sc);
         return EXIT_USAGE;
     }
-    use_window(&r, win, &c->cost);
+    use_window(&r, win, c);
     report_run(stdout, &sc, &r, &c->cost, format_of(c));
     int st = !traced ? EXIT_USAGE : run_expectations_pass(&sc, &r) ? EXIT_OK : EXIT_EXPECT;
     run_result_free(&r);
@@ -706,7 +718,7 @@ cmd_compare(int argc, char **argv, const struct common *c, int first)
     }
     for (unsigned k = 0; k < nrun; k++) {
         r[slot[k]] = ran[k];
-        use_window(&r[slot[k]], win, &c->cost);
+        use_window(&r[slot[k]], win, c);
     }
     if (st != EXIT_OK) {
         for (unsigned k = 0; k < nrun; k++)

@@ -24,14 +24,22 @@ static const int boot_rows[] = {CTR_ACCESSES, CTR_TLB_MISSES, CTR_WALK_READS, CT
                                 CTR_INVLPG,   CTR_CR3_WRITES, CTR_FULL_FLUSHES, CTR_CYCLES};
 #define NBOOT_ROWS (sizeof(boot_rows) / sizeof(boot_rows[0]))
 
-/* What the event counts of r cover, in one line. */
+/* What the event counts of r cover, in one line, into buf. */
 static const char *
-figures_cover(const struct run_result *r)
+figures_cover(const struct run_result *r, char *buf, size_t len)
 {
-    if (!r->with_boot)
-        return "the workload, from the scenario's first line (boot apart)";
-    return r->boot_done ? "from machine reset, boot included (--with-boot)"
-                        : "from machine reset: the run ended before the workload began";
+    char to[SCN_NAME_MAX + 32] = "";
+    if (r->at[0] != '\0')
+        snprintf(to, sizeof(to), " to snapshot '%s'", r->at);
+    if (r->from[0] != '\0')
+        snprintf(buf, len, "from snapshot '%s'%s", r->from, to[0] ? to : " to the end");
+    else if (!r->with_boot)
+        snprintf(buf, len, "the workload, from the scenario's first line%s (boot apart)", to);
+    else if (r->boot_done)
+        snprintf(buf, len, "from machine reset%s, boot included (--with-boot)", to);
+    else
+        snprintf(buf, len, "from machine reset: the run ended before the workload began");
+    return buf;
 }
 
 static void
@@ -94,6 +102,9 @@ csv_status(FILE *out, const struct run_result *r, unsigned n)
         fputc(',', out);
         csv_field(out, r[k].ok ? "" : r[k].error);
     }
+    fprintf(out, "\npmm");
+    for (unsigned k = 0; k < n; k++)
+        fprintf(out, ",%s", r[k].pmm);
     fputc('\n', out);
 }
 
@@ -138,11 +149,14 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
         json_string(out, sc->file);
         fprintf(out, ",\n  \"strategy\": ");
         json_string(out, r->strategy);
+        fprintf(out, ",\n  \"pmm\": ");
+        json_string(out, r->pmm);
         fprintf(out, ",\n  ");
         json_status(out, r, ",\n  ");
         if (figures) {
             fprintf(out, ",\n  \"figures\": ");
-            json_string(out, figures_cover(r));
+            char cover[200];
+            json_string(out, figures_cover(r, cover, sizeof(cover)));
             fprintf(out, ",\n  \"counters\": {\n");
             for (int i = 0; i < CTR_COUNT; i++) {
                 fprintf(out, "    \"%s\": ", counter_info[i].name);
@@ -189,17 +203,19 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
         return;
     }
     fprintf(out,
-            "pagesim report: %s, strategy %s, %llu MiB RAM, TLB %u/%u + %u/%u (4M), "
+            "pagesim report: %s, strategy %s, frames %s, %llu MiB RAM, TLB %u/%u + %u/%u (4M), "
             "PSE %s, PGE %s\n",
-            sc->file, r->strategy, (unsigned long long)(sc->ram_size >> 20), sc->mmu.tlb4k.entries,
+            sc->file, r->strategy, r->pmm, (unsigned long long)(sc->ram_size >> 20),
+            sc->mmu.tlb4k.entries,
             sc->mmu.tlb4k.ways, sc->mmu.tlb4m.entries, sc->mmu.tlb4m.ways, sc->pse ? "on" : "off",
             sc->pge ? "on" : "off");
     fprintf(out, "status: %s\n", run_status(r));
     if (!r->ok)
         fprintf(out, "reason: %s\n%s", r->error,
                 figures ? "The figures below are those the run had reached when it ended.\n" : "");
+    char cover[200];
     if (figures)
-        fprintf(out, "events: %s\n", figures_cover(r));
+        fprintf(out, "events: %s\n", figures_cover(r, cover, sizeof(cover)));
     for (size_t g = 0; figures && g < sizeof(groups) / sizeof(groups[0]); g++) {
         fprintf(out, "\n%s\n", groups[g][1]);
         for (int i = 0; i < CTR_COUNT; i++) {
@@ -296,9 +312,14 @@ report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
             json_string(out, r[k].strategy);
             fprintf(out, ": {");
             json_status(out, &r[k], ", ");
+            if (!r[k].skipped) {
+                fprintf(out, ", \"pmm\": ");
+                json_string(out, r[k].pmm);
+            }
             if (r[k].ok) {
                 fprintf(out, ", \"figures\": ");
-                json_string(out, figures_cover(&r[k]));
+                char cover[200];
+                json_string(out, figures_cover(&r[k], cover, sizeof(cover)));
                 fprintf(out, ", \"counters\": {");
                 for (int i = 0; i < CTR_COUNT; i++)
                     fprintf(out, "%s\"%s\": %llu", i > 0 ? ", " : "", counter_info[i].name,
@@ -316,19 +337,26 @@ report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
         return;
     }
     bool with_boot = false;
-    for (unsigned k = 0; k < n; k++)
+    const struct run_result *first = NULL;
+    for (unsigned k = 0; k < n; k++) {
         with_boot = with_boot || (r[k].ok && r[k].with_boot);
+        if (first == NULL && r[k].ok)
+            first = &r[k];
+    }
+    char cover[200] = "no run completed";
+    if (first != NULL)
+        figures_cover(first, cover, sizeof(cover));
     fprintf(out, "pagesim compare: %s (* best in a row where lower or higher is better)\n",
             sc->file);
-    fprintf(out, "events: %s\n\n%-20s",
-            with_boot ? "from machine reset, boot included (--with-boot)"
-                      : "the workload, from the scenario's first line (boot below)",
-            "");
+    fprintf(out, "events: %s\n\n%-20s", cover, "");
     for (unsigned k = 0; k < n; k++)
         fprintf(out, " %14s", r[k].strategy);
     fprintf(out, "\n%-20s", "status");
     for (unsigned k = 0; k < n; k++)
         fprintf(out, " %14s", run_status(&r[k]));
+    fprintf(out, "\n%-20s", "frames");
+    for (unsigned k = 0; k < n; k++)
+        fprintf(out, " %14s", r[k].skipped ? "-" : r[k].pmm);
     fprintf(out, "\n");
     for (int i = 0; i < CTR_COUNT; i++) {
         uint64_t best = 0;

@@ -489,6 +489,7 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         sim_set_event(s, on_event, &x);
 
     const char *pmm = run_default_pmm(sc, r->strategy);
+    snprintf(r->pmm, sizeof(r->pmm), "%s", pmm);
     struct bootload_config bc = {
         .strategy = r->strategy,
         .pmm = pmm,
@@ -514,7 +515,10 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
     }
     /* The kernel's figures and live spaces as it left them, also after a
      * stop inside it; none if it never ran. */
-    bool published = st != BOOTLOAD_SETUP_FAILED && sim_run(s, publish, NULL);
+    /* (The loader publishes them itself when the kernel returns to it.) */
+    bool published = st != BOOTLOAD_SETUP_FAILED;
+    if (st == BOOTLOAD_STOPPED)
+        published = sim_run(s, publish, NULL);
     if (published && st != BOOTLOAD_STOPPED && o->view_fn != NULL && o->view_mark < 0) {
         struct end_view e = {&x, s};
         sim_run(s, view_at_end, &e);

@@ -45,6 +45,7 @@ struct run_options {
 
 struct run_result {
     char strategy[SCN_NAME_MAX];
+    char pmm[SCN_NAME_MAX]; /* the frame allocator it ran on */
     bool ok;          /* the workload ran to its end */
     bool stopped;     /* not ok: the machine stopped the kernel (else the kernel failed) */
     bool skipped;     /* not run: the strategy cannot run on this machine (error says why) */
@@ -56,6 +57,8 @@ struct run_result {
     struct counters boot;   /* what boot cost: from reset to the workload's start */
     bool boot_done;         /* the workload started */
     bool with_boot;         /* final and marks count from reset (run_options.with_boot) */
+    /* The snapshots final was narrowed to (--from, --at), "" for none. */
+    char from[SCN_NAME_MAX], at[SCN_NAME_MAX];
     struct counters *marks; /* counters at each mark id */
     bool *reached;          /* whether the run got to each mark */
     uint32_t nmarks;
