@@ -108,6 +108,22 @@ csv_status(FILE *out, const struct run_result *r, unsigned n)
     fputc('\n', out);
 }
 
+/* The outcome of expect line i of sc in r: "pass", "FAIL", "not reached"
+ * or "not measured"; *v its value when there is one. */
+static const char *
+expect_outcome(const struct scenario *sc, const struct run_result *r, uint32_t i, uint64_t *v)
+{
+    const struct scn_expect *e = &sc->expects[i];
+    int id = counter_find(e->counter);
+    *v = 0;
+    if (!r->reached[e->mark])
+        return "not reached";
+    if (r->unmeasured & (1ull << id))
+        return "not measured";
+    *v = r->marks[e->mark].v[id];
+    return scn_cmp_eval(e->cmp, *v, e->value) ? "pass" : "FAIL";
+}
+
 static void
 expectations_text(FILE *out, const struct scenario *sc, const struct run_result *r)
 {
@@ -116,22 +132,53 @@ expectations_text(FILE *out, const struct scenario *sc, const struct run_result 
     fprintf(out, "\nExpectations\n");
     for (uint32_t i = 0; i < sc->nexpects; i++) {
         const struct scn_expect *e = &sc->expects[i];
-        int id = counter_find(e->counter);
-        if (!r->reached[e->mark]) {
-            fprintf(out, "  %s:%u: expect %s %s %llu: FAIL (not reached)\n", sc->file, e->line,
-                    e->counter, scn_cmp_name(e->cmp), (unsigned long long)e->value);
-            continue;
-        }
-        if (r->unmeasured & (1ull << id)) {
-            fprintf(out, "  %s:%u: expect %s %s %llu: not measured\n", sc->file, e->line,
-                    e->counter, scn_cmp_name(e->cmp), (unsigned long long)e->value);
-            continue;
-        }
-        uint64_t v = r->marks[e->mark].v[id];
-        bool pass = scn_cmp_eval(e->cmp, v, e->value);
-        fprintf(out, "  %s:%u: expect %s %s %llu: %s (%llu)\n", sc->file, e->line, e->counter,
-                scn_cmp_name(e->cmp), (unsigned long long)e->value, pass ? "pass" : "FAIL",
-                (unsigned long long)v);
+        uint64_t v;
+        const char *o = expect_outcome(sc, r, i, &v);
+        fprintf(out, "  %s:%u: expect %s %s %llu: ", sc->file, e->line, e->counter,
+                scn_cmp_name(e->cmp), (unsigned long long)e->value);
+        if (strcmp(o, "pass") == 0 || strcmp(o, "FAIL") == 0)
+            fprintf(out, "%s (%llu)\n", o, (unsigned long long)v);
+        else if (strcmp(o, "not reached") == 0)
+            fprintf(out, "FAIL (not reached)\n");
+        else
+            fprintf(out, "%s\n", o);
+    }
+}
+
+/* The expect lines of sc in r as the JSON member "expectations", or as
+ * CSV rows "expect:LINE,OUTCOME (VALUE)". */
+static void
+expectations_json(FILE *out, const struct scenario *sc, const struct run_result *r)
+{
+    fprintf(out, ",\n  \"expectations\": [");
+    for (uint32_t i = 0; i < sc->nexpects; i++) {
+        const struct scn_expect *e = &sc->expects[i];
+        uint64_t v;
+        const char *o = expect_outcome(sc, r, i, &v);
+        char what[SCN_NAME_MAX + 40];
+        snprintf(what, sizeof(what), "%s %s %llu", e->counter, scn_cmp_name(e->cmp),
+                 (unsigned long long)e->value);
+        fprintf(out, "%s\n    {\"line\": %u, \"expect\": ", i ? "," : "", e->line);
+        json_string(out, what);
+        fprintf(out, ", \"result\": ");
+        json_string(out, o);
+        if (strcmp(o, "pass") == 0 || strcmp(o, "FAIL") == 0)
+            fprintf(out, ", \"value\": %llu", (unsigned long long)v);
+        fprintf(out, "}");
+    }
+    fprintf(out, "%s]", sc->nexpects ? "\n  " : "");
+}
+
+static void
+expectations_csv(FILE *out, const struct scenario *sc, const struct run_result *r)
+{
+    for (uint32_t i = 0; i < sc->nexpects; i++) {
+        uint64_t v;
+        const char *o = expect_outcome(sc, r, i, &v);
+        fprintf(out, "expect:%u,%s", sc->expects[i].line, o);
+        if (strcmp(o, "pass") == 0 || strcmp(o, "FAIL") == 0)
+            fprintf(out, " (%llu)", (unsigned long long)v);
+        fputc('\n', out);
     }
 }
 
@@ -176,6 +223,8 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
                 fprintf(out, "}");
             }
         }
+        if (figures)
+            expectations_json(out, sc, r);
         fprintf(out,
                 ",\n  \"cost_model\": {\"access\": %llu, \"walk_read\": %llu, "
                 "\"invlpg\": %llu, \"cr3_write\": %llu, \"ad_update\": %llu, \"fault\": "
@@ -200,6 +249,8 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
                 fprintf(out, "%llu", (unsigned long long)r->boot.v[boot_rows[i]]);
             fputc('\n', out);
         }
+        if (figures)
+            expectations_csv(out, sc, r);
         return;
     }
     fprintf(out,
