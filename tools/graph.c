@@ -740,7 +740,7 @@ load_dirs(struct graph *G, const char *only, char *err, size_t errlen)
 {
     G->dirs = calloc(G->nspaces ? G->nspaces : 1, sizeof(*G->dirs));
     if (G->dirs == NULL) {
-        snprintf(err, errlen, "graph: out of memory");
+        snprintf(err, errlen, "out of memory");
         return false;
     }
     unsigned drawn = 0;
@@ -761,7 +761,7 @@ load_dirs(struct graph *G, const char *only, char *err, size_t errlen)
         }
     }
     if (only != NULL && drawn == 0) {
-        snprintf(err, errlen, "graph: no address space named \"%s\"", only);
+        snprintf(err, errlen, "no address space named \"%s\"", only);
         return false;
     }
     qsort(G->dirs, G->ndirs, sizeof(*G->dirs), cmp_dir);
@@ -917,10 +917,12 @@ finish(struct graph *G)
     }
     snprintf(legend, sizeof(legend),
              "pagesim: CR3 0x%08x, paging %s, CR4.PSE=%u, CR4.PGE=%u.  Orange: in the TLB.  "
-             "Green: shared (the kernel half every space has alike is drawn once).  "
-             "Blue loop: self-map.  Red dashed: foreign slot.",
+             "Green: shared (%s).  Blue loop: self-map.  Red dashed: foreign slot.",
              G->m->cr3, mmu_paging(G->m) ? "on" : "off", (G->m->cr4 & CR4_PSE) != 0,
-             (G->m->cr4 & CR4_PGE) != 0);
+             (G->m->cr4 & CR4_PGE) != 0,
+             (G->flags & GRAPH_KERNEL_DETAIL)
+                 ? "the kernel tables every space shares, drawn once, an edge from each space"
+                 : "the kernel half every space has alike is drawn once");
     set_attr(G->g, "label", legend);
 }
 
@@ -1000,14 +1002,14 @@ write_output(GVC_t *gvc, Agraph_t *g, const char *fmt, const char *path, char *e
 {
     FILE *f = fopen(path, "w");
     if (f == NULL) {
-        snprintf(err, errlen, "graph: cannot write %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return false;
     }
     if (fmt == NULL) {
         int rc = agwrite(g, f);
         int werr = ferror(f);
         if (fclose(f) != 0 || rc == EOF || werr) {
-            snprintf(err, errlen, "graph: writing %s failed", path);
+            snprintf(err, errlen, "writing %s failed", path);
             return false;
         }
         return true;
@@ -1018,13 +1020,13 @@ write_output(GVC_t *gvc, Agraph_t *g, const char *fmt, const char *path, char *e
     if (strcmp(fmt, "png") == 0)
         agsafeset(g, "size", "340,340", "");
     if (gvLayout(gvc, g, "dot") != 0) {
-        snprintf(err, errlen, "graph: Graphviz layout failed: %s", gv_message("no detail"));
+        snprintf(err, errlen, "Graphviz layout failed: %s", gv_message("no detail"));
         return false;
     }
     int rc = gvRenderFilename(gvc, g, fmt, path);
     gvFreeLayout(gvc, g);
     if (rc != 0) {
-        snprintf(err, errlen, "graph: Graphviz could not render %s as %s: %s", path, fmt,
+        snprintf(err, errlen, "Graphviz could not render %s as %s: %s", path, fmt,
                  gv_message("no detail"));
         return false;
     }
@@ -1049,7 +1051,7 @@ graph_render(struct sim *s, const struct run_space *spaces, unsigned nspaces,
 {
     const char *fmt = graph_format(path);
     if (fmt == NULL) {
-        snprintf(err, errlen, "graph: %s: unknown extension (use %s)", path, GRAPH_EXTS);
+        snprintf(err, errlen, "%s: unknown extension (use %s)", path, GRAPH_EXTS);
         return false;
     }
     if (strcmp(fmt, "dot") == 0)
@@ -1061,7 +1063,7 @@ graph_render(struct sim *s, const struct run_space *spaces, unsigned nspaces,
     agusererrf old = agseterrf(gv_capture);
     GVC_t *gvc = gv_context();
     if (gvc == NULL) {
-        snprintf(err, errlen, "graph: cannot create a Graphviz context: %s",
+        snprintf(err, errlen, "cannot create a Graphviz context: %s",
                  gv_message("no detail"));
         goto out;
     }
@@ -1070,13 +1072,13 @@ graph_render(struct sim *s, const struct run_space *spaces, unsigned nspaces,
     char name[] = "pagesim";
     G.g = agopen(name, Agdirected, NULL);
     if (G.g == NULL) {
-        snprintf(err, errlen, "graph: cannot create a Graphviz graph: %s", gv_message("no detail"));
+        snprintf(err, errlen, "cannot create a Graphviz graph: %s", gv_message("no detail"));
         goto out;
     }
     declare_defaults(G.g);
     build(&G);
     if (G.oom) {
-        snprintf(err, errlen, "graph: out of memory");
+        snprintf(err, errlen, "out of memory");
         goto out;
     }
     finish(&G);
