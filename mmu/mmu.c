@@ -4,6 +4,7 @@
  */
 #include "mmu/mmu.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* The two access kinds' rights bits in tlb_entry.allow for one WP value. */
@@ -28,10 +29,16 @@ mmu_init(struct mmu *m, const struct mmu_config *cfg, uint8_t *ram, uint64_t ram
     m->fast_base = MMU_FAST_NONE;
     m->fast_allow = 0;
     m->soft_gen = 1; /* every slot (gen 0) void */
-    if (!tlb_init(&m->tlb4k, &cfg->tlb4k))
+    m->watch = calloc((size_t)((ram_size >> PAGE_SHIFT) + 7) / 8 + 1, 1);
+    if (m->watch == NULL)
         return false;
+    if (!tlb_init(&m->tlb4k, &cfg->tlb4k)) {
+        free(m->watch);
+        return false;
+    }
     if (!tlb_init(&m->tlb4m, &cfg->tlb4m)) {
         tlb_fini(&m->tlb4k);
+        free(m->watch);
         return false;
     }
     return true;
@@ -42,6 +49,37 @@ mmu_fini(struct mmu *m)
 {
     tlb_fini(&m->tlb4k);
     tlb_fini(&m->tlb4m);
+    free(m->watch);
+    m->watch = NULL;
+}
+
+void
+mmu_set_stale_fn(struct mmu *m, mmu_stale_fn fn, void *ctx)
+{
+    m->stale_fn = fn;
+    m->stale_ctx = ctx;
+}
+
+const char *
+mmu_stale_class_name(enum mmu_stale_class c)
+{
+    static const char *const names[MMU_STALE_NCLASS] = {
+        "frame", "unmapped", "rights-reduced", "rights-increased", "flags", "pde"};
+    return (unsigned)c < MMU_STALE_NCLASS ? names[c] : "?";
+}
+
+bool
+mmu_stale_is_bug(enum mmu_stale_class c)
+{
+    return c == MMU_STALE_FRAME || c == MMU_STALE_UNMAPPED || c == MMU_STALE_RIGHTS_REDUCED ||
+           c == MMU_STALE_PDE;
+}
+
+static inline void
+watch(struct mmu *m, paddr_t pa)
+{
+    uint32_t pfn = pa >> PAGE_SHIFT;
+    m->watch[pfn >> 3] |= (uint8_t)(1u << (pfn & 7u));
 }
 
 static inline void
@@ -160,8 +198,10 @@ walk_tables(struct mmu *m, paddr_t pd, vaddr_t va, bool effects, struct mmu_walk
     w->pde_addr = (pd & CR3_ADDR_MASK) | (PDX(va) << 2);
     if (!mmu_read_entry(m, w->pde_addr, &w->pde))
         return MMU_BUS_ERROR;
-    if (effects)
+    if (effects) {
         m->ctr.walk_reads++;
+        watch(m, w->pde_addr);
+    }
     w->levels = 1;
     if (!(w->pde & PTE_P))
         return MMU_PAGE_FAULT;
@@ -187,14 +227,156 @@ walk_tables(struct mmu *m, paddr_t pd, vaddr_t va, bool effects, struct mmu_walk
     w->pte_addr = PTE_ADDR(w->pde) | (PTX(va) << 2);
     if (!mmu_read_entry(m, w->pte_addr, &w->pte))
         return MMU_BUS_ERROR;
-    if (effects)
+    if (effects) {
         m->ctr.walk_reads++;
+        watch(m, w->pte_addr);
+    }
     w->levels = 2;
     if (!(w->pte & PTE_P))
         return MMU_PAGE_FAULT;
     *lf = (struct mmu_leaf){w->pte_addr, w->pte, false, (w->pde & PTE_U) && (w->pte & PTE_U),
                             (w->pde & PTE_W) && (w->pte & PTE_W)};
     return MMU_OK;
+}
+
+/* Removes pending PDE i. */
+static void
+pde_pending_drop(struct mmu *m, unsigned i)
+{
+    m->pde_pending[i] = m->pde_pending[--m->npde_pending];
+}
+
+/* A walk for va is about to read its PDE: if that PDE is pending, the
+ * processor may use the cached old one (SDM 4.10.3): a stale use, told once. */
+static void
+pde_pending_check(struct mmu *m, vaddr_t va, enum mmu_access access)
+{
+    paddr_t addr = (m->cr3 & CR3_ADDR_MASK) | (PDX(va) << 2);
+    for (unsigned i = 0; i < m->npde_pending; i++) {
+        if (m->pde_pending[i].addr != addr)
+            continue;
+        struct mmu_stale st = {MMU_STALE_PDE, va, m->cr3, access, false, addr,
+                               m->pde_pending[i].old, 0, m->pde_pending[i].write_id};
+        mmu_read_entry(m, addr, &st.current);
+        pde_pending_drop(m, i);
+        m->ctr.stale_pde++;
+        if (m->stale_fn != NULL)
+            m->stale_fn(m->stale_ctx, m, &st);
+        return;
+    }
+}
+
+/* Invalidation of the paging-structure caches for va's PDE (INVLPG), or
+ * for all (va_all). */
+static void
+pde_pending_clear(struct mmu *m, vaddr_t va, bool all)
+{
+    paddr_t addr = (m->cr3 & CR3_ADDR_MASK) | (PDX(va) << 2);
+    for (unsigned i = m->npde_pending; i-- > 0;)
+        if (all || m->pde_pending[i].addr == addr)
+            pde_pending_drop(m, i);
+}
+
+/*
+ * A TLB hit on entry e (of TLB t) whose sources changed since the fill:
+ * classifies it against the current tables (see mmu.h) and tells it.
+ * Returns false if the translation did not change after all (e is then
+ * no longer marked).
+ */
+static bool
+stale_hit(struct mmu *m, vaddr_t va, enum mmu_access access, struct tlb *t, struct tlb_entry *e,
+          uint32_t pfn4k)
+{
+    const bool large = t == &m->tlb4m;
+    const bool was_user = e->allow & ALLOW(0, MMU_USER_READ);
+    const bool was_w = e->allow & ALLOW(1, MMU_SUP_WRITE);
+    struct mmu_leaf lf;
+    struct mmu_walk w;
+    struct mmu_stale st = {MMU_STALE_FLAGS, va, m->cr3, access, large,
+                           large ? e->src_pde_addr : e->src_pte_addr,
+                           large ? e->src_pde : e->src_pte, 0, e->changed};
+    enum mmu_status ps = mmu_probe_dir(m, m->cr3, va, &lf, &w);
+    if (ps != MMU_OK) {
+        st.cls = MMU_STALE_UNMAPPED;
+        st.current = w.levels == 2 ? w.pte : w.pde;
+    } else {
+        uint32_t now4k = lf.large ? (PDE_LADDR(lf.entry) >> PAGE_SHIFT) | PTX(va)
+                                  : PTE_ADDR(lf.entry) >> PAGE_SHIFT;
+        st.current = lf.entry;
+        if (now4k != pfn4k)
+            st.cls = MMU_STALE_FRAME;
+        else if ((was_user && !lf.user) || (was_w && !lf.writable))
+            st.cls = MMU_STALE_RIGHTS_REDUCED;
+        else if ((!was_user && lf.user) || (!was_w && lf.writable))
+            st.cls = MMU_STALE_RIGHTS_INCREASED;
+        else if (lf.large == large && w.pde == e->src_pde && (large || w.pte == e->src_pte)) {
+            e->changed = 0;
+            return false;
+        }
+    }
+    if (mmu_stale_is_bug(st.cls))
+        m->ctr.stale_uses++;
+    else
+        m->ctr.stale_harmless++;
+    if (m->stale_fn != NULL)
+        m->stale_fn(m->stale_ctx, m, &st);
+    return true;
+}
+
+/* Marks the entries of t whose source at slot is not val. */
+static unsigned
+mark_changed(struct tlb *t, paddr_t slot, uint32_t val, uint32_t write_id)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < t->geo.entries; i++) {
+        struct tlb_entry *e = &t->e[i];
+        if (e->vpn == TLB_VPN_NONE || e->changed != 0)
+            continue;
+        if ((e->src_pde_addr == slot && e->src_pde != val) ||
+            (e->src_pte_addr == slot && slot != 0 && e->src_pte != val)) {
+            e->changed = write_id;
+            n++;
+        }
+    }
+    return n;
+}
+
+unsigned
+mmu_store(struct mmu *m, paddr_t pa, unsigned size, const void *bytes, uint32_t write_id)
+{
+    unsigned n = 0;
+    const uint8_t *b = bytes;
+    const paddr_t pd = m->cr3 & CR3_ADDR_MASK;
+    for (paddr_t slot = pa & ~3u; slot < pa + size && (uint64_t)slot + 4 <= m->ram_size;
+         slot += 4) {
+        uint32_t old, val;
+        memcpy(&old, m->ram + slot, 4);
+        val = old;
+        for (unsigned k = 0; k < 4; k++) {
+            if (slot + k >= pa && slot + k < pa + size) {
+                val &= ~(0xFFu << (8 * k));
+                val |= (uint32_t)b[slot + k - pa] << (8 * k);
+            }
+        }
+        if (val == old)
+            continue;
+        n += mark_changed(&m->tlb4k, slot, val, write_id);
+        n += mark_changed(&m->tlb4m, slot, val, write_id);
+        /* A present PDE naming a table in the loaded directory. */
+        if (mmu_paging(m) && (slot & ~PAGE_MASK) == pd && (old & PTE_P) &&
+            !mmu_pde_large(m, old) && ((old ^ val) & ~(uint32_t)(PTE_A | PTE_D))) {
+            bool known = false;
+            for (unsigned i = 0; i < m->npde_pending; i++)
+                known |= m->pde_pending[i].addr == slot;
+            if (!known && m->npde_pending < MMU_PDE_PENDING_MAX) {
+                m->pde_pending[m->npde_pending++] = (struct mmu_pde_pending){slot, old, write_id};
+                n++;
+            }
+        }
+    }
+    if (n != 0)
+        fast_clear(m);
+    return n;
 }
 
 /*
@@ -211,6 +393,8 @@ walk(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
     struct mmu_leaf lf;
     uint32_t err;
     m->ctr.walks++;
+    if (m->npde_pending != 0)
+        pde_pending_check(m, va, access);
     enum mmu_status st = walk_tables(m, m->cr3, va, true, &w, &lf, &err);
     if (st == MMU_PAGE_FAULT)
         return page_fault(m, va, access, err, false, &w, fault);
@@ -238,6 +422,10 @@ walk(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
         .dirty = (entry & PTE_D) != 0,
         .global = (entry & PTE_G) && (m->cr4 & CR4_PGE),
         .flags = entry & PTE_FLAGS_MASK,
+        .src_pde_addr = w.pde_addr,
+        .src_pde = w.pde,
+        .src_pte_addr = lf.large ? 0 : w.pte_addr,
+        .src_pte = lf.large ? 0 : w.pte,
     };
     if (tlb_insert(lf.large ? &m->tlb4m : &m->tlb4k, &e))
         m->ctr.evictions++;
@@ -283,18 +471,24 @@ mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_resu
         m->ctr.dirty_rewalks++;
         return walk(m, va, access, res, fault);
     }
+    /* A use of the entry's translation, not a walk: is it stale? */
+    bool stale = e->changed != 0 && stale_hit(m, va, access, t, e, pfn4k);
     m->ctr.tlb_hits++;
     tlb_touch(t, e);
     res->pa = (pfn4k << PAGE_SHIFT) | PGOFF(va);
     res->page_size = (t == &m->tlb4k) ? PAGE_SIZE : LPAGE_SIZE;
     fast_reset(m);
-    if (((uint64_t)pfn4k + 1) << PAGE_SHIFT <= m->ram_size) {
+    /* A stale entry is never a shortcut: each use of it comes back here. */
+    if (!stale && ((uint64_t)pfn4k + 1) << PAGE_SHIFT <= m->ram_size) {
         m->fast_base = PAGE_ROUND_DOWN(va);
         m->fast_pfn = pfn4k;
         m->fast_host = m->ram + ((uint64_t)pfn4k << PAGE_SHIFT);
         for (unsigned k = 0; k < MMU_NACCESS; k++)
             if ((e->allow & ALLOW(wp, k)) && (e->dirty || !(k & MMU_ACCESS_WRITE)))
                 m->fast_allow |= 1u << k;
+        /* Stores to a watched frame must reach mmu_store. */
+        if (mmu_watched(m, pfn4k))
+            m->fast_allow &= ~((1u << MMU_SUP_WRITE) | (1u << MMU_USER_WRITE));
         m->fast_page_size = res->page_size;
         /* The same hit, for the next time this page is not the fast one. */
         struct mmu_soft *sf = &m->soft[(va >> PAGE_SHIFT) & (MMU_SOFT_ENTRIES - 1)];
@@ -343,6 +537,7 @@ flush_all(struct mmu *m)
     m->ctr.full_flushes++;
     m->ctr.dropped_full += tlb_flush(&m->tlb4k, false, NULL);
     m->ctr.dropped_full += tlb_flush(&m->tlb4m, false, NULL);
+    pde_pending_clear(m, 0, true);
     fast_clear(m);
 }
 
@@ -355,6 +550,7 @@ mmu_write_cr3(struct mmu *m, uint32_t val)
     m->ctr.dropped_cr3 += tlb_flush(&m->tlb4k, true, &k4);
     m->ctr.dropped_cr3 += tlb_flush(&m->tlb4m, true, &k4m);
     m->ctr.globals_kept += k4 + k4m;
+    pde_pending_clear(m, 0, true);
     fast_clear(m);
 }
 
@@ -384,5 +580,6 @@ mmu_invlpg(struct mmu *m, vaddr_t va)
     m->ctr.invlpg++;
     m->ctr.dropped_invlpg += tlb_invalidate(&m->tlb4k, va >> PAGE_SHIFT);
     m->ctr.dropped_invlpg += tlb_invalidate(&m->tlb4m, va >> PDX_SHIFT);
+    pde_pending_clear(m, va, false);
     fast_clear(m);
 }
