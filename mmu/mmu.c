@@ -554,6 +554,26 @@ mmu_write_cr3(struct mmu *m, uint32_t val)
     fast_clear(m);
 }
 
+static void
+mark_other_dir(struct tlb *t, paddr_t pd, uint32_t write_id)
+{
+    for (uint32_t i = 0; i < t->geo.entries; i++) {
+        struct tlb_entry *e = &t->e[i];
+        if (e->vpn != TLB_VPN_NONE && e->changed == 0 && (e->src_pde_addr & PAGE_MASK) != pd)
+            e->changed = write_id;
+    }
+}
+
+void
+mmu_write_cr3_noflush(struct mmu *m, uint32_t val, uint32_t write_id)
+{
+    m->cr3 = val;
+    m->ctr.cr3_writes++;
+    mark_other_dir(&m->tlb4k, val & CR3_ADDR_MASK, write_id);
+    mark_other_dir(&m->tlb4m, val & CR3_ADDR_MASK, write_id);
+    fast_clear(m);
+}
+
 void
 mmu_write_cr0(struct mmu *m, uint32_t val)
 {

@@ -318,6 +318,13 @@ bool mmu_pde_large(const struct mmu *m, pde_t pde);
  *   it before it gets here).
  */
 void mmu_write_cr3(struct mmu *m, uint32_t val);
+/*
+ * A CR3 write whose flush does not happen (fault injection): CR3 changes and
+ * is counted as a write, no entry is removed; for the detector, every entry
+ * left from another directory than val's (a global one too) counts as
+ * changed by write_id, so its next use is classified against the new tables.
+ */
+void mmu_write_cr3_noflush(struct mmu *m, uint32_t val, uint32_t write_id);
 void mmu_write_cr0(struct mmu *m, uint32_t val);
 void mmu_write_cr4(struct mmu *m, uint32_t val);
 

@@ -150,6 +150,8 @@ collect(struct sim *s, const struct cost_model *cm, struct counters *c)
     c->v[CTR_AD_UPDATES] = m->ad_updates;
     c->v[CTR_DIRTY_REWALKS] = m->dirty_rewalks;
     c->v[CTR_FAULTS] = m->faults;
+    c->v[CTR_TLB_STALE_USES] = m->stale_uses + m->stale_pde;
+    c->v[CTR_TLB_STALE_HARMLESS] = m->stale_harmless;
     c->v[CTR_INVLPG] = m->invlpg;
     c->v[CTR_CR3_WRITES] = m->cr3_writes;
     c->v[CTR_FULL_FLUSHES] = m->full_flushes;
