@@ -323,15 +323,16 @@ stale_hit(struct mmu *m, vaddr_t va, enum mmu_access access, struct tlb *t, stru
     return true;
 }
 
-/* Marks the entries of t whose source at slot is not val. */
+/* Marks the entries of t whose source at slot is not val with write_id. */
 static unsigned
 mark_changed(struct tlb *t, paddr_t slot, uint32_t val, uint32_t write_id)
 {
     unsigned n = 0;
     for (uint32_t i = 0; i < t->geo.entries; i++) {
         struct tlb_entry *e = &t->e[i];
-        if (e->vpn == TLB_VPN_NONE || e->changed != 0)
+        if (e->vpn == TLB_VPN_NONE)
             continue;
+        /* The latest store that leaves a source unlike the cached value. */
         if ((e->src_pde_addr == slot && e->src_pde != val) ||
             (e->src_pte_addr == slot && slot != 0 && e->src_pte != val)) {
             e->changed = write_id;
@@ -363,7 +364,7 @@ mmu_store(struct mmu *m, paddr_t pa, unsigned size, const void *bytes, uint32_t 
         n += mark_changed(&m->tlb4k, slot, val, write_id);
         n += mark_changed(&m->tlb4m, slot, val, write_id);
         /* A present PDE naming a table in the loaded directory. */
-        if (mmu_paging(m) && (slot & ~PAGE_MASK) == pd && (old & PTE_P) &&
+        if (mmu_paging(m) && (slot & PAGE_MASK) == pd && (old & PTE_P) &&
             !mmu_pde_large(m, old) && ((old ^ val) & ~(uint32_t)(PTE_A | PTE_D))) {
             bool known = false;
             for (unsigned i = 0; i < m->npde_pending; i++)
