@@ -256,7 +256,8 @@ pde_pending_check(struct mmu *m, vaddr_t va, enum mmu_access access)
         if (m->pde_pending[i].addr != addr)
             continue;
         struct mmu_stale st = {MMU_STALE_PDE, va, m->cr3, access, false, addr,
-                               m->pde_pending[i].old, 0, m->pde_pending[i].write_id};
+                               m->pde_pending[i].old, 0, m->pde_pending[i].write_id,
+                               m->pde_pending[i].write_id};
         mmu_read_entry(m, addr, &st.current);
         pde_pending_drop(m, i);
         m->ctr.stale_pde++;
@@ -294,7 +295,7 @@ stale_hit(struct mmu *m, vaddr_t va, enum mmu_access access, struct tlb *t, stru
     struct mmu_walk w;
     struct mmu_stale st = {MMU_STALE_FLAGS, va, m->cr3, access, large,
                            large ? e->src_pde_addr : e->src_pte_addr,
-                           large ? e->src_pde : e->src_pte, 0, e->changed};
+                           large ? e->src_pde : e->src_pte, 0, e->changed, e->changed_last};
     enum mmu_status ps = mmu_probe_dir(m, m->cr3, va, &lf, &w);
     if (ps != MMU_OK) {
         st.cls = MMU_STALE_UNMAPPED;
@@ -310,7 +311,7 @@ stale_hit(struct mmu *m, vaddr_t va, enum mmu_access access, struct tlb *t, stru
         else if ((!was_user && lf.user) || (!was_w && lf.writable))
             st.cls = MMU_STALE_RIGHTS_INCREASED;
         else if (lf.large == large && w.pde == e->src_pde && (large || w.pte == e->src_pte)) {
-            e->changed = 0;
+            e->changed = e->changed_last = 0;
             return false;
         }
     }
@@ -335,7 +336,9 @@ mark_changed(struct tlb *t, paddr_t slot, uint32_t val, uint32_t write_id)
         /* The latest store that leaves a source unlike the cached value. */
         if ((e->src_pde_addr == slot && e->src_pde != val) ||
             (e->src_pte_addr == slot && slot != 0 && e->src_pte != val)) {
-            e->changed = write_id;
+            if (e->changed == 0)
+                e->changed = write_id;
+            e->changed_last = write_id;
             n++;
         }
     }
@@ -561,7 +564,7 @@ mark_other_dir(struct tlb *t, paddr_t pd, uint32_t write_id)
     for (uint32_t i = 0; i < t->geo.entries; i++) {
         struct tlb_entry *e = &t->e[i];
         if (e->vpn != TLB_VPN_NONE && e->changed == 0 && (e->src_pde_addr & PAGE_MASK) != pd)
-            e->changed = write_id;
+            e->changed = e->changed_last = write_id;
     }
 }
 

@@ -113,7 +113,8 @@ struct mmu_stale {
     paddr_t addr;      /* where the changed entry lies (final entry; pde: the PDE) */
     uint32_t cached;   /* the final entry as cached (pde: the PDE before the store) */
     uint32_t current;  /* the final entry a walk finds now, 0 if none (pde: the PDE) */
-    uint32_t write_id; /* the id mmu_store was given for the store that changed it */
+    uint32_t write_id; /* the id mmu_store was given for the first store that changed it */
+    uint32_t last_id;  /* the id of the latest such store (write_id if only one) */
 };
 struct mmu;
 typedef void (*mmu_stale_fn)(void *ctx, struct mmu *m, const struct mmu_stale *st);

@@ -655,6 +655,12 @@ sim_on_stale(void *ctx, struct mmu *m, const struct mmu_stale *st)
             c->nwrite = w->n;
             name_chain(w->chain, w->n, c->write_chain);
         }
+        w = &s->writes[st->last_id & (SIM_WRITES_KEPT - 1)];
+        if (st->last_id != st->write_id && w->id == st->last_id && st->last_id != 0) {
+            c->last_at = w->at;
+            c->nlast = w->n;
+            name_chain(w->chain, w->n, c->last_chain);
+        }
         const struct sim_skipped *k = skipped_for(s, st);
         if (k != NULL) {
             c->skipped_at = k->at;

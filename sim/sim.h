@@ -202,8 +202,9 @@ void sim_write_cr(struct sim *s, enum sim_event_kind kind, uint32_t val, const c
  * Stale TLB uses (the detector of mmu.h), each distinct case once: its
  * class, address, CR3, cached and current entry, with the kernel call chain
  * (innermost first, as in struct sim_event) and scenario position
- * (sim_kernel_at) of the store (or injected CR3 write) that changed the
- * entry and of the first use; skipped names the chain of an injected
+ * (sim_kernel_at) of the store (or injected CR3 write) that first changed
+ * the entry, of the latest store that changed it if another, and of the
+ * first use; skipped names the chain of an injected
  * skipped INVLPG that covered the address, if any (nskipped 0 if none).
  */
 #define SIM_STALE_CASES_MAX 64
@@ -212,11 +213,12 @@ struct sim_stale_case {
     struct mmu_stale st;
     unsigned cpu;
     uint64_t uses; /* uses of this case */
-    uint32_t write_at, use_at, skipped_at;
+    uint32_t write_at, last_at, use_at, skipped_at;
     char write_chain[SIM_CHAIN_MAX][SIM_NAME_MAX];
+    char last_chain[SIM_CHAIN_MAX][SIM_NAME_MAX]; /* the latest change, if another store */
     char use_chain[SIM_CHAIN_MAX][SIM_NAME_MAX];
     char skipped_chain[SIM_CHAIN_MAX][SIM_NAME_MAX];
-    unsigned nwrite, nuse, nskipped; /* names in each chain; nwrite 0: not known */
+    unsigned nwrite, nlast, nuse, nskipped; /* names in each chain; 0: not known or none */
 };
 /* The cases so far, in the order they were first seen (at most
  * SIM_STALE_CASES_MAX; the counters count every use). */

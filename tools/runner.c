@@ -517,6 +517,9 @@ format_stale(const struct scenario *sc, const struct sim *s, char *buf, size_t l
                 st->current);
         ADD(chain_line(sc, "changed", c->write_at, c->write_chain, c->nwrite, buf + used,
                        used < len ? len - used : 0));
+        if (c->nlast != 0)
+            ADD(chain_line(sc, "changed again", c->last_at, c->last_chain, c->nlast, buf + used,
+                           used < len ? len - used : 0));
         ADD(chain_line(sc, "used", c->use_at, c->use_chain, c->nuse, buf + used,
                        used < len ? len - used : 0));
         if (c->nskipped != 0)
