@@ -260,6 +260,9 @@ pde_pending_check(struct mmu *m, vaddr_t va, enum mmu_access access)
                                m->pde_pending[i].write_id};
         mmu_read_entry(m, addr, &st.current);
         pde_pending_drop(m, i);
+        /* Changed back (but for A/D): a cached copy would be right. */
+        if (((st.cached ^ st.current) & ~(uint32_t)(PTE_A | PTE_D)) == 0)
+            return;
         m->ctr.stale_pde++;
         if (m->stale_fn != NULL)
             m->stale_fn(m->stale_ctx, m, &st);
@@ -267,15 +270,11 @@ pde_pending_check(struct mmu *m, vaddr_t va, enum mmu_access access)
     }
 }
 
-/* Invalidation of the paging-structure caches for va's PDE (INVLPG), or
- * for all (va_all). */
+/* The paging-structure caches are invalidated: nothing is pending. */
 static void
-pde_pending_clear(struct mmu *m, vaddr_t va, bool all)
+pde_pending_clear(struct mmu *m)
 {
-    paddr_t addr = (m->cr3 & CR3_ADDR_MASK) | (PDX(va) << 2);
-    for (unsigned i = m->npde_pending; i-- > 0;)
-        if (all || m->pde_pending[i].addr == addr)
-            pde_pending_drop(m, i);
+    m->npde_pending = 0;
 }
 
 /*
@@ -541,7 +540,7 @@ flush_all(struct mmu *m)
     m->ctr.full_flushes++;
     m->ctr.dropped_full += tlb_flush(&m->tlb4k, false, NULL);
     m->ctr.dropped_full += tlb_flush(&m->tlb4m, false, NULL);
-    pde_pending_clear(m, 0, true);
+    pde_pending_clear(m);
     fast_clear(m);
 }
 
@@ -554,7 +553,7 @@ mmu_write_cr3(struct mmu *m, uint32_t val)
     m->ctr.dropped_cr3 += tlb_flush(&m->tlb4k, true, &k4);
     m->ctr.dropped_cr3 += tlb_flush(&m->tlb4m, true, &k4m);
     m->ctr.globals_kept += k4 + k4m;
-    pde_pending_clear(m, 0, true);
+    pde_pending_clear(m);
     fast_clear(m);
 }
 
@@ -604,6 +603,8 @@ mmu_invlpg(struct mmu *m, vaddr_t va)
     m->ctr.invlpg++;
     m->ctr.dropped_invlpg += tlb_invalidate(&m->tlb4k, va >> PAGE_SHIFT);
     m->ctr.dropped_invlpg += tlb_invalidate(&m->tlb4m, va >> PDX_SHIFT);
-    pde_pending_clear(m, va, false);
+    /* SDM 4.10.4.1: INVLPG also invalidates all entries in the
+     * paging-structure caches, whatever linear address they serve. */
+    pde_pending_clear(m);
     fast_clear(m);
 }

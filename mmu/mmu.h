@@ -78,12 +78,13 @@ struct mmu_counters {
  * A hit whose translation has not changed after all (a value written back)
  * is no stale use.
  * Paging-structure caches (SDM 4.10.3): a present PDE that names a page
- * table may be cached, even speculatively, until an INVLPG of an address it
- * maps, a CR3 write or a whole-TLB flush.  A store that changes such a PDE
- * of the directory CR3 holds (other than in A or D) leaves it pending; the
- * next walk through that PDE while it is pending is a stale use of class
- * pde ("PDE changed without invalidation", a bug), whether or not a TLB
- * entry is stale.
+ * table may be cached, even speculatively, until an INVLPG (of any address:
+ * SDM 4.10.4.1, INVLPG invalidates all paging-structure cache entries), a
+ * CR3 write or a whole-TLB flush.  A store that changes such a PDE of the
+ * directory CR3 holds (other than in A or D) leaves it pending; the next
+ * walk through that PDE while it is pending is a stale use of class pde
+ * ("PDE changed without invalidation", a bug), whether or not a TLB entry
+ * is stale, unless the PDE is back to its old value but for A/D.
  * Only frames a walk read a PDE or PTE from are watched (mmu_watched): the
  * fast entry and the soft TLB never allow writes to them, so every store to
  * them reaches the miss path, which calls mmu_store.

@@ -1455,11 +1455,13 @@ END_TEST
 
 START_TEST(test_mmu_stale_pde_invlpg_or_cr3_clears)
 {
-    /* INVLPG of any address the PDE maps invalidates its cached copy. */
+    /* SDM 4.10.4.1: INVLPG invalidates every paging-structure cache entry,
+     * whatever the address: one of an address outside the PDE's range
+     * (LVA, PDX 2) invalidates its cached copy too. */
     cache_va(PTE_P | PTE_W, PTE_P | PTE_W);
     wr32(pte_pa(PT2_PA, VA + 0x1000), FRAME_B | PTE_P | PTE_W);
     kstore(pde_pa(VA), PT2_PA | PTE_P | PTE_W, 1);
-    mmu_invlpg(&m, VA + 0x5000);
+    mmu_invlpg(&m, LVA);
     mark();
     ck_assert_int_eq(xl(VA + 0x1000, MMU_SUP_READ), MMU_OK);
     ck_assert_uint_eq(DELTA(stale_pde), 0);
@@ -1475,6 +1477,19 @@ START_TEST(test_mmu_stale_pde_invlpg_or_cr3_clears)
     xl(LVA, MMU_SUP_READ);
     ck_assert_uint_eq(DELTA(stale_pde), 0);
     ck_assert_uint_eq(nseen, 0);
+}
+END_TEST
+
+START_TEST(test_mmu_stale_pde_changed_back)
+{
+    /* Repointed and pointed back before any walk: a cached copy of the
+     * PDE would be the right one, so the walk is no stale use. */
+    cache_va(PTE_P | PTE_W, PTE_P | PTE_W);
+    kstore(pde_pa(VA), PT2_PA | PTE_P | PTE_W, 1);
+    kstore(pde_pa(VA), PT_PA | PTE_P | PTE_W, 2); /* A was set; now clear */
+    mark();
+    xl(VA + 0x1000, MMU_SUP_READ);
+    ck_assert_uint_eq(DELTA(stale_pde), 0);
 }
 END_TEST
 
@@ -1586,6 +1601,7 @@ mmu_suite(void)
     tcase_add_test(tc, test_mmu_stale_global_survives_cr3);
     tcase_add_test(tc, test_mmu_stale_pde_without_invalidation);
     tcase_add_test(tc, test_mmu_stale_pde_invlpg_or_cr3_clears);
+    tcase_add_test(tc, test_mmu_stale_pde_changed_back);
     tcase_add_test(tc, test_mmu_watched_frame_no_fast_write);
     tcase_add_test(tc, test_mmu_cr3_noflush_marks_other_space);
     suite_add_tcase(s, tc);
