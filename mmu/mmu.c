@@ -29,6 +29,7 @@ mmu_init(struct mmu *m, const struct mmu_config *cfg, uint8_t *ram, uint64_t ram
     m->fast_base = MMU_FAST_NONE;
     m->fast_allow = 0;
     m->soft_gen = 1; /* every slot (gen 0) void */
+    m->watch_lo = UINT32_MAX;
     m->watch = calloc((size_t)((ram_size >> PAGE_SHIFT) + 7) / 8 + 1, 1);
     if (m->watch == NULL)
         return false;
@@ -75,11 +76,56 @@ mmu_stale_is_bug(enum mmu_stale_class c)
            c == MMU_STALE_PDE;
 }
 
+void
+mmu_stale_off(struct mmu *m)
+{
+    m->stale_off = true;
+}
+
 static inline void
 watch(struct mmu *m, paddr_t pa)
 {
     uint32_t pfn = pa >> PAGE_SHIFT;
+    if (m->stale_off || (m->watch[pfn >> 3] >> (pfn & 7u) & 1u))
+        return;
     m->watch[pfn >> 3] |= (uint8_t)(1u << (pfn & 7u));
+    if (m->watch_n < MMU_WATCH_LIST)
+        m->watch_set[m->watch_n] = pfn;
+    m->watch_n++;
+    if (pfn < m->watch_lo)
+        m->watch_lo = pfn;
+    if (pfn > m->watch_hi)
+        m->watch_hi = pfn;
+}
+
+static void
+watch_entry(const struct tlb_entry *e, void *arg)
+{
+    struct mmu *m = arg;
+    watch(m, e->src_pde_addr);
+    if (e->src_pte_addr != 0)
+        watch(m, e->src_pte_addr);
+}
+
+/* After a CR3 write or a flush: only the frames the entries left came from,
+ * and the directory in CR3 (its PDEs may be cached at any time), stay
+ * watched. */
+static void
+watch_rebuild(struct mmu *m)
+{
+    if (m->watch_n <= MMU_WATCH_LIST) {
+        for (uint32_t i = 0; i < m->watch_n; i++)
+            m->watch[m->watch_set[i] >> 3] = 0;
+    } else if (m->watch_lo <= m->watch_hi) {
+        memset(m->watch + (m->watch_lo >> 3), 0, (m->watch_hi >> 3) - (m->watch_lo >> 3) + 1);
+    }
+    m->watch_n = 0;
+    m->watch_lo = UINT32_MAX;
+    m->watch_hi = 0;
+    tlb_foreach(&m->tlb4k, watch_entry, m);
+    tlb_foreach(&m->tlb4m, watch_entry, m);
+    if (mmu_paging(m) && (uint64_t)(m->cr3 & CR3_ADDR_MASK) + PAGE_SIZE <= m->ram_size)
+        watch(m, m->cr3 & CR3_ADDR_MASK);
 }
 
 static inline void
@@ -541,7 +587,38 @@ flush_all(struct mmu *m)
     m->ctr.dropped_full += tlb_flush(&m->tlb4k, false, NULL);
     m->ctr.dropped_full += tlb_flush(&m->tlb4m, false, NULL);
     pde_pending_clear(m);
+    watch_rebuild(m);
     fast_clear(m);
+}
+
+/*
+ * After a CR3 write, the global entries kept stand for the translations of
+ * the new directory: each one the new tables give alike (frame and rights)
+ * takes the new tables' PDE and PTE as its sources, so a directory left
+ * behind is no longer watched for them.  One they give otherwise keeps its
+ * old sources (and stays watched there).
+ */
+static void
+resource_globals(struct mmu *m, struct tlb *t)
+{
+    const bool large = t == &m->tlb4m;
+    for (uint32_t i = 0; i < t->geo.entries; i++) {
+        struct tlb_entry *e = &t->e[i];
+        if (e->vpn == TLB_VPN_NONE || e->changed != 0)
+            continue;
+        vaddr_t va = e->vpn << (large ? PDX_SHIFT : PAGE_SHIFT);
+        struct mmu_leaf lf;
+        struct mmu_walk w;
+        if (mmu_probe_dir(m, m->cr3, va, &lf, &w) != MMU_OK || lf.large != large ||
+            (lf.large ? PDE_LADDR(lf.entry) >> PDX_SHIFT : PTE_ADDR(lf.entry) >> PAGE_SHIFT) !=
+                e->pfn ||
+            rights_mask(lf.user, lf.writable) != e->allow)
+            continue;
+        e->src_pde_addr = w.pde_addr;
+        e->src_pde = w.pde;
+        e->src_pte_addr = large ? 0 : w.pte_addr;
+        e->src_pte = large ? 0 : w.pte;
+    }
 }
 
 void
@@ -554,6 +631,11 @@ mmu_write_cr3(struct mmu *m, uint32_t val)
     m->ctr.dropped_cr3 += tlb_flush(&m->tlb4m, true, &k4m);
     m->ctr.globals_kept += k4 + k4m;
     pde_pending_clear(m);
+    if (k4 + k4m != 0 && !m->stale_off) {
+        resource_globals(m, &m->tlb4k);
+        resource_globals(m, &m->tlb4m);
+    }
+    watch_rebuild(m);
     fast_clear(m);
 }
 
@@ -606,5 +688,6 @@ mmu_invlpg(struct mmu *m, vaddr_t va)
     /* SDM 4.10.4.1: INVLPG also invalidates all entries in the
      * paging-structure caches, whatever linear address they serve. */
     pde_pending_clear(m);
+    watch_rebuild(m);
     fast_clear(m);
 }

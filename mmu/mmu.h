@@ -85,9 +85,11 @@ struct mmu_counters {
  * walk through that PDE while it is pending is a stale use of class pde
  * ("PDE changed without invalidation", a bug), whether or not a TLB entry
  * is stale, unless the PDE is back to its old value but for A/D.
- * Only frames a walk read a PDE or PTE from are watched (mmu_watched): the
- * fast entry and the soft TLB never allow writes to them, so every store to
- * them reaches the miss path, which calls mmu_store.
+ * Only frames a walk read a PDE or PTE from are watched (mmu_watched), and
+ * the directory in CR3; an INVLPG, a CR3 write or a whole-TLB flush forgets
+ * those no entry left in the TLB came from.  The fast entry and the soft TLB never
+ * allow writes to watched frames, so every store to them reaches the miss
+ * path, which calls mmu_store.
  */
 enum mmu_stale_class {
     MMU_STALE_FRAME,
@@ -120,6 +122,7 @@ struct mmu_stale {
 struct mmu;
 typedef void (*mmu_stale_fn)(void *ctx, struct mmu *m, const struct mmu_stale *st);
 #define MMU_PDE_PENDING_MAX 64u
+#define MMU_WATCH_LIST 256u
 
 /* Outcome of one translation. */
 enum mmu_status {
@@ -192,6 +195,9 @@ struct mmu {
     /* The stale-TLB detector: one bit per RAM frame a walk read an entry
      * from, the PDEs pending invalidation, and who hears of stale uses. */
     uint8_t *watch;
+    uint32_t watch_lo, watch_hi; /* the watched frames lie in [lo, hi] (lo > hi: none) */
+    uint32_t watch_set[MMU_WATCH_LIST]; /* the frames watched, if watch_n <= MMU_WATCH_LIST */
+    uint32_t watch_n;
     struct mmu_pde_pending {
         paddr_t addr;
         uint32_t old, write_id;
@@ -199,6 +205,7 @@ struct mmu {
     unsigned npde_pending;
     mmu_stale_fn stale_fn;
     void *stale_ctx;
+    bool stale_off; /* the detector is off: no frame is watched (benchmarks) */
 };
 /* No page: base + 0x1000 wraps to 0, so va - base >= 0x1000 for any va. */
 #define MMU_FAST_NONE 0xFFFFFFFFFFFFF000ull
@@ -345,6 +352,10 @@ mmu_watched(const struct mmu *m, uint32_t pfn)
  * Returns how many entries or PDEs it marked.
  */
 unsigned mmu_store(struct mmu *m, paddr_t pa, unsigned size, const void *bytes, uint32_t write_id);
+
+/* Turns the detector off (before the first walk): no frame is ever watched,
+ * so nothing is marked stale.  For measuring the detector's cost only. */
+void mmu_stale_off(struct mmu *m);
 
 /* Who hears of each stale use (NULL: only the counters). */
 void mmu_set_stale_fn(struct mmu *m, mmu_stale_fn fn, void *ctx);

@@ -693,6 +693,14 @@ sim_set_strict_tlb(struct sim *s, bool on)
 }
 
 void
+sim_stale_off(struct sim *s)
+{
+    s->stale_off = true;
+    for (unsigned i = 0; i < s->ncpus; i++)
+        mmu_stale_off(&s->cpus[i]);
+}
+
+void
 sim_set_inject(struct sim *s, const struct sim_inject *in)
 {
     s->inject = *in;

@@ -180,6 +180,8 @@ sim_cpu_add(struct sim *s)
     if (s->ncpus == SIM_MAX_CPUS || !mmu_init(&s->cpus[s->ncpus], &s->mmu_cfg, s->ram, s->ram_size))
         return -1;
     mmu_set_stale_fn(&s->cpus[s->ncpus], sim_on_stale, s);
+    if (s->stale_off)
+        mmu_stale_off(&s->cpus[s->ncpus]);
     return (int)s->ncpus++;
 }
 

@@ -228,6 +228,10 @@ const struct sim_stale_case *sim_stale_cases(const struct sim *s, unsigned *n);
  * SIM_STOP_STALE_TLB, its case recorded first). */
 void sim_set_strict_tlb(struct sim *s, bool on);
 
+/* Turns the stale-TLB detector off on every CPU, present and added later
+ * (before the run): for measuring its cost only. */
+void sim_stale_off(struct sim *s);
+
 /*
  * Fault injection on the host side of kernel/arch.h (kernel code
  * unchanged): the skip_invlpg-th arch_invlpg (counted from 1 over the whole

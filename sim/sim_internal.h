@@ -91,6 +91,7 @@ struct sim {
     struct sim_stale_case stale[SIM_STALE_CASES_MAX];
     unsigned nstale;
     bool strict_tlb;
+    bool stale_off; /* sim_stale_off */
     const void *use_pc, *use_fp;
     /* Fault injection and the INVLPGs it skipped (the latest kept). */
     struct sim_inject inject;

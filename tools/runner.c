@@ -600,6 +600,8 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
 
     sim_set_inject(s, &o->inject);
     sim_set_strict_tlb(s, o->strict_tlb);
+    if (o->stale_off)
+        sim_stale_off(s);
     const char *pmm = run_default_pmm(sc, r->strategy);
     struct bootload_config bc = {
         .strategy = r->strategy,

@@ -43,6 +43,7 @@ struct run_options {
     bool progress;    /* an updating progress line on stderr once a run is slow */
     struct sim_inject inject; /* fault injection (sim_set_inject); zero: none */
     bool strict_tlb;          /* stop at the first bug-class stale TLB use */
+    bool stale_off;           /* the detector off (sim_stale_off): benchmarks only */
 };
 
 /*
