@@ -98,13 +98,37 @@ watch(struct mmu *m, paddr_t pa)
         m->watch_hi = pfn;
 }
 
+static inline uint32_t
+slot_bit(paddr_t slot)
+{
+    return (slot >> 2) & (MMU_SLOT_FILTER_BITS - 1);
+}
+
+/* Whether a live entry may have come from the entry at slot. */
+static inline bool
+slot_maybe_source(const struct mmu *m, paddr_t slot)
+{
+    uint32_t b = slot_bit(slot);
+    return (m->slot_filter[b / 64] >> (b % 64)) & 1u;
+}
+
+static inline void
+slot_add(struct mmu *m, paddr_t slot)
+{
+    uint32_t b = slot_bit(slot);
+    m->slot_filter[b / 64] |= 1ull << (b % 64);
+}
+
 static void
 watch_entry(const struct tlb_entry *e, void *arg)
 {
     struct mmu *m = arg;
     watch(m, e->src_pde_addr);
-    if (e->src_pte_addr != 0)
+    slot_add(m, e->src_pde_addr);
+    if (e->src_pte_addr != 0) {
         watch(m, e->src_pte_addr);
+        slot_add(m, e->src_pte_addr);
+    }
 }
 
 /* After a CR3 write or a flush: only the frames the entries left came from,
@@ -120,6 +144,7 @@ watch_rebuild(struct mmu *m)
         memset(m->watch + (m->watch_lo >> 3), 0, (m->watch_hi >> 3) - (m->watch_lo >> 3) + 1);
     }
     m->watch_n = 0;
+    memset(m->slot_filter, 0, sizeof(m->slot_filter));
     m->watch_lo = UINT32_MAX;
     m->watch_hi = 0;
     tlb_foreach(&m->tlb4k, watch_entry, m);
@@ -369,9 +394,10 @@ stale_hit(struct mmu *m, vaddr_t va, enum mmu_access access, struct tlb *t, stru
     return true;
 }
 
-/* Marks the entries of t whose source at slot is not val with write_id. */
+/* Marks the entries of t whose source at slot is not val with write_id;
+ * returns how many (*fresh: how many were not marked before). */
 static unsigned
-mark_changed(struct tlb *t, paddr_t slot, uint32_t val, uint32_t write_id)
+mark_changed(struct tlb *t, paddr_t slot, uint32_t val, uint32_t write_id, unsigned *fresh)
 {
     unsigned n = 0;
     for (uint32_t i = 0; i < t->geo.entries; i++) {
@@ -381,8 +407,10 @@ mark_changed(struct tlb *t, paddr_t slot, uint32_t val, uint32_t write_id)
         /* The latest store that leaves a source unlike the cached value. */
         if ((e->src_pde_addr == slot && e->src_pde != val) ||
             (e->src_pte_addr == slot && slot != 0 && e->src_pte != val)) {
-            if (e->changed == 0)
+            if (e->changed == 0) {
                 e->changed = write_id;
+                ++*fresh;
+            }
             e->changed_last = write_id;
             n++;
         }
@@ -390,10 +418,24 @@ mark_changed(struct tlb *t, paddr_t slot, uint32_t val, uint32_t write_id)
     return n;
 }
 
+/* Whether an entry of t not marked changed came from frame pfn. */
+static bool
+unmarked_source(const struct tlb *t, uint32_t pfn)
+{
+    for (uint32_t i = 0; i < t->geo.entries; i++) {
+        const struct tlb_entry *e = &t->e[i];
+        if (e->vpn != TLB_VPN_NONE && e->changed == 0 &&
+            (e->src_pde_addr >> PAGE_SHIFT == pfn ||
+             (e->src_pte_addr != 0 && e->src_pte_addr >> PAGE_SHIFT == pfn)))
+            return true;
+    }
+    return false;
+}
+
 unsigned
 mmu_store(struct mmu *m, paddr_t pa, unsigned size, const void *bytes, uint32_t write_id)
 {
-    unsigned n = 0;
+    unsigned n = 0, fresh = 0;
     const uint8_t *b = bytes;
     const paddr_t pd = m->cr3 & CR3_ADDR_MASK;
     for (paddr_t slot = pa & ~3u; slot < pa + size && (uint64_t)slot + 4 <= m->ram_size;
@@ -409,8 +451,10 @@ mmu_store(struct mmu *m, paddr_t pa, unsigned size, const void *bytes, uint32_t 
         }
         if (val == old)
             continue;
-        n += mark_changed(&m->tlb4k, slot, val, write_id);
-        n += mark_changed(&m->tlb4m, slot, val, write_id);
+        if (slot_maybe_source(m, slot)) {
+            n += mark_changed(&m->tlb4k, slot, val, write_id, &fresh);
+            n += mark_changed(&m->tlb4m, slot, val, write_id, &fresh);
+        }
         /* A present PDE naming a table in the loaded directory. */
         if (mmu_paging(m) && (slot & PAGE_MASK) == pd && (old & PTE_P) &&
             !mmu_pde_large(m, old) && ((old ^ val) & ~(uint32_t)(PTE_A | PTE_D))) {
@@ -423,6 +467,14 @@ mmu_store(struct mmu *m, paddr_t pa, unsigned size, const void *bytes, uint32_t 
             }
         }
     }
+    /* Once every entry that came from the frame is marked, its next stores
+     * can mark nothing new: it need not be watched (the directory in CR3
+     * stays, for its PDEs), and its stores take the fast path again. */
+    uint32_t pfn = pa >> PAGE_SHIFT;
+    if (fresh != 0 && pfn != (m->cr3 & CR3_ADDR_MASK) >> PAGE_SHIFT &&
+        (pa + size - 1) >> PAGE_SHIFT == pfn && !unmarked_source(&m->tlb4k, pfn) &&
+        !unmarked_source(&m->tlb4m, pfn))
+        m->watch[pfn >> 3] &= (uint8_t)~(1u << (pfn & 7u));
     if (n != 0)
         fast_clear(m);
     return n;
@@ -476,6 +528,11 @@ walk(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
         .src_pte_addr = lf.large ? 0 : w.pte_addr,
         .src_pte = lf.large ? 0 : w.pte,
     };
+    if (!m->stale_off) {
+        slot_add(m, e.src_pde_addr);
+        if (e.src_pte_addr != 0)
+            slot_add(m, e.src_pte_addr);
+    }
     if (tlb_insert(lf.large ? &m->tlb4m : &m->tlb4k, &e))
         m->ctr.evictions++;
     fast_clear(m);
