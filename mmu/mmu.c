@@ -592,14 +592,14 @@ mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_resu
         for (unsigned k = 0; k < MMU_NACCESS; k++)
             if ((e->allow & ALLOW(wp, k)) && (e->dirty || !(k & MMU_ACCESS_WRITE)))
                 m->fast_allow |= 1u << k;
-        /* Stores to a watched frame must reach mmu_store. */
-        if (mmu_watched(m, pfn4k))
-            m->fast_allow &= ~((1u << MMU_SUP_WRITE) | (1u << MMU_USER_WRITE));
         m->fast_page_size = res->page_size;
         /* The same hit, for the next time this page is not the fast one. */
         struct mmu_soft *sf = &m->soft[(va >> PAGE_SHIFT) & (MMU_SOFT_ENTRIES - 1)];
         *sf = (struct mmu_soft){m->fast_base, m->soft_gen, m->fast_allow, pfn4k,
                                 m->fast_page_size, m->fast_host, t, e};
+        /* Stores to a watched frame must reach mmu_store: not inline. */
+        if (mmu_watched(m, pfn4k))
+            m->fast_allow &= ~MMU_WRITE_KINDS;
     }
     res->tlb_hit = true;
     return MMU_OK;

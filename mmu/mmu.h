@@ -89,7 +89,7 @@ struct mmu_counters {
  * the directory in CR3; an INVLPG, a CR3 write or a whole-TLB flush forgets
  * those no entry left in the TLB came from.  The fast entry and the soft TLB never
  * allow writes to watched frames, so every store to them reaches the miss
- * path, which calls mmu_store.
+ * path (the soft TLB's included), which calls mmu_store.
  */
 enum mmu_stale_class {
     MMU_STALE_FRAME,
@@ -258,12 +258,22 @@ mmu_translate_fast(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu
     return mmu_translate(m, va, access, res, fault);
 }
 
+/* Whether frame pfn holds a paging entry the stale-TLB detector watches. */
+static inline bool
+mmu_watched(const struct mmu *m, uint32_t pfn)
+{
+    return ((uint64_t)pfn << PAGE_SHIFT) < m->ram_size && (m->watch[pfn >> 3] >> (pfn & 7u) & 1u);
+}
+
+#define MMU_WRITE_KINDS ((1u << MMU_SUP_WRITE) | (1u << MMU_USER_WRITE))
+
 /*
  * A TLB hit on another page than the fast one, taken from the soft TLB:
  * counted as mmu_translate counts a hit (one access of its kind, one TLB
  * hit), the entry made most recently used and the fast entry.  Returns the
  * host pointer to the size bytes at va, or NULL if the soft TLB has no
- * valid slot for va that allows the access (then call mmu_translate).
+ * valid slot for va that allows the access (then call mmu_translate).  A
+ * store through it to a watched frame is the caller's to tell mmu_store.
  */
 static inline uint8_t *
 mmu_soft_hit(struct mmu *m, vaddr_t va, unsigned size, enum mmu_access kind)
@@ -277,6 +287,9 @@ mmu_soft_hit(struct mmu *m, vaddr_t va, unsigned size, enum mmu_access kind)
     tlb_touch(sf->tlb, sf->entry);
     m->fast_base = sf->base;
     m->fast_allow = sf->allow;
+    /* The inline path never stores to a watched frame. */
+    if (mmu_watched(m, sf->pfn))
+        m->fast_allow &= ~MMU_WRITE_KINDS;
     m->fast_pfn = sf->pfn;
     m->fast_page_size = sf->page_size;
     m->fast_host = sf->host;
@@ -340,13 +353,6 @@ void mmu_write_cr3(struct mmu *m, uint32_t val);
 void mmu_write_cr3_noflush(struct mmu *m, uint32_t val, uint32_t write_id);
 void mmu_write_cr0(struct mmu *m, uint32_t val);
 void mmu_write_cr4(struct mmu *m, uint32_t val);
-
-/* Whether frame pfn holds a paging entry a walk read (it is watched). */
-static inline bool
-mmu_watched(const struct mmu *m, uint32_t pfn)
-{
-    return ((uint64_t)pfn << PAGE_SHIFT) < m->ram_size && (m->watch[pfn >> 3] >> (pfn & 7u) & 1u);
-}
 
 /*
  * A kernel store of size bytes (bytes: the new ones) at physical address pa,

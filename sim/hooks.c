@@ -417,6 +417,23 @@ soft_hit(uintptr_t a, size_t n, enum mmu_access kind)
     return h;
 }
 
+/* A store of n bytes (src) at a through host pointer h from the soft TLB:
+ * told to the detector first if its frame is watched (kernel code at pc,
+ * fp the frame of the miss-path function it called). */
+static inline void
+soft_store(uintptr_t a, uint8_t *h, size_t n, const void *src, const void *pc, const void *fp)
+{
+    struct sim *s = sim_current;
+    uint32_t pfn = (uint32_t)((uint64_t)(h - s->ram) >> PAGE_SHIFT);
+    for (unsigned c = 0; c < s->ncpus; c++) {
+        if (mmu_watched(&s->cpus[c], pfn)) {
+            note_store(s, (vaddr_t)a, n, &pfn, src, pc, fp);
+            break;
+        }
+    }
+    memcpy(h, src, n);
+}
+
 /* The miss path of each size: called from kernel code, where the inlined
  * hit path (sim/access.c) did not apply. */
 #define PS_MISS(n, type)                                                                           \
@@ -434,7 +451,7 @@ soft_hit(uintptr_t a, size_t n, enum mmu_access kind)
     {                                                                                              \
         uint8_t *h = soft_hit(a, n, MMU_SUP_WRITE);                                                \
         if (h != NULL)                                                                             \
-            memcpy(h, &v, n);                                                                      \
+            soft_store(a, h, n, &v, RET_PC, __builtin_frame_address(0));                           \
         else                                                                                       \
             sim_access(a, &v, n, MMU_SUP_WRITE, NULL, RET_PC);                                     \
     }
@@ -455,7 +472,7 @@ __ps_write(uintptr_t a, const void *src, size_t n)
 {
     uint8_t *h = soft_hit(a, n, MMU_SUP_WRITE);
     if (h != NULL)
-        memcpy(h, src, n);
+        soft_store(a, h, n, src, RET_PC, __builtin_frame_address(0));
     else
         sim_access(a, (void *)src, n, MMU_SUP_WRITE, NULL, RET_PC);
 }
