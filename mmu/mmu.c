@@ -101,7 +101,7 @@ watch(struct mmu *m, paddr_t pa)
 static inline uint32_t
 slot_bit(paddr_t slot)
 {
-    return (slot >> 2) & (MMU_SLOT_FILTER_BITS - 1);
+    return ((slot >> 2) ^ (slot >> 12) * 0x9E5u) & (MMU_SLOT_FILTER_BITS - 1);
 }
 
 /* Whether a live entry may have come from the entry at slot. */
@@ -119,10 +119,9 @@ slot_add(struct mmu *m, paddr_t slot)
     m->slot_filter[b / 64] |= 1ull << (b % 64);
 }
 
-static void
-watch_entry(const struct tlb_entry *e, void *arg)
+static inline void
+watch_entry(struct mmu *m, const struct tlb_entry *e)
 {
-    struct mmu *m = arg;
     watch(m, e->src_pde_addr);
     slot_add(m, e->src_pde_addr);
     if (e->src_pte_addr != 0) {
@@ -131,11 +130,11 @@ watch_entry(const struct tlb_entry *e, void *arg)
     }
 }
 
-/* After a CR3 write or a flush: only the frames the entries left came from,
- * and the directory in CR3 (its PDEs may be cached at any time), stay
- * watched. */
+/* After an INVLPG, a CR3 write or a flush: only the frames the entries
+ * left came from (entries_left: whether there may be any), and the
+ * directory in CR3 (its PDEs may be cached at any time), stay watched. */
 static void
-watch_rebuild(struct mmu *m)
+watch_rebuild(struct mmu *m, bool entries_left)
 {
     if (m->watch_n <= MMU_WATCH_LIST) {
         for (uint32_t i = 0; i < m->watch_n; i++)
@@ -147,8 +146,11 @@ watch_rebuild(struct mmu *m)
     memset(m->slot_filter, 0, sizeof(m->slot_filter));
     m->watch_lo = UINT32_MAX;
     m->watch_hi = 0;
-    tlb_foreach(&m->tlb4k, watch_entry, m);
-    tlb_foreach(&m->tlb4m, watch_entry, m);
+    for (struct tlb *t = &m->tlb4k; entries_left && t != NULL;
+         t = t == &m->tlb4k ? &m->tlb4m : NULL)
+        for (uint32_t i = 0; i < t->geo.entries; i++)
+            if (t->e[i].vpn != TLB_VPN_NONE)
+                watch_entry(m, &t->e[i]);
     if (mmu_paging(m) && (uint64_t)(m->cr3 & CR3_ADDR_MASK) + PAGE_SIZE <= m->ram_size)
         watch(m, m->cr3 & CR3_ADDR_MASK);
 }
@@ -644,7 +646,7 @@ flush_all(struct mmu *m)
     m->ctr.dropped_full += tlb_flush(&m->tlb4k, false, NULL);
     m->ctr.dropped_full += tlb_flush(&m->tlb4m, false, NULL);
     pde_pending_clear(m);
-    watch_rebuild(m);
+    watch_rebuild(m, false);
     fast_clear(m);
 }
 
@@ -692,7 +694,7 @@ mmu_write_cr3(struct mmu *m, uint32_t val)
         resource_globals(m, &m->tlb4k);
         resource_globals(m, &m->tlb4m);
     }
-    watch_rebuild(m);
+    watch_rebuild(m, k4 + k4m != 0);
     fast_clear(m);
 }
 
@@ -745,6 +747,6 @@ mmu_invlpg(struct mmu *m, vaddr_t va)
     /* SDM 4.10.4.1: INVLPG also invalidates all entries in the
      * paging-structure caches, whatever linear address they serve. */
     pde_pending_clear(m);
-    watch_rebuild(m);
+    watch_rebuild(m, true);
     fast_clear(m);
 }

@@ -123,7 +123,7 @@ struct mmu;
 typedef void (*mmu_stale_fn)(void *ctx, struct mmu *m, const struct mmu_stale *st);
 #define MMU_PDE_PENDING_MAX 64u
 #define MMU_WATCH_LIST 256u
-#define MMU_SLOT_FILTER_BITS 4096u
+#define MMU_SLOT_FILTER_BITS 1024u
 
 /* Outcome of one translation. */
 enum mmu_status {
@@ -199,8 +199,8 @@ struct mmu {
     uint32_t watch_lo, watch_hi; /* the watched frames lie in [lo, hi] (lo > hi: none) */
     uint32_t watch_set[MMU_WATCH_LIST]; /* the frames watched, if watch_n <= MMU_WATCH_LIST */
     uint32_t watch_n;
-    /* A filter of the entry slots live TLB entries came from: bit
-     * (pa >> 2) % MMU_SLOT_FILTER_BITS, rebuilt with the watched frames. */
+    /* A filter of the entry slots live TLB entries came from (a bit per
+     * hash of the slot's address), rebuilt with the watched frames. */
     uint64_t slot_filter[MMU_SLOT_FILTER_BITS / 64];
     struct mmu_pde_pending {
         paddr_t addr;
