@@ -328,9 +328,14 @@ pde_pending_check(struct mmu *m, vaddr_t va, enum mmu_access access)
     for (unsigned i = 0; i < m->npde_pending; i++) {
         if (m->pde_pending[i].addr != addr)
             continue;
-        struct mmu_stale st = {MMU_STALE_PDE, va, m->cr3, access, false, addr,
-                               m->pde_pending[i].old, 0, m->pde_pending[i].write_id,
-                               m->pde_pending[i].write_id};
+        struct mmu_stale st = {.cls = MMU_STALE_PDE,
+                               .va = va,
+                               .cr3 = m->cr3,
+                               .access = access,
+                               .addr = addr,
+                               .cached = m->pde_pending[i].old,
+                               .write_id = m->pde_pending[i].write_id,
+                               .last_id = m->pde_pending[i].write_id};
         mmu_read_entry(m, addr, &st.current);
         pde_pending_drop(m, i);
         /* Changed back (but for A/D): a cached copy would be right. */
@@ -365,9 +370,15 @@ stale_hit(struct mmu *m, vaddr_t va, enum mmu_access access, struct tlb *t, stru
     const bool was_w = e->allow & ALLOW(1, MMU_SUP_WRITE);
     struct mmu_leaf lf;
     struct mmu_walk w;
-    struct mmu_stale st = {MMU_STALE_FLAGS, va, m->cr3, access, large,
-                           large ? e->src_pde_addr : e->src_pte_addr,
-                           large ? e->src_pde : e->src_pte, 0, e->changed, e->changed_last};
+    struct mmu_stale st = {.cls = MMU_STALE_FLAGS,
+                           .va = va,
+                           .cr3 = m->cr3,
+                           .access = access,
+                           .large = large,
+                           .addr = large ? e->src_pde_addr : e->src_pte_addr,
+                           .cached = large ? e->src_pde : e->src_pte,
+                           .write_id = e->changed,
+                           .last_id = e->changed_last};
     enum mmu_status ps = mmu_probe_dir(m, m->cr3, va, &lf, &w);
     if (ps != MMU_OK) {
         st.cls = MMU_STALE_UNMAPPED;
@@ -458,8 +469,8 @@ mmu_store(struct mmu *m, paddr_t pa, unsigned size, const void *bytes, uint32_t 
             n += mark_changed(&m->tlb4m, slot, val, write_id, &fresh);
         }
         /* A present PDE naming a table in the loaded directory. */
-        if (mmu_paging(m) && (slot & PAGE_MASK) == pd && (old & PTE_P) &&
-            !mmu_pde_large(m, old) && ((old ^ val) & ~(uint32_t)(PTE_A | PTE_D))) {
+        if (mmu_paging(m) && (slot & PAGE_MASK) == pd && (old & PTE_P) && !mmu_pde_large(m, old) &&
+            ((old ^ val) & ~(uint32_t)(PTE_A | PTE_D))) {
             bool known = false;
             for (unsigned i = 0; i < m->npde_pending; i++)
                 known |= m->pde_pending[i].addr == slot;
@@ -476,7 +487,7 @@ mmu_store(struct mmu *m, paddr_t pa, unsigned size, const void *bytes, uint32_t 
     if (fresh != 0 && pfn != (m->cr3 & CR3_ADDR_MASK) >> PAGE_SHIFT &&
         (pa + size - 1) >> PAGE_SHIFT == pfn && !unmarked_source(&m->tlb4k, pfn) &&
         !unmarked_source(&m->tlb4m, pfn))
-        m->watch[pfn >> 3] &= (uint8_t)~(1u << (pfn & 7u));
+        m->watch[pfn >> 3] &= (uint8_t) ~(1u << (pfn & 7u));
     if (n != 0)
         fast_clear(m);
     return n;

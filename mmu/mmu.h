@@ -196,7 +196,7 @@ struct mmu {
     /* The stale-TLB detector: one bit per RAM frame a walk read an entry
      * from, the PDEs pending invalidation, and who hears of stale uses. */
     uint8_t *watch;
-    uint32_t watch_lo, watch_hi; /* the watched frames lie in [lo, hi] (lo > hi: none) */
+    uint32_t watch_lo, watch_hi;        /* the watched frames lie in [lo, hi] (lo > hi: none) */
     uint32_t watch_set[MMU_WATCH_LIST]; /* the frames watched, if watch_n <= MMU_WATCH_LIST */
     uint32_t watch_n;
     /* A filter of the entry slots live TLB entries came from (a bit per
