@@ -62,13 +62,15 @@ rc_flushed(void)
     vmm_window_flushed();
 }
 
-/* Drops what the foreign window's old target left in the TLB. */
-static void
+/* Drops what the foreign window's old target left in the TLB.  Returns
+ * whether it invalidated anything (an INVLPG or a flush). */
+static bool
 rc_invalidate_foreign(void)
 {
+    bool any = rc_ntouched + rc_pd_touched > 0;
     if (rc_ntouched + rc_pd_touched > RC_FLUSH_CEILING) {
         vmm_flush_tlb(); /* rc_flushed clears the marks */
-        return;
+        return true;
     }
     for (uint32_t w = 0; w < VMM_NUPDE / 32 && rc_ntouched > 0; w++) {
         for (uint32_t bits = rc_touched[w]; bits != 0; bits &= bits - 1) {
@@ -81,6 +83,7 @@ rc_invalidate_foreign(void)
     if (rc_pd_touched)
         vmm_invlpg(FOREIGN_PD);
     rc_pd_touched = false;
+    return any;
 }
 
 /* Points the current directory's foreign slot at sp, unless it already does. */
@@ -91,8 +94,13 @@ rc_aim(struct vmm_space *sp)
     uint32_t h = vmm_handle(sp);
     if (cur->vs_foreign == h)
         return;
+    pde_t old = rc_self_pd()[FOREIGN_SLOT];
     rc_self_pd()[FOREIGN_SLOT] = sp->vs_pd_pa | VMM_KERNEL_PDE;
-    rc_invalidate_foreign();
+    /* The old slot may sit in the paging-structure caches even when no
+     * window page is in the TLB (SDM 4.10.3); any INVLPG drops those
+     * (SDM 4.10.4.1), so one is needed when the slot was present. */
+    if (!rc_invalidate_foreign() && (old & PTE_P))
+        vmm_invlpg(FOREIGN_PT_BASE);
     vmm_set_foreign(cur, h);
     rc_switches++;
 }

@@ -21,6 +21,7 @@
 #define MAX_RUNS 100
 #define BIG_MAP_TARGET 0.2 /* seconds a run of big-map.scn */
 #define COMPARE_TARGET 1.0 /* seconds for compare of every shipped scenario */
+#define DETECTOR_TARGET_PERCENT 10 /* the stale-TLB detector's cost, at most */
 
 extern char **environ;
 
@@ -107,6 +108,81 @@ compare_all(char **paths, size_t n)
     return ok ? now() - t0 : -1;
 }
 
+/* Best time of runs runs of sc under strategy, with the stale-TLB detector
+ * on or off; -1 after a message if a run fails. */
+static double
+best_run(const struct scenario *sc, const char *strategy, bool off, int runs)
+{
+    double best = -1;
+    for (int r = 0; r < runs; r++) {
+        struct run_options o;
+        struct run_result res;
+        char err[SCN_ERR_MAX];
+        run_options_default(&o);
+        o.strategy = strategy;
+        o.stale_off = off;
+        double t0 = now();
+        if (!run_scenario(sc, &o, &res, err, sizeof(err)) || !res.ok) {
+            fprintf(stderr, "%s %s: %s\n", sc->file, strategy, res.ok ? err : res.error);
+            return -1;
+        }
+        double t = now() - t0;
+        run_result_free(&res);
+        if (best < 0 || t < best)
+            best = t;
+    }
+    return best;
+}
+
+/* The stale-TLB detector's cost: every shipped scenario under every
+ * strategy with it on and off, runs interleaved in rounds so that load
+ * changes hit both alike.  False after a message if a run failed. */
+static bool
+detector_cost(const char *top, int runs)
+{
+    char pattern[512];
+    glob_t g;
+    snprintf(pattern, sizeof(pattern), "%s/scenarios/*.scn", top);
+    if (glob(pattern, 0, NULL, &g) != 0)
+        return false;
+    printf("\nstale-TLB detector cost (best of %d runs each, boot included), target <= +%d%%\n",
+           runs, DETECTOR_TARGET_PERCENT);
+    printf("  %-20s %-13s %10s %10s %8s\n", "scenario", "strategy", "on (s)", "off (s)", "cost");
+    double worst = 0;
+    for (size_t f = 0; f < g.gl_pathc; f++) {
+        struct scenario sc;
+        char err[SCN_ERR_MAX];
+        if (!scn_load(g.gl_pathv[f], &sc, err, sizeof(err))) {
+            fprintf(stderr, "%s\n", err);
+            globfree(&g);
+            return false;
+        }
+        struct reg_strategy rs;
+        for (unsigned k = 0; reg_strategy_at(k, &rs); k++) {
+            double on = -1, off = -1;
+            for (int round = 0; round < runs; round++) {
+                double a = best_run(&sc, rs.name, false, 1), b = best_run(&sc, rs.name, true, 1);
+                if (a < 0 || b < 0) {
+                    scn_free(&sc);
+                    globfree(&g);
+                    return false;
+                }
+                on = on < 0 || a < on ? a : on;
+                off = off < 0 || b < off ? b : off;
+            }
+            double cost = 100.0 * (on - off) / off;
+            worst = cost > worst ? cost : worst;
+            const char *base = strrchr(g.gl_pathv[f], '/');
+            printf("  %-20s %-13s %10.4f %10.4f %+7.1f%%\n", base ? base + 1 : g.gl_pathv[f],
+                   rs.name, on, off, cost);
+        }
+        scn_free(&sc);
+    }
+    printf("  largest cost: %+.1f%%\n", worst);
+    globfree(&g);
+    return true;
+}
+
 static void
 usage(void)
 {
@@ -176,6 +252,8 @@ main(int argc, char **argv)
         scn_free(&sc);
     }
     printf("  target: big-map.scn <= %.1f s a run (every strategy)\n", BIG_MAP_TARGET);
+    if (!detector_cost(top, runs))
+        return 1;
 
     char pattern[512];
     glob_t g;

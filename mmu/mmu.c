@@ -4,6 +4,7 @@
  */
 #include "mmu/mmu.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* The two access kinds' rights bits in tlb_entry.allow for one WP value. */
@@ -28,10 +29,17 @@ mmu_init(struct mmu *m, const struct mmu_config *cfg, uint8_t *ram, uint64_t ram
     m->fast_base = MMU_FAST_NONE;
     m->fast_allow = 0;
     m->soft_gen = 1; /* every slot (gen 0) void */
-    if (!tlb_init(&m->tlb4k, &cfg->tlb4k))
+    m->watch_lo = UINT32_MAX;
+    m->watch = calloc((size_t)((ram_size >> PAGE_SHIFT) + 7) / 8 + 1, 1);
+    if (m->watch == NULL)
         return false;
+    if (!tlb_init(&m->tlb4k, &cfg->tlb4k)) {
+        free(m->watch);
+        return false;
+    }
     if (!tlb_init(&m->tlb4m, &cfg->tlb4m)) {
         tlb_fini(&m->tlb4k);
+        free(m->watch);
         return false;
     }
     return true;
@@ -42,6 +50,109 @@ mmu_fini(struct mmu *m)
 {
     tlb_fini(&m->tlb4k);
     tlb_fini(&m->tlb4m);
+    free(m->watch);
+    m->watch = NULL;
+}
+
+void
+mmu_set_stale_fn(struct mmu *m, mmu_stale_fn fn, void *ctx)
+{
+    m->stale_fn = fn;
+    m->stale_ctx = ctx;
+}
+
+const char *
+mmu_stale_class_name(enum mmu_stale_class c)
+{
+    static const char *const names[MMU_STALE_NCLASS] = {
+        "frame", "unmapped", "rights-reduced", "rights-increased", "flags", "pde"};
+    return (unsigned)c < MMU_STALE_NCLASS ? names[c] : "?";
+}
+
+bool
+mmu_stale_is_bug(enum mmu_stale_class c)
+{
+    return c == MMU_STALE_FRAME || c == MMU_STALE_UNMAPPED || c == MMU_STALE_RIGHTS_REDUCED ||
+           c == MMU_STALE_PDE;
+}
+
+void
+mmu_stale_off(struct mmu *m)
+{
+    m->stale_off = true;
+}
+
+static inline void
+watch(struct mmu *m, paddr_t pa)
+{
+    uint32_t pfn = pa >> PAGE_SHIFT;
+    if (m->stale_off || (m->watch[pfn >> 3] >> (pfn & 7u) & 1u))
+        return;
+    m->watch[pfn >> 3] |= (uint8_t)(1u << (pfn & 7u));
+    if (m->watch_n < MMU_WATCH_LIST)
+        m->watch_set[m->watch_n] = pfn;
+    m->watch_n++;
+    if (pfn < m->watch_lo)
+        m->watch_lo = pfn;
+    if (pfn > m->watch_hi)
+        m->watch_hi = pfn;
+}
+
+static inline uint32_t
+slot_bit(paddr_t slot)
+{
+    return ((slot >> 2) ^ (slot >> 12) * 0x9E5u) & (MMU_SLOT_FILTER_BITS - 1);
+}
+
+/* Whether a live entry may have come from the entry at slot. */
+static inline bool
+slot_maybe_source(const struct mmu *m, paddr_t slot)
+{
+    uint32_t b = slot_bit(slot);
+    return (m->slot_filter[b / 64] >> (b % 64)) & 1u;
+}
+
+static inline void
+slot_add(struct mmu *m, paddr_t slot)
+{
+    uint32_t b = slot_bit(slot);
+    m->slot_filter[b / 64] |= 1ull << (b % 64);
+}
+
+static inline void
+watch_entry(struct mmu *m, const struct tlb_entry *e)
+{
+    watch(m, e->src_pde_addr);
+    slot_add(m, e->src_pde_addr);
+    if (e->src_pte_addr != 0) {
+        watch(m, e->src_pte_addr);
+        slot_add(m, e->src_pte_addr);
+    }
+}
+
+/* After an INVLPG, a CR3 write or a flush: only the frames the entries
+ * left came from (entries_left: whether there may be any), and the
+ * directory in CR3 (its PDEs may be cached at any time), stay watched. */
+static void
+watch_rebuild(struct mmu *m, bool entries_left)
+{
+    if (m->watch_n <= MMU_WATCH_LIST) {
+        for (uint32_t i = 0; i < m->watch_n; i++)
+            m->watch[m->watch_set[i] >> 3] = 0;
+    } else if (m->watch_lo <= m->watch_hi) {
+        memset(m->watch + (m->watch_lo >> 3), 0, (m->watch_hi >> 3) - (m->watch_lo >> 3) + 1);
+    }
+    m->watch_n = 0;
+    memset(m->slot_filter, 0, sizeof(m->slot_filter));
+    m->watch_lo = UINT32_MAX;
+    m->watch_hi = 0;
+    for (struct tlb *t = &m->tlb4k; entries_left && t != NULL;
+         t = t == &m->tlb4k ? &m->tlb4m : NULL)
+        for (uint32_t i = 0; i < t->geo.entries; i++)
+            if (t->e[i].vpn != TLB_VPN_NONE)
+                watch_entry(m, &t->e[i]);
+    if (mmu_paging(m) && (uint64_t)(m->cr3 & CR3_ADDR_MASK) + PAGE_SIZE <= m->ram_size)
+        watch(m, m->cr3 & CR3_ADDR_MASK);
 }
 
 static inline void
@@ -160,8 +271,10 @@ walk_tables(struct mmu *m, paddr_t pd, vaddr_t va, bool effects, struct mmu_walk
     w->pde_addr = (pd & CR3_ADDR_MASK) | (PDX(va) << 2);
     if (!mmu_read_entry(m, w->pde_addr, &w->pde))
         return MMU_BUS_ERROR;
-    if (effects)
+    if (effects) {
         m->ctr.walk_reads++;
+        watch(m, w->pde_addr);
+    }
     w->levels = 1;
     if (!(w->pde & PTE_P))
         return MMU_PAGE_FAULT;
@@ -187,14 +300,197 @@ walk_tables(struct mmu *m, paddr_t pd, vaddr_t va, bool effects, struct mmu_walk
     w->pte_addr = PTE_ADDR(w->pde) | (PTX(va) << 2);
     if (!mmu_read_entry(m, w->pte_addr, &w->pte))
         return MMU_BUS_ERROR;
-    if (effects)
+    if (effects) {
         m->ctr.walk_reads++;
+        watch(m, w->pte_addr);
+    }
     w->levels = 2;
     if (!(w->pte & PTE_P))
         return MMU_PAGE_FAULT;
     *lf = (struct mmu_leaf){w->pte_addr, w->pte, false, (w->pde & PTE_U) && (w->pte & PTE_U),
                             (w->pde & PTE_W) && (w->pte & PTE_W)};
     return MMU_OK;
+}
+
+/* Removes pending PDE i. */
+static void
+pde_pending_drop(struct mmu *m, unsigned i)
+{
+    m->pde_pending[i] = m->pde_pending[--m->npde_pending];
+}
+
+/* A walk for va is about to read its PDE: if that PDE is pending, the
+ * processor may use the cached old one (SDM 4.10.3): a stale use, told once. */
+static void
+pde_pending_check(struct mmu *m, vaddr_t va, enum mmu_access access)
+{
+    paddr_t addr = (m->cr3 & CR3_ADDR_MASK) | (PDX(va) << 2);
+    for (unsigned i = 0; i < m->npde_pending; i++) {
+        if (m->pde_pending[i].addr != addr)
+            continue;
+        struct mmu_stale st = {.cls = MMU_STALE_PDE,
+                               .va = va,
+                               .cr3 = m->cr3,
+                               .access = access,
+                               .addr = addr,
+                               .cached = m->pde_pending[i].old,
+                               .write_id = m->pde_pending[i].write_id,
+                               .last_id = m->pde_pending[i].write_id};
+        mmu_read_entry(m, addr, &st.current);
+        pde_pending_drop(m, i);
+        /* Changed back (but for A/D): a cached copy would be right. */
+        if (((st.cached ^ st.current) & ~(uint32_t)(PTE_A | PTE_D)) == 0)
+            return;
+        m->ctr.stale_pde++;
+        if (m->stale_fn != NULL)
+            m->stale_fn(m->stale_ctx, m, &st);
+        return;
+    }
+}
+
+/* The paging-structure caches are invalidated: nothing is pending. */
+static void
+pde_pending_clear(struct mmu *m)
+{
+    m->npde_pending = 0;
+}
+
+/*
+ * A TLB hit on entry e (of TLB t) whose sources changed since the fill:
+ * classifies it against the current tables (see mmu.h) and tells it.
+ * Returns false if the translation did not change after all (e is then
+ * no longer marked).
+ */
+static bool
+stale_hit(struct mmu *m, vaddr_t va, enum mmu_access access, struct tlb *t, struct tlb_entry *e,
+          uint32_t pfn4k)
+{
+    const bool large = t == &m->tlb4m;
+    const bool was_user = e->allow & ALLOW(0, MMU_USER_READ);
+    const bool was_w = e->allow & ALLOW(1, MMU_SUP_WRITE);
+    struct mmu_leaf lf;
+    struct mmu_walk w;
+    struct mmu_stale st = {.cls = MMU_STALE_FLAGS,
+                           .va = va,
+                           .cr3 = m->cr3,
+                           .access = access,
+                           .large = large,
+                           .addr = large ? e->src_pde_addr : e->src_pte_addr,
+                           .cached = large ? e->src_pde : e->src_pte,
+                           .write_id = e->changed,
+                           .last_id = e->changed_last};
+    enum mmu_status ps = mmu_probe_dir(m, m->cr3, va, &lf, &w);
+    if (ps != MMU_OK) {
+        st.cls = MMU_STALE_UNMAPPED;
+        st.current = w.levels == 2 ? w.pte : w.pde;
+    } else {
+        uint32_t now4k = lf.large ? (PDE_LADDR(lf.entry) >> PAGE_SHIFT) | PTX(va)
+                                  : PTE_ADDR(lf.entry) >> PAGE_SHIFT;
+        st.current = lf.entry;
+        if (now4k != pfn4k)
+            st.cls = MMU_STALE_FRAME;
+        else if ((was_user && !lf.user) || (was_w && !lf.writable))
+            st.cls = MMU_STALE_RIGHTS_REDUCED;
+        else if ((!was_user && lf.user) || (!was_w && lf.writable))
+            st.cls = MMU_STALE_RIGHTS_INCREASED;
+        else if (lf.large == large && w.pde == e->src_pde && (large || w.pte == e->src_pte)) {
+            e->changed = e->changed_last = 0;
+            return false;
+        }
+    }
+    if (mmu_stale_is_bug(st.cls))
+        m->ctr.stale_uses++;
+    else
+        m->ctr.stale_harmless++;
+    if (m->stale_fn != NULL)
+        m->stale_fn(m->stale_ctx, m, &st);
+    return true;
+}
+
+/* Marks the entries of t whose source at slot is not val with write_id;
+ * returns how many (*fresh: how many were not marked before). */
+static unsigned
+mark_changed(struct tlb *t, paddr_t slot, uint32_t val, uint32_t write_id, unsigned *fresh)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < t->geo.entries; i++) {
+        struct tlb_entry *e = &t->e[i];
+        if (e->vpn == TLB_VPN_NONE)
+            continue;
+        /* The latest store that leaves a source unlike the cached value. */
+        if ((e->src_pde_addr == slot && e->src_pde != val) ||
+            (e->src_pte_addr == slot && slot != 0 && e->src_pte != val)) {
+            if (e->changed == 0) {
+                e->changed = write_id;
+                ++*fresh;
+            }
+            e->changed_last = write_id;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Whether an entry of t not marked changed came from frame pfn. */
+static bool
+unmarked_source(const struct tlb *t, uint32_t pfn)
+{
+    for (uint32_t i = 0; i < t->geo.entries; i++) {
+        const struct tlb_entry *e = &t->e[i];
+        if (e->vpn != TLB_VPN_NONE && e->changed == 0 &&
+            (e->src_pde_addr >> PAGE_SHIFT == pfn ||
+             (e->src_pte_addr != 0 && e->src_pte_addr >> PAGE_SHIFT == pfn)))
+            return true;
+    }
+    return false;
+}
+
+unsigned
+mmu_store(struct mmu *m, paddr_t pa, unsigned size, const void *bytes, uint32_t write_id)
+{
+    unsigned n = 0, fresh = 0;
+    const uint8_t *b = bytes;
+    const paddr_t pd = m->cr3 & CR3_ADDR_MASK;
+    for (paddr_t slot = pa & ~3u; slot < pa + size && (uint64_t)slot + 4 <= m->ram_size;
+         slot += 4) {
+        uint32_t old, val;
+        memcpy(&old, m->ram + slot, 4);
+        val = old;
+        for (unsigned k = 0; k < 4; k++) {
+            if (slot + k >= pa && slot + k < pa + size) {
+                val &= ~(0xFFu << (8 * k));
+                val |= (uint32_t)b[slot + k - pa] << (8 * k);
+            }
+        }
+        if (val == old)
+            continue;
+        if (slot_maybe_source(m, slot)) {
+            n += mark_changed(&m->tlb4k, slot, val, write_id, &fresh);
+            n += mark_changed(&m->tlb4m, slot, val, write_id, &fresh);
+        }
+        /* A present PDE naming a table in the loaded directory. */
+        if (mmu_paging(m) && (slot & PAGE_MASK) == pd && (old & PTE_P) && !mmu_pde_large(m, old) &&
+            ((old ^ val) & ~(uint32_t)(PTE_A | PTE_D))) {
+            bool known = false;
+            for (unsigned i = 0; i < m->npde_pending; i++)
+                known |= m->pde_pending[i].addr == slot;
+            if (!known && m->npde_pending < MMU_PDE_PENDING_MAX) {
+                m->pde_pending[m->npde_pending++] = (struct mmu_pde_pending){slot, old, write_id};
+                n++;
+            }
+        }
+    }
+    /* Once every entry that came from the frame is marked, its next stores
+     * can mark nothing new: it need not be watched (the directory in CR3
+     * stays, for its PDEs), and its stores take the fast path again. */
+    uint32_t pfn = pa >> PAGE_SHIFT;
+    if (fresh != 0 && pfn != (m->cr3 & CR3_ADDR_MASK) >> PAGE_SHIFT &&
+        (pa + size - 1) >> PAGE_SHIFT == pfn && !unmarked_source(&m->tlb4k, pfn) &&
+        !unmarked_source(&m->tlb4m, pfn))
+        m->watch[pfn >> 3] &= (uint8_t) ~(1u << (pfn & 7u));
+    if (n != 0)
+        fast_clear(m);
+    return n;
 }
 
 /*
@@ -211,6 +507,8 @@ walk(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
     struct mmu_leaf lf;
     uint32_t err;
     m->ctr.walks++;
+    if (m->npde_pending != 0)
+        pde_pending_check(m, va, access);
     enum mmu_status st = walk_tables(m, m->cr3, va, true, &w, &lf, &err);
     if (st == MMU_PAGE_FAULT)
         return page_fault(m, va, access, err, false, &w, fault);
@@ -238,7 +536,16 @@ walk(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
         .dirty = (entry & PTE_D) != 0,
         .global = (entry & PTE_G) && (m->cr4 & CR4_PGE),
         .flags = entry & PTE_FLAGS_MASK,
+        .src_pde_addr = w.pde_addr,
+        .src_pde = w.pde,
+        .src_pte_addr = lf.large ? 0 : w.pte_addr,
+        .src_pte = lf.large ? 0 : w.pte,
     };
+    if (!m->stale_off) {
+        slot_add(m, e.src_pde_addr);
+        if (e.src_pte_addr != 0)
+            slot_add(m, e.src_pte_addr);
+    }
     if (tlb_insert(lf.large ? &m->tlb4m : &m->tlb4k, &e))
         m->ctr.evictions++;
     fast_clear(m);
@@ -283,12 +590,15 @@ mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_resu
         m->ctr.dirty_rewalks++;
         return walk(m, va, access, res, fault);
     }
+    /* A use of the entry's translation, not a walk: is it stale? */
+    bool stale = e->changed != 0 && stale_hit(m, va, access, t, e, pfn4k);
     m->ctr.tlb_hits++;
     tlb_touch(t, e);
     res->pa = (pfn4k << PAGE_SHIFT) | PGOFF(va);
     res->page_size = (t == &m->tlb4k) ? PAGE_SIZE : LPAGE_SIZE;
     fast_reset(m);
-    if (((uint64_t)pfn4k + 1) << PAGE_SHIFT <= m->ram_size) {
+    /* A stale entry is never a shortcut: each use of it comes back here. */
+    if (!stale && ((uint64_t)pfn4k + 1) << PAGE_SHIFT <= m->ram_size) {
         m->fast_base = PAGE_ROUND_DOWN(va);
         m->fast_pfn = pfn4k;
         m->fast_host = m->ram + ((uint64_t)pfn4k << PAGE_SHIFT);
@@ -300,6 +610,9 @@ mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_resu
         struct mmu_soft *sf = &m->soft[(va >> PAGE_SHIFT) & (MMU_SOFT_ENTRIES - 1)];
         *sf = (struct mmu_soft){m->fast_base, m->soft_gen, m->fast_allow, pfn4k,
                                 m->fast_page_size, m->fast_host, t, e};
+        /* Stores to a watched frame must reach mmu_store: not inline. */
+        if (mmu_watched(m, pfn4k))
+            m->fast_allow &= ~MMU_WRITE_KINDS;
     }
     res->tlb_hit = true;
     return MMU_OK;
@@ -343,7 +656,39 @@ flush_all(struct mmu *m)
     m->ctr.full_flushes++;
     m->ctr.dropped_full += tlb_flush(&m->tlb4k, false, NULL);
     m->ctr.dropped_full += tlb_flush(&m->tlb4m, false, NULL);
+    pde_pending_clear(m);
+    watch_rebuild(m, false);
     fast_clear(m);
+}
+
+/*
+ * After a CR3 write, the global entries kept stand for the translations of
+ * the new directory: each one the new tables give alike (frame and rights)
+ * takes the new tables' PDE and PTE as its sources, so a directory left
+ * behind is no longer watched for them.  One they give otherwise keeps its
+ * old sources (and stays watched there).
+ */
+static void
+resource_globals(struct mmu *m, struct tlb *t)
+{
+    const bool large = t == &m->tlb4m;
+    for (uint32_t i = 0; i < t->geo.entries; i++) {
+        struct tlb_entry *e = &t->e[i];
+        if (e->vpn == TLB_VPN_NONE || e->changed != 0)
+            continue;
+        vaddr_t va = e->vpn << (large ? PDX_SHIFT : PAGE_SHIFT);
+        struct mmu_leaf lf;
+        struct mmu_walk w;
+        if (mmu_probe_dir(m, m->cr3, va, &lf, &w) != MMU_OK || lf.large != large ||
+            (lf.large ? PDE_LADDR(lf.entry) >> PDX_SHIFT : PTE_ADDR(lf.entry) >> PAGE_SHIFT) !=
+                e->pfn ||
+            rights_mask(lf.user, lf.writable) != e->allow)
+            continue;
+        e->src_pde_addr = w.pde_addr;
+        e->src_pde = w.pde;
+        e->src_pte_addr = large ? 0 : w.pte_addr;
+        e->src_pte = large ? 0 : w.pte;
+    }
 }
 
 void
@@ -355,6 +700,32 @@ mmu_write_cr3(struct mmu *m, uint32_t val)
     m->ctr.dropped_cr3 += tlb_flush(&m->tlb4k, true, &k4);
     m->ctr.dropped_cr3 += tlb_flush(&m->tlb4m, true, &k4m);
     m->ctr.globals_kept += k4 + k4m;
+    pde_pending_clear(m);
+    if (k4 + k4m != 0 && !m->stale_off) {
+        resource_globals(m, &m->tlb4k);
+        resource_globals(m, &m->tlb4m);
+    }
+    watch_rebuild(m, k4 + k4m != 0);
+    fast_clear(m);
+}
+
+static void
+mark_other_dir(struct tlb *t, paddr_t pd, uint32_t write_id)
+{
+    for (uint32_t i = 0; i < t->geo.entries; i++) {
+        struct tlb_entry *e = &t->e[i];
+        if (e->vpn != TLB_VPN_NONE && e->changed == 0 && (e->src_pde_addr & PAGE_MASK) != pd)
+            e->changed = e->changed_last = write_id;
+    }
+}
+
+void
+mmu_write_cr3_noflush(struct mmu *m, uint32_t val, uint32_t write_id)
+{
+    m->cr3 = val;
+    m->ctr.cr3_writes++;
+    mark_other_dir(&m->tlb4k, val & CR3_ADDR_MASK, write_id);
+    mark_other_dir(&m->tlb4m, val & CR3_ADDR_MASK, write_id);
     fast_clear(m);
 }
 
@@ -384,5 +755,9 @@ mmu_invlpg(struct mmu *m, vaddr_t va)
     m->ctr.invlpg++;
     m->ctr.dropped_invlpg += tlb_invalidate(&m->tlb4k, va >> PAGE_SHIFT);
     m->ctr.dropped_invlpg += tlb_invalidate(&m->tlb4m, va >> PDX_SHIFT);
+    /* SDM 4.10.4.1: INVLPG also invalidates all entries in the
+     * paging-structure caches, whatever linear address they serve. */
+    pde_pending_clear(m);
+    watch_rebuild(m, true);
     fast_clear(m);
 }

@@ -58,7 +58,72 @@ struct mmu_counters {
     uint64_t globals_kept;          /* global entries that survived CR3 writes */
     uint64_t faults;                /* #PF generated */
     uint64_t faults_by_code[16];    /* #PF by error code (bits P, W, U, RSVD) */
+    uint64_t stale_uses;            /* TLB hits on stale entries of a bug class */
+    uint64_t stale_harmless;        /* TLB hits on stale entries of a harmless class */
+    uint64_t stale_pde;             /* walks through a PDE changed without invalidation */
 };
+
+/*
+ * The stale-TLB detector.  Every TLB entry remembers the PDE and PTE it was
+ * filled from (address and value).  A kernel store into a frame that holds
+ * such a source (mmu_store, before the bytes change) that gives a source a
+ * new value marks the entry changed; a TLB hit on a changed entry is a stale
+ * use, classified against what a walk of the current tables gives now:
+ *   frame            the page now maps another frame            (bug)
+ *   unmapped         no present translation now (P cleared)     (bug)
+ *   rights-reduced   R/W or U/S cleared at some level           (bug)
+ *   rights-increased R/W or U/S set: a spurious #PF at worst    (harmless)
+ *   flags            only A/D or other bits that do not change
+ *                    the frame or the rights                    (harmless)
+ * A hit whose translation has not changed after all (a value written back)
+ * is no stale use.
+ * Paging-structure caches (SDM 4.10.3): a present PDE that names a page
+ * table may be cached, even speculatively, until an INVLPG (of any address:
+ * SDM 4.10.4.1, INVLPG invalidates all paging-structure cache entries), a
+ * CR3 write or a whole-TLB flush.  A store that changes such a PDE of the
+ * directory CR3 holds (other than in A or D) leaves it pending; the next
+ * walk through that PDE while it is pending is a stale use of class pde
+ * ("PDE changed without invalidation", a bug), whether or not a TLB entry
+ * is stale, unless the PDE is back to its old value but for A/D.
+ * Only frames a walk read a PDE or PTE from are watched (mmu_watched), and
+ * the directory in CR3; an INVLPG, a CR3 write or a whole-TLB flush forgets
+ * those no entry left in the TLB came from.  The fast entry and the soft TLB never
+ * allow writes to watched frames, so every store to them reaches the miss
+ * path (the soft TLB's included), which calls mmu_store.
+ */
+enum mmu_stale_class {
+    MMU_STALE_FRAME,
+    MMU_STALE_UNMAPPED,
+    MMU_STALE_RIGHTS_REDUCED,
+    MMU_STALE_RIGHTS_INCREASED,
+    MMU_STALE_FLAGS,
+    MMU_STALE_PDE,
+    MMU_STALE_NCLASS
+};
+
+/* "frame", "unmapped", "rights-reduced", "rights-increased", "flags", "pde". */
+const char *mmu_stale_class_name(enum mmu_stale_class c);
+/* Whether a class is a bug (frame, unmapped, rights-reduced, pde). */
+bool mmu_stale_is_bug(enum mmu_stale_class c);
+
+/* One stale use. */
+struct mmu_stale {
+    enum mmu_stale_class cls;
+    vaddr_t va;
+    uint32_t cr3;
+    enum mmu_access access;
+    bool large;        /* the cached entry maps a 4 MiB page */
+    paddr_t addr;      /* where the changed entry lies (final entry; pde: the PDE) */
+    uint32_t cached;   /* the final entry as cached (pde: the PDE before the store) */
+    uint32_t current;  /* the final entry a walk finds now, 0 if none (pde: the PDE) */
+    uint32_t write_id; /* the id mmu_store was given for the first store that changed it */
+    uint32_t last_id;  /* the id of the latest such store (write_id if only one) */
+};
+struct mmu;
+typedef void (*mmu_stale_fn)(void *ctx, struct mmu *m, const struct mmu_stale *st);
+#define MMU_PDE_PENDING_MAX 64u
+#define MMU_WATCH_LIST 256u
+#define MMU_SLOT_FILTER_BITS 1024u
 
 /* Outcome of one translation. */
 enum mmu_status {
@@ -128,6 +193,23 @@ struct mmu {
         struct tlb *tlb;      /* the TLB and entry it stands for */
         struct tlb_entry *entry;
     } soft[MMU_SOFT_ENTRIES];
+    /* The stale-TLB detector: one bit per RAM frame a walk read an entry
+     * from, the PDEs pending invalidation, and who hears of stale uses. */
+    uint8_t *watch;
+    uint32_t watch_lo, watch_hi;        /* the watched frames lie in [lo, hi] (lo > hi: none) */
+    uint32_t watch_set[MMU_WATCH_LIST]; /* the frames watched, if watch_n <= MMU_WATCH_LIST */
+    uint32_t watch_n;
+    /* A filter of the entry slots live TLB entries came from (a bit per
+     * hash of the slot's address), rebuilt with the watched frames. */
+    uint64_t slot_filter[MMU_SLOT_FILTER_BITS / 64];
+    struct mmu_pde_pending {
+        paddr_t addr;
+        uint32_t old, write_id;
+    } pde_pending[MMU_PDE_PENDING_MAX];
+    unsigned npde_pending;
+    mmu_stale_fn stale_fn;
+    void *stale_ctx;
+    bool stale_off; /* the detector is off: no frame is watched (benchmarks) */
 };
 /* No page: base + 0x1000 wraps to 0, so va - base >= 0x1000 for any va. */
 #define MMU_FAST_NONE 0xFFFFFFFFFFFFF000ull
@@ -176,12 +258,22 @@ mmu_translate_fast(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu
     return mmu_translate(m, va, access, res, fault);
 }
 
+/* Whether frame pfn holds a paging entry the stale-TLB detector watches. */
+static inline bool
+mmu_watched(const struct mmu *m, uint32_t pfn)
+{
+    return ((uint64_t)pfn << PAGE_SHIFT) < m->ram_size && (m->watch[pfn >> 3] >> (pfn & 7u) & 1u);
+}
+
+#define MMU_WRITE_KINDS ((1u << MMU_SUP_WRITE) | (1u << MMU_USER_WRITE))
+
 /*
  * A TLB hit on another page than the fast one, taken from the soft TLB:
  * counted as mmu_translate counts a hit (one access of its kind, one TLB
  * hit), the entry made most recently used and the fast entry.  Returns the
  * host pointer to the size bytes at va, or NULL if the soft TLB has no
- * valid slot for va that allows the access (then call mmu_translate).
+ * valid slot for va that allows the access (then call mmu_translate).  A
+ * store through it to a watched frame is the caller's to tell mmu_store.
  */
 static inline uint8_t *
 mmu_soft_hit(struct mmu *m, vaddr_t va, unsigned size, enum mmu_access kind)
@@ -195,6 +287,9 @@ mmu_soft_hit(struct mmu *m, vaddr_t va, unsigned size, enum mmu_access kind)
     tlb_touch(sf->tlb, sf->entry);
     m->fast_base = sf->base;
     m->fast_allow = sf->allow;
+    /* The inline path never stores to a watched frame. */
+    if (mmu_watched(m, sf->pfn))
+        m->fast_allow &= ~MMU_WRITE_KINDS;
     m->fast_pfn = sf->pfn;
     m->fast_page_size = sf->page_size;
     m->fast_host = sf->host;
@@ -249,8 +344,31 @@ bool mmu_pde_large(const struct mmu *m, pde_t pde);
  *   it before it gets here).
  */
 void mmu_write_cr3(struct mmu *m, uint32_t val);
+/*
+ * A CR3 write whose flush does not happen (fault injection): CR3 changes and
+ * is counted as a write, no entry is removed; for the detector, every entry
+ * left from another directory than val's (a global one too) counts as
+ * changed by write_id, so its next use is classified against the new tables.
+ */
+void mmu_write_cr3_noflush(struct mmu *m, uint32_t val, uint32_t write_id);
 void mmu_write_cr0(struct mmu *m, uint32_t val);
 void mmu_write_cr4(struct mmu *m, uint32_t val);
+
+/*
+ * A kernel store of size bytes (bytes: the new ones) at physical address pa,
+ * told before RAM changes: marks the TLB entries whose source PDE or PTE it
+ * changes with write_id (not 0), and leaves a changed PDE of the current
+ * directory pending (see the detector above).  Writes nothing to RAM.
+ * Returns how many entries or PDEs it marked.
+ */
+unsigned mmu_store(struct mmu *m, paddr_t pa, unsigned size, const void *bytes, uint32_t write_id);
+
+/* Turns the detector off (before the first walk): no frame is ever watched,
+ * so nothing is marked stale.  For measuring the detector's cost only. */
+void mmu_stale_off(struct mmu *m);
+
+/* Who hears of each stale use (NULL: only the counters). */
+void mmu_set_stale_fn(struct mmu *m, mmu_stale_fn fn, void *ctx);
 
 /* INVLPG: removes the 4 KiB entry of va's page and the 4 MiB entry that
  * covers va, global or not. */

@@ -34,6 +34,11 @@ struct tlb_entry {
     bool dirty;     /* D of the final entry was set when cached */
     bool global;    /* G=1 and CR4.PGE=1 at fill: survives CR3 writes */
     uint32_t flags; /* the final entry's low 12 bits (for dumps) */
+    /* The entries it came from, as the fill read them (pte_addr 0 for a
+     * 4 MiB page), for the stale-TLB detector (mmu.h). */
+    uint32_t src_pde_addr, src_pde, src_pte_addr, src_pte;
+    uint32_t changed;      /* 0, or the id of the first store that changed a source since */
+    uint32_t changed_last; /* the id of the latest such store */
 };
 
 struct tlb {

@@ -202,6 +202,8 @@ translate_span(struct sim *s, vaddr_t va, unsigned size, enum mmu_access kind, u
 {
     uint32_t vpn = va >> PAGE_SHIFT;
     uint32_t npages = (uint32_t)((((uint64_t)va + size - 1) >> PAGE_SHIFT) - vpn + 1);
+    s->use_pc = pc; /* for a stale use found on the way */
+    s->use_fp = fp;
     for (unsigned tries = 0;; tries++) {
         struct mmu_fault f;
         uint32_t i = 0;
@@ -238,6 +240,64 @@ sim_count_region(struct sim *s, vaddr_t va)
             return;
         }
     }
+}
+
+/* Symbolizes the n return addresses ret[] into names[] (see emit). */
+static void
+name_chain(const uintptr_t *ret, unsigned n, char (*names)[SIM_NAME_MAX])
+{
+    for (unsigned i = 0; i < n; i++)
+        sim_symbolize_cached((const char *)ret[i] - 1, names[i], SIM_NAME_MAX);
+}
+
+/* A store id (never 0) for a change the detector is told of. */
+static uint32_t
+next_write_id(struct sim *s)
+{
+    if (++s->write_seq == 0)
+        s->write_seq = 1;
+    return s->write_seq;
+}
+
+/* Remembers who made the change with id (kernel code at pc, frame fp). */
+static void
+keep_write(struct sim *s, uint32_t id, const void *pc, const void *fp)
+{
+    struct sim_write *w = &s->writes[id & (SIM_WRITES_KEPT - 1)];
+    w->id = id;
+    w->at = s->at;
+    w->n = pc != NULL ? kernel_chain(s, pc, fp, w->chain) : 0;
+}
+
+/*
+ * A kernel store of size bytes (buf) at va in the frames pfn[], before the
+ * bytes move: each CPU's detector is told of the part in frames that hold
+ * paging entries (mmu_watched); nothing is done for other frames.
+ */
+static void
+note_store(struct sim *s, vaddr_t va, size_t size, const uint32_t *pfn, const void *buf,
+           const void *pc, const void *fp)
+{
+    const uint8_t *b = buf;
+    uint32_t id = 0;
+    unsigned marked = 0;
+    for (size_t done = 0, i = 0; done < size; i++) {
+        vaddr_t v = (vaddr_t)(va + done);
+        size_t chunk = size - done;
+        if (chunk > PAGE_SIZE - PGOFF(v))
+            chunk = PAGE_SIZE - PGOFF(v);
+        for (unsigned c = 0; c < s->ncpus; c++) {
+            if (!mmu_watched(&s->cpus[c], pfn[i]))
+                continue;
+            if (id == 0)
+                id = next_write_id(s);
+            marked += mmu_store(&s->cpus[c], (pfn[i] << PAGE_SHIFT) | PGOFF(v), (unsigned)chunk,
+                                b + done, id);
+        }
+        done += chunk;
+    }
+    if (marked != 0)
+        keep_write(s, id, pc, fp);
 }
 
 /* Copies between buf and the size bytes at va in the frames pfn[]. */
@@ -315,10 +375,13 @@ sim_access(uintptr_t a, void *buf, size_t size, enum mmu_access kind, void **hos
     if (__builtin_expect(npages == 1, 1)) {
         uint32_t pfn;
         translate_span(s, va, (unsigned)size, kind, &pfn, pc, fp);
-        if (host != NULL)
+        if (host != NULL) {
             *host = s->ram + ((uint64_t)pfn << PAGE_SHIFT) + PGOFF(va);
-        else
+        } else {
+            if (kind & MMU_ACCESS_WRITE)
+                note_store(s, va, size, &pfn, buf, pc, fp);
             copy_frames(s, va, size, &pfn, buf, kind & MMU_ACCESS_WRITE);
+        }
     } else {
         if (host != NULL) {
             s->stop.cr2 = va;
@@ -328,6 +391,8 @@ sim_access(uintptr_t a, void *buf, size_t size, enum mmu_access kind, void **hos
         }
         uint32_t pfn[npages]; /* at most SIM_MAX_SPAN: 16 KiB of stack */
         translate_span(s, va, (unsigned)size, kind, pfn, pc, fp);
+        if (kind & MMU_ACCESS_WRITE)
+            note_store(s, va, size, pfn, buf, pc, fp);
         copy_frames(s, va, size, pfn, buf, kind & MMU_ACCESS_WRITE);
     }
 }
@@ -352,6 +417,23 @@ soft_hit(uintptr_t a, size_t n, enum mmu_access kind)
     return h;
 }
 
+/* A store of n bytes (src) at a through host pointer h from the soft TLB:
+ * told to the detector first if its frame is watched (kernel code at pc,
+ * fp the frame of the miss-path function it called). */
+static inline void
+soft_store(uintptr_t a, uint8_t *h, size_t n, const void *src, const void *pc, const void *fp)
+{
+    struct sim *s = sim_current;
+    uint32_t pfn = (uint32_t)((uint64_t)(h - s->ram) >> PAGE_SHIFT);
+    for (unsigned c = 0; c < s->ncpus; c++) {
+        if (mmu_watched(&s->cpus[c], pfn)) {
+            note_store(s, (vaddr_t)a, n, &pfn, src, pc, fp);
+            break;
+        }
+    }
+    memcpy(h, src, n);
+}
+
 /* The miss path of each size: called from kernel code, where the inlined
  * hit path (sim/access.c) did not apply. */
 #define PS_MISS(n, type)                                                                           \
@@ -369,7 +451,7 @@ soft_hit(uintptr_t a, size_t n, enum mmu_access kind)
     {                                                                                              \
         uint8_t *h = soft_hit(a, n, MMU_SUP_WRITE);                                                \
         if (h != NULL)                                                                             \
-            memcpy(h, &v, n);                                                                      \
+            soft_store(a, h, n, &v, RET_PC, __builtin_frame_address(0));                           \
         else                                                                                       \
             sim_access(a, &v, n, MMU_SUP_WRITE, NULL, RET_PC);                                     \
     }
@@ -390,7 +472,7 @@ __ps_write(uintptr_t a, const void *src, size_t n)
 {
     uint8_t *h = soft_hit(a, n, MMU_SUP_WRITE);
     if (h != NULL)
-        memcpy(h, src, n);
+        soft_store(a, h, n, src, RET_PC, __builtin_frame_address(0));
     else
         sim_access(a, (void *)src, n, MMU_SUP_WRITE, NULL, RET_PC);
 }
@@ -432,7 +514,13 @@ write_cr(struct sim *s, enum sim_event_kind kind, uint32_t val, const void *pc, 
         break;
     case SIM_EV_CR3:
         d0 = c->dropped_cr3;
-        mmu_write_cr3(s->cpu, val);
+        if (++s->cr3_seen == s->inject.skip_cr3_flush) {
+            uint32_t id = next_write_id(s);
+            keep_write(s, id, pc, fp);
+            mmu_write_cr3_noflush(s->cpu, val, id);
+        } else {
+            mmu_write_cr3(s->cpu, val);
+        }
         emit(s, kind, val, 0, c->dropped_cr3 - d0, c->globals_kept - k0, pc, fp, who);
         return;
     case SIM_EV_CR4:
@@ -499,14 +587,140 @@ arch_write_cr4(uint32_t val)
     write_cr(cur(), SIM_EV_CR4, val, RET_PC, __builtin_frame_address(0), NULL);
 }
 
+/* Whether fault injection skips this INVLPG (of va, by kernel code at pc
+ * with fp the frame of arch_invlpg); a skipped one is remembered. */
+static bool
+skip_invlpg(struct sim *s, vaddr_t va, const void *pc, const void *fp)
+{
+    uintptr_t ret[SIM_CHAIN_MAX];
+    unsigned n = 0;
+    bool skip = ++s->invlpg_seen == s->inject.skip_invlpg;
+    if (s->inject.skip_invlpg_fn[0] != '\0') {
+        char names[SIM_CHAIN_MAX][SIM_NAME_MAX];
+        n = kernel_chain(s, pc, fp, ret);
+        name_chain(ret, n, names);
+        for (unsigned i = 0; i < n && !skip; i++)
+            skip = strcmp(names[i], s->inject.skip_invlpg_fn) == 0;
+    }
+    if (!skip)
+        return false;
+    if (n == 0)
+        n = kernel_chain(s, pc, fp, ret);
+    struct sim_skipped *k = &s->skipped[s->nskipped++ % SIM_SKIPPED_KEPT];
+    k->va = va;
+    k->at = s->at;
+    k->n = n;
+    memcpy(k->chain, ret, n * sizeof(ret[0]));
+    return true;
+}
+
 void
 arch_invlpg(vaddr_t va)
 {
     struct sim *s = cur();
+    if (skip_invlpg(s, va, RET_PC, __builtin_frame_address(0)))
+        return;
     uint64_t d0 = s->cpu->ctr.dropped_invlpg;
     mmu_invlpg(s->cpu, va);
     emit(s, SIM_EV_INVLPG, va, 0, s->cpu->ctr.dropped_invlpg - d0, 0, RET_PC,
          __builtin_frame_address(0), NULL);
+}
+
+/* The latest skipped INVLPG that would have covered the cached entry of st. */
+static const struct sim_skipped *
+skipped_for(const struct sim *s, const struct mmu_stale *st)
+{
+    unsigned kept = s->nskipped < SIM_SKIPPED_KEPT ? s->nskipped : SIM_SKIPPED_KEPT;
+    for (unsigned i = 0; i < kept; i++) {
+        const struct sim_skipped *k = &s->skipped[(s->nskipped - 1 - i) % SIM_SKIPPED_KEPT];
+        bool covers = st->cls == MMU_STALE_PDE || st->large
+                          ? PDX(k->va) == PDX(st->va)
+                          : (k->va >> PAGE_SHIFT) == (st->va >> PAGE_SHIFT);
+        if (covers)
+            return k;
+    }
+    return NULL;
+}
+
+void
+sim_on_stale(void *ctx, struct mmu *m, const struct mmu_stale *st)
+{
+    struct sim *s = ctx;
+    unsigned cpu = (unsigned)(m - s->cpus);
+    struct sim_stale_case *c = NULL;
+    for (unsigned i = 0; i < s->nstale && c == NULL; i++) {
+        const struct mmu_stale *o = &s->stale[i].st;
+        if (s->stale[i].cpu == cpu && o->cls == st->cls &&
+            (o->va >> PAGE_SHIFT) == (st->va >> PAGE_SHIFT) && o->cr3 == st->cr3 &&
+            o->cached == st->cached && o->current == st->current)
+            c = &s->stale[i];
+    }
+    if (c == NULL && s->nstale < SIM_STALE_CASES_MAX) {
+        c = &s->stale[s->nstale++];
+        memset(c, 0, sizeof(*c));
+        c->st = *st;
+        c->cpu = cpu;
+        c->use_at = s->at;
+        uintptr_t ret[SIM_CHAIN_MAX];
+        if (s->use_pc != NULL) {
+            c->nuse = kernel_chain(s, s->use_pc, s->use_fp, ret);
+            name_chain(ret, c->nuse, c->use_chain);
+        }
+        const struct sim_write *w = &s->writes[st->write_id & (SIM_WRITES_KEPT - 1)];
+        if (w->id == st->write_id && st->write_id != 0) {
+            c->write_at = w->at;
+            c->nwrite = w->n;
+            name_chain(w->chain, w->n, c->write_chain);
+        }
+        w = &s->writes[st->last_id & (SIM_WRITES_KEPT - 1)];
+        if (st->last_id != st->write_id && w->id == st->last_id && st->last_id != 0) {
+            c->last_at = w->at;
+            c->nlast = w->n;
+            name_chain(w->chain, w->n, c->last_chain);
+        }
+        const struct sim_skipped *k = skipped_for(s, st);
+        if (k != NULL) {
+            c->skipped_at = k->at;
+            c->nskipped = k->n;
+            name_chain(k->chain, k->n, c->skipped_chain);
+        }
+    }
+    if (c != NULL)
+        c->uses++;
+    if (s->strict_tlb && mmu_stale_is_bug(st->cls)) {
+        s->stop.cr2 = st->va;
+        snprintf(s->stop.msg, sizeof(s->stop.msg),
+                 "stale TLB entry (%s) for 0x%08x used: cached 0x%08x, now 0x%08x",
+                 mmu_stale_class_name(st->cls), st->va, st->cached, st->current);
+        sim_stop_run(s, SIM_STOP_STALE_TLB, s->use_pc);
+    }
+}
+
+const struct sim_stale_case *
+sim_stale_cases(const struct sim *s, unsigned *n)
+{
+    *n = s->nstale;
+    return s->stale;
+}
+
+void
+sim_set_strict_tlb(struct sim *s, bool on)
+{
+    s->strict_tlb = on;
+}
+
+void
+sim_stale_off(struct sim *s)
+{
+    s->stale_off = true;
+    for (unsigned i = 0; i < s->ncpus; i++)
+        mmu_stale_off(&s->cpus[i]);
+}
+
+void
+sim_set_inject(struct sim *s, const struct sim_inject *in)
+{
+    s->inject = *in;
 }
 
 void
@@ -535,6 +749,8 @@ user_access(vaddr_t va, unsigned size, bool write, uint32_t *val, const void *pc
     }
     translate_span(s, va, size, kind, pfn, pc, fp);
     memcpy(bytes, val, 4);
+    if (write)
+        note_store(s, va, size, pfn, bytes, pc, fp);
     copy_frames(s, va, size, pfn, bytes, write);
     memcpy(val, bytes, 4);
 }

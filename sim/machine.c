@@ -138,6 +138,7 @@ sim_create(const struct sim_config *cfg, char *err, size_t errlen)
                 "ways <= entries <= 65536)");
         goto fail;
     }
+    mmu_set_stale_fn(&s->cpus[0], sim_on_stale, s);
     s->ncpus = 1;
     s->cpu = &s->cpus[0];
     s->image.lo = (uintptr_t)__executable_start;
@@ -178,6 +179,9 @@ sim_cpu_add(struct sim *s)
 {
     if (s->ncpus == SIM_MAX_CPUS || !mmu_init(&s->cpus[s->ncpus], &s->mmu_cfg, s->ram, s->ram_size))
         return -1;
+    mmu_set_stale_fn(&s->cpus[s->ncpus], sim_on_stale, s);
+    if (s->stale_off)
+        mmu_stale_off(&s->cpus[s->ncpus]);
     return (int)s->ncpus++;
 }
 
@@ -430,6 +434,8 @@ sim_stop_kind_name(enum sim_stop_kind kind)
         return "unchecked host access";
     case SIM_STOP_UNSUPPORTED:
         return "unsupported by the model";
+    case SIM_STOP_STALE_TLB:
+        return "stale TLB entry used (--strict-tlb)";
     }
     return "?";
 }

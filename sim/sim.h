@@ -39,6 +39,7 @@ enum sim_stop_kind {
     SIM_STOP_PANIC,        /* arch_panic() */
     SIM_STOP_HOST_SIGNAL,  /* an access the runtime did not see (SIGSEGV/SIGBUS) */
     SIM_STOP_UNSUPPORTED,  /* what the model does not do (CR4.PAE, a huge access) */
+    SIM_STOP_STALE_TLB,    /* a stale TLB use of a bug class under sim_set_strict_tlb */
 };
 
 /* Why and where a run stopped.  All fields are deterministic. */
@@ -196,6 +197,54 @@ void sim_set_event(struct sim *s, sim_event_fn fn, void *ctx);
  * who.  Callable outside sim_run.
  */
 void sim_write_cr(struct sim *s, enum sim_event_kind kind, uint32_t val, const char *who);
+
+/*
+ * Stale TLB uses (the detector of mmu.h), each distinct case once: its
+ * class, address, CR3, cached and current entry, with the kernel call chain
+ * (innermost first, as in struct sim_event) and scenario position
+ * (sim_kernel_at) of the store (or injected CR3 write) that first changed
+ * the entry, of the latest store that changed it if another, and of the
+ * first use; skipped names the chain of an injected
+ * skipped INVLPG that covered the address, if any (nskipped 0 if none).
+ */
+#define SIM_STALE_CASES_MAX 64
+#define SIM_NAME_MAX 64
+struct sim_stale_case {
+    struct mmu_stale st;
+    unsigned cpu;
+    uint64_t uses; /* uses of this case */
+    uint32_t write_at, last_at, use_at, skipped_at;
+    char write_chain[SIM_CHAIN_MAX][SIM_NAME_MAX];
+    char last_chain[SIM_CHAIN_MAX][SIM_NAME_MAX]; /* the latest change, if another store */
+    char use_chain[SIM_CHAIN_MAX][SIM_NAME_MAX];
+    char skipped_chain[SIM_CHAIN_MAX][SIM_NAME_MAX];
+    unsigned nwrite, nlast, nuse, nskipped; /* names in each chain; 0: not known or none */
+};
+/* The cases so far, in the order they were first seen (at most
+ * SIM_STALE_CASES_MAX; the counters count every use). */
+const struct sim_stale_case *sim_stale_cases(const struct sim *s, unsigned *n);
+
+/* With on, the first stale use of a bug class stops the run (kind
+ * SIM_STOP_STALE_TLB, its case recorded first). */
+void sim_set_strict_tlb(struct sim *s, bool on);
+
+/* Turns the stale-TLB detector off on every CPU, present and added later
+ * (before the run): for measuring its cost only. */
+void sim_stale_off(struct sim *s);
+
+/*
+ * Fault injection on the host side of kernel/arch.h (kernel code
+ * unchanged): the skip_invlpg-th arch_invlpg (counted from 1 over the whole
+ * run, boot included) is not executed; every arch_invlpg whose call chain
+ * names skip_invlpg_fn is not executed; the skip_cr3_flush-th arch_write_cr3
+ * changes CR3 without flushing the TLB.  0 or "" disables each.
+ */
+struct sim_inject {
+    uint32_t skip_invlpg;
+    char skip_invlpg_fn[SIM_NAME_MAX];
+    uint32_t skip_cr3_flush;
+};
+void sim_set_inject(struct sim *s, const struct sim_inject *in);
 
 /* Called at each arch_mark(id) of the kernel (default: nothing). */
 typedef void (*sim_mark_fn)(void *ctx, struct sim *s, uint32_t id);

@@ -18,6 +18,11 @@
 #define SIM_HOT_STRIPES 4
 /* Pages one access may span (a 16 MiB memcpy). */
 #define SIM_MAX_SPAN 4096u
+#define SIM_WRITES_KEPT 1024u /* a power of two */
+#define SIM_SKIPPED_KEPT 64u
+
+/* The stale-TLB detector's handler of each CPU's MMU (hooks.c). */
+void sim_on_stale(void *ctx, struct mmu *m, const struct mmu_stale *st);
 
 struct host_range {
     uintptr_t lo, hi;
@@ -73,6 +78,31 @@ struct sim {
     void *mark_ctx;
     sim_event_fn event_fn;
     void *event_ctx;
+
+    /* The stale-TLB detector: the stores that changed a watched entry, by
+     * id (a ring: an id older than SIM_WRITES_KEPT is forgotten), the cases
+     * found, and where the access being translated comes from. */
+    uint32_t write_seq;
+    struct sim_write {
+        uint32_t id, at;
+        uintptr_t chain[SIM_CHAIN_MAX];
+        unsigned n;
+    } writes[SIM_WRITES_KEPT];
+    struct sim_stale_case stale[SIM_STALE_CASES_MAX];
+    unsigned nstale;
+    bool strict_tlb;
+    bool stale_off; /* sim_stale_off */
+    const void *use_pc, *use_fp;
+    /* Fault injection and the INVLPGs it skipped (the latest kept). */
+    struct sim_inject inject;
+    uint32_t invlpg_seen, cr3_seen;
+    struct sim_skipped {
+        vaddr_t va;
+        uint32_t at;
+        uintptr_t chain[SIM_CHAIN_MAX];
+        unsigned n;
+    } skipped[SIM_SKIPPED_KEPT];
+    unsigned nskipped;
 };
 
 /* The machine whose kernel code is running (NULL outside sim_run). */

@@ -1224,6 +1224,309 @@ tcase_default(const char *name)
     return tc;
 }
 
+/* ---- the stale-TLB detector (mmu.h) ---- */
+
+static struct mmu_stale seen;
+static unsigned nseen;
+
+static void
+on_stale(void *ctx, struct mmu *mm, const struct mmu_stale *st)
+{
+    (void)ctx;
+    (void)mm;
+    seen = *st;
+    nseen++;
+}
+
+static void
+setup_stale(void)
+{
+    setup_default();
+    nseen = 0;
+    memset(&seen, 0, sizeof(seen));
+    mmu_set_stale_fn(&m, on_stale, NULL);
+}
+
+/* A kernel store of v at pa: told to the detector first, then made. */
+static unsigned
+kstore(paddr_t pa, uint32_t v, uint32_t id)
+{
+    unsigned n = mmu_store(&m, pa, 4, &v, id);
+    wr32(pa, v);
+    return n;
+}
+
+/*
+ * VA mapped read/write to FRAME_A and cached by a read: the walk sets A in
+ * the PTE, so the cached PTE is FRAME_A | P | W | A = FRAME_A | 0x23.
+ */
+static void
+cache_va(uint32_t pde_flags, uint32_t pte_flags)
+{
+    map4k(VA, pde_flags, FRAME_A, pte_flags);
+    paging_on(CR4_PSE, 0);
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert(!res.tlb_hit);
+}
+
+START_TEST(test_mmu_stale_frame_changed)
+{
+    cache_va(PTE_P | PTE_W, PTE_P | PTE_W);
+    /* The PTE now names FRAME_B; no INVLPG: the TLB still gives FRAME_A. */
+    ck_assert_uint_eq(kstore(pte_pa(PT_PA, VA), FRAME_B | PTE_P | PTE_W, 7), 1);
+    mark();
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert(res.tlb_hit);
+    ck_assert_uint_eq(res.pa, FRAME_A | PGOFF(VA));
+    ck_assert_uint_eq(DELTA(stale_uses), 1);
+    ck_assert_uint_eq(DELTA(stale_harmless), 0);
+    ck_assert_uint_eq(nseen, 1);
+    ck_assert_int_eq(seen.cls, MMU_STALE_FRAME);
+    ck_assert_uint_eq(seen.va, VA);
+    ck_assert_uint_eq(seen.addr, pte_pa(PT_PA, VA));
+    ck_assert_uint_eq(seen.cached, FRAME_A | PTE_P | PTE_W | PTE_A);
+    ck_assert_uint_eq(seen.current, FRAME_B | PTE_P | PTE_W);
+    ck_assert_uint_eq(seen.write_id, 7);
+    /* Every use counts: the stale entry is no fast shortcut. */
+    ck_assert_int_eq(mmu_translate_fast(&m, VA, MMU_SUP_READ, &res, &flt), MMU_OK);
+    ck_assert_uint_eq(DELTA(stale_uses), 2);
+}
+END_TEST
+
+START_TEST(test_mmu_stale_unmapped)
+{
+    cache_va(PTE_P | PTE_W, PTE_P | PTE_W);
+    kstore(pte_pa(PT_PA, VA), 0, 1);
+    mark();
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK); /* the cached entry still works */
+    ck_assert_uint_eq(DELTA(stale_uses), 1);
+    ck_assert_int_eq(seen.cls, MMU_STALE_UNMAPPED);
+    ck_assert_uint_eq(seen.current, 0);
+}
+END_TEST
+
+START_TEST(test_mmu_stale_rights_reduced)
+{
+    /* R/W cleared in the PTE: supervisor writes with WP=1 lose their right. */
+    cache_va(PTE_P | PTE_W | PTE_U, PTE_P | PTE_W | PTE_U);
+    kstore(pte_pa(PT_PA, VA), FRAME_A | PTE_P | PTE_U | PTE_A, 1);
+    mark();
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert_uint_eq(DELTA(stale_uses), 1);
+    ck_assert_int_eq(seen.cls, MMU_STALE_RIGHTS_REDUCED);
+    ck_assert(mmu_stale_is_bug(seen.cls));
+}
+END_TEST
+
+START_TEST(test_mmu_stale_user_cleared_in_pde)
+{
+    /* U/S cleared at the PDE level: the combined rights lose user access. */
+    cache_va(PTE_P | PTE_W | PTE_U, PTE_P | PTE_W | PTE_U);
+    kstore(pde_pa(VA), PT_PA | PTE_P | PTE_W | PTE_A, 1);
+    mark();
+    ck_assert_int_eq(xl(VA, MMU_USER_READ), MMU_OK);
+    ck_assert_uint_eq(DELTA(stale_uses), 1);
+    ck_assert_int_eq(seen.cls, MMU_STALE_RIGHTS_REDUCED);
+}
+END_TEST
+
+START_TEST(test_mmu_stale_rights_increased_harmless)
+{
+    cache_va(PTE_P | PTE_W, PTE_P);
+    kstore(pte_pa(PT_PA, VA), FRAME_A | PTE_P | PTE_W | PTE_A, 1);
+    mark();
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert_uint_eq(DELTA(stale_uses), 0);
+    ck_assert_uint_eq(DELTA(stale_harmless), 1);
+    ck_assert_int_eq(seen.cls, MMU_STALE_RIGHTS_INCREASED);
+    ck_assert(!mmu_stale_is_bug(seen.cls));
+}
+END_TEST
+
+START_TEST(test_mmu_stale_ad_only_harmless)
+{
+    /* The kernel clears A (as page aging does): frame and rights unchanged. */
+    cache_va(PTE_P | PTE_W, PTE_P | PTE_W);
+    kstore(pte_pa(PT_PA, VA), FRAME_A | PTE_P | PTE_W, 1);
+    mark();
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert_uint_eq(DELTA(stale_uses), 0);
+    ck_assert_uint_eq(DELTA(stale_harmless), 1);
+    ck_assert_int_eq(seen.cls, MMU_STALE_FLAGS);
+}
+END_TEST
+
+START_TEST(test_mmu_stale_same_value_not_a_change)
+{
+    /* Writing the value the entry already has (A included) marks nothing. */
+    cache_va(PTE_P | PTE_W, PTE_P | PTE_W);
+    ck_assert_uint_eq(kstore(pte_pa(PT_PA, VA), FRAME_A | PTE_P | PTE_W | PTE_A, 1), 0);
+    mark();
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert_uint_eq(DELTA(stale_uses) + DELTA(stale_harmless), 0);
+    ck_assert_uint_eq(nseen, 0);
+}
+END_TEST
+
+START_TEST(test_mmu_stale_invlpg_covers)
+{
+    cache_va(PTE_P | PTE_W, PTE_P | PTE_W);
+    kstore(pte_pa(PT_PA, VA), FRAME_B | PTE_P | PTE_W, 1);
+    mmu_invlpg(&m, VA);
+    mark();
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert(!res.tlb_hit);
+    ck_assert_uint_eq(res.pa, FRAME_B | PGOFF(VA));
+    ck_assert_uint_eq(nseen, 0);
+}
+END_TEST
+
+START_TEST(test_mmu_stale_4m_invlpg_anywhere_inside)
+{
+    map4m(LVA, LFRAME, PTE_P | PTE_W);
+    paging_on(CR4_PSE, 0);
+    ck_assert_int_eq(xl(LVA, MMU_SUP_READ), MMU_OK);
+    /* The 4 MiB page moves to frame 0x00800000. */
+    kstore(pde_pa(LVA), 0x00800000u | PTE_PS | PTE_P | PTE_W, 1);
+    mark();
+    /* Without INVLPG: a stale use of the 4 MiB entry. */
+    ck_assert_int_eq(xl(LVA, MMU_SUP_READ), MMU_OK);
+    ck_assert_uint_eq(DELTA(stale_uses), 1);
+    ck_assert_int_eq(seen.cls, MMU_STALE_FRAME);
+    ck_assert(seen.large);
+    /* INVLPG of another 4 KiB page of the same 4 MiB page (SDM 4.10.4.1:
+     * it invalidates the entry whatever page size it maps) covers it. */
+    mmu_invlpg(&m, (LVA & ~(LPAGE_SIZE - 1)) + 0x1000);
+    mark();
+    ck_assert_int_eq(xl(LVA, MMU_SUP_READ), MMU_OK);
+    ck_assert(!res.tlb_hit);
+    ck_assert_uint_eq(DELTA(stale_uses), 0);
+}
+END_TEST
+
+START_TEST(test_mmu_stale_global_survives_cr3)
+{
+    /* A global entry survives the CR3 write, so the change is still stale;
+     * a non-global one is dropped by it. */
+    map4k(VA, PTE_P | PTE_W, FRAME_A, PTE_P | PTE_W | PTE_G);
+    map4k(VA + 0x1000, PTE_P | PTE_W, FRAME_B, PTE_P | PTE_W);
+    paging_on(CR4_PSE | CR4_PGE, 0);
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert_int_eq(xl(VA + 0x1000, MMU_SUP_READ), MMU_OK);
+    kstore(pte_pa(PT_PA, VA), FRAME_B | PTE_P | PTE_W | PTE_G, 1);
+    kstore(pte_pa(PT_PA, VA + 0x1000), FRAME_A | PTE_P | PTE_W, 2);
+    mmu_write_cr3(&m, PD_PA);
+    mark();
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert(res.tlb_hit);
+    ck_assert_uint_eq(DELTA(stale_uses), 1);
+    ck_assert_uint_eq(seen.write_id, 1);
+    ck_assert_int_eq(xl(VA + 0x1000, MMU_SUP_READ), MMU_OK);
+    ck_assert(!res.tlb_hit);
+    ck_assert_uint_eq(DELTA(stale_uses), 1);
+}
+END_TEST
+
+/*
+ * SDM 4.10.3: the PDE of VA (present, naming PT_PA) may sit in the
+ * paging-structure caches.  Repointed at PT2_PA without INVLPG or CR3
+ * write, the next walk through it (VA + 0x1000, not in the TLB) could use
+ * the old PDE: reported once, as class pde, with the old and new PDE.
+ */
+START_TEST(test_mmu_stale_pde_without_invalidation)
+{
+    cache_va(PTE_P | PTE_W, PTE_P | PTE_W);
+    wr32(pte_pa(PT2_PA, VA + 0x1000), FRAME_B | PTE_P | PTE_W);
+    ck_assert_uint_eq(kstore(pde_pa(VA), PT2_PA | PTE_P | PTE_W, 5), 2); /* entry + PDE */
+    mark();
+    ck_assert_int_eq(xl(VA + 0x1000, MMU_SUP_READ), MMU_OK);
+    ck_assert_uint_eq(DELTA(stale_uses), 0); /* no stale TLB entry was hit */
+    ck_assert_uint_eq(DELTA(stale_pde), 1);
+    ck_assert_int_eq(seen.cls, MMU_STALE_PDE);
+    ck_assert_uint_eq(seen.addr, pde_pa(VA));
+    ck_assert_uint_eq(seen.cached, PT_PA | PTE_P | PTE_W | PTE_A);
+    ck_assert_uint_eq(seen.current, PT2_PA | PTE_P | PTE_W);
+    ck_assert_uint_eq(seen.write_id, 5);
+    /* Once: the next walk through it is not reported again. */
+    ck_assert_int_eq(xl(VA + 0x2000, MMU_SUP_READ), MMU_PAGE_FAULT);
+    ck_assert_uint_eq(DELTA(stale_pde), 1);
+}
+END_TEST
+
+START_TEST(test_mmu_stale_pde_invlpg_or_cr3_clears)
+{
+    /* SDM 4.10.4.1: INVLPG invalidates every paging-structure cache entry,
+     * whatever the address: one of an address outside the PDE's range
+     * (LVA, PDX 2) invalidates its cached copy too. */
+    cache_va(PTE_P | PTE_W, PTE_P | PTE_W);
+    wr32(pte_pa(PT2_PA, VA + 0x1000), FRAME_B | PTE_P | PTE_W);
+    kstore(pde_pa(VA), PT2_PA | PTE_P | PTE_W, 1);
+    mmu_invlpg(&m, LVA);
+    mark();
+    ck_assert_int_eq(xl(VA + 0x1000, MMU_SUP_READ), MMU_OK);
+    ck_assert_uint_eq(DELTA(stale_pde), 0);
+    /* So does a CR3 write. */
+    kstore(pde_pa(VA), PT_PA | PTE_P | PTE_W, 2);
+    mmu_write_cr3(&m, PD_PA);
+    mark();
+    ck_assert_int_eq(xl(VA + 0x1000, MMU_SUP_READ), MMU_PAGE_FAULT);
+    ck_assert_uint_eq(DELTA(stale_pde), 0);
+    /* A PDE that was not present was never cached: no report. */
+    kstore(pde_pa(LVA), PT2_PA | PTE_P | PTE_W, 3);
+    mark();
+    xl(LVA, MMU_SUP_READ);
+    ck_assert_uint_eq(DELTA(stale_pde), 0);
+    ck_assert_uint_eq(nseen, 0);
+}
+END_TEST
+
+START_TEST(test_mmu_stale_pde_changed_back)
+{
+    /* Repointed and pointed back before any walk: a cached copy of the
+     * PDE would be the right one, so the walk is no stale use. */
+    cache_va(PTE_P | PTE_W, PTE_P | PTE_W);
+    kstore(pde_pa(VA), PT2_PA | PTE_P | PTE_W, 1);
+    kstore(pde_pa(VA), PT_PA | PTE_P | PTE_W, 2); /* A was set; now clear */
+    mark();
+    xl(VA + 0x1000, MMU_SUP_READ);
+    ck_assert_uint_eq(DELTA(stale_pde), 0);
+}
+END_TEST
+
+START_TEST(test_mmu_watched_frame_no_fast_write)
+{
+    /* A page whose frame holds a page table (a self-map view of PT_PA) is
+     * watched: its fast entry allows reads but no writes, so every store to
+     * it reaches the miss path and the detector. */
+    map4k(VA, PTE_P | PTE_W, PT_PA, PTE_P | PTE_W | PTE_D);
+    paging_on(CR4_PSE, 0);
+    ck_assert(!mmu_watched(&m, PT_PA >> PAGE_SHIFT)); /* no walk read it yet */
+    ck_assert_int_eq(xl(VA, MMU_SUP_WRITE), MMU_OK);
+    ck_assert(mmu_watched(&m, PT_PA >> PAGE_SHIFT));
+    ck_assert(mmu_watched(&m, PD_PA >> PAGE_SHIFT));
+    ck_assert(!mmu_watched(&m, FRAME_A >> PAGE_SHIFT));
+    ck_assert_int_eq(xl(VA, MMU_SUP_WRITE), MMU_OK);
+    ck_assert(res.tlb_hit);
+    ck_assert_uint_eq(m.fast_allow & (1u << MMU_SUP_WRITE), 0);
+    ck_assert_uint_ne(m.fast_allow & (1u << MMU_SUP_READ), 0);
+}
+END_TEST
+
+START_TEST(test_mmu_cr3_noflush_marks_other_space)
+{
+    /* A CR3 write that skips its flush: entries from the old directory are
+     * checked against the new one.  The new directory (PT2 at 0x3000 used
+     * as a directory) maps nothing at VA: unmapped. */
+    cache_va(PTE_P | PTE_W, PTE_P | PTE_W);
+    mmu_write_cr3_noflush(&m, PT2_PA, 9);
+    mark();
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert_uint_eq(DELTA(stale_uses), 1);
+    ck_assert_int_eq(seen.cls, MMU_STALE_UNMAPPED);
+    ck_assert_uint_eq(seen.write_id, 9);
+}
+END_TEST
+
 Suite *
 mmu_suite(void)
 {
@@ -1282,6 +1585,25 @@ mmu_suite(void)
     tcase_add_test(tc, test_mmu_lru_touch_protects);
     tcase_add_test(tc, test_mmu_soft_tlb_is_a_hit);
     tcase_add_test(tc, test_mmu_dirty_rewalk_no_eviction);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("stale");
+    tcase_add_checked_fixture(tc, setup_stale, teardown);
+    tcase_add_test(tc, test_mmu_stale_frame_changed);
+    tcase_add_test(tc, test_mmu_stale_unmapped);
+    tcase_add_test(tc, test_mmu_stale_rights_reduced);
+    tcase_add_test(tc, test_mmu_stale_user_cleared_in_pde);
+    tcase_add_test(tc, test_mmu_stale_rights_increased_harmless);
+    tcase_add_test(tc, test_mmu_stale_ad_only_harmless);
+    tcase_add_test(tc, test_mmu_stale_same_value_not_a_change);
+    tcase_add_test(tc, test_mmu_stale_invlpg_covers);
+    tcase_add_test(tc, test_mmu_stale_4m_invlpg_anywhere_inside);
+    tcase_add_test(tc, test_mmu_stale_global_survives_cr3);
+    tcase_add_test(tc, test_mmu_stale_pde_without_invalidation);
+    tcase_add_test(tc, test_mmu_stale_pde_invlpg_or_cr3_clears);
+    tcase_add_test(tc, test_mmu_stale_pde_changed_back);
+    tcase_add_test(tc, test_mmu_watched_frame_no_fast_write);
+    tcase_add_test(tc, test_mmu_cr3_noflush_marks_other_space);
     suite_add_tcase(s, tc);
 
     tc = tcase_default("misc");

@@ -560,5 +560,86 @@ fi
 "$pagesim" run scenarios/heap-churn.scn --strategy physmap --csv | grep -qx 'expect:33,FAIL (0)' ||
     { echo "FAIL: CSV lacks the failed expectation"; fail=1; }
 
+# Stale-TLB detector.  Without injection it is silent on every shipped
+# scenario under every strategy, boot included: no bug-class stale use, no case.
+for scn in scenarios/*.scn; do
+    for st in $strategies; do
+        out=$("$pagesim" run "$scn" --strategy "$st" --with-boot)
+        n=$(echo "$out" | awk '$1 == "tlb.stale_uses" { print $2 }')
+        [ "$n" = 0 ] || { echo "FAIL: $scn $st: tlb.stale_uses is '$n', expected 0"; fail=1; }
+        ! echo "$out" | grep -q '^stale TLB use' || { echo "FAIL: $scn $st: a stale case"; fail=1; }
+    done
+done
+# stale SCN STRATEGY INJECT CASE-LINE...: the run with --inject INJECT reports
+# a bug-class stale use, and its report has each given line.
+stale() {
+    scn=$1 st=$2 inj=$3
+    shift 3
+    out=$("$pagesim" run "$scn" --strategy "$st" --inject "$inj")
+    n=$(echo "$out" | awk '$1 == "tlb.stale_uses" { print $2 }')
+    [ "${n:-0}" -gt 0 ] || { echo "FAIL: $st $inj: no stale use caught"; fail=1; }
+    for want in "$@"; do
+        echo "$out" | grep -qxF "$want" || { echo "FAIL: $st $inj: no line '$want'"; fail=1; }
+    done
+}
+# heap and pageheap: fork-exec.scn:16 forks through the copy window; its
+# vmm_window_unmap repoints the window PTE without the skipped INVLPG, and
+# kern_memcpy's next copy still goes to the old frame.
+for st in heap pageheap; do
+    stale scenarios/fork-exec.scn $st skip-invlpg=vmm_window_unmap \
+        "  INVLPG skipped (--inject) at scenarios/fork-exec.scn:16 by vmm_invlpg < vmm_window_unmap" \
+        "  used at scenarios/fork-exec.scn:16 by kern_memcpy"
+done
+# recursive: thread.scn:20 creates a space, rc_aim points the foreign slot
+# (PDE 1022, seen as a PTE through the self-map at 0xFFFFE000) at it and its
+# INVLPG of the foreign directory page is skipped: rc_create then writes the
+# old target's directory.
+stale scenarios/thread.scn recursive skip-invlpg=rc_aim \
+    "  changed at scenarios/thread.scn:20 by rc_aim" \
+    "  used at scenarios/thread.scn:20 by rc_create" \
+    "  INVLPG skipped (--inject) at scenarios/thread.scn:20 by vmm_invlpg < rc_aim"
+# The same by number: the first INVLPG rc_aim issues in the workload, counted
+# over the run with boot's (the trace lists them all, in order).
+"$pagesim" run scenarios/thread.scn --strategy recursive --trace /tmp/pagesim-stale.trace >/dev/null
+n=$(awk '$2 == "invlpg" { k++ } $2 == "invlpg" && $1 != "boot" && /rc_aim$/ { print k; exit }' \
+    /tmp/pagesim-stale.trace)
+line=$(awk '$2 == "invlpg" && $1 != "boot" && /rc_aim$/ { print $1; exit }' /tmp/pagesim-stale.trace)
+stale scenarios/thread.scn recursive "skip-invlpg=$n" \
+    "  INVLPG skipped (--inject) at $line by vmm_invlpg < rc_aim"
+# tempmap: thread.scn:9 maps the first space through the window; the window
+# PTE left stale by vmm_window_unmap is used again by vmm_walk_map.
+stale scenarios/thread.scn tempmap skip-invlpg=vmm_window_unmap \
+    "  INVLPG skipped (--inject) at scenarios/thread.scn:9 by vmm_invlpg < vmm_window_unmap"
+# tempmap-lazy and physmap issue INVLPG only when unmapping user pages, and no
+# shipped scenario uses a user page after unmapping it in the same space: a
+# page written, unmapped (INVLPG skipped), mapped to a fresh frame and read
+# reads the old frame through the stale entry (line 7), which line 5 left.
+printf 'space create a\nspace switch a\nmap 0x08048000 4K rw user\ntouch 0x08048000 4K write user\nunmap 0x08048000 4K\nmap 0x08048000 4K rw user\ntouch 0x08048000 4K read user\n' \
+    > /tmp/pagesim-remap.scn
+for st in tempmap-lazy physmap heap; do
+    stale /tmp/pagesim-remap.scn $st skip-invlpg=vmm_walk_unmap \
+        "  changed at /tmp/pagesim-remap.scn:5 by vmm_walk_unmap" \
+        "  used at /tmp/pagesim-remap.scn:7 by wl_execute" \
+        "  INVLPG skipped (--inject) at /tmp/pagesim-remap.scn:5 by vmm_invlpg < vmm_walk_unmap"
+done
+# skip-cr3-flush=4: boot writes CR3 twice, fork-exec.scn:8 once, line 17 (the
+# switch to the child) is the 4th; the self-map entries of the shell's
+# directory stay and vmm_walk_unmap (line 18) uses them in the child.
+stale scenarios/fork-exec.scn recursive skip-cr3-flush=4 \
+    "  changed at scenarios/fork-exec.scn:17 by vmm_load_cr3 < vmm_space_switch < wl_execute" \
+    "  used at scenarios/fork-exec.scn:18 by vmm_walk_unmap"
+# --strict-tlb stops at the first bug-class use, with the stop report (exit 1).
+out=$("$pagesim" run scenarios/thread.scn --strategy recursive --inject skip-invlpg=rc_aim --strict-tlb)
+check "--strict-tlb stops" 1 $?
+echo "$out" | grep -q "^run stopped: stale TLB entry used (--strict-tlb) in rc_create" ||
+    { echo "FAIL: --strict-tlb did not stop in rc_create"; fail=1; }
+n=$(echo "$out" | grep -c '^stale TLB use')
+[ "$n" = 1 ] || { echo "FAIL: --strict-tlb reported $n cases, expected 1"; fail=1; }
+"$pagesim" run scenarios/thread.scn --inject skip-invlpg=0 2>/dev/null; check "--inject N=0" 2 $?
+"$pagesim" run scenarios/thread.scn --inject frob=1 2>/dev/null; check "unknown --inject" 2 $?
+"$pagesim" run scenarios/thread.scn --inject skip-cr3-flush=x 2>/dev/null; check "--inject cr3 name" 2 $?
+"$pagesim" compare scenarios/thread.scn --inject skip-invlpg=1 2>/dev/null; check "compare --inject" 2 $?
+"$pagesim" compare scenarios/thread.scn --strict-tlb 2>/dev/null; check "compare --strict-tlb" 2 $?
+
 [ $fail -eq 0 ] && echo "cli: all checks passed"
 exit $fail

@@ -39,6 +39,10 @@
     X(DIRTY_REWALKS, "dirty_rewalks", "mmu", LOWER,                                                \
       "walks of writes through a TLB entry whose dirty bit is clear")                              \
     X(FAULTS, "faults", "mmu", LOWER, "page faults raised, handled or not")                        \
+    X(TLB_STALE_USES, "tlb.stale_uses", "mmu", LOWER,                                              \
+      "stale TLB uses that are bugs: frame changed, unmapped, rights reduced, stale PDE")          \
+    X(TLB_STALE_HARMLESS, "tlb.stale_harmless", "mmu", LOWER,                                      \
+      "stale TLB uses that are harmless: rights increased, or only A/D or other flags changed")    \
     X(INVLPG, "invlpg", "inval", LOWER, "INVLPG instructions")                                     \
     X(CR3_WRITES, "cr3_writes", "inval", LOWER, "CR3 writes")                       \
     X(FULL_FLUSHES, "full_flushes", "inval", LOWER,                                                \

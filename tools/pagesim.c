@@ -67,6 +67,8 @@ enum opt_id {
     OPT_WITH_BOOT,
     OPT_PMM,
     OPT_MAX_OPS,
+    OPT_INJECT,
+    OPT_STRICT_TLB,
 };
 
 /*
@@ -112,6 +114,13 @@ static const struct option_row {
      "one line per INVLPG, CR0/CR3/CR4 write and page fault,\n"
      "boot included: scenario line, effect on the TLB, and\n"
      "the kernel callers up to the first non-wrapper"},
+    {OPT_INJECT, "inject", required_argument, " FAULT", RUN,
+     "inject a kernel bug (repeatable): skip-invlpg=N skips\n"
+     "the Nth INVLPG (boot included), skip-invlpg=FUNCTION\n"
+     "every INVLPG FUNCTION issues, skip-cr3-flush=N the\n"
+     "TLB flush of the Nth CR3 write"},
+    {OPT_STRICT_TLB, "strict-tlb", no_argument, "", RUN,
+     "stop the run at the first stale TLB use that is a bug"},
     {OPT_COST, "cost", required_argument, " NAME=CYCLES", RUN | COMPARE | CHECK,
      "cost model constant: access, walk_read, invlpg,\ncr3_write, ad_update, fault"},
     {OPT_JSON, "json", no_argument, "", RUN | COMPARE, "JSON instead of text"},
@@ -208,7 +217,8 @@ struct common {
     const char *at, *from, *space, *output, *plot, *trace;
     const char *pmm;
     uint32_t max_ops;
-    bool all, json, csv, kernel_detail, with_boot;
+    bool all, json, csv, kernel_detail, with_boot, strict_tlb;
+    struct sim_inject inject;
     bool log;            /* --log given */
     const char *logpath; /* its FILE; NULL: stderr */
     FILE *logf;          /* where the kernel log goes, NULL: nowhere */
@@ -340,6 +350,17 @@ parse_options(int argc, char **argv, int cmd, struct common *c, int *first_arg)
             break;
         case OPT_PMM:
             c->pmm = optarg;
+            break;
+        case OPT_INJECT: {
+            char err[160];
+            if (!run_parse_inject(optarg, &c->inject, err, sizeof(err))) {
+                fprintf(stderr, "%s %s: %s\n", prog, name, err);
+                return false;
+            }
+            break;
+        }
+        case OPT_STRICT_TLB:
+            c->strict_tlb = true;
             break;
         case OPT_MAX_OPS: {
             char *end = NULL;
@@ -481,6 +502,8 @@ run_options_set(struct run_options *o, const char *strategy, const struct common
     o->with_boot = c->with_boot;
     o->max_ops = c->max_ops;
     o->progress = isatty(STDERR_FILENO);
+    o->inject = c->inject;
+    o->strict_tlb = c->strict_tlb;
 }
 
 static bool
@@ -612,6 +635,9 @@ cmd_run(int argc, char **argv, const struct common *c, int first)
     }
     use_window(&r, win, c);
     report_run(stdout, &sc, &r, &c->cost, format_of(c));
+    /* The detector's cases follow a text report; with JSON or CSV on stdout, on stderr. */
+    if (r.stale[0] != '\0')
+        fprintf(format_of(c) == REPORT_TEXT ? stdout : stderr, "\n%s", r.stale);
     int st = !traced ? EXIT_USAGE : run_expectations_pass(&sc, &r) ? EXIT_OK : EXIT_EXPECT;
     run_result_free(&r);
     scn_free(&sc);

@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "tools/runner.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +151,8 @@ collect(struct sim *s, const struct cost_model *cm, struct counters *c)
     c->v[CTR_AD_UPDATES] = m->ad_updates;
     c->v[CTR_DIRTY_REWALKS] = m->dirty_rewalks;
     c->v[CTR_FAULTS] = m->faults;
+    c->v[CTR_TLB_STALE_USES] = m->stale_uses + m->stale_pde;
+    c->v[CTR_TLB_STALE_HARMLESS] = m->stale_harmless;
     c->v[CTR_INVLPG] = m->invlpg;
     c->v[CTR_CR3_WRITES] = m->cr3_writes;
     c->v[CTR_FULL_FLUSHES] = m->full_flushes;
@@ -457,6 +460,113 @@ describe_failure(struct sim *s, enum bootload_status st, const struct bootload_r
         buf[--l] = '\0';
 }
 
+/* "FILE:LINE" of the scenario position at (sim_kernel_at), or "boot". */
+static void
+at_text(const struct scenario *sc, uint32_t at, char *buf, size_t len)
+{
+    if (at != 0 && at <= sc->nops)
+        snprintf(buf, len, "%s:%u", sc->file, sc->ops[at - 1].line);
+    else
+        snprintf(buf, len, "boot");
+}
+
+/* One line "  LABEL at WHERE by CHAIN" of a stale case. */
+static size_t
+chain_line(const struct scenario *sc, const char *label, uint32_t at,
+           const char (*names)[SIM_NAME_MAX], unsigned n, char *buf, size_t len)
+{
+    const char *chain[SIM_CHAIN_MAX];
+    char where[300], who[SIM_CHAIN_MAX * 72];
+    for (unsigned i = 0; i < n; i++)
+        chain[i] = names[i];
+    at_text(sc, at, where, sizeof(where));
+    if (n != 0)
+        callers_format(chain, n, who, sizeof(who));
+    else
+        snprintf(who, sizeof(who), "(not known)");
+    int k = snprintf(buf, len, "  %s at %s by %s\n", label, where, who);
+    return k < 0 ? 0 : (size_t)k;
+}
+
+/* The detector's cases, one paragraph each, into buf (empty if none). */
+static void
+format_stale(const struct scenario *sc, const struct sim *s, char *buf, size_t len)
+{
+    unsigned n;
+    const struct sim_stale_case *cs = sim_stale_cases(s, &n);
+    size_t used = 0;
+    buf[0] = '\0';
+#define ADD(expr)                                                                                  \
+    do {                                                                                           \
+        if (used < len)                                                                            \
+            used += (expr);                                                                        \
+    } while (0)
+#define PUT(...) ADD((size_t)snprintf(buf + used, len - used, __VA_ARGS__))
+    for (unsigned i = 0; i < n; i++) {
+        const struct sim_stale_case *c = &cs[i];
+        const struct mmu_stale *st = &c->st;
+        const char *what = st->cls == MMU_STALE_PDE ? "PDE" : st->large ? "PDE (4 MiB)" : "PTE";
+        PUT("stale TLB use: %s (%s) at 0x%08x, CR3=0x%08x, cpu %u, %llu use%s\n",
+            mmu_stale_class_name(st->cls), mmu_stale_is_bug(st->cls) ? "bug" : "harmless", st->va,
+            st->cr3, c->cpu, (unsigned long long)c->uses, c->uses == 1 ? "" : "s");
+        if (st->cls == MMU_STALE_PDE)
+            PUT("  PDE changed without invalidation: %s @0x%08x was 0x%08x, now 0x%08x\n", what,
+                st->addr, st->cached, st->current);
+        else
+            PUT("  cached %s @0x%08x = 0x%08x, now 0x%08x\n", what, st->addr, st->cached,
+                st->current);
+        ADD(chain_line(sc, "changed", c->write_at, c->write_chain, c->nwrite, buf + used,
+                       used < len ? len - used : 0));
+        if (c->nlast != 0)
+            ADD(chain_line(sc, "changed again", c->last_at, c->last_chain, c->nlast, buf + used,
+                           used < len ? len - used : 0));
+        ADD(chain_line(sc, "used", c->use_at, c->use_chain, c->nuse, buf + used,
+                       used < len ? len - used : 0));
+        if (c->nskipped != 0)
+            ADD(chain_line(sc, "INVLPG skipped (--inject)", c->skipped_at, c->skipped_chain,
+                           c->nskipped, buf + used, used < len ? len - used : 0));
+    }
+    if (used >= len && len > 0)
+        buf[len - 1] = '\0';
+#undef PUT
+#undef ADD
+}
+
+bool
+run_parse_inject(const char *spec, struct sim_inject *in, char *err, size_t len)
+{
+    static const char *const kinds[] = {"skip-invlpg=", "skip-cr3-flush="};
+    for (unsigned k = 0; k < 2; k++) {
+        size_t l = strlen(kinds[k]);
+        if (strncmp(spec, kinds[k], l) != 0)
+            continue;
+        const char *v = spec + l;
+        char *end = NULL;
+        errno = 0;
+        unsigned long long n = strtoull(v, &end, 10);
+        bool number = v[0] >= '0' && v[0] <= '9';
+        if (number && (*end != '\0' || errno != 0 || n == 0 || n > UINT32_MAX))
+            break;
+        if (k == 1 && !number)
+            break;
+        if (!number) {
+            if (v[0] == '\0' || strlen(v) >= sizeof(in->skip_invlpg_fn))
+                break;
+            snprintf(in->skip_invlpg_fn, sizeof(in->skip_invlpg_fn), "%s", v);
+        } else if (k == 0) {
+            in->skip_invlpg = (uint32_t)n;
+        } else {
+            in->skip_cr3_flush = (uint32_t)n;
+        }
+        return true;
+    }
+    snprintf(err, len,
+             "bad --inject '%s' (skip-invlpg=N, skip-invlpg=FUNCTION or skip-cr3-flush=N, N from "
+             "1)",
+             spec);
+    return false;
+}
+
 bool
 run_scenario(const struct scenario *sc, const struct run_options *o, struct run_result *r,
              char *err, size_t errlen)
@@ -488,6 +598,10 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
     if (o->trace != NULL)
         sim_set_event(s, on_event, &x);
 
+    sim_set_inject(s, &o->inject);
+    sim_set_strict_tlb(s, o->strict_tlb);
+    if (o->stale_off)
+        sim_stale_off(s);
     const char *pmm = run_default_pmm(sc, r->strategy);
     snprintf(r->pmm, sizeof(r->pmm), "%s", pmm);
     struct bootload_config bc = {
@@ -534,6 +648,7 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
     }
     if (fig(s, "vmm.unreachable_frames") != 0)
         r->reach_limit_mb = fig(s, "vmm.reach_frames") >> (20 - PAGE_SHIFT);
+    format_stale(sc, s, r->stale, sizeof(r->stale));
     sim_destroy(s);
     return true;
 }

@@ -41,7 +41,18 @@ struct run_options {
     void *view_ctx;
     uint32_t max_ops; /* ops the workload may execute; 0: no limit */
     bool progress;    /* an updating progress line on stderr once a run is slow */
+    struct sim_inject inject; /* fault injection (sim_set_inject); zero: none */
+    bool strict_tlb;          /* stop at the first bug-class stale TLB use */
+    bool stale_off;           /* the detector off (sim_stale_off): benchmarks only */
 };
+
+/*
+ * Parses one --inject SPEC into *in: skip-invlpg=N (the Nth INVLPG of the
+ * run, boot included, from 1), skip-invlpg=FUNCTION (every INVLPG whose
+ * kernel call chain names FUNCTION) or skip-cr3-flush=N.  False with a
+ * message in err if SPEC is none of these.
+ */
+bool run_parse_inject(const char *spec, struct sim_inject *in, char *err, size_t len);
 
 struct run_result {
     char strategy[SCN_NAME_MAX];
@@ -65,6 +76,9 @@ struct run_result {
     uint32_t reach_limit_mb; /* physmap: RAM beyond this is unreachable; 0: none */
     uint64_t unmeasured;     /* bit 1 << counter id: not measured (a bare-metal run) */
     struct sim_stop stop;    /* why the run stopped (kind SIM_STOP_NONE if it did not) */
+    /* The stale TLB uses the detector found, one paragraph per distinct
+     * case (empty if none; see run_stale_report). */
+    char stale[8192];
 };
 _Static_assert(CTR_COUNT <= 64, "run_result.unmeasured has one bit per counter");
 
