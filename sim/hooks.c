@@ -687,6 +687,8 @@ sim_on_stale(void *ctx, struct mmu *m, const struct mmu_stale *st)
     }
     if (c != NULL)
         c->uses++;
+    if (s->stale_fn != NULL)
+        s->stale_fn(s->stale_ctx, s, st, c);
     if (s->strict_tlb && mmu_stale_is_bug(st->cls)) {
         s->stop.cr2 = st->va;
         snprintf(s->stop.msg, sizeof(s->stop.msg),
@@ -819,7 +821,10 @@ arch_region(const char *name, vaddr_t first, vaddr_t last)
 void
 arch_at(uint32_t where)
 {
-    cur()->at = where;
+    struct sim *s = cur();
+    s->at = where;
+    if (s->at_fn != NULL)
+        s->at_fn(s->at_ctx, s, where);
 }
 
 void

@@ -312,6 +312,20 @@ sim_fold_hits(struct sim *s)
 }
 
 void
+sim_set_at(struct sim *s, sim_at_fn fn, void *ctx)
+{
+    s->at_fn = fn;
+    s->at_ctx = ctx;
+}
+
+void
+sim_set_stale(struct sim *s, sim_stale_fn fn, void *ctx)
+{
+    s->stale_fn = fn;
+    s->stale_ctx = ctx;
+}
+
+void
 sim_set_mark(struct sim *s, sim_mark_fn fn, void *ctx)
 {
     s->mark_fn = fn;

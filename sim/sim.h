@@ -126,6 +126,11 @@ bool sim_read_virt(struct sim *s, vaddr_t va, void *buf, size_t n);
  * 0 before the first op. */
 uint32_t sim_kernel_at(const struct sim *s);
 
+/* Called at each arch_at(where) of the kernel, after sim_kernel_at has
+ * become where (default: nothing). */
+typedef void (*sim_at_fn)(void *ctx, struct sim *s, uint32_t where);
+void sim_set_at(struct sim *s, sim_at_fn fn, void *ctx);
+
 /* Kernel accesses counted in the regions named name so far (a name may be
  * registered for several windows); 0 if the kernel registered none. */
 uint64_t sim_region_accesses(const struct sim *s, const char *name);
@@ -223,6 +228,13 @@ struct sim_stale_case {
 /* The cases so far, in the order they were first seen (at most
  * SIM_STALE_CASES_MAX; the counters count every use). */
 const struct sim_stale_case *sim_stale_cases(const struct sim *s, unsigned *n);
+
+/* Called at each stale use the detector counts (tlb.stale_uses or
+ * tlb.stale_harmless), before a strict stop; c is its case, NULL once
+ * SIM_STALE_CASES_MAX cases are kept (default: nothing). */
+typedef void (*sim_stale_fn)(void *ctx, struct sim *s, const struct mmu_stale *st,
+                             const struct sim_stale_case *c);
+void sim_set_stale(struct sim *s, sim_stale_fn fn, void *ctx);
 
 /* With on, the first stale use of a bug class stops the run (kind
  * SIM_STOP_STALE_TLB, its case recorded first). */

@@ -78,6 +78,10 @@ struct sim {
     void *mark_ctx;
     sim_event_fn event_fn;
     void *event_ctx;
+    sim_at_fn at_fn;
+    void *at_ctx;
+    sim_stale_fn stale_fn;
+    void *stale_ctx;
 
     /* The stale-TLB detector: the stores that changed a watched entry, by
      * id (a ring: an id older than SIM_WRITES_KEPT is forgotten), the cases
