@@ -69,6 +69,7 @@ enum opt_id {
     OPT_MAX_OPS,
     OPT_INJECT,
     OPT_STRICT_TLB,
+    OPT_TRACE_JSON,
 };
 
 /*
@@ -114,6 +115,10 @@ static const struct option_row {
      "one line per INVLPG, CR0/CR3/CR4 write and page fault,\n"
      "boot included: scenario line, effect on the TLB, and\n"
      "the kernel callers up to the first non-wrapper"},
+    {OPT_TRACE_JSON, "trace-json", required_argument, " FILE", RUN,
+     "the run as a Chrome trace-event file (Perfetto):\n"
+     "a slice per scenario op, INVLPG, CR writes, faults\n"
+     "and stale TLB uses, valid TLB entries; clock: accesses"},
     {OPT_INJECT, "inject", required_argument, " FAULT", RUN,
      "inject a kernel bug (repeatable): skip-invlpg=N skips\n"
      "the Nth INVLPG (boot included), skip-invlpg=FUNCTION\n"
@@ -214,7 +219,7 @@ struct common {
     const char *strategy;
     const char *strategies;
     const char *tlb, *tlb4m, *pse, *pge;
-    const char *at, *from, *space, *output, *plot, *trace;
+    const char *at, *from, *space, *output, *plot, *trace, *trace_json;
     const char *pmm;
     uint32_t max_ops;
     bool all, json, csv, kernel_detail, with_boot, strict_tlb;
@@ -328,6 +333,9 @@ parse_options(int argc, char **argv, int cmd, struct common *c, int *first_arg)
             break;
         case OPT_TRACE:
             c->trace = optarg;
+            break;
+        case OPT_TRACE_JSON:
+            c->trace_json = optarg;
             break;
         case OPT_LOG:
             c->log = true;
@@ -626,9 +634,18 @@ cmd_run(int argc, char **argv, const struct common *c, int first)
         scn_free(&sc);
         return EXIT_USAGE;
     }
+    if (c->trace_json != NULL && (o.trace_json = fopen(c->trace_json, "w")) == NULL) {
+        fprintf(stderr, "%s run: cannot write %s: %s\n", prog, c->trace_json, strerror(errno));
+        if (o.trace != NULL)
+            fclose(o.trace);
+        scn_free(&sc);
+        return EXIT_USAGE;
+    }
     bool ran = report_window(&sc, c, "run", win) &&
                one_run(&sc, run_strategy_name(&sc, c->strategy), c, &o, &r);
     bool traced = o.trace == NULL || close_output(o.trace, c->trace, c);
+    if (o.trace_json != NULL && !close_output(o.trace_json, c->trace_json, c))
+        traced = false;
     if (!ran) {
         scn_free(&sc);
         return EXIT_USAGE;

@@ -59,6 +59,12 @@ json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
+void
+report_json_string(FILE *out, const char *s)
+{
+    json_string(out, s);
+}
+
 /* One CSV field (RFC 4180): quoted, quotes doubled, if it holds a comma, a
  * quote or a line break. */
 static void

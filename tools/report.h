@@ -10,6 +10,10 @@
 
 enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV };
 
+/* s as a JSON string, quoted and escaped, the one way every JSON output
+ * writes one. */
+void report_json_string(FILE *out, const char *s);
+
 /* The report of one run: its status (and reason when not ok), every
  * counter unless it was not run, the cost model, and in text its
  * expectations. */

@@ -18,6 +18,7 @@
 #include "sim/bootload.h"
 #include "tools/callers.h"
 #include "tools/registry.h"
+#include "tools/timeline.h"
 
 void
 run_options_default(struct run_options *o)
@@ -92,6 +93,7 @@ struct run_ctx {
     uint32_t log_op;    /* where the kernel was (sim_kernel_at) when it was written */
     struct sim *s;      /* the machine of this run */
     bool logged;
+    struct timeline *tl; /* --trace-json, NULL if not asked */
 };
 
 /* A figure the kernel published on the simulator (run_figure_fn). */
@@ -331,6 +333,10 @@ on_event(void *ctx, struct sim *s, const struct sim_event *ev)
     static const char *const names[] = {"invlpg", "cr0", "cr3", "cr4", "#PF"};
     struct run_ctx *x = ctx;
     char where[300] = "boot", effect[64], who[SIM_CHAIN_MAX * 72];
+    if (x->tl != NULL)
+        timeline_event(x->tl, s, ev);
+    if (x->o->trace == NULL)
+        return;
     uint32_t line = current_line(x->sc, s);
     if (line != 0)
         snprintf(where, sizeof(where), "%s:%u", x->sc->file, line);
@@ -344,6 +350,18 @@ on_event(void *ctx, struct sim *s, const struct sim_event *ev)
     callers_format(ev->chain, ev->nchain, who, sizeof(who));
     fprintf(x->o->trace, "%-28s %-6s 0x%08x  %-22s %s\n", where, names[ev->kind], ev->value, effect,
             who);
+}
+
+static void
+on_at(void *ctx, struct sim *s, uint32_t where)
+{
+    timeline_at(((struct run_ctx *)ctx)->tl, s, where);
+}
+
+static void
+on_stale(void *ctx, struct sim *s, const struct mmu_stale *st, const struct sim_stale_case *c)
+{
+    timeline_stale(((struct run_ctx *)ctx)->tl, s, st, c);
 }
 
 static void
@@ -595,8 +613,18 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
     sim_set_log(s, on_log, &x);
     if (o->log != NULL)
         fprintf(o->log, "kernel log: %s, strategy %s\n", sc->file, r->strategy);
-    if (o->trace != NULL)
+    if (o->trace_json != NULL && (x.tl = timeline_begin(o->trace_json, sc, r->strategy)) == NULL) {
+        snprintf(err, errlen, "out of host memory");
+        sim_destroy(s);
+        run_result_free(r);
+        return false;
+    }
+    if (o->trace != NULL || x.tl != NULL)
         sim_set_event(s, on_event, &x);
+    if (x.tl != NULL) {
+        sim_set_at(s, on_at, &x);
+        sim_set_stale(s, on_stale, &x);
+    }
 
     sim_set_inject(s, &o->inject);
     sim_set_strict_tlb(s, o->strict_tlb);
@@ -638,6 +666,8 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         sim_run(s, view_at_end, &e);
     }
     collect(s, &o->cost, &r->final);
+    if (x.tl != NULL)
+        timeline_end(x.tl, s);
     /* The workload's own figures: boot's events taken out of every mark. */
     r->with_boot = o->with_boot || !r->boot_done;
     if (!r->with_boot) {

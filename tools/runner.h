@@ -36,6 +36,7 @@ struct run_options {
     int view_mark; /* mark id for view_fn; -1: at the end of the run */
     bool with_boot; /* event counts from machine reset instead of from the workload's start */
     FILE *trace;   /* if not NULL: one line per INVLPG, CR write and #PF */
+    FILE *trace_json; /* if not NULL: the run as a Chrome trace-event file (timeline.h) */
     FILE *log;     /* if not NULL: a header line, then each kernel log line */
     run_view_fn view_fn;
     void *view_ctx;
