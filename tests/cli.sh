@@ -169,6 +169,63 @@ n=$(echo "$out" | sed -n 's/^  faults  *\([0-9]*\).*/\1/p')
     { echo "FAIL: stopped run: $(kinds /tmp/pagesim-pf-trace.txt '#PF') #PF lines, faults $n"; fail=1; }
 grep -q '^/tmp/pagesim-pf.scn:3 .* #PF  *0x10000000  error 0x6 ' /tmp/pagesim-pf-trace.txt ||
     { echo "FAIL: the #PF line of pagesim-pf.scn:3 is missing"; fail=1; }
+# --trace-json: a Chrome trace-event file.  It parses; its instant events
+# are the trace's lines, so under every strategy the invlpg, cr3 and #PF
+# ones number the --with-boot counters (as --trace above), and 1 cr0 and 1
+# cr4 (the boot entry's, see above); stale events number tlb.stale_uses
+# (bug) and tlb.stale_harmless.  The op slices follow one another (each
+# begins where the one before ended or later, none has a negative length)
+# after one boot slice from 0.  Two runs give the same bytes.
+tjson() { # file, counters as csv: "name=count ..." of the events, or a failure
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+ev = d["traceEvents"]
+n = {}
+for e in ev:
+    k = e["name"]
+    if e["ph"] == "i" and k == "stale":
+        k = "stale_bug" if e["args"]["bug"] else "stale_harmless"
+    if e["ph"] == "i":
+        n[k] = n.get(k, 0) + 1
+sl = [e for e in ev if e["ph"] == "X"]
+assert sl[0]["cat"] == "boot" and sl[0]["ts"] == 0, "no boot slice first"
+end = 0
+for e in sl:
+    assert e["ts"] >= end and e["dur"] >= 0, "slices overlap at %d" % e["ts"]
+    end = e["ts"] + e["dur"]
+assert all(e["args"]["entries"] >= 0 for e in ev if e["ph"] == "C")
+print(" ".join("%s=%d" % kv for kv in sorted(n.items())))' "$1" 2>&1
+}
+for s in $strategies; do
+    "$pagesim" run scenarios/thread.scn --strategy "$s" --trace-json /tmp/pagesim-tj-$s.json \
+        > /dev/null
+    check "run --trace-json ($s)" 0 $?
+    got=$(tjson /tmp/pagesim-tj-$s.json)
+    csvb=$("$pagesim" run scenarios/thread.scn --strategy "$s" --csv --with-boot)
+    v() { echo "$csvb" | grep "^$1," | cut -d, -f2; }
+    # a kind with no event is absent from the counts
+    want=$(printf '%s\n' "#PF=$(v faults)" "cr0=1" "cr3=$(v cr3_writes)" "cr4=1" \
+        "invlpg=$(v invlpg)" | grep -v '=0$' | sort | tr '\n' ' ' | sed 's/ $//')
+    [ "$got" = "$want" ] || { echo "FAIL: $s: --trace-json events '$got', counters '$want'"; fail=1; }
+done
+"$pagesim" run scenarios/thread.scn --strategy recursive --inject skip-invlpg=rc_aim \
+    --trace-json /tmp/pagesim-tj-stale.json --csv --with-boot > /tmp/pagesim-tj-stale.csv 2>/dev/null
+got=$(tjson /tmp/pagesim-tj-stale.json | tr ' ' '\n' | grep '^stale' | tr '\n' ' ')
+want="stale_bug=$(grep '^tlb.stale_uses,' /tmp/pagesim-tj-stale.csv | cut -d, -f2) "
+want="${want}stale_harmless=$(grep '^tlb.stale_harmless,' /tmp/pagesim-tj-stale.csv | cut -d, -f2) "
+case "$want" in stale_bug=0*) echo "FAIL: no stale use injected"; fail=1 ;; esac
+[ "$got" = "$want" ] || { echo "FAIL: --trace-json stale events '$got', counters '$want'"; fail=1; }
+grep -q '"name":"stale",.*"chain":"rc_create",.*"changed by":"rc_aim"' /tmp/pagesim-tj-stale.json ||
+    { echo "FAIL: --trace-json stale event does not name rc_create and rc_aim"; fail=1; }
+"$pagesim" run scenarios/thread.scn --strategy recursive --inject skip-invlpg=rc_aim \
+    --trace-json /tmp/pagesim-tj-stale2.json > /dev/null 2>&1
+cmp -s /tmp/pagesim-tj-stale.json /tmp/pagesim-tj-stale2.json ||
+    { echo "FAIL: --trace-json differs between two runs"; fail=1; }
+# a run stopped by a fault still ends in a file that parses, with its #PF
+"$pagesim" run /tmp/pagesim-pf.scn --trace-json /tmp/pagesim-pf.json > /dev/null
+case " $(tjson /tmp/pagesim-pf.json) " in *" #PF=1 "*) ;;
+*) echo "FAIL: stopped run --trace-json: $(tjson /tmp/pagesim-pf.json)"; fail=1 ;; esac
 # expectations after the stop are not reached, and say so
 printf 'space create a\nspace switch a\ntouch 0x10000000 4K\nexpect faults == 0\n' > /tmp/pagesim-nr.scn
 out=$("$pagesim" run /tmp/pagesim-nr.scn); check "run with unreached expect" 1 $?
@@ -421,6 +478,7 @@ for c in run compare graph dump check; do
 done
 for args in "run scenarios/thread.scn --plot /tmp/pagesim-x.png" \
     "run scenarios/thread.scn --space shell" "compare scenarios/thread.scn --trace /tmp/pagesim-t" \
+    "compare scenarios/thread.scn --trace-json /tmp/pagesim-t" \
     "check scenarios/thread.scn --json" "dump scenarios/thread.scn --json" \
     "compare scenarios/thread.scn --strategy heap"; do
     "$pagesim" $args > /dev/null 2>&1; check "$args" 2 $?
@@ -435,6 +493,9 @@ check "--strategies heap,heap" 2 $?
 err=$("$pagesim" run scenarios/thread.scn --trace /dev/full 2>&1 >/dev/null)
 check "run --trace /dev/full" 2 $?
 echo "$err" | grep -q "writing /dev/full failed" || { echo "FAIL: trace write: $err"; fail=1; }
+err=$("$pagesim" run scenarios/thread.scn --trace-json /dev/full 2>&1 >/dev/null)
+check "run --trace-json /dev/full" 2 $?
+echo "$err" | grep -q "writing /dev/full failed" || { echo "FAIL: trace-json write: $err"; fail=1; }
 err=$("$pagesim" run scenarios/thread.scn 2>&1 >/dev/full)
 check "run > /dev/full" 2 $?
 echo "$err" | grep -q "writing the standard output failed" ||
