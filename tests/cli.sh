@@ -269,6 +269,24 @@ if command -v xmllint >/dev/null; then
 fi
 "$pagesim" graph scenarios/thread.scn --space nosuch -o /tmp/pagesim-x.dot 2>/dev/null
 check "graph unknown space" 2 $?
+# graph --diff A B: in one table, between A and B 0x10000000 is unmapped
+# (removed), 0x10001000 unmapped and mapped again read-only (changed: R/W
+# cleared, whatever frame it gets), 0x10002000 mapped (added); 0x10003000 is
+# untouched and the table stays.  So exactly one element of each kind.
+printf 'space create a\nspace switch a\nmap 0x10000000 4K rw user\nmap 0x10001000 4K rw user
+map 0x10003000 4K rw user\nsnapshot A\nunmap 0x10000000 4K\nunmap 0x10001000 4K
+map 0x10001000 4K ro user\nmap 0x10002000 4K rw user\nsnapshot B\n' > /tmp/pagesim-gd.scn
+"$pagesim" graph /tmp/pagesim-gd.scn --strategy recursive --diff A B -o /tmp/pagesim-gd.dot
+check "graph --diff" 0 $?
+for k in added changed removed; do
+    n=$(grep -c "$k since 'A'" /tmp/pagesim-gd.dot)
+    [ "$n" = 1 ] || { echo "FAIL: graph --diff has $n $k elements, expected 1"; fail=1; }
+done
+"$pagesim" graph /tmp/pagesim-gd.scn --diff B A -o /tmp/pagesim-x.dot 2>/dev/null
+check "graph --diff out of order" 2 $?
+"$pagesim" graph /tmp/pagesim-gd.scn --diff A nosuch -o /tmp/pagesim-x.dot 2>/dev/null
+check "graph --diff unknown label" 2 $?
+"$pagesim" dump /tmp/pagesim-gd.scn --diff A B 2>/dev/null; check "dump --diff" 2 $?
 
 # --max-ops: 1 create, then 2 ops a pass.  A limit of 5 runs the create and
 # two passes (1 + 4) and stops before the kmalloc of line 3; 2001 is all of

@@ -30,6 +30,17 @@
 #define COLOR_CR3 "#e0e0e0"
 #define COLOR_SELF "blue"
 #define COLOR_FOREIGN "red"
+#define COLOR_ADDED "#00b3a4"   /* --diff: border and edge of what is new since A (teal) */
+#define COLOR_CHANGED "#8e44ad" /* --diff: an entry whose frame or flags changed (purple) */
+#define COLOR_REMOVED "#999999" /* --diff: what A had and B has not, dashed */
+
+/* How an entry at B compares with the same virtual address at A (--diff). */
+enum gdiff {
+    GD_SAME,
+    GD_ADDED,   /* not present at A */
+    GD_CHANGED, /* present at both, another frame, size or flags (A and D aside) */
+    GD_REMOVED, /* present at A only */
+};
 
 enum gnode_kind {
     GN_CR3,
@@ -42,6 +53,7 @@ enum gnode_kind {
     GN_MORE,   /* the frame runs of a table beyond GRAPH_RUNS_MAX */
     GN_BAD,    /* a table outside RAM */
     GN_KERNEL, /* the kernel half, the same in every space, drawn once */
+    GN_GONE,   /* --diff: pages or a table A had and B has not */
 };
 
 struct gnode {
@@ -60,6 +72,7 @@ struct gnode {
     uint32_t first_pdx;             /* groups: PDE index of the first table */
     unsigned frame_runs;            /* tables and groups: frame-run nodes drawn */
     bool expanded;
+    uint8_t diff; /* enum gdiff of what it stands for */
 };
 
 struct grec {
@@ -97,6 +110,21 @@ struct graph {
     pde_t kcommon[NPDENTRIES];      /* its bits set in every directory */
     unsigned kaccessed[NPDENTRIES]; /* directories whose entry has A set */
     int knode;                      /* the GN_KERNEL node, or -1 */
+    const struct graph_snap *since; /* --diff: the tables at A, else NULL */
+    unsigned ndiff[4];              /* --diff: elements drawn per enum gdiff */
+};
+
+/* One space's tables at snapshot A: its PDEs and the PTEs of each table. */
+struct snap_space {
+    char *name;
+    pde_t pde[NPDENTRIES];
+    uint32_t *pte[NPDENTRIES]; /* NPTENTRIES entries of a table's PDE, else NULL */
+};
+
+struct graph_snap {
+    struct snap_space *sp;
+    unsigned n;
+    char label[64]; /* the snapshot's name, for labels */
 };
 
 static void
@@ -244,6 +272,154 @@ flags_str(uint32_t entry, bool large, char *buf, size_t len)
         snprintf(buf, len, "-");
 }
 
+/* The space named name in snapshot a, or NULL if it did not exist there. */
+static const struct snap_space *
+snap_find(const struct graph_snap *a, const char *name)
+{
+    for (unsigned k = 0; a != NULL && k < a->n; k++)
+        if (strcmp(a->sp[k].name, name) == 0)
+            return &a->sp[k];
+    return NULL;
+}
+
+/* The final entry that maps va in space o at the snapshot, 0 if none;
+ * *large says whether it is a 4 MiB PDE. */
+static uint32_t
+snap_entry(const struct snap_space *o, uint32_t va, bool *large)
+{
+    *large = false;
+    if (o == NULL || !(o->pde[PDX(va)] & PTE_P))
+        return 0;
+    if (o->pte[PDX(va)] == NULL) {
+        *large = (o->pde[PDX(va)] & PTE_PS) != 0;
+        return *large ? o->pde[PDX(va)] : 0;
+    }
+    return o->pte[PDX(va)][PTX(va)];
+}
+
+/* The final entry that maps va in d now, 0 if none; *large as snap_entry's. */
+static uint32_t
+cur_entry(const struct graph *G, const struct gdir *d, uint32_t va, bool *large)
+{
+    uint32_t e = 0;
+    *large = d->kind[PDX(va)] == DUMP_PDE_LARGE;
+    if (*large)
+        return d->pde[PDX(va)];
+    if (d->kind[PDX(va)] != DUMP_PDE_TABLE ||
+        !mmu_read_entry(G->m, PTE_ADDR(d->pde[PDX(va)]) + PTX(va) * (paddr_t)sizeof(uint32_t), &e))
+        return 0;
+    return e;
+}
+
+/* How entry now compares with entry was (A and D bits aside). */
+static enum gdiff
+entry_diff(uint32_t was, bool was_large, uint32_t now, bool now_large)
+{
+    if (!(was & PTE_P))
+        return (now & PTE_P) ? GD_ADDED : GD_SAME;
+    if (!(now & PTE_P))
+        return GD_REMOVED;
+    if (was_large != now_large || ((was ^ now) & ~(PTE_A | PTE_D)) != 0)
+        return GD_CHANGED;
+    return GD_SAME;
+}
+
+/* How the page at va of d compares with the snapshot (GD_SAME without one). */
+static enum gdiff
+page_diff(const struct graph *G, const struct gdir *d, uint32_t va)
+{
+    bool wl, nl;
+    if (G->since == NULL)
+        return GD_SAME;
+    uint32_t was = snap_entry(snap_find(G->since, G->spaces[d->space].name), va, &wl);
+    uint32_t now = cur_entry(G, d, va, &nl);
+    return entry_diff(was, wl, now, nl);
+}
+
+/* Colours edge e as what it leads to compares with the snapshot. */
+static void
+diff_edge(Agedge_t *e, enum gdiff st)
+{
+    static const char *const color[] = {NULL, COLOR_ADDED, COLOR_CHANGED, COLOR_REMOVED};
+    if (e == NULL || st == GD_SAME)
+        return;
+    set_attr(e, "color", color[st]);
+    set_attr(e, "fontcolor", color[st]);
+    set_attr(e, "penwidth", "2");
+    if (st == GD_REMOVED)
+        set_attr(e, "style", "dashed");
+}
+
+/* A GN_GONE node with text, under node from by an edge labelled label. */
+static void
+emit_removed(struct graph *G, int from, const char *key, const char *text, const char *label)
+{
+    bool created;
+    int rn = node_get(G, key, GN_GONE, &created);
+    if (rn < 0)
+        return;
+    if (created)
+        snprintf(G->nodes[rn].text, sizeof(G->nodes[rn].text), "%s", text);
+    G->nodes[rn].diff = GD_REMOVED;
+    diff_edge(edge(G, from, rn, label), GD_REMOVED);
+}
+
+/* Draws, under table node tn, the runs of pages that PDE i of d mapped at
+ * the snapshot and maps no more. */
+static void
+removed_pages(struct graph *G, const struct gdir *d, unsigned i, int tn)
+{
+    const struct snap_space *o = snap_find(G->since, G->spaces[d->space].name);
+    struct mapiter_run r;
+    bool open = false;
+    char key[48], text[128], label[48], fl[DUMP_FLAGS_MAX];
+    if (o == NULL || o->pte[i] == NULL)
+        return;
+    for (unsigned j = 0; j <= NPTENTRIES; j++) {
+        uint32_t va = (i << PDX_SHIFT) | (j << PAGE_SHIFT);
+        uint32_t was = j < NPTENTRIES ? o->pte[i][j] : 0;
+        bool gone = j < NPTENTRIES && page_diff(G, d, va) == GD_REMOVED;
+        if (gone && open && mapiter_run_extend(&r, va, PTE_ADDR(was), false, was & PTE_FLAGS_MASK))
+            continue;
+        if (open) {
+            paddr_t lo = mapiter_run_low(&r);
+            unsigned pos = PTX(r.va);
+            flags_str(r.flags, false, fl, sizeof(fl));
+            snprintf(key, sizeof(key), "rm_%08x_%08x_%u", d->pd, r.va, r.pages);
+            snprintf(text, sizeof(text), "%u frame%s 0x%08x-0x%08llx\n%s", r.pages,
+                     r.pages == 1 ? "" : "s", lo,
+                     (unsigned long long)lo + (uint64_t)r.pages * PAGE_SIZE - 1, fl);
+            if (r.pages == 1)
+                snprintf(label, sizeof(label), "PTE %u", pos);
+            else
+                snprintf(label, sizeof(label), "PTE %u-%u", pos, pos + r.pages - 1);
+            emit_removed(G, tn, key, text, label);
+            open = false;
+        }
+        if (gone) {
+            mapiter_run_start(&r, va, PTE_ADDR(was), false, was & PTE_FLAGS_MASK);
+            open = true;
+        }
+    }
+}
+
+/* Draws, from d's node, what non-present PDE i of d named at the snapshot. */
+static void
+removed_pde(struct graph *G, const struct gdir *d, unsigned i)
+{
+    const struct snap_space *o = snap_find(G->since, G->spaces[d->space].name);
+    char key[48], text[128], label[48];
+    if (o == NULL || !(o->pde[i] & PTE_P))
+        return;
+    snprintf(key, sizeof(key), "rmpde_%08x_%u", d->pd, i);
+    if (o->pte[i] == NULL)
+        snprintf(text, sizeof(text), "4 MiB page 0x%08x", PTE_ADDR(o->pde[i]) & ~(LPAGE_SIZE - 1));
+    else
+        snprintf(text, sizeof(text), "page table 0x%08x", PTE_ADDR(o->pde[i]));
+    snprintf(label, sizeof(label), "PDE %u", i);
+    emit_removed(G, d->node, key, text, label);
+}
+
 /*
  * Whether the TLB counts of what entries [i, end] of d map are shown: they
  * are those of the directory in CR3 when it is drawn, else of the first
@@ -264,10 +440,11 @@ tlb_counted(const struct graph *G, const struct gdir *d, unsigned i, unsigned en
 }
 
 /* Draws run r of frames of table (or group) node tn, which maps from
- * virtual address va0 on; its TLB count is added if counted. */
+ * virtual address va0 on, marked as st says; its TLB count is added if
+ * counted. */
 static void
 emit_frames(struct graph *G, unsigned tn, const struct mapiter_run *r, bool group, uint32_t va0,
-            bool counted)
+            bool counted, enum gdiff st)
 {
     char key[48], label[96];
     bool created;
@@ -290,8 +467,11 @@ emit_frames(struct graph *G, unsigned tn, const struct mapiter_run *r, bool grou
         mn->more_last = pos + r->pages - 1;
     } else {
         paddr_t lo = mapiter_run_low(r);
-        snprintf(key, sizeof(key), "fr_%08x_%u_%03x%s", lo, r->pages, r->flags,
-                 r->descending ? "_d" : "");
+        snprintf(key, sizeof(key), "fr_%08x_%u_%03x%s%s", lo, r->pages, r->flags,
+                 r->descending ? "_d" : "",
+                 st == GD_SAME    ? ""
+                 : st == GD_ADDED ? "_a"
+                                  : "_c");
         fn = node_get(G, key, GN_FRAMES, &created);
         if (fn < 0)
             return;
@@ -312,7 +492,8 @@ emit_frames(struct graph *G, unsigned tn, const struct mapiter_run *r, bool grou
         } else {
             snprintf(label, sizeof(label), "PTE %u-%u", pos, pos + r->pages - 1);
         }
-        edge(G, (int)tn, fn, label);
+        G->nodes[fn].diff = (uint8_t)st;
+        diff_edge(edge(G, (int)tn, fn, label), st);
     }
     if (counted) {
         G->nodes[tn].tlb += r->tlb;
@@ -330,8 +511,22 @@ expand_tables(struct graph *G, unsigned tn, const struct gdir *d, unsigned i, un
     bool counted = tlb_counted(G, d, i, end);
     G->nodes[tn].expanded = true;
     mapiter_init(&it, G->m, d->pd, i, end + 1, MAPITER_ENTRY);
-    while (mapiter_next(&it, &r))
-        emit_frames(G, tn, &r, group, i << PDX_SHIFT, counted);
+    while (mapiter_next(&it, &r)) {
+        /* With --diff, a run splits where its pages compare differently with the snapshot. */
+        for (uint32_t k = 0, e; k < r.pages; k = e) {
+            uint32_t size = PAGE_SIZE;
+            enum gdiff st = page_diff(G, d, r.va + k * size);
+            for (e = k + 1; e < r.pages && page_diff(G, d, r.va + e * size) == st; e++)
+                ;
+            struct mapiter_run sub = r;
+            sub.va = r.va + k * size;
+            sub.pa = r.descending ? r.pa - k * size : r.pa + k * size;
+            sub.pages = e - k;
+            if (sub.pages != r.pages)
+                sub.tlb = mapiter_run_tlb(G->m, &sub);
+            emit_frames(G, tn, &sub, group, i << PDX_SHIFT, counted, st);
+        }
+    }
 }
 
 /* Draws run r of 4 MiB pages from directory (or kernel half) node dn; its
@@ -403,13 +598,26 @@ draw_table(struct graph *G, struct gdir *d, unsigned i, bool kernel)
         snprintf(G->nodes[tn].text, sizeof(G->nodes[tn].text), "page table 0x%08x", d->tab[i]);
         G->nodes[tn].sharers = sharers(G, d, i);
     }
-    if (!G->nodes[tn].expanded)
+    if (!G->nodes[tn].expanded) {
         expand_tables(G, (unsigned)tn, d, i, i, false);
+        if (G->since != NULL)
+            removed_pages(G, d, i, tn);
+    }
     flags_str(pde[i], false, fl, sizeof(fl));
     if (kernel)
         kernel_note(G, i, i, note, sizeof(note));
     snprintf(label, sizeof(label), "PDE %u\n%s%s", i, fl, note);
-    shared_edge_style(G, edge(G, kernel ? G->knode : d->node, tn, label), (unsigned)tn);
+    Agedge_t *e = edge(G, kernel ? G->knode : d->node, tn, label);
+    shared_edge_style(G, e, (unsigned)tn);
+    if (G->since != NULL && !kernel) {
+        const struct snap_space *o = snap_find(G->since, G->spaces[d->space].name);
+        pde_t was = o != NULL ? o->pde[i] : 0;
+        enum gdiff st = !(was & PTE_P)                                    ? GD_ADDED
+                        : o->pte[i] == NULL || PTE_ADDR(was) != d->tab[i] ? GD_CHANGED
+                                                                          : GD_SAME;
+        diff_edge(e, st);
+        G->ndiff[st]++;
+    }
 }
 
 /* Draws kernel tables [i, end] of d, all shared by the same spaces, as one
@@ -696,6 +904,8 @@ draw_dir(struct graph *G, struct gdir *d)
             draw_table(G, d, i, false);
             break;
         default:
+            if (G->since != NULL)
+                removed_pde(G, d, i);
             break;
         }
         i++;
@@ -888,6 +1098,20 @@ finish_node(struct graph *G, struct gnode *gn)
         shape = "component";
         style = "filled,bold";
         break;
+    case GN_GONE:
+        style = "rounded,dashed";
+        break;
+    }
+    if (gn->diff != GD_SAME && G->since != NULL && n < sizeof(text)) {
+        static const char *const what[] = {"", "added", "changed", "removed"};
+        static const char *const color[] = {NULL, COLOR_ADDED, COLOR_CHANGED, COLOR_REMOVED};
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "\n%s since '%s'", what[gn->diff],
+                              G->since->label);
+        set_attr(gn->n, "color", color[gn->diff]);
+        set_attr(gn->n, "penwidth", "3");
+        if (gn->diff == GD_REMOVED)
+            set_attr(gn->n, "fontcolor", COLOR_REMOVED);
+        G->ndiff[gn->diff]++;
     }
     if (gn->tlb > 0 && n < sizeof(text))
         n += (size_t)snprintf(text + n, sizeof(text) - n, "\nTLB: %u cached", gn->tlb);
@@ -905,7 +1129,7 @@ finish_node(struct graph *G, struct gnode *gn)
 static void
 finish(struct graph *G)
 {
-    char legend[256], name[] = "directories";
+    char legend[512], name[] = "directories";
     Agraph_t *dirs = agsubg(G->g, name, 1);
     if (dirs != NULL)
         set_attr(dirs, "rank", "same");
@@ -923,6 +1147,13 @@ finish(struct graph *G)
              (G->flags & GRAPH_KERNEL_DETAIL)
                  ? "the kernel tables every space shares, drawn once, an edge from each space"
                  : "the kernel half every space has alike is drawn once");
+    if (G->since != NULL) {
+        size_t n = strlen(legend);
+        snprintf(legend + n, sizeof(legend) - n,
+                 "  Since '%s' (A and D aside): %u added (teal), %u changed (purple), %u "
+                 "removed (grey dashed).",
+                 G->since->label, G->ndiff[GD_ADDED], G->ndiff[GD_CHANGED], G->ndiff[GD_REMOVED]);
+    }
     set_attr(G->g, "label", legend);
 }
 
@@ -1045,9 +1276,68 @@ graph_format(const char *path)
     return NULL;
 }
 
+struct graph_snap *
+graph_snap_take(struct sim *s, const struct run_space *spaces, unsigned nspaces, const char *label)
+{
+    const struct mmu *m = sim_mmu(s);
+    struct graph_snap *a = calloc(1, sizeof(*a));
+    if (a == NULL || (a->sp = calloc(nspaces ? nspaces : 1, sizeof(*a->sp))) == NULL) {
+        free(a);
+        return NULL;
+    }
+    snprintf(a->label, sizeof(a->label), "%s", label);
+    for (unsigned k = 0; k < nspaces; k++) {
+        struct snap_space *o = &a->sp[a->n++];
+        paddr_t pd = PTE_ADDR(spaces[k].pd);
+        size_t len = strlen(spaces[k].name) + 1;
+        if ((o->name = malloc(len)) == NULL) {
+            graph_snap_free(a);
+            return NULL;
+        }
+        memcpy(o->name, spaces[k].name, len);
+        for (unsigned i = 0; i < NPDENTRIES; i++) {
+            if (!mapiter_read_pde(m, pd, i, &o->pde[i]))
+                o->pde[i] = 0;
+            if (!(o->pde[i] & PTE_P) || ((o->pde[i] & PTE_PS) && (m->cr4 & CR4_PSE)))
+                continue;
+            if ((o->pte[i] = calloc(NPTENTRIES, sizeof(uint32_t))) == NULL) {
+                graph_snap_free(a);
+                return NULL;
+            }
+            for (unsigned j = 0; j < NPTENTRIES; j++)
+                if (!mmu_read_entry(m, PTE_ADDR(o->pde[i]) + j * (paddr_t)sizeof(uint32_t),
+                                    &o->pte[i][j]))
+                    o->pte[i][j] = 0;
+        }
+    }
+    return a;
+}
+
+void
+graph_snap_free(struct graph_snap *a)
+{
+    if (a == NULL)
+        return;
+    for (unsigned k = 0; k < a->n; k++) {
+        free(a->sp[k].name);
+        for (unsigned i = 0; i < NPDENTRIES; i++)
+            free(a->sp[k].pte[i]);
+    }
+    free(a->sp);
+    free(a);
+}
+
 bool
 graph_render(struct sim *s, const struct run_space *spaces, unsigned nspaces,
              const char *only_space, unsigned flags, const char *path, char *err, size_t errlen)
+{
+    return graph_render_diff(s, spaces, nspaces, only_space, flags, NULL, path, err, errlen);
+}
+
+bool
+graph_render_diff(struct sim *s, const struct run_space *spaces, unsigned nspaces,
+                  const char *only_space, unsigned flags, const struct graph_snap *since,
+                  const char *path, char *err, size_t errlen)
 {
     const char *fmt = graph_format(path);
     if (fmt == NULL) {
@@ -1057,14 +1347,14 @@ graph_render(struct sim *s, const struct run_space *spaces, unsigned nspaces,
     if (strcmp(fmt, "dot") == 0)
         fmt = NULL;
 
-    struct graph G = {.m = sim_mmu(s), .spaces = spaces, .nspaces = nspaces, .flags = flags};
+    struct graph G = {
+        .m = sim_mmu(s), .spaces = spaces, .nspaces = nspaces, .flags = flags, .since = since};
     bool ok = false;
     gv_errors[0] = '\0';
     agusererrf old = agseterrf(gv_capture);
     GVC_t *gvc = gv_context();
     if (gvc == NULL) {
-        snprintf(err, errlen, "cannot create a Graphviz context: %s",
-                 gv_message("no detail"));
+        snprintf(err, errlen, "cannot create a Graphviz context: %s", gv_message("no detail"));
         goto out;
     }
     if (!load_dirs(&G, only_space, err, errlen))

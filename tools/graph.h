@@ -50,6 +50,32 @@ bool graph_render(struct sim *s, const struct run_space *spaces, unsigned nspace
                   const char *only_space, unsigned flags, const char *path, char *err,
                   size_t errlen);
 
+/*
+ * The page tables of every space of the list as they stand now (directories
+ * and the entries of each table), in host memory, named label: snapshot A
+ * of a --diff.  NULL if out of memory.  Free with graph_snap_free.
+ */
+struct graph_snap;
+struct graph_snap *graph_snap_take(struct sim *s, const struct run_space *spaces, unsigned nspaces,
+                                   const char *label);
+void graph_snap_free(struct graph_snap *a);
+
+/*
+ * graph_render, with the changes since snapshot since (unless NULL) drawn:
+ * per virtual page of each drawn space, compared with the same space at
+ * the snapshot, A and D bits aside, an entry present now only is added
+ * (teal border and edge), one present at both with another frame, size or
+ * flags is changed (purple), and one present then only is removed (a
+ * dashed grey node and edge under the table, or under the directory when
+ * its PDE is gone).  A frame run splits where its pages compare
+ * differently; a PDE edge is coloured added or changed (another table);
+ * 4 MiB pages and the shared kernel half are drawn unmarked.  The legend
+ * counts each kind.
+ */
+bool graph_render_diff(struct sim *s, const struct run_space *spaces, unsigned nspaces,
+                       const char *only_space, unsigned flags, const struct graph_snap *since,
+                       const char *path, char *err, size_t errlen);
+
 /* The extensions graph_render takes, for messages. */
 #define GRAPH_EXTS ".svg, .png, .dot or .gv"
 /* The Graphviz format path's extension names ("svg", "png" or "dot"), or

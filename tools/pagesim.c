@@ -70,6 +70,7 @@ enum opt_id {
     OPT_INJECT,
     OPT_STRICT_TLB,
     OPT_TRACE_JSON,
+    OPT_DIFF,
 };
 
 /*
@@ -133,6 +134,9 @@ static const struct option_row {
     {OPT_PLOT, "plot", required_argument, " FILE", COMPARE,
      "chart of the main rows with gnuplot; FILE ends in " REPORT_PLOT_EXTS},
     {OPT_SPACE, "space", required_argument, " NAME", GRAPH | DUMP, "one address space only"},
+    {OPT_DIFF, "diff", required_argument, " A B", GRAPH,
+     "the tables at snapshot B (instead of --at), entries\nadded, changed or removed since "
+     "snapshot A marked"},
     {OPT_ALL, "all", no_argument, "", GRAPH, "every live address space (default)"},
     {OPT_KERNEL_DETAIL, "kernel-detail", no_argument, "", GRAPH,
      "an edge from every space to each shared kernel table\n"
@@ -221,6 +225,7 @@ struct common {
     const char *tlb, *tlb4m, *pse, *pge;
     const char *at, *from, *space, *output, *plot, *trace, *trace_json;
     const char *pmm;
+    const char *diff[2]; /* --diff A B */
     uint32_t max_ops;
     bool all, json, csv, kernel_detail, with_boot, strict_tlb;
     struct sim_inject inject;
@@ -370,6 +375,14 @@ parse_options(int argc, char **argv, int cmd, struct common *c, int *first_arg)
         case OPT_STRICT_TLB:
             c->strict_tlb = true;
             break;
+        case OPT_DIFF: /* its second argument is the next word */
+            if (optind >= argc || argv[optind][0] == '-') {
+                fprintf(stderr, "%s %s: --diff takes two snapshots: --diff A B\n", prog, name);
+                return false;
+            }
+            c->diff[0] = optarg;
+            c->diff[1] = argv[optind++];
+            break;
         case OPT_MAX_OPS: {
             char *end = NULL;
             errno = 0;
@@ -418,6 +431,10 @@ check_options(const struct common *c)
     const char *name = commands[c->cmd].name;
     if (c->json && c->csv) {
         fprintf(stderr, "%s %s: --json and --csv exclude each other\n", prog, name);
+        return false;
+    }
+    if (c->diff[0] != NULL && c->at != NULL) {
+        fprintf(stderr, "%s %s: --diff A B draws snapshot B: it excludes --at\n", prog, name);
         return false;
     }
     if (c->space != NULL && c->all) {
@@ -584,7 +601,6 @@ use_window(struct run_result *r, const int win[2], const struct common *c)
         snprintf(r->from, sizeof(r->from), "%s", c->from);
     }
 }
-
 
 /* The one SCENARIO argument of the command, loaded; false after a message. */
 static bool
@@ -788,6 +804,7 @@ cmd_compare(int argc, char **argv, const struct common *c, int first)
 
 struct view_job {
     const struct common *c;
+    struct graph_snap *since; /* --diff: the tables at A, once taken */
     bool done, ok;
     char err[512];
 };
@@ -797,6 +814,16 @@ view_cb(void *ctx, struct sim *s, const struct run_space *spaces, unsigned n)
 {
     struct view_job *j = ctx;
     const char *only = j->c->space;
+    if (j->c->diff[0] != NULL && j->since == NULL) { /* at A: keep its tables for B */
+        j->since = graph_snap_take(s, spaces, n, j->c->diff[0]);
+        if (j->since == NULL) {
+            j->done = true;
+            snprintf(j->err, sizeof(j->err), "out of memory");
+        }
+        return;
+    }
+    if (j->done)
+        return;
     j->done = true;
     j->ok = only == NULL;
     for (unsigned k = 0; k < n && !j->ok; k++)
@@ -806,8 +833,8 @@ view_cb(void *ctx, struct sim *s, const struct run_space *spaces, unsigned n)
                  j->c->at ? "snapshot '" : "the end of the run", j->c->at ? j->c->at : "",
                  j->c->at ? "'" : "");
     } else if (j->c->cmd == CMD_GRAPH) {
-        j->ok = graph_render(s, spaces, n, only, j->c->kernel_detail ? GRAPH_KERNEL_DETAIL : 0,
-                             j->c->output, j->err, sizeof(j->err));
+        j->ok = graph_render_diff(s, spaces, n, only, j->c->kernel_detail ? GRAPH_KERNEL_DETAIL : 0,
+                                  j->since, j->c->output, j->err, sizeof(j->err));
     } else {
         j->ok = dump_spaces(stdout, s, spaces, n, only);
     }
@@ -855,6 +882,16 @@ cmd_view(int argc, char **argv, const struct common *c, int first)
             scn_free(&sc);
             return EXIT_USAGE;
         }
+    } else if (c->diff[0] != NULL) {
+        o.diff_mark = label_mark(&sc, c->diff[0], cmd);
+        o.view_mark = label_mark(&sc, c->diff[1], cmd);
+        if (o.diff_mark >= 0 && o.view_mark >= 0 && o.diff_mark >= o.view_mark)
+            fprintf(stderr, "%s %s: --diff: snapshot '%s' does not come before '%s'\n", prog, cmd,
+                    c->diff[0], c->diff[1]);
+        if (o.diff_mark < 0 || o.view_mark < 0 || o.diff_mark >= o.view_mark) {
+            scn_free(&sc);
+            return EXIT_USAGE;
+        }
     } else if (sc.nlabels > 0) {
         o.view_mark = (int)sc.labels[sc.nlabels - 1].mark;
     }
@@ -874,6 +911,7 @@ cmd_view(int argc, char **argv, const struct common *c, int first)
                 r.error);
         st = EXIT_EXPECT;
     }
+    graph_snap_free(job.since);
     run_result_free(&r);
     scn_free(&sc);
     return st;

@@ -26,6 +26,7 @@ run_options_default(struct run_options *o)
     memset(o, 0, sizeof(*o));
     cost_model_default(&o->cost);
     o->view_mark = -1;
+    o->diff_mark = -1;
     o->max_ops = RUN_MAX_OPS_DEFAULT;
 }
 
@@ -321,7 +322,7 @@ on_mark(void *ctx, struct sim *s, uint32_t id)
     collect(s, &x->o->cost, at);
     if (id == WL_MARK_WORKLOAD)
         return;
-    if (x->o->view_fn != NULL && x->o->view_mark == (int)id)
+    if (x->o->view_fn != NULL && (x->o->view_mark == (int)id || x->o->diff_mark == (int)id))
         view(x, s);
 }
 

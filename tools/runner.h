@@ -34,6 +34,7 @@ struct run_options {
     const char *strategy; /* NULL: the scenario's own (run_strategy_name) */
     struct cost_model cost;
     int view_mark; /* mark id for view_fn; -1: at the end of the run */
+    int diff_mark; /* a mark before view_mark where view_fn is called too; -1: none */
     bool with_boot; /* event counts from machine reset instead of from the workload's start */
     FILE *trace;   /* if not NULL: one line per INVLPG, CR write and #PF */
     FILE *trace_json; /* if not NULL: the run as a Chrome trace-event file (timeline.h) */
