@@ -82,6 +82,14 @@ mmu_stale_off(struct mmu *m)
     m->stale_off = true;
 }
 
+void
+mmu_fast_off(struct mmu *m)
+{
+    m->fast_off = true;
+    m->fast_base = MMU_FAST_NONE;
+    m->fast_allow = 0;
+}
+
 static inline void
 watch(struct mmu *m, paddr_t pa)
 {
@@ -598,7 +606,7 @@ mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_resu
     res->page_size = (t == &m->tlb4k) ? PAGE_SIZE : LPAGE_SIZE;
     fast_reset(m);
     /* A stale entry is never a shortcut: each use of it comes back here. */
-    if (!stale && ((uint64_t)pfn4k + 1) << PAGE_SHIFT <= m->ram_size) {
+    if (!stale && !m->fast_off && ((uint64_t)pfn4k + 1) << PAGE_SHIFT <= m->ram_size) {
         m->fast_base = PAGE_ROUND_DOWN(va);
         m->fast_pfn = pfn4k;
         m->fast_host = m->ram + ((uint64_t)pfn4k << PAGE_SHIFT);

@@ -210,6 +210,7 @@ struct mmu {
     mmu_stale_fn stale_fn;
     void *stale_ctx;
     bool stale_off; /* the detector is off: no frame is watched (benchmarks) */
+    bool fast_off;  /* no fast entry, no soft TLB: every access calls mmu_translate */
 };
 /* No page: base + 0x1000 wraps to 0, so va - base >= 0x1000 for any va. */
 #define MMU_FAST_NONE 0xFFFFFFFFFFFFF000ull
@@ -366,6 +367,11 @@ unsigned mmu_store(struct mmu *m, paddr_t pa, unsigned size, const void *bytes, 
 /* Turns the detector off (before the first walk): no frame is ever watched,
  * so nothing is marked stale.  For measuring the detector's cost only. */
 void mmu_stale_off(struct mmu *m);
+
+/* Never sets the fast entry nor fills the soft TLB, so that every access
+ * comes to mmu_translate (profiling).  The counts stay the same: a hit
+ * taken through them is counted as mmu_translate counts it. */
+void mmu_fast_off(struct mmu *m);
 
 /* Who hears of each stale use (NULL: only the counters). */
 void mmu_set_stale_fn(struct mmu *m, mmu_stale_fn fn, void *ctx);

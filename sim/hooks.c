@@ -90,6 +90,12 @@ kernel_chain(const struct sim *s, const void *pc, const void *fp, uintptr_t *out
     return n;
 }
 
+unsigned
+sim_kernel_chain(const struct sim *s, const void *pc, const void *fp, uintptr_t *out)
+{
+    return kernel_chain(s, pc, fp, out);
+}
+
 /*
  * Reports an event of kernel code that called the machine at pc (a return
  * address) with fp the frame of the host function it called; or, if who is
@@ -351,6 +357,7 @@ sim_access(uintptr_t a, void *buf, size_t size, enum mmu_access kind, void **hos
     const void *fp = __builtin_frame_address(0);
     if (__builtin_expect(size == 0, 0))
         return;
+    int prev = s->prof != NULL ? sim_prof_enter(s, pc, fp, NULL) : 0;
     s->stop.access = kind;
     s->stop.size = (unsigned)size;
     if (__builtin_expect(a + size > SIM_HOST_FLOOR, 0)) {
@@ -395,6 +402,8 @@ sim_access(uintptr_t a, void *buf, size_t size, enum mmu_access kind, void **hos
             note_store(s, va, size, pfn, buf, pc, fp);
         copy_frames(s, va, size, pfn, buf, kind & MMU_ACCESS_WRITE);
     }
+    if (s->prof != NULL)
+        sim_prof_leave(s, prev);
 }
 
 #define RET_PC __builtin_extract_return_addr(__builtin_return_address(0))
@@ -508,6 +517,7 @@ write_cr(struct sim *s, enum sim_event_kind kind, uint32_t val, const void *pc, 
 {
     const struct mmu_counters *c = &s->cpu->ctr;
     uint64_t d0 = c->dropped_full, k0 = c->globals_kept;
+    int prev = s->prof != NULL ? sim_prof_enter(s, pc, fp, who) : 0;
     switch (kind) {
     case SIM_EV_CR0:
         mmu_write_cr0(s->cpu, val);
@@ -522,7 +532,7 @@ write_cr(struct sim *s, enum sim_event_kind kind, uint32_t val, const void *pc, 
             mmu_write_cr3(s->cpu, val);
         }
         emit(s, kind, val, 0, c->dropped_cr3 - d0, c->globals_kept - k0, pc, fp, who);
-        return;
+        break;
     case SIM_EV_CR4:
         if (val & CR4_PAE) {
             snprintf(s->stop.msg, sizeof(s->stop.msg),
@@ -534,9 +544,12 @@ write_cr(struct sim *s, enum sim_event_kind kind, uint32_t val, const void *pc, 
         mmu_write_cr4(s->cpu, val);
         break;
     default:
-        return;
+        break;
     }
-    emit(s, kind, val, 0, c->dropped_full - d0, 0, pc, fp, who);
+    if (kind == SIM_EV_CR0 || kind == SIM_EV_CR4)
+        emit(s, kind, val, 0, c->dropped_full - d0, 0, pc, fp, who);
+    if (s->prof != NULL)
+        sim_prof_leave(s, prev);
 }
 
 void
@@ -620,10 +633,13 @@ arch_invlpg(vaddr_t va)
     struct sim *s = cur();
     if (skip_invlpg(s, va, RET_PC, __builtin_frame_address(0)))
         return;
+    int prev = s->prof != NULL ? sim_prof_enter(s, RET_PC, __builtin_frame_address(0), NULL) : 0;
     uint64_t d0 = s->cpu->ctr.dropped_invlpg;
     mmu_invlpg(s->cpu, va);
     emit(s, SIM_EV_INVLPG, va, 0, s->cpu->ctr.dropped_invlpg - d0, 0, RET_PC,
          __builtin_frame_address(0), NULL);
+    if (s->prof != NULL)
+        sim_prof_leave(s, prev);
 }
 
 /* The latest skipped INVLPG that would have covered the cached entry of st. */
@@ -749,12 +765,15 @@ user_access(vaddr_t va, unsigned size, bool write, uint32_t *val, const void *pc
         snprintf(s->stop.msg, sizeof(s->stop.msg), "user access wraps past 4 GiB");
         sim_stop_run(s, SIM_STOP_WILD, pc);
     }
+    int prev = s->prof != NULL ? sim_prof_enter(s, pc, fp, NULL) : 0;
     translate_span(s, va, size, kind, pfn, pc, fp);
     memcpy(bytes, val, 4);
     if (write)
         note_store(s, va, size, pfn, bytes, pc, fp);
     copy_frames(s, va, size, pfn, bytes, write);
     memcpy(val, bytes, 4);
+    if (s->prof != NULL)
+        sim_prof_leave(s, prev);
 }
 
 uint32_t

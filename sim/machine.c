@@ -163,6 +163,7 @@ sim_destroy(struct sim *s)
         mmu_fini(&s->cpus[i]);
     munmap(s->ram, s->ram_size);
     free(s->spaces);
+    sim_prof_free(s);
     if (sim_exists == s)
         sim_exists = NULL;
     free(s);
@@ -182,6 +183,8 @@ sim_cpu_add(struct sim *s)
     mmu_set_stale_fn(&s->cpus[s->ncpus], sim_on_stale, s);
     if (s->stale_off)
         mmu_stale_off(&s->cpus[s->ncpus]);
+    if (s->prof != NULL)
+        mmu_fast_off(&s->cpus[s->ncpus]);
     return (int)s->ncpus++;
 }
 

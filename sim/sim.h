@@ -258,6 +258,29 @@ struct sim_inject {
 };
 void sim_set_inject(struct sim *s, const struct sim_inject *in);
 
+/*
+ * Profiling: with sim_profile_on (before the run), every kernel access,
+ * INVLPG, control-register write and #PF is charged to its kernel call
+ * stack: the return addresses innermost first, as in struct sim_event, a
+ * stack being distinct by those addresses.  The fast entry and the soft TLB
+ * are off (mmu_fast_off) so that each access reaches the miss path; the
+ * counts are those of a run without profiling.  Returns false if out of
+ * host memory.  sim_profile_reset forgets what was charged so far (the
+ * stacks stay known); sim_profile_stacks gives every stack charged, in the
+ * order first seen, *n of them: summed, their counters are the current
+ * CPU's since the reset (the last reset, or machine reset), every CPU's
+ * when several ran.  A write of sim_write_cr is charged to a stack of one
+ * name, the one it was given; a change no kernel code made to "(machine)".
+ */
+struct sim_profile_stack {
+    char chain[SIM_CHAIN_MAX][SIM_NAME_MAX]; /* innermost first */
+    unsigned nchain;                         /* at least 1 */
+    struct mmu_counters ctr;
+};
+bool sim_profile_on(struct sim *s);
+void sim_profile_reset(struct sim *s);
+const struct sim_profile_stack *sim_profile_stacks(struct sim *s, unsigned *n);
+
 /* Called at each arch_mark(id) of the kernel (default: nothing). */
 typedef void (*sim_mark_fn)(void *ctx, struct sim *s, uint32_t id);
 void sim_set_mark(struct sim *s, sim_mark_fn fn, void *ctx);

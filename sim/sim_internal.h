@@ -107,6 +107,7 @@ struct sim {
         unsigned n;
     } skipped[SIM_SKIPPED_KEPT];
     unsigned nskipped;
+    struct sim_prof *prof; /* sim_profile_on, NULL if not profiling */
 };
 
 /* The machine whose kernel code is running (NULL outside sim_run). */
@@ -120,6 +121,23 @@ void sim_fold_hits(struct sim *s);
 
 /* Counts a kernel access at va in the region that holds it, if any. */
 void sim_count_region(struct sim *s, vaddr_t va);
+
+/* The kernel call chain of code at pc, fp the frame of the host function
+ * it called: return addresses innermost first into out (SIM_CHAIN_MAX at
+ * most), their number returned (at least 1). */
+unsigned sim_kernel_chain(const struct sim *s, const void *pc, const void *fp, uintptr_t *out);
+
+/*
+ * Profiling charges (profile.c), only when s->prof is set: sim_prof_enter
+ * charges the changes of the counters since the last charge to the current
+ * owner, makes the stack of kernel code at pc (frame fp of the host
+ * function it called; or, if who is not NULL, the stack of that one name)
+ * the owner and returns the previous one; sim_prof_leave charges the owner
+ * and restores prev.
+ */
+int sim_prof_enter(struct sim *s, const void *pc, const void *fp, const char *who);
+void sim_prof_leave(struct sim *s, int prev);
+void sim_prof_free(struct sim *s);
 
 /* Name of the function containing pc, or "?"; the cached one remembers
  * recent answers (tracing asks for the same few functions again and again). */

@@ -16,6 +16,7 @@
 #include "tools/graph.h"
 #include "tools/registry.h"
 #include "tools/report.h"
+#include "tools/profile.h"
 #include "tools/runner.h"
 
 enum { EXIT_OK = 0, EXIT_EXPECT = 1, EXIT_USAGE = 2 };
@@ -23,13 +24,14 @@ enum { EXIT_OK = 0, EXIT_EXPECT = 1, EXIT_USAGE = 2 };
 static const char *prog = "pagesim";
 
 /* The commands, in the order help lists them. */
-enum cmd_id { CMD_RUN, CMD_COMPARE, CMD_GRAPH, CMD_DUMP, CMD_CHECK, CMD_COUNT };
+enum cmd_id { CMD_RUN, CMD_COMPARE, CMD_GRAPH, CMD_DUMP, CMD_CHECK, CMD_PROFILE, CMD_COUNT };
 #define RUN (1u << CMD_RUN)
 #define COMPARE (1u << CMD_COMPARE)
 #define GRAPH (1u << CMD_GRAPH)
 #define DUMP (1u << CMD_DUMP)
 #define CHECK (1u << CMD_CHECK)
-#define EVERY (RUN | COMPARE | GRAPH | DUMP | CHECK)
+#define PROFILE (1u << CMD_PROFILE)
+#define EVERY (RUN | COMPARE | GRAPH | DUMP | CHECK | PROFILE)
 
 static const struct command {
     const char *name;
@@ -42,6 +44,7 @@ static const struct command {
                    "draw the page tables (Graphviz) to -o FILE.{svg,png,dot}"},
     [CMD_DUMP] = {"dump", "SCENARIO", "print each space's mappings and the TLB"},
     [CMD_CHECK] = {"check", "SCENARIO...", "run the expect lines; pass/fail per scenario"},
+    [CMD_PROFILE] = {"profile", "SCENARIO", "MMU events and cycles per kernel function"},
 };
 
 enum opt_id {
@@ -71,6 +74,7 @@ enum opt_id {
     OPT_STRICT_TLB,
     OPT_TRACE_JSON,
     OPT_DIFF,
+    OPT_FOLDED,
 };
 
 /*
@@ -87,7 +91,7 @@ static const struct option_row {
     unsigned cmds;    /* the commands that take it */
     const char *help; /* "\n" continues on the next help line */
 } option_rows[] = {
-    {OPT_STRATEGY, "strategy", required_argument, " NAME", RUN | GRAPH | DUMP | CHECK,
+    {OPT_STRATEGY, "strategy", required_argument, " NAME", RUN | GRAPH | DUMP | CHECK | PROFILE,
      "paging strategy (default: the scenario's)"},
     {OPT_PMM, "pmm", required_argument, " NAME", EVERY,
      "frame allocator, overrides the scenario's pmm line"},
@@ -106,7 +110,7 @@ static const struct option_row {
      "at a snapshot (default: the last snapshot, else the end)"},
     {OPT_FROM, "from", required_argument, " LABEL", RUN | COMPARE,
      "only what happened after a snapshot"},
-    {OPT_WITH_BOOT, "with-boot", no_argument, "", RUN | COMPARE | CHECK,
+    {OPT_WITH_BOOT, "with-boot", no_argument, "", RUN | COMPARE | CHECK | PROFILE,
      "count events from machine reset, boot included\n"
      "(default: from the workload's first line)"},
     {OPT_MAX_OPS, "max-ops", required_argument, " N", EVERY,
@@ -127,12 +131,14 @@ static const struct option_row {
      "TLB flush of the Nth CR3 write"},
     {OPT_STRICT_TLB, "strict-tlb", no_argument, "", RUN,
      "stop the run at the first stale TLB use that is a bug"},
-    {OPT_COST, "cost", required_argument, " NAME=CYCLES", RUN | COMPARE | CHECK,
+    {OPT_COST, "cost", required_argument, " NAME=CYCLES", RUN | COMPARE | CHECK | PROFILE,
      "cost model constant: access, walk_read, invlpg,\ncr3_write, ad_update, fault"},
     {OPT_JSON, "json", no_argument, "", RUN | COMPARE, "JSON instead of text"},
     {OPT_CSV, "csv", no_argument, "", RUN | COMPARE, "CSV instead of text"},
     {OPT_PLOT, "plot", required_argument, " FILE", COMPARE,
      "chart of the main rows with gnuplot; FILE ends in " REPORT_PLOT_EXTS},
+    {OPT_FOLDED, "folded", no_argument, "", PROFILE,
+     "folded stacks instead of the table, 'outer;...;inner\nCYCLES' a line (flamegraph.pl, speedscope)"},
     {OPT_SPACE, "space", required_argument, " NAME", GRAPH | DUMP, "one address space only"},
     {OPT_DIFF, "diff", required_argument, " A B", GRAPH,
      "the tables at snapshot B (instead of --at), entries\nadded, changed or removed since "
@@ -227,7 +233,7 @@ struct common {
     const char *pmm;
     const char *diff[2]; /* --diff A B */
     uint32_t max_ops;
-    bool all, json, csv, kernel_detail, with_boot, strict_tlb;
+    bool all, json, csv, kernel_detail, with_boot, strict_tlb, folded;
     struct sim_inject inject;
     bool log;            /* --log given */
     const char *logpath; /* its FILE; NULL: stderr */
@@ -374,6 +380,9 @@ parse_options(int argc, char **argv, int cmd, struct common *c, int *first_arg)
         }
         case OPT_STRICT_TLB:
             c->strict_tlb = true;
+            break;
+        case OPT_FOLDED:
+            c->folded = true;
             break;
         case OPT_DIFF: /* its second argument is the next word */
             if (optind >= argc || argv[optind][0] == '-') {
@@ -672,6 +681,48 @@ cmd_run(int argc, char **argv, const struct common *c, int first)
     if (r.stale[0] != '\0')
         fprintf(format_of(c) == REPORT_TEXT ? stdout : stderr, "\n%s", r.stale);
     int st = !traced ? EXIT_USAGE : run_expectations_pass(&sc, &r) ? EXIT_OK : EXIT_EXPECT;
+    run_result_free(&r);
+    scn_free(&sc);
+    return st;
+}
+
+/* The profile of a run (run_options.profile_fn). */
+struct profile_job {
+    const struct common *c;
+    bool written;
+};
+
+static void
+profile_at_end(void *ctx, struct sim *s)
+{
+    struct profile_job *j = ctx;
+    j->written = profile_write(stdout, s, &j->c->cost, j->c->folded);
+}
+
+static int
+cmd_profile(int argc, char **argv, const struct common *c, int first)
+{
+    struct scenario sc;
+    if (!load_one(argc, argv, c, first, &sc))
+        return EXIT_USAGE;
+    struct run_options o;
+    struct run_result r;
+    struct profile_job j = {c, false};
+    run_options_default(&o);
+    o.profile_fn = profile_at_end;
+    o.profile_ctx = &j;
+    if (!one_run(&sc, run_strategy_name(&sc, c->strategy), c, &o, &r)) {
+        scn_free(&sc);
+        return EXIT_USAGE;
+    }
+    int st = EXIT_OK;
+    if (!j.written) {
+        fprintf(stderr, "%s profile: out of host memory\n", prog);
+        st = EXIT_USAGE;
+    } else if (!r.ok) {
+        fprintf(stderr, "%s profile: the run %s: %s\n", prog, run_status(&r), r.error);
+        st = EXIT_EXPECT;
+    }
     run_result_free(&r);
     scn_free(&sc);
     return st;
@@ -1015,6 +1066,9 @@ main(int argc, char **argv)
         break;
     case CMD_COMPARE:
         st = cmd_compare(argc, argv, &c, first);
+        break;
+    case CMD_PROFILE:
+        st = cmd_profile(argc, argv, &c, first);
         break;
     case CMD_GRAPH:
     case CMD_DUMP:

@@ -127,22 +127,9 @@ publish(void *arg)
     wl_publish();
 }
 
-/*
- * Everything the report shows, read from the machine and the kernel.  It
- * runs inside the machine (at a mark) or just after it (at the end).
- *
- * Frames in use are counted from the allocators, independently of what
- * the kernel says they hold: those the PMM handed out, the placement
- * memory taken at boot (whole frames) and the boot directory's early
- * tables the kernel still uses (in the image).  The rows frames.pd,
- * frames.pt, frames.data, frames.heap and frames.boot say what they hold
- * and add up to it (tests/cli.sh checks that on every shipped scenario).
- */
-static void
-collect(struct sim *s, const struct cost_model *cm, struct counters *c)
+void
+run_mmu_counters(const struct mmu_counters *m, struct counters *c)
 {
-    const struct mmu_counters *m = &sim_mmu(s)->ctr;
-    memset(c, 0, sizeof(*c));
     c->v[CTR_READS] = m->accesses[MMU_SUP_READ] + m->accesses[MMU_USER_READ];
     c->v[CTR_WRITES] = m->accesses[MMU_SUP_WRITE] + m->accesses[MMU_USER_WRITE];
     c->v[CTR_ACCESSES] = c->v[CTR_READS] + c->v[CTR_WRITES];
@@ -164,6 +151,24 @@ collect(struct sim *s, const struct cost_model *cm, struct counters *c)
     c->v[CTR_DROPPED_FULL] = m->dropped_full;
     c->v[CTR_EVICTIONS] = m->evictions;
     c->v[CTR_GLOBALS_KEPT] = m->globals_kept;
+}
+
+/*
+ * Everything the report shows, read from the machine and the kernel.  It
+ * runs inside the machine (at a mark) or just after it (at the end).
+ *
+ * Frames in use are counted from the allocators, independently of what
+ * the kernel says they hold: those the PMM handed out, the placement
+ * memory taken at boot (whole frames) and the boot directory's early
+ * tables the kernel still uses (in the image).  The rows frames.pd,
+ * frames.pt, frames.data, frames.heap and frames.boot say what they hold
+ * and add up to it (tests/cli.sh checks that on every shipped scenario).
+ */
+static void
+collect(struct sim *s, const struct cost_model *cm, struct counters *c)
+{
+    memset(c, 0, sizeof(*c));
+    run_mmu_counters(&sim_mmu(s)->ctr, c);
     /* NAME.accesses of the reach group: the kernel's region NAME. */
     for (int i = 0; i < CTR_COUNT; i++) {
         const char *name = counter_info[i].name, *dot = strrchr(name, '.');
@@ -320,8 +325,11 @@ on_mark(void *ctx, struct sim *s, uint32_t id)
         return;
     }
     collect(s, &x->o->cost, at);
-    if (id == WL_MARK_WORKLOAD)
+    if (id == WL_MARK_WORKLOAD) {
+        if (!x->o->with_boot)
+            sim_profile_reset(s);
         return;
+    }
     if (x->o->view_fn != NULL && (x->o->view_mark == (int)id || x->o->diff_mark == (int)id))
         view(x, s);
 }
@@ -627,6 +635,14 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         sim_set_stale(s, on_stale, &x);
     }
 
+    if (o->profile_fn != NULL && !sim_profile_on(s)) {
+        snprintf(err, errlen, "out of host memory");
+        if (x.tl != NULL)
+            timeline_end(x.tl, s);
+        sim_destroy(s);
+        run_result_free(r);
+        return false;
+    }
     sim_set_inject(s, &o->inject);
     sim_set_strict_tlb(s, o->strict_tlb);
     if (o->stale_off)
@@ -667,6 +683,8 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         sim_run(s, view_at_end, &e);
     }
     collect(s, &o->cost, &r->final);
+    if (o->profile_fn != NULL)
+        o->profile_fn(o->profile_ctx, s);
     if (x.tl != NULL)
         timeline_end(x.tl, s);
     /* The workload's own figures: boot's events taken out of every mark. */

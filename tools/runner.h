@@ -30,6 +30,9 @@ struct run_space {
 typedef void (*run_view_fn)(void *ctx, struct sim *s, const struct run_space *spaces,
                             unsigned nspaces);
 
+/* Called after the run, the machine still live (sim_profile_stacks). */
+typedef void (*run_profile_fn)(void *ctx, struct sim *s);
+
 struct run_options {
     const char *strategy; /* NULL: the scenario's own (run_strategy_name) */
     struct cost_model cost;
@@ -46,7 +49,15 @@ struct run_options {
     struct sim_inject inject; /* fault injection (sim_set_inject); zero: none */
     bool strict_tlb;          /* stop at the first bug-class stale TLB use */
     bool stale_off;           /* the detector off (sim_stale_off): benchmarks only */
+    /* If not NULL: the run is profiled (sim_profile_on; from the workload's
+     * start unless with_boot) and profile_fn called at its end. */
+    run_profile_fn profile_fn;
+    void *profile_ctx;
 };
+
+/* The counters that come from the MMU's (event counts only; derived ones
+ * not computed): the one place that names them for reports and profiles. */
+void run_mmu_counters(const struct mmu_counters *m, struct counters *c);
 
 /*
  * Parses one --inject SPEC into *in: skip-invlpg=N (the Nth INVLPG of the
