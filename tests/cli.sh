@@ -720,5 +720,28 @@ n=$(echo "$out" | grep -c '^stale TLB use')
 "$pagesim" compare scenarios/thread.scn --inject skip-invlpg=1 2>/dev/null; check "compare --inject" 2 $?
 "$pagesim" compare scenarios/thread.scn --strict-tlb 2>/dev/null; check "compare --strict-tlb" 2 $?
 
+# profile: under every strategy on thread.scn each column of the table sums to
+# the run's counter (the total row is checked against run --csv, and the rows
+# against the total); --folded parses as "frame;...;frame COUNT" and sums to
+# the cycles.  Any access charged twice or missed breaks a sum.
+for s in $strategies; do
+    prof=$("$pagesim" profile scenarios/thread.scn --strategy "$s"); check "profile $s" 0 $?
+    run=$("$pagesim" run scenarios/thread.scn --strategy "$s" --csv)
+    want=$(for k in accesses tlb.misses walks ad_updates invlpg cr3_writes faults tlb.stale_uses cycles; do
+        printf '%s\n' "$run" | awk -F, -v k="$k" '$1 == k { print $2 }'; done | paste -sd' ' -)
+    total=$(printf '%s\n' "$prof" | awk '$1 == "total" { $1 = ""; sub(/^ /, ""); gsub(/ +/, " "); print }')
+    [ "$total" = "$want" ] || { echo "FAIL: profile $s total '$total', run '$want'"; fail=1; }
+    sums=$(printf '%s\n' "$prof" | awk 'NR > 1 && $1 != "total" { for (i = 2; i <= NF; i++) s[i] += $i; n = NF }
+        END { for (i = 2; i <= n; i++) printf "%s%d", (i > 2 ? " " : ""), s[i]; print "" }')
+    [ "$sums" = "$want" ] || { echo "FAIL: profile $s rows sum to '$sums', run '$want'"; fail=1; }
+    folded=$("$pagesim" profile scenarios/thread.scn --strategy "$s" --folded)
+    bad=$(printf '%s\n' "$folded" | grep -Evc '^[^; ]+(;[^; ]+)* [0-9]+$')
+    [ "$bad" = 0 ] || { echo "FAIL: profile --folded $s: $bad lines malformed"; fail=1; }
+    fsum=$(printf '%s\n' "$folded" | awk '{ s += $NF } END { print s }')
+    [ "$fsum" = "${want##* }" ] || { echo "FAIL: profile --folded $s sums to $fsum, cycles ${want##* }"; fail=1; }
+done
+"$pagesim" profile scenarios/thread.scn --json 2>/dev/null; check "profile --json" 2 $?
+"$pagesim" run scenarios/thread.scn --folded 2>/dev/null; check "run --folded" 2 $?
+
 [ $fail -eq 0 ] && echo "cli: all checks passed"
 exit $fail
