@@ -92,6 +92,71 @@ mapiter_run_tlb(const struct mmu *m, const struct mapiter_run *r)
 }
 
 bool
+mapiter_tlb_stale(const struct mmu *m, const struct tlb_entry *e, bool large)
+{
+    const unsigned shift = large ? PDX_SHIFT : PAGE_SHIFT;
+    struct mmu_leaf lf;
+    struct mmu_walk w;
+    if (e->changed == 0)
+        return false;
+    if (!mmu_paging(m) || mmu_probe_dir(m, m->cr3, e->vpn << shift, &lf, &w) != MMU_OK)
+        return true;
+    /* The detector's rule (mmu.c, stale_hit): the same sources now is no stale use. */
+    return !(lf.large == large && w.pde == e->src_pde && (large || w.pte == e->src_pte));
+}
+
+/* Whether valid entry e, at a page of r (a run of directory pd), is stale
+ * and came through pd or through the table pd names for its page. */
+static bool
+stale_in(const struct mmu *m, paddr_t pd, const struct mapiter_run *r, const struct tlb_entry *e)
+{
+    const unsigned shift = r->large ? PDX_SHIFT : PAGE_SHIFT;
+    pde_t pde;
+    if (!mapiter_tlb_stale(m, e, r->large))
+        return false;
+    if (PTE_ADDR(e->src_pde_addr) == PTE_ADDR(pd))
+        return true;
+    return !r->large && e->src_pte_addr != 0 &&
+           mapiter_read_pde(m, pd, PDX(e->vpn << shift), &pde) &&
+           PTE_ADDR(pde) == PTE_ADDR(e->src_pte_addr);
+}
+
+struct stale_scan {
+    const struct mmu *m;
+    paddr_t pd;
+    const struct mapiter_run *r;
+    uint32_t count;
+};
+
+static void
+stale_entry(const struct tlb_entry *e, void *arg)
+{
+    struct stale_scan *sc = arg;
+    const unsigned shift = sc->r->large ? PDX_SHIFT : PAGE_SHIFT;
+    uint32_t k = e->vpn - (sc->r->va >> shift);
+    if (k < sc->r->pages && stale_in(sc->m, sc->pd, sc->r, e))
+        sc->count++;
+}
+
+uint32_t
+mapiter_run_stale(const struct mmu *m, paddr_t pd, const struct mapiter_run *r)
+{
+    const struct tlb *t = r->large ? &m->tlb4m : &m->tlb4k;
+    const unsigned shift = r->large ? PDX_SHIFT : PAGE_SHIFT;
+    struct stale_scan sc = {.m = m, .pd = pd, .r = r};
+    if (r->pages >= t->geo.entries) {
+        tlb_foreach(t, stale_entry, &sc);
+        return sc.count;
+    }
+    for (uint32_t k = 0; k < r->pages; k++) {
+        const struct tlb_entry *e = tlb_find((struct tlb *)t, (r->va >> shift) + k);
+        if (e != NULL && stale_in(m, pd, r, e))
+            sc.count++;
+    }
+    return sc.count;
+}
+
+bool
 mapiter_read_pde(const struct mmu *m, paddr_t pd, unsigned i, pde_t *pde)
 {
     return mmu_read_entry(m, PTE_ADDR(pd) + i * (paddr_t)sizeof(pde_t), pde);
@@ -108,12 +173,13 @@ mapiter_init(struct mapiter *it, const struct mmu *m, paddr_t pd, unsigned first
                            .end = (uint64_t)end_pdx << PDX_SHIFT};
 }
 
-/* Hands the open run out with its TLB count. */
+/* Hands the open run out with its TLB and stale counts. */
 static bool
 give(struct mapiter *it, struct mapiter_run *run)
 {
     *run = it->run;
     run->tlb = mapiter_run_tlb(it->m, run);
+    run->stale = mapiter_run_stale(it->m, it->pd, run);
     it->open = false;
     return true;
 }

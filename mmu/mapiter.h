@@ -36,6 +36,7 @@ struct mapiter_run {
     bool descending; /* page k maps frame pa - k pages, else pa + k pages */
     uint32_t flags;  /* PTE_FLAGS_MASK bits, or PDE_LFLAGS_MASK bits of 4 MiB pages */
     uint32_t tlb;    /* pages whose translation a live TLB entry holds (mapiter_run_tlb) */
+    uint32_t stale;  /* pages whose TLB entry is stale (mapiter_run_stale) */
 };
 
 /* Page size of r's pages, in bytes. */
@@ -90,6 +91,24 @@ enum mapiter_tlb_state mapiter_tlb_state(const struct mmu *m, const struct tlb_e
  */
 uint32_t mapiter_run_tlb(const struct mmu *m, const struct mapiter_run *r);
 
+/*
+ * Whether valid entry e of the 4 KiB TLB (large false) or of the 4 MiB TLB
+ * (large true) is stale as the stale-TLB detector (mmu.h) sees it: a store
+ * changed one of its source entries since the fill, no invalidation removed
+ * it, and a walk of the tables in CR3 no longer reads the PDE and PTE it was
+ * filled from (a value written back is not stale).  A hit on it would be a
+ * stale use.  No side effect.
+ */
+bool mapiter_tlb_stale(const struct mmu *m, const struct tlb_entry *e, bool large);
+
+/*
+ * Pages of r, a run of the directory at physical address pd, whose entry
+ * in the TLB of r's page size is stale (mapiter_tlb_stale) and was filled
+ * through that directory, or (4 KiB) through the page table pd names for
+ * the page: the translations of r that a TLB hit would use stale.
+ */
+uint32_t mapiter_run_stale(const struct mmu *m, paddr_t pd, const struct mapiter_run *r);
+
 /* Reads entry i of the directory at physical address pd as a walk reads it,
  * with no side effect.  Returns false if it lies outside RAM. */
 bool mapiter_read_pde(const struct mmu *m, paddr_t pd, unsigned i, pde_t *pde);
@@ -115,7 +134,7 @@ void mapiter_init(struct mapiter *it, const struct mmu *m, paddr_t pd, unsigned 
                   unsigned end_pdx, enum mapiter_flags mode);
 
 /*
- * The next run, in order of virtual address, with its TLB count; false
+ * The next run, in order of virtual address, with its TLB and stale counts; false
  * when the range is done.  A page that is not mapped, or whose walk would
  * fault or leave RAM, ends the run before it.
  */

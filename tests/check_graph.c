@@ -599,6 +599,90 @@ START_TEST(test_dump_tlb)
 }
 END_TEST
 
+/* Nodes of g whose label contains needle. */
+static unsigned
+count_labelled(Agraph_t *g, const char *needle)
+{
+    unsigned n = 0;
+    for (Agnode_t *v = agfstnode(g); v != NULL; v = agnxtnode(g, v))
+        n += strstr(attr(v, "label"), needle) != NULL;
+    return n;
+}
+
+/* Lines of text that contain needle. */
+static unsigned
+count_lines(const char *text, const char *needle)
+{
+    unsigned n = 0;
+    for (const char *l = text; *l != '\0';) {
+        const char *end = strchr(l, '\n');
+        size_t len = end != NULL ? (size_t)(end - l) : strlen(l);
+        for (size_t i = 0; i + strlen(needle) <= len; i++)
+            if (memcmp(l + i, needle, strlen(needle)) == 0) {
+                n++;
+                break;
+            }
+        l += len + (end != NULL);
+    }
+    return n;
+}
+
+/*
+ * The stale overlay.  Reads of 0x00400000 and 0x00401000 fill two 4 KiB
+ * entries from UPT_A's PTE 0 and 1 (the walks set A: flags P W U A =
+ * 0x027).  A kernel store (told to the detector by mmu_store) repoints PTE
+ * 1 at 0x00700000 with no INVLPG: the entry for 0x00401000 still holds
+ * frame 0x00401000, a stale entry (SDM 4.10.4.1: only an invalidation
+ * removes it).  Page 1 now maps 0x00700000, its own run, which no live
+ * entry holds (TLB 0) and one stale entry does: in the graph exactly one
+ * node, fr_00700000_1_027, is marked (red border, red fill, "1 STALE"),
+ * the legend counts 1 stale entry; page 0's node stays orange with
+ * "TLB: 1 cached".  The dump marks that mapping line, the 4 KiB TLB header
+ * (2 valid, 1 STALE) and the entry: 3 lines.  After INVLPG 0x00401000 the
+ * entry is gone: nothing is marked anywhere.
+ */
+START_TEST(test_stale_overlay)
+{
+    struct sim *s = build_machine();
+    struct mmu *m = sim_mmu(s);
+    paging_on(s);
+    read_va(s, 0x00400000u);
+    read_va(s, 0x00401000u);
+    uint32_t v = 0x00700000u | PTE_P | PTE_W | PTE_U | PTE_A;
+    ck_assert_uint_eq(mmu_store(m, UPT_A + 1 * 4, 4, &v, 1), 1);
+    put32(s, UPT_A + 1 * 4, v);
+
+    Agraph_t *g = render_dot(s, spaces, NSPACES, NULL, "stale.dot");
+    ck_assert_uint_eq(count_labelled(g, "STALE"), 1);
+    ck_assert_ptr_nonnull(strstr(node_label(g, "fr_00700000_1_027"), "TLB: 0 cached, 1 STALE"));
+    ck_assert_str_eq(attr(agnode(g, "fr_00700000_1_027", 0), "color"), "red");
+    ck_assert_str_eq(attr(agnode(g, "fr_00700000_1_027", 0), "fillcolor"), "#ff9999");
+    ck_assert_ptr_nonnull(strstr(node_label(g, "fr_00400000_1_027"), "TLB: 1 cached"));
+    ck_assert_str_eq(attr(agnode(g, "fr_00400000_1_027", 0), "fillcolor"), "#ffb84d");
+    ck_assert_ptr_nonnull(strstr(attr(g, "label"), "Red: 1 stale TLB entry "));
+    agclose(g);
+    char *t = dump_text(s, NULL);
+    ck_assert_uint_eq(count_lines(t, "STALE"), 3);
+    ck_assert_has(t, " 0x00401000-0x00401fff 4K 0x00700000-0x00700fff 1 x 4K P W U A - - TLB: 0 "
+                     "cached, 1 STALE\n");
+    ck_assert_has(t, " 4 KiB TLB: 64 entries, 4-way, 2 valid, 1 STALE\n");
+    ck_assert_has(t, " 0x00401000 -> 0x00401000 4K P W U A - - STALE: now -> 0x00700000\n");
+    free(t);
+
+    mmu_invlpg(m, 0x00401000u);
+    g = render_dot(s, spaces, NSPACES, NULL, "fresh.dot");
+    ck_assert_uint_eq(count_labelled(g, "STALE"), 0);
+    ck_assert_str_ne(attr(agnode(g, "fr_00700000_1_027", 0), "fillcolor"), "#ff9999");
+    ck_assert_ptr_null(strstr(attr(g, "label"), "Red:"));
+    agclose(g);
+    t = dump_text(s, NULL);
+    ck_assert_uint_eq(count_lines(t, "STALE"), 0);
+    ck_assert_has(t, " 4 KiB TLB: 64 entries, 4-way, 1 valid\n");
+    free(t);
+    sim_destroy(s);
+}
+END_TEST
+
 Suite *
 graph_suite(void)
 {
@@ -618,6 +702,7 @@ graph_suite(void)
     tcase_add_test(tc, test_graph_deterministic);
     tcase_add_test(tc, test_dump_merged_ranges);
     tcase_add_test(tc, test_dump_tlb);
+    tcase_add_test(tc, test_stale_overlay);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -371,6 +371,62 @@ START_TEST(test_mapiter_tlb_states)
 }
 END_TEST
 
+/*
+ * Stale as the detector sees it.  PTE 0-1 -> F(0), F(1), both read: one run
+ * of 2 (A set on both), 2 cached, 0 stale.  A store told to mmu_store
+ * repoints PTE 1 at F(8) with no INVLPG: page 1's entry (still F(1)) is
+ * stale, page 0's is not; the runs are [page 0] (1 cached, 0 stale) and
+ * [page 1 -> F(8)] (0 cached, 1 stale).  PD2's own table PT3 mapping the
+ * same pages is not where the entry came from: 0 stale there.  A store
+ * that puts the filled value back leaves nothing stale (the detector's
+ * rule: the same sources now); changed again, then INVLPG of page 1:
+ * nothing stale.
+ */
+START_TEST(test_mapiter_stale)
+{
+    const uint32_t p1 = F(1) | URW | PTE_A, moved = F(8) | URW | PTE_A;
+    pte(PT1, 0, F(0) | URW);
+    pte(PT1, 1, F(1) | URW);
+    mmu_write_cr3(&m, PD);
+    mmu_write_cr0(&m, m.cr0 | CR0_PG);
+    touch(VA1);
+    touch(VA1 + PAGE_SIZE);
+    struct mapiter_run r[4];
+    ck_assert_uint_eq(runs(PD, 1, 2, MAPITER_EFFECTIVE, r, 4), 1);
+    ck_assert_uint_eq(r[0].tlb, 2);
+    ck_assert_uint_eq(r[0].stale, 0);
+
+    ck_assert_uint_eq(mmu_store(&m, PT1 + 4, 4, &moved, 7), 1);
+    pte(PT1, 1, moved);
+    const struct tlb_entry *e0 = tlb_find(&m.tlb4k, VA1 >> PAGE_SHIFT);
+    const struct tlb_entry *e1 = tlb_find(&m.tlb4k, (VA1 >> PAGE_SHIFT) + 1);
+    ck_assert(!mapiter_tlb_stale(&m, e0, false));
+    ck_assert(mapiter_tlb_stale(&m, e1, false));
+    ck_assert_uint_eq(runs(PD, 1, 2, MAPITER_EFFECTIVE, r, 4), 2);
+    assert_run(&r[1], VA1 + PAGE_SIZE, F(8), 1, false, false, URW | PTE_A);
+    ck_assert_uint_eq(r[0].tlb, 1);
+    ck_assert_uint_eq(r[0].stale, 0);
+    ck_assert_uint_eq(r[1].tlb, 0);
+    ck_assert_uint_eq(r[1].stale, 1);
+
+    pte(PT3, 0, F(0) | URW);
+    pte(PT3, 1, F(8) | URW);
+    pde(PD2, 1, PT3 | URW);
+    ck_assert_uint_eq(runs(PD2, 1, 2, MAPITER_EFFECTIVE, r, 4), 2);
+    ck_assert_uint_eq(r[0].stale + r[1].stale, 0);
+
+    mmu_store(&m, PT1 + 4, 4, &p1, 8);
+    pte(PT1, 1, p1);
+    ck_assert(!mapiter_tlb_stale(&m, e1, false));
+    mmu_store(&m, PT1 + 4, 4, &moved, 9);
+    pte(PT1, 1, moved);
+    ck_assert(mapiter_tlb_stale(&m, e1, false));
+    mmu_invlpg(&m, VA1 + PAGE_SIZE);
+    ck_assert_uint_eq(runs(PD, 1, 2, MAPITER_EFFECTIVE, r, 4), 2);
+    ck_assert_uint_eq(r[0].stale + r[1].stale, 0);
+}
+END_TEST
+
 /* A self-map (PDE 1023 -> PD, P W) is walked like any table: its pages are
  * the directory's present entries, PT1 at VA 0xffc01000 and PT2 (one frame
  * up) right after it, then PD itself at 0xfffff000; none is user, as PDE
@@ -402,6 +458,7 @@ mapiter_suite(void)
     tcase_add_test(tc, test_mapiter_effective_and_entry_flags);
     tcase_add_test(tc, test_mapiter_tlb);
     tcase_add_test(tc, test_mapiter_tlb_states);
+    tcase_add_test(tc, test_mapiter_stale);
     tcase_add_test(tc, test_mapiter_self_map);
     suite_add_tcase(s, tc);
     return s;

@@ -90,10 +90,13 @@ run_line(struct dumper *d, const struct mapiter_run *r)
     format_size(size, sz, sizeof(sz));
     dump_flags(r->flags, r->large, true, fl, sizeof(fl));
     uint64_t lo = mapiter_run_low(r);
-    fprintf(d->out, "    0x%08llx-0x%08llx %6s  0x%08llx-0x%08llx %6u x %s  %s%s\n",
+    char stale[48] = "";
+    if (r->stale > 0)
+        snprintf(stale, sizeof(stale), "  TLB: %u cached, %u STALE", r->tlb, r->stale);
+    fprintf(d->out, "    0x%08llx-0x%08llx %6s  0x%08llx-0x%08llx %6u x %s  %s%s%s\n",
             (unsigned long long)r->va, (unsigned long long)(r->va + size - 1), sz,
             (unsigned long long)lo, (unsigned long long)(lo + size - 1), r->pages,
-            r->large ? "4M" : "4K", fl, r->descending ? "  descending" : "");
+            r->large ? "4M" : "4K", fl, r->descending ? "  descending" : "", stale);
     d->lines++;
 }
 
@@ -217,14 +220,18 @@ cmp_entry(const void *a, const void *b)
     return x->vpn < y->vpn ? -1 : x->vpn > y->vpn;
 }
 
-/* Whether the current tables no longer give what e caches; why gets the reason. */
+/* Whether the current tables no longer give what e caches; why gets the reason
+ * (a stale entry whose translation did not change: "flags changed"). */
 static bool
 tlb_stale(const struct mmu *m, const struct tlb_entry *e, bool large, char *why, size_t len)
 {
     paddr_t now = 0;
     switch (mapiter_tlb_state(m, e, large, &now)) {
     case MAPITER_TLB_LIVE:
-        return false;
+        if (!mapiter_tlb_stale(m, e, large))
+            return false;
+        snprintf(why, len, "flags changed");
+        break;
     case MAPITER_TLB_PAGING_OFF:
         snprintf(why, len, "paging off");
         break;
@@ -254,15 +261,22 @@ dump_tlb(FILE *out, const struct mmu *m, const struct tlb *t, bool large)
     }
     l.n = tlb_copy_valid(t, l.e);
     qsort(l.e, l.n, sizeof(*l.e), cmp_entry);
-    fprintf(out, "  %s TLB: %u entries, %u-way, %u valid\n", large ? "4 MiB" : "4 KiB",
-            t->geo.entries, t->geo.ways, l.n);
+    unsigned nstale = 0;
+    for (unsigned i = 0; i < l.n; i++)
+        nstale += mapiter_tlb_stale(m, &l.e[i], large);
+    char stale_n[32] = "";
+    if (nstale > 0)
+        snprintf(stale_n, sizeof(stale_n), ", %u STALE", nstale);
+    fprintf(out, "  %s TLB: %u entries, %u-way, %u valid%s\n", large ? "4 MiB" : "4 KiB",
+            t->geo.entries, t->geo.ways, l.n, stale_n);
     for (unsigned i = 0; i < l.n; i++) {
         const struct tlb_entry *e = &l.e[i];
         char fl[DUMP_FLAGS_MAX], stale[64];
         dump_flags(e->flags, large, true, fl, sizeof(fl));
         char why[48];
         if (tlb_stale(m, e, large, why, sizeof(why)))
-            snprintf(stale, sizeof(stale), "  stale: %s", why);
+            snprintf(stale, sizeof(stale), "  %s: %s",
+                     mapiter_tlb_stale(m, e, large) ? "STALE" : "stale", why);
         else
             stale[0] = '\0';
         uint32_t shift = large ? PDX_SHIFT : PAGE_SHIFT;

@@ -33,6 +33,8 @@
 #define COLOR_ADDED "#00b3a4"   /* --diff: border and edge of what is new since A (teal) */
 #define COLOR_CHANGED "#8e44ad" /* --diff: an entry whose frame or flags changed (purple) */
 #define COLOR_REMOVED "#999999" /* --diff: what A had and B has not, dashed */
+#define COLOR_STALE "red"       /* border of what a stale TLB entry caches */
+#define COLOR_STALE_FILL "#ff9999"
 
 /* How an entry at B compares with the same virtual address at A (--diff). */
 enum gdiff {
@@ -64,6 +66,7 @@ struct gnode {
     unsigned sharers;   /* tables and groups: spaces that name it */
     unsigned tlb;       /* translations cached of it (frames) or through it (tables) */
     unsigned tlb_slot;  /* directories: cached through a self-map or foreign slot */
+    unsigned stale;     /* frames and 4 MiB pages: stale TLB entries of it (mapiter_run_stale) */
     unsigned more_runs; /* GN_MORE: the runs it stands for, their frames and span */
     uint64_t more_frames;
     uint32_t more_first, more_last; /* positions in the parent table node */
@@ -101,8 +104,9 @@ struct graph {
     unsigned nnodes, capnodes;
     struct gdir *dirs;
     unsigned ndirs;
-    unsigned stale; /* TLB entries the current tables no longer give */
-    int tlbdir;     /* the directory whose TLB counts are shown (see tlb_counted), or -1 */
+    unsigned stale;  /* TLB entries the current tables no longer give */
+    unsigned nstale; /* TLB entries stale as the detector sees them (mapiter_tlb_stale) */
+    int tlbdir;      /* the directory whose TLB counts are shown (see tlb_counted), or -1 */
     bool oom;
     unsigned flags;                 /* GRAPH_* */
     unsigned kspaces;               /* distinct directories */
@@ -498,6 +502,7 @@ emit_frames(struct graph *G, unsigned tn, const struct mapiter_run *r, bool grou
     if (counted) {
         G->nodes[tn].tlb += r->tlb;
         G->nodes[fn].tlb += r->tlb;
+        G->nodes[fn].stale += r->stale; /* on the entry's own node only */
     }
 }
 
@@ -522,8 +527,10 @@ expand_tables(struct graph *G, unsigned tn, const struct gdir *d, unsigned i, un
             sub.va = r.va + k * size;
             sub.pa = r.descending ? r.pa - k * size : r.pa + k * size;
             sub.pages = e - k;
-            if (sub.pages != r.pages)
+            if (sub.pages != r.pages) {
                 sub.tlb = mapiter_run_tlb(G->m, &sub);
+                sub.stale = mapiter_run_stale(G->m, d->pd, &sub);
+            }
             emit_frames(G, tn, &sub, group, i << PDX_SHIFT, counted, st);
         }
     }
@@ -555,8 +562,10 @@ emit_large(struct graph *G, int dn, const struct mapiter_run *r, const char *not
     else
         snprintf(label, sizeof(label), "PDE %u-%u (4M)%s", pos, pos + r->pages - 1, note);
     edge(G, dn, fn, label);
-    if (counted)
+    if (counted) {
         G->nodes[fn].tlb += r->tlb;
+        G->nodes[fn].stale += r->stale;
+    }
 }
 
 static void
@@ -738,6 +747,7 @@ kernel_large(struct graph *G, struct mapiter_run *r)
     char note[64];
     unsigned pos = PDX(r->va);
     r->tlb = mapiter_run_tlb(G->m, r);
+    r->stale = G->tlbdir >= 0 ? mapiter_run_stale(G->m, G->dirs[G->tlbdir].pd, r) : 0;
     kernel_note(G, pos, pos + r->pages - 1, note, sizeof(note));
     emit_large(G, G->knode, r, note, G->tlbdir >= 0);
 }
@@ -915,7 +925,7 @@ draw_dir(struct graph *G, struct gdir *d)
 struct stale_scan {
     const struct mmu *m;
     bool large;
-    unsigned n;
+    unsigned n, detector;
 };
 
 static void
@@ -923,16 +933,19 @@ stale_entry(const struct tlb_entry *e, void *arg)
 {
     struct stale_scan *sc = arg;
     sc->n += mapiter_tlb_state(sc->m, e, sc->large, NULL) != MAPITER_TLB_LIVE;
+    sc->detector += mapiter_tlb_stale(sc->m, e, sc->large);
 }
 
-/* TLB entries the current tables no longer give. */
+/* TLB entries the current tables no longer give; *detector gets those
+ * stale as the detector sees them (mapiter_tlb_stale). */
 static unsigned
-count_stale(const struct mmu *m)
+count_stale(const struct mmu *m, unsigned *detector)
 {
     struct stale_scan sc = {.m = m, .large = false};
     tlb_foreach(&m->tlb4k, stale_entry, &sc);
     sc.large = true;
     tlb_foreach(&m->tlb4m, stale_entry, &sc);
+    *detector = sc.detector;
     return sc.n;
 }
 
@@ -1025,7 +1038,7 @@ build(struct graph *G)
     for (unsigned k = 0; k < G->ndirs; k++)
         if (G->dirs[k].drawn && (G->tlbdir < 0 || G->dirs[k].pd == PTE_ADDR(m->cr3)))
             G->tlbdir = (int)k;
-    G->stale = count_stale(m);
+    G->stale = count_stale(m, &G->nstale);
 
     find_kernel_shared(G);
     for (unsigned k = 0; k < G->ndirs && G->kspaces >= 2; k++) {
@@ -1113,12 +1126,24 @@ finish_node(struct graph *G, struct gnode *gn)
             set_attr(gn->n, "fontcolor", COLOR_REMOVED);
         G->ndiff[gn->diff]++;
     }
-    if (gn->tlb > 0 && n < sizeof(text))
+    if (gn->stale > 0 && n < sizeof(text)) {
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "\nTLB: %u cached, %u STALE", gn->tlb,
+                              gn->stale);
+        /* A --diff border keeps its colour; the fill says stale either way. */
+        if (gn->diff == GD_SAME || G->since == NULL) {
+            set_attr(gn->n, "color", COLOR_STALE);
+            set_attr(gn->n, "penwidth", "3");
+        }
+        set_attr(gn->n, "fontcolor", COLOR_STALE);
+    } else if (gn->tlb > 0 && n < sizeof(text)) {
         n += (size_t)snprintf(text + n, sizeof(text) - n, "\nTLB: %u cached", gn->tlb);
+    }
     if (gn->tlb_slot > 0 && n < sizeof(text))
         snprintf(text + n, sizeof(text) - n, "\nTLB: %u via slot", gn->tlb_slot);
     if (gn->tlb > 0 || gn->tlb_slot > 0)
         fill = COLOR_TLB;
+    if (gn->stale > 0)
+        fill = COLOR_STALE_FILL;
     escape_label(text, label, sizeof(label));
     set_attr(gn->n, "label", label);
     set_attr(gn->n, "shape", shape);
@@ -1129,7 +1154,7 @@ finish_node(struct graph *G, struct gnode *gn)
 static void
 finish(struct graph *G)
 {
-    char legend[512], name[] = "directories";
+    char legend[768], name[] = "directories";
     Agraph_t *dirs = agsubg(G->g, name, 1);
     if (dirs != NULL)
         set_attr(dirs, "rank", "same");
@@ -1153,6 +1178,13 @@ finish(struct graph *G)
                  "  Since '%s' (A and D aside): %u added (teal), %u changed (purple), %u "
                  "removed (grey dashed).",
                  G->since->label, G->ndiff[GD_ADDED], G->ndiff[GD_CHANGED], G->ndiff[GD_REMOVED]);
+    }
+    if (G->nstale > 0) {
+        size_t n = strlen(legend);
+        snprintf(legend + n, sizeof(legend) - n,
+                 "  Red: %u stale TLB entr%s (an entry it was filled from changed, not "
+                 "invalidated since).",
+                 G->nstale, G->nstale == 1 ? "y" : "ies");
     }
     set_attr(G->g, "label", legend);
 }

@@ -42,7 +42,8 @@ static const struct command {
     [CMD_COMPARE] = {"compare", "SCENARIO", "run under every strategy, one column each"},
     [CMD_GRAPH] = {"graph", "SCENARIO -o FILE",
                    "draw the page tables (Graphviz) to -o FILE.{svg,png,dot}"},
-    [CMD_DUMP] = {"dump", "SCENARIO", "print each space's mappings and the TLB"},
+    [CMD_DUMP] = {"dump", "SCENARIO",
+                  "print each space's mappings and the TLB, stale entries marked"},
     [CMD_CHECK] = {"check", "SCENARIO...", "run the expect lines; pass/fail per scenario"},
     [CMD_PROFILE] = {"profile", "SCENARIO", "MMU events and cycles per kernel function"},
 };
