@@ -4,6 +4,9 @@
 set -u
 pagesim="$1"
 top="$2"
+# Scratch files in a directory of this run's own (tests may run side by side).
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
 fail=0
 check() { # description, expected status, actual status
     if [ "$2" != "$3" ]; then
@@ -39,8 +42,8 @@ cd "$top" || exit 1
 # a scenario without a strategy line runs the default the help names, on its frame allocator
 def=$("$pagesim" --help | sed -n 's/^strategies: .* (default: \(.*\))$/\1/p')
 defpmm=$("$pagesim" --list-strategies | awk -v s="$def" '$1 == s { print $2 }')
-printf 'space create a\n' > /tmp/pagesim-nostrategy.scn
-"$pagesim" run /tmp/pagesim-nostrategy.scn --log 2>&1 |
+printf 'space create a\n' > $T/pagesim-nostrategy.scn
+"$pagesim" run $T/pagesim-nostrategy.scn --log 2>&1 |
     grep -q "^  boot: paging $def, frames $defpmm: " || { echo "FAIL: default strategy is not $def on $defpmm"; fail=1; }
 "$pagesim" --help | grep -q "commands:"; check "--help lists commands" 0 $?
 for c in run compare graph dump check; do
@@ -66,12 +69,12 @@ a=$("$pagesim" run scenarios/thread.scn --csv | grep '^cycles,')
 b=$("$pagesim" run scenarios/thread.scn --csv --cost invlpg=100000 | grep '^cycles,')
 [ "$a" != "$b" ] || { echo "FAIL: --cost invlpg had no effect"; fail=1; }
 # determinism: two runs, same bytes
-"$pagesim" compare scenarios/thread.scn > /tmp/pagesim-cmp1.txt
-"$pagesim" compare scenarios/thread.scn > /tmp/pagesim-cmp2.txt
-cmp -s /tmp/pagesim-cmp1.txt /tmp/pagesim-cmp2.txt || { echo "FAIL: compare not deterministic"; fail=1; }
-grep -q '\*' /tmp/pagesim-cmp1.txt || { echo "FAIL: compare marks no best value"; fail=1; }
+"$pagesim" compare scenarios/thread.scn > $T/pagesim-cmp1.txt
+"$pagesim" compare scenarios/thread.scn > $T/pagesim-cmp2.txt
+cmp -s $T/pagesim-cmp1.txt $T/pagesim-cmp2.txt || { echo "FAIL: compare not deterministic"; fail=1; }
+grep -q '\*' $T/pagesim-cmp1.txt || { echo "FAIL: compare marks no best value"; fail=1; }
 for s in $strategies; do
-    head -4 /tmp/pagesim-cmp1.txt | grep -q -- " $s" || { echo "FAIL: compare lacks $s"; fail=1; }
+    head -4 $T/pagesim-cmp1.txt | grep -q -- " $s" || { echo "FAIL: compare lacks $s"; fail=1; }
 done
 # --from: events after a snapshot are the totals minus the totals there
 total=$("$pagesim" run scenarios/thread.scn --csv | grep '^invlpg,' | cut -d, -f2)
@@ -82,14 +85,14 @@ since=$("$pagesim" run scenarios/thread.scn --csv --from booted | grep '^invlpg,
 # workload has done nothing, so every event count is 0 for every strategy;
 # with --with-boot boot's own work shows (it builds the kernel directory
 # and loads CR3 at least once)
-printf 'snapshot start\nspace create a\n' > /tmp/pagesim-start.scn
+printf 'snapshot start\nspace create a\n' > $T/pagesim-start.scn
 for s in $strategies; do
-    at=$("$pagesim" run /tmp/pagesim-start.scn --strategy $s --at start --csv)
+    at=$("$pagesim" run $T/pagesim-start.scn --strategy $s --at start --csv)
     for k in accesses tlb.misses walks invlpg cr3_writes cycles; do
         [ "$(echo "$at" | grep "^$k," | cut -d, -f2)" = 0 ] ||
             { echo "FAIL: $s: $k at the first line is not 0: boot counted"; fail=1; }
     done
-    atb=$("$pagesim" run /tmp/pagesim-start.scn --strategy $s --at start --csv --with-boot)
+    atb=$("$pagesim" run $T/pagesim-start.scn --strategy $s --at start --csv --with-boot)
     [ "$(echo "$atb" | grep '^cr3_writes,' | cut -d, -f2)" -ge 1 ] ||
         { echo "FAIL: $s: --with-boot shows no boot CR3 write"; fail=1; }
 done
@@ -120,7 +123,7 @@ kinds() { # trace file, kind: how many lines of that kind
     awk -v k="$2" '$2 == k' "$1" | wc -l
 }
 for s in $strategies; do
-    tr=/tmp/pagesim-trace-$s.txt
+    tr=$T/pagesim-trace-$s.txt
     "$pagesim" run scenarios/thread.scn --strategy "$s" --trace "$tr" > /dev/null
     check "run --trace ($s)" 0 $?
     grep -v '^boot ' "$tr" > "$tr.workload"
@@ -147,27 +150,27 @@ for s in $strategies; do
 done
 # who flushed: recursive's foreign-slot code, behind the INVLPG wrapper
 grep -q '^scenarios/thread.scn:20 .* invlpg .*  vmm_invlpg < rc_aim$' \
-    /tmp/pagesim-trace-recursive.txt ||
+    $T/pagesim-trace-recursive.txt ||
     { echo "FAIL: recursive trace does not name rc_aim as who flushed"; fail=1; }
 # check: pass is 0; a failing expectation is 1 and names the line
 "$pagesim" check scenarios/thread.scn >/dev/null; check "check thread" 0 $?
-printf 'space create a\nspace switch a\nexpect invlpg == 999999\n' > /tmp/pagesim-fail.scn
-out=$("$pagesim" check /tmp/pagesim-fail.scn); check "failing expect" 1 $?
+printf 'space create a\nspace switch a\nexpect invlpg == 999999\n' > $T/pagesim-fail.scn
+out=$("$pagesim" check $T/pagesim-fail.scn); check "failing expect" 1 $?
 echo "$out" | grep -q "pagesim-fail.scn:3:1: expect invlpg == 999999 failed" ||
     { echo "FAIL: check output: $out"; fail=1; }
 # a kernel stop is a report with the scenario line, exit 1, never a crash
-printf 'space create a\nspace switch a\ntouch 0x10000000 4K write user\n' > /tmp/pagesim-pf.scn
-out=$("$pagesim" run /tmp/pagesim-pf.scn); check "run that faults" 1 $?
+printf 'space create a\nspace switch a\ntouch 0x10000000 4K write user\n' > $T/pagesim-pf.scn
+out=$("$pagesim" run $T/pagesim-pf.scn); check "run that faults" 1 $?
 echo "$out" | grep -q "pagesim-pf.scn:3: while running this line" ||
     { echo "FAIL: stop report lacks the line: $out"; fail=1; }
 echo "$out" | grep -q "CR2=0x10000000 error=0x6 (not present, write, user)" ||
     { echo "FAIL: stop report lacks CR2/error code"; fail=1; }
 # a fault that stops the run is traced too: #PF lines == faults
-"$pagesim" run /tmp/pagesim-pf.scn --trace /tmp/pagesim-pf-trace.txt > /dev/null
+"$pagesim" run $T/pagesim-pf.scn --trace $T/pagesim-pf-trace.txt > /dev/null
 n=$(echo "$out" | sed -n 's/^  faults  *\([0-9]*\).*/\1/p')
-[ "$n" = 1 ] && [ "$(kinds /tmp/pagesim-pf-trace.txt '#PF')" = "$n" ] ||
-    { echo "FAIL: stopped run: $(kinds /tmp/pagesim-pf-trace.txt '#PF') #PF lines, faults $n"; fail=1; }
-grep -q '^/tmp/pagesim-pf.scn:3 .* #PF  *0x10000000  error 0x6 ' /tmp/pagesim-pf-trace.txt ||
+[ "$n" = 1 ] && [ "$(kinds $T/pagesim-pf-trace.txt '#PF')" = "$n" ] ||
+    { echo "FAIL: stopped run: $(kinds $T/pagesim-pf-trace.txt '#PF') #PF lines, faults $n"; fail=1; }
+grep -q "^$T/pagesim-pf.scn:3 .*#PF  *0x10000000  error 0x6 " $T/pagesim-pf-trace.txt ||
     { echo "FAIL: the #PF line of pagesim-pf.scn:3 is missing"; fail=1; }
 # --trace-json: a Chrome trace-event file.  It parses; its instant events
 # are the trace's lines, so under every strategy the invlpg, cr3 and #PF
@@ -198,10 +201,10 @@ assert all(e["args"]["entries"] >= 0 for e in ev if e["ph"] == "C")
 print(" ".join("%s=%d" % kv for kv in sorted(n.items())))' "$1" 2>&1
 }
 for s in $strategies; do
-    "$pagesim" run scenarios/thread.scn --strategy "$s" --trace-json /tmp/pagesim-tj-$s.json \
+    "$pagesim" run scenarios/thread.scn --strategy "$s" --trace-json $T/pagesim-tj-$s.json \
         > /dev/null
     check "run --trace-json ($s)" 0 $?
-    got=$(tjson /tmp/pagesim-tj-$s.json)
+    got=$(tjson $T/pagesim-tj-$s.json)
     csvb=$("$pagesim" run scenarios/thread.scn --strategy "$s" --csv --with-boot)
     v() { echo "$csvb" | grep "^$1," | cut -d, -f2; }
     # a kind with no event is absent from the counts
@@ -210,64 +213,64 @@ for s in $strategies; do
     [ "$got" = "$want" ] || { echo "FAIL: $s: --trace-json events '$got', counters '$want'"; fail=1; }
 done
 "$pagesim" run scenarios/thread.scn --strategy recursive --inject skip-invlpg=rc_aim \
-    --trace-json /tmp/pagesim-tj-stale.json --csv --with-boot > /tmp/pagesim-tj-stale.csv 2>/dev/null
-got=$(tjson /tmp/pagesim-tj-stale.json | tr ' ' '\n' | grep '^stale' | tr '\n' ' ')
-want="stale_bug=$(grep '^tlb.stale_uses,' /tmp/pagesim-tj-stale.csv | cut -d, -f2) "
-want="${want}stale_harmless=$(grep '^tlb.stale_harmless,' /tmp/pagesim-tj-stale.csv | cut -d, -f2) "
+    --trace-json $T/pagesim-tj-stale.json --csv --with-boot > $T/pagesim-tj-stale.csv 2>/dev/null
+got=$(tjson $T/pagesim-tj-stale.json | tr ' ' '\n' | grep '^stale' | tr '\n' ' ')
+want="stale_bug=$(grep '^tlb.stale_uses,' $T/pagesim-tj-stale.csv | cut -d, -f2) "
+want="${want}stale_harmless=$(grep '^tlb.stale_harmless,' $T/pagesim-tj-stale.csv | cut -d, -f2) "
 case "$want" in stale_bug=0*) echo "FAIL: no stale use injected"; fail=1 ;; esac
 [ "$got" = "$want" ] || { echo "FAIL: --trace-json stale events '$got', counters '$want'"; fail=1; }
-grep -q '"name":"stale",.*"chain":"rc_create",.*"changed by":"rc_aim"' /tmp/pagesim-tj-stale.json ||
+grep -q '"name":"stale",.*"chain":"rc_create",.*"changed by":"rc_aim"' $T/pagesim-tj-stale.json ||
     { echo "FAIL: --trace-json stale event does not name rc_create and rc_aim"; fail=1; }
 "$pagesim" run scenarios/thread.scn --strategy recursive --inject skip-invlpg=rc_aim \
-    --trace-json /tmp/pagesim-tj-stale2.json > /dev/null 2>&1
-cmp -s /tmp/pagesim-tj-stale.json /tmp/pagesim-tj-stale2.json ||
+    --trace-json $T/pagesim-tj-stale2.json > /dev/null 2>&1
+cmp -s $T/pagesim-tj-stale.json $T/pagesim-tj-stale2.json ||
     { echo "FAIL: --trace-json differs between two runs"; fail=1; }
 # a run stopped by a fault still ends in a file that parses, with its #PF
-"$pagesim" run /tmp/pagesim-pf.scn --trace-json /tmp/pagesim-pf.json > /dev/null
-case " $(tjson /tmp/pagesim-pf.json) " in *" #PF=1 "*) ;;
-*) echo "FAIL: stopped run --trace-json: $(tjson /tmp/pagesim-pf.json)"; fail=1 ;; esac
+"$pagesim" run $T/pagesim-pf.scn --trace-json $T/pagesim-pf.json > /dev/null
+case " $(tjson $T/pagesim-pf.json) " in *" #PF=1 "*) ;;
+*) echo "FAIL: stopped run --trace-json: $(tjson $T/pagesim-pf.json)"; fail=1 ;; esac
 # expectations after the stop are not reached, and say so
-printf 'space create a\nspace switch a\ntouch 0x10000000 4K\nexpect faults == 0\n' > /tmp/pagesim-nr.scn
-out=$("$pagesim" run /tmp/pagesim-nr.scn); check "run with unreached expect" 1 $?
+printf 'space create a\nspace switch a\ntouch 0x10000000 4K\nexpect faults == 0\n' > $T/pagesim-nr.scn
+out=$("$pagesim" run $T/pagesim-nr.scn); check "run with unreached expect" 1 $?
 echo "$out" | grep -q "pagesim-nr.scn:4: expect faults == 0: FAIL (not reached)" ||
     { echo "FAIL: unreached expectation not reported"; fail=1; }
 # dump and graph fail (exit 1) when the run stops after their snapshot
-printf 'space create a\nspace switch a\nsnapshot s\ntouch 0x10000000 4K\n' > /tmp/pagesim-sf.scn
-"$pagesim" dump /tmp/pagesim-sf.scn --at s > /dev/null 2>&1; check "dump, run fails later" 1 $?
-"$pagesim" graph /tmp/pagesim-sf.scn --at s -o /tmp/pagesim-sf.dot 2>/dev/null
+printf 'space create a\nspace switch a\nsnapshot s\ntouch 0x10000000 4K\n' > $T/pagesim-sf.scn
+"$pagesim" dump $T/pagesim-sf.scn --at s > /dev/null 2>&1; check "dump, run fails later" 1 $?
+"$pagesim" graph $T/pagesim-sf.scn --at s -o $T/pagesim-sf.dot 2>/dev/null
 check "graph, run fails later" 1 $?
 "$pagesim" run scenarios/thread.scn --cost invlpg=-1 2>/dev/null; check "negative --cost" 2 $?
 # a scenario name with a quote reaches gnuplot as text, not as commands
-rm -f /tmp/pagesim-pwned
-cp scenarios/thread.scn "/tmp/pagesim-q'; system 'touch pagesim-pwned'; print '.scn"
-(cd /tmp && "$pagesim" compare "pagesim-q'; system 'touch pagesim-pwned'; print '.scn" \
+rm -f $T/pagesim-pwned
+cp scenarios/thread.scn "$T/pagesim-q'; system 'touch pagesim-pwned'; print '.scn"
+(cd "$T" && "$pagesim" compare "pagesim-q'; system 'touch pagesim-pwned'; print '.scn" \
     --plot "pagesim-q'.png" > /dev/null)
 check "compare --plot with quotes" 0 $?
-[ -s "/tmp/pagesim-q'.png" ] || { echo "FAIL: no plot written"; fail=1; }
-[ ! -e /tmp/pagesim-pwned ] || { echo "FAIL: gnuplot ran a command from a file name"; fail=1; }
+[ -s "$T/pagesim-q'.png" ] || { echo "FAIL: no plot written"; fail=1; }
+[ ! -e $T/pagesim-pwned ] || { echo "FAIL: gnuplot ran a command from a file name"; fail=1; }
 # dump shows mappings and the TLB
 "$pagesim" dump scenarios/thread.scn --at booted | grep -qi "tlb"; check "dump" 0 $?
 
 # graph: DOT edges follow the page tables.  At "children" thread.scn has five
 # spaces; under recursive each has a self-map and the shell's foreign slot
 # points at a child; under heap there is neither.
-"$pagesim" graph scenarios/thread.scn --at children --strategy recursive -o /tmp/pagesim-r.dot
+"$pagesim" graph scenarios/thread.scn --at children --strategy recursive -o $T/pagesim-r.dot
 check "graph recursive dot" 0 $?
-n=$(grep -c 'label="self-map 1023"' /tmp/pagesim-r.dot)
+n=$(grep -c 'label="self-map 1023"' $T/pagesim-r.dot)
 [ "$n" = 5 ] || { echo "FAIL: recursive graph has $n self-map edges, expected 5"; fail=1; }
-grep -q 'label="foreign 1022"' /tmp/pagesim-r.dot || { echo "FAIL: no foreign edge"; fail=1; }
-"$pagesim" graph scenarios/thread.scn --at children --strategy heap -o /tmp/pagesim-h.dot
+grep -q 'label="foreign 1022"' $T/pagesim-r.dot || { echo "FAIL: no foreign edge"; fail=1; }
+"$pagesim" graph scenarios/thread.scn --at children --strategy heap -o $T/pagesim-h.dot
 check "graph heap dot" 0 $?
-if grep -q 'label="self-map 1023"\|label="foreign 1022"' /tmp/pagesim-h.dot; then
+if grep -q 'label="self-map 1023"\|label="foreign 1022"' $T/pagesim-h.dot; then
     echo "FAIL: heap graph has a self-map or foreign edge"; fail=1
 fi
-"$pagesim" graph scenarios/thread.scn --strategy heap -o /tmp/pagesim-h.svg
+"$pagesim" graph scenarios/thread.scn --strategy heap -o $T/pagesim-h.svg
 check "graph svg" 0 $?
-grep -q '</svg>' /tmp/pagesim-h.svg || { echo "FAIL: svg not complete"; fail=1; }
+grep -q '</svg>' $T/pagesim-h.svg || { echo "FAIL: svg not complete"; fail=1; }
 if command -v xmllint >/dev/null; then
-    xmllint --noout /tmp/pagesim-h.svg || { echo "FAIL: svg is not well-formed XML"; fail=1; }
+    xmllint --noout $T/pagesim-h.svg || { echo "FAIL: svg is not well-formed XML"; fail=1; }
 fi
-"$pagesim" graph scenarios/thread.scn --space nosuch -o /tmp/pagesim-x.dot 2>/dev/null
+"$pagesim" graph scenarios/thread.scn --space nosuch -o $T/pagesim-x.dot 2>/dev/null
 check "graph unknown space" 2 $?
 # graph --diff A B: in one table, between A and B 0x10000000 is unmapped
 # (removed), 0x10001000 unmapped and mapped again read-only (changed: R/W
@@ -275,50 +278,50 @@ check "graph unknown space" 2 $?
 # untouched and the table stays.  So exactly one element of each kind.
 printf 'space create a\nspace switch a\nmap 0x10000000 4K rw user\nmap 0x10001000 4K rw user
 map 0x10003000 4K rw user\nsnapshot A\nunmap 0x10000000 4K\nunmap 0x10001000 4K
-map 0x10001000 4K ro user\nmap 0x10002000 4K rw user\nsnapshot B\n' > /tmp/pagesim-gd.scn
-"$pagesim" graph /tmp/pagesim-gd.scn --strategy recursive --diff A B -o /tmp/pagesim-gd.dot
+map 0x10001000 4K ro user\nmap 0x10002000 4K rw user\nsnapshot B\n' > $T/pagesim-gd.scn
+"$pagesim" graph $T/pagesim-gd.scn --strategy recursive --diff A B -o $T/pagesim-gd.dot
 check "graph --diff" 0 $?
 for k in added changed removed; do
-    n=$(grep -c "$k since 'A'" /tmp/pagesim-gd.dot)
+    n=$(grep -c "$k since 'A'" $T/pagesim-gd.dot)
     [ "$n" = 1 ] || { echo "FAIL: graph --diff has $n $k elements, expected 1"; fail=1; }
 done
-"$pagesim" graph /tmp/pagesim-gd.scn --diff B A -o /tmp/pagesim-x.dot 2>/dev/null
+"$pagesim" graph $T/pagesim-gd.scn --diff B A -o $T/pagesim-x.dot 2>/dev/null
 check "graph --diff out of order" 2 $?
-"$pagesim" graph /tmp/pagesim-gd.scn --diff A nosuch -o /tmp/pagesim-x.dot 2>/dev/null
+"$pagesim" graph $T/pagesim-gd.scn --diff A nosuch -o $T/pagesim-x.dot 2>/dev/null
 check "graph --diff unknown label" 2 $?
-"$pagesim" dump /tmp/pagesim-gd.scn --diff A B 2>/dev/null; check "dump --diff" 2 $?
+"$pagesim" dump $T/pagesim-gd.scn --diff A B 2>/dev/null; check "dump --diff" 2 $?
 
 # --max-ops: 1 create, then 2 ops a pass.  A limit of 5 runs the create and
 # two passes (1 + 4) and stops before the kmalloc of line 3; 2001 is all of
 # them; 2000 stops before the last kfree (line 4).  Exit 1, the report says so.
-printf 'space create a\nrepeat 1000\nkmalloc b 8\nkfree b\nend\n' > /tmp/pagesim-lim.scn
-out=$("$pagesim" run /tmp/pagesim-lim.scn --max-ops 5); check "run --max-ops 5" 1 $?
+printf 'space create a\nrepeat 1000\nkmalloc b 8\nkfree b\nend\n' > $T/pagesim-lim.scn
+out=$("$pagesim" run $T/pagesim-lim.scn --max-ops 5); check "run --max-ops 5" 1 $?
 echo "$out" | grep -q "^status: stopped$" || { echo "FAIL: --max-ops stop status: $out"; fail=1; }
-echo "$out" | grep -q "^reason: /tmp/pagesim-lim.scn:3: stopped before this line: the run reached its limit of 5 executed operations (--max-ops N raises it; 0 for no limit)$" ||
+echo "$out" | grep -q "^reason: $T/pagesim-lim.scn:3: stopped before this line: the run reached its limit of 5 executed operations (--max-ops N raises it; 0 for no limit)$" ||
     { echo "FAIL: --max-ops stop not reported: $out"; fail=1; }
-out=$("$pagesim" run /tmp/pagesim-lim.scn --max-ops 2000); check "run --max-ops 2000" 1 $?
-echo "$out" | grep -q "^reason: /tmp/pagesim-lim.scn:4: stopped before this line" ||
+out=$("$pagesim" run $T/pagesim-lim.scn --max-ops 2000); check "run --max-ops 2000" 1 $?
+echo "$out" | grep -q "^reason: $T/pagesim-lim.scn:4: stopped before this line" ||
     { echo "FAIL: --max-ops 2000 stopped elsewhere: $out"; fail=1; }
-"$pagesim" run /tmp/pagesim-lim.scn --max-ops 2001 >/dev/null; check "run --max-ops 2001" 0 $?
-"$pagesim" run /tmp/pagesim-lim.scn --max-ops 0 >/dev/null; check "run --max-ops 0" 0 $?
-"$pagesim" check /tmp/pagesim-lim.scn --max-ops 5 >/dev/null; check "check --max-ops 5" 1 $?
-"$pagesim" compare /tmp/pagesim-lim.scn --max-ops 5 >/dev/null; check "compare --max-ops 5" 1 $?
-"$pagesim" run /tmp/pagesim-lim.scn --max-ops 12x 2>/dev/null; check "bad --max-ops" 2 $?
+"$pagesim" run $T/pagesim-lim.scn --max-ops 2001 >/dev/null; check "run --max-ops 2001" 0 $?
+"$pagesim" run $T/pagesim-lim.scn --max-ops 0 >/dev/null; check "run --max-ops 0" 0 $?
+"$pagesim" check $T/pagesim-lim.scn --max-ops 5 >/dev/null; check "check --max-ops 5" 1 $?
+"$pagesim" compare $T/pagesim-lim.scn --max-ops 5 >/dev/null; check "compare --max-ops 5" 1 $?
+"$pagesim" run $T/pagesim-lim.scn --max-ops 12x 2>/dev/null; check "bad --max-ops" 2 $?
 "$pagesim" run --help | grep -q -- "--max-ops N"; check "run --help lists --max-ops" 0 $?
 # the script-size limit is an input error at parse time, at the line past it
-yes 'kmalloc a 8' | head -n 65537 > /tmp/pagesim-big.scn
-got=$("$pagesim" run /tmp/pagesim-big.scn 2>&1 >/dev/null); check "script over the op limit" 2 $?
-[ "$got" = "/tmp/pagesim-big.scn:65537:1: error: the script has more than 65536 operations (the limit)" ] ||
+yes 'kmalloc a 8' | head -n 65537 > $T/pagesim-big.scn
+got=$("$pagesim" run $T/pagesim-big.scn 2>&1 >/dev/null); check "script over the op limit" 2 $?
+[ "$got" = "$T/pagesim-big.scn:65537:1: error: the script has more than 65536 operations (the limit)" ] ||
     { echo "FAIL: op limit message: $got"; fail=1; }
 # --pmm overrides the scenario's pmm line: thread.scn with 'pmm bitmap' added
 # reports as thread.scn --pmm bitmap, and differently from the default (stack
 # for recursive: a pre-zeroed pool at boot); --pmm stack takes it back.
-sed 's/^strategy recursive$/strategy recursive\npmm bitmap/' scenarios/thread.scn > /tmp/pagesim-pmm.scn
+sed 's/^strategy recursive$/strategy recursive\npmm bitmap/' scenarios/thread.scn > $T/pagesim-pmm.scn
 # (the expect rows name lines, and the copy has one line more: left out)
-a=$("$pagesim" run /tmp/pagesim-pmm.scn --csv | grep -v '^expect:')
+a=$("$pagesim" run $T/pagesim-pmm.scn --csv | grep -v '^expect:')
 b=$("$pagesim" run scenarios/thread.scn --csv --pmm bitmap | grep -v '^expect:')
 c=$("$pagesim" run scenarios/thread.scn --csv | grep -v '^expect:')
-d=$("$pagesim" run /tmp/pagesim-pmm.scn --csv --pmm stack | grep -v '^expect:')
+d=$("$pagesim" run $T/pagesim-pmm.scn --csv --pmm stack | grep -v '^expect:')
 [ "$a" = "$b" ] || { echo "FAIL: --pmm bitmap differs from a pmm bitmap line"; fail=1; }
 [ "$b" != "$c" ] || { echo "FAIL: --pmm bitmap had no effect"; fail=1; }
 [ "$c" = "$d" ] || { echo "FAIL: --pmm stack did not override the pmm line"; fail=1; }
@@ -336,20 +339,20 @@ check "dump a loop-indexed space" 0 $?
 # table have the same counters, merits and descriptions, and every counter a
 # report prints has a line there with a description.
 "$pagesim" run --help | awk 'f && NR > f + 1 { print substr($0, 3, 20) "|" substr($0, 24, 6) "|" substr($0, 32) }
-    /^counters:/ { f = NR }' | sed 's/ *|/|/g' > /tmp/pagesim-help-ctr.txt
+    /^counters:/ { f = NR }' | sed 's/ *|/|/g' > $T/pagesim-help-ctr.txt
 sed -n '/^## Counters/,/^## /p' README.md | grep '^| `' |
-    sed 's/^| `\([^`]*\)` | \(.*\) | \(.*\) |$/\1|\2|\3/' > /tmp/pagesim-readme-ctr.txt
-diff /tmp/pagesim-help-ctr.txt /tmp/pagesim-readme-ctr.txt > /dev/null ||
+    sed 's/^| `\([^`]*\)` | \(.*\) | \(.*\) |$/\1|\2|\3/' > $T/pagesim-readme-ctr.txt
+diff $T/pagesim-help-ctr.txt $T/pagesim-readme-ctr.txt > /dev/null ||
     { echo "FAIL: run --help counters differ from the README's table:";
-      diff /tmp/pagesim-help-ctr.txt /tmp/pagesim-readme-ctr.txt; fail=1; }
+      diff $T/pagesim-help-ctr.txt $T/pagesim-readme-ctr.txt; fail=1; }
 # (boot:NAME rows repeat counter NAME for boot: NAME must be documented)
 "$pagesim" run scenarios/thread.scn --csv | tail -n +5 | cut -d, -f1 | grep -v '^expect:' | sed 's/^boot://' |
-    sort -u > /tmp/pagesim-ctr-names.txt
-[ -s /tmp/pagesim-ctr-names.txt ] || { echo "FAIL: no counters in run --csv"; fail=1; }
+    sort -u > $T/pagesim-ctr-names.txt
+[ -s $T/pagesim-ctr-names.txt ] || { echo "FAIL: no counters in run --csv"; fail=1; }
 while read -r name; do
-    grep -q "^$name|\(lower\|higher\|-\)|..*" /tmp/pagesim-help-ctr.txt ||
+    grep -q "^$name|\(lower\|higher\|-\)|..*" $T/pagesim-help-ctr.txt ||
         { echo "FAIL: counter $name has no documentation line"; fail=1; }
-done < /tmp/pagesim-ctr-names.txt
+done < $T/pagesim-ctr-names.txt
 
 # The memory rows add up, on every shipped scenario under every strategy:
 # frames.used (counted from the allocators) = frames.pd + frames.pt +
@@ -395,7 +398,7 @@ done
 # Best marks: only in rows where lower or higher is better (run --help's
 # "better" column), never where all values are equal; a lower-is-better row
 # marks exactly its minimum, a higher-is-better row its maximum.
-"$pagesim" compare scenarios/thread.scn | awk -v help=/tmp/pagesim-help-ctr.txt '
+"$pagesim" compare scenarios/thread.scn | awk -v help=$T/pagesim-help-ctr.txt '
     BEGIN { FS = "|"; while ((getline l < help) > 0) { split(l, f, "|"); merit[f[1]] = f[2] }
             FS = " " }
     /^Boot \(/ { boot = 1 }
@@ -426,27 +429,27 @@ done
 
 # tlb.hit_permille: the report prints the figure expect compares, in permille.
 printf 'space create a\nspace switch a\nmap 0x10000000 8K rw user\ntouch 0x10000000 8K write user\nexpect tlb.hit_permille >= 900\nexpect tlb.hit_permille <= 1000\n' \
-    > /tmp/pagesim-hit.scn
-out=$("$pagesim" run /tmp/pagesim-hit.scn); check "hit_permille expectations" 0 $?
+    > $T/pagesim-hit.scn
+out=$("$pagesim" run $T/pagesim-hit.scn); check "hit_permille expectations" 0 $?
 printed=$(echo "$out" | awk '$1 == "tlb.hit_permille" { print $2 }')
 compared=$(echo "$out" | sed -n 's/.*expect tlb.hit_permille >= 900: pass (\(.*\))$/\1/p')
-json=$("$pagesim" run /tmp/pagesim-hit.scn --json | sed -n 's/.*"tlb.hit_permille": \([0-9]*\).*/\1/p')
+json=$("$pagesim" run $T/pagesim-hit.scn --json | sed -n 's/.*"tlb.hit_permille": \([0-9]*\).*/\1/p')
 [ -n "$printed" ] && [ "$printed" = "$compared" ] && [ "$printed" = "$json" ] ||
     { echo "FAIL: tlb.hit_permille printed '$printed', compared '$compared', JSON '$json'"; fail=1; }
 
 # Status: a run that stopped says so, with the reason, in every format.
-out=$("$pagesim" run /tmp/pagesim-pf.scn --csv)
+out=$("$pagesim" run $T/pagesim-pf.scn --csv)
 echo "$out" | sed -n 2p | grep -qx 'status,stopped' || { echo "FAIL: run --csv status: $out"; fail=1; }
 echo "$out" | sed -n 3p | grep -q '^reason,".*pagesim-pf.scn:3: while running this line' ||
     { echo "FAIL: run --csv reason"; fail=1; }
-out=$("$pagesim" run /tmp/pagesim-pf.scn --json)
+out=$("$pagesim" run $T/pagesim-pf.scn --json)
 echo "$out" | grep -q '"status": "stopped"' && echo "$out" | grep -q '"reason": ".*pagesim-pf.scn:3' ||
     { echo "FAIL: run --json status/reason: $out"; fail=1; }
-"$pagesim" run /tmp/pagesim-pf.scn | grep -q '^status: stopped' || { echo "FAIL: run status"; fail=1; }
+"$pagesim" run $T/pagesim-pf.scn | grep -q '^status: stopped' || { echo "FAIL: run status"; fail=1; }
 "$pagesim" run scenarios/thread.scn --json | grep -q '"status": "ok"' || { echo "FAIL: ok status"; fail=1; }
 "$pagesim" run scenarios/thread.scn --json | grep -q '"reason"' && { echo "FAIL: ok run has a reason"; fail=1; }
 # ... and a comparison shows no figures for it: empty cells, no counters.
-out=$("$pagesim" compare /tmp/pagesim-pf.scn --csv); check "compare of runs that stop" 1 $?
+out=$("$pagesim" compare $T/pagesim-pf.scn --csv); check "compare of runs that stop" 1 $?
 n=$(echo "$strategies" | wc -l)
 echo "$out" | grep -qx "status$(printf ',stopped%.0s' $(seq "$n"))" ||
     { echo "FAIL: compare --csv status row"; fail=1; }
@@ -458,19 +461,19 @@ cell() { # CSV text, column (strategy), row (counter): the cell
     echo "$1" | awk -F, -v col="$2" -v row="$3" \
         'NR == 1 { for (i = 2; i <= NF; i++) if ($i == col) c = i; next } $1 == row { print $c }'
 }
-printf 'machine ram=1G\nspace create a\nspace switch a\nmap 0x10000000 4K rw user\n' > /tmp/pagesim-na.scn
-out=$("$pagesim" compare /tmp/pagesim-na.scn --csv); check "compare with n/a" 0 $?
+printf 'machine ram=1G\nspace create a\nspace switch a\nmap 0x10000000 4K rw user\n' > $T/pagesim-na.scn
+out=$("$pagesim" compare $T/pagesim-na.scn --csv); check "compare with n/a" 0 $?
 [ "$(cell "$out" physmap status)" = n/a ] && [ "$(cell "$out" heap status)" = ok ] ||
     { echo "FAIL: n/a status row: $out"; fail=1; }
 cell "$out" physmap reason | grep -q 'physmap reaches only 768 MiB' || { echo "FAIL: n/a reason row"; fail=1; }
 [ -z "$(cell "$out" physmap frames.used)" ] && [ -n "$(cell "$out" heap frames.used)" ] ||
     { echo "FAIL: n/a strategy shows figures"; fail=1; }
-out=$("$pagesim" compare /tmp/pagesim-na.scn --json)
+out=$("$pagesim" compare $T/pagesim-na.scn --json)
 echo "$out" | grep -q '"physmap": {"status": "n/a", "reason": "[^"]*768 MiB[^"]*"}' ||
     { echo "FAIL: compare --json n/a: $out"; fail=1; }
-"$pagesim" compare /tmp/pagesim-na.scn | grep -q '^status  *ok .* n/a' ||
+"$pagesim" compare $T/pagesim-na.scn | grep -q '^status  *ok .* n/a' ||
     { echo "FAIL: compare status row"; fail=1; }
-"$pagesim" compare /tmp/pagesim-na.scn | grep '^cycles ' | grep -q '\*' ||
+"$pagesim" compare $T/pagesim-na.scn | grep '^cycles ' | grep -q '\*' ||
     { echo "FAIL: no best cycles mark beside an n/a strategy"; fail=1; }
 
 # Options: each command takes exactly the options its --help lists; any
@@ -494,9 +497,9 @@ for c in run compare graph dump check; do
         fi
     done
 done
-for args in "run scenarios/thread.scn --plot /tmp/pagesim-x.png" \
-    "run scenarios/thread.scn --space shell" "compare scenarios/thread.scn --trace /tmp/pagesim-t" \
-    "compare scenarios/thread.scn --trace-json /tmp/pagesim-t" \
+for args in "run scenarios/thread.scn --plot $T/pagesim-x.png" \
+    "run scenarios/thread.scn --space shell" "compare scenarios/thread.scn --trace $T/pagesim-t" \
+    "compare scenarios/thread.scn --trace-json $T/pagesim-t" \
     "check scenarios/thread.scn --json" "dump scenarios/thread.scn --json" \
     "compare scenarios/thread.scn --strategy heap"; do
     "$pagesim" $args > /dev/null 2>&1; check "$args" 2 $?
@@ -523,37 +526,37 @@ echo "$err" | grep -q "writing the standard output failed" ||
 check "run --log=/dev/full" 2 $?
 
 # dump and graph: an unknown space is an error on stderr, exit 2, for both.
-out=$("$pagesim" dump scenarios/thread.scn --space nosuch 2>/tmp/pagesim-err.txt)
+out=$("$pagesim" dump scenarios/thread.scn --space nosuch 2>$T/pagesim-err.txt)
 check "dump unknown space" 2 $?
 [ -z "$out" ] || { echo "FAIL: dump printed on stdout: $out"; fail=1; }
-grep -q 'no address space named "nosuch"' /tmp/pagesim-err.txt ||
+grep -q 'no address space named "nosuch"' $T/pagesim-err.txt ||
     { echo "FAIL: dump unknown space message"; fail=1; }
 # child1 exists in thread.scn but not yet at "booted"
 "$pagesim" dump scenarios/thread.scn --space child1 --at booted > /dev/null 2>&1
 check "dump space not live at the snapshot" 2 $?
 
 # --plot takes only what it writes; an unwritable path is one line, no PNG on stdout.
-"$pagesim" compare scenarios/thread.scn --plot /tmp/pagesim-x.gif > /dev/null 2>&1
+"$pagesim" compare scenarios/thread.scn --plot $T/pagesim-x.gif > /dev/null 2>&1
 check "--plot x.gif" 2 $?
-[ ! -e /tmp/pagesim-x.gif ] || { echo "FAIL: --plot x.gif wrote a file"; fail=1; }
-rm -f /tmp/pagesim-x.gif
-out=$("$pagesim" compare scenarios/thread.scn --plot /nonexistent/x.png 2>/tmp/pagesim-err.txt)
+[ ! -e $T/pagesim-x.gif ] || { echo "FAIL: --plot x.gif wrote a file"; fail=1; }
+rm -f $T/pagesim-x.gif
+out=$("$pagesim" compare scenarios/thread.scn --plot /nonexistent/x.png 2>$T/pagesim-err.txt)
 check "--plot /nonexistent/x.png" 2 $?
 ! echo "$out" | grep -q PNG || { echo "FAIL: PNG bytes on stdout"; fail=1; }
-[ "$(wc -l < /tmp/pagesim-err.txt)" = 1 ] && grep -q "cannot write /nonexistent/x.png" /tmp/pagesim-err.txt ||
-    { echo "FAIL: --plot error:"; cat /tmp/pagesim-err.txt; fail=1; }
+[ "$(wc -l < $T/pagesim-err.txt)" = 1 ] && grep -q "cannot write /nonexistent/x.png" $T/pagesim-err.txt ||
+    { echo "FAIL: --plot error:"; cat $T/pagesim-err.txt; fail=1; }
 
 # The plot script, read from a stand-in gnuplot.  ram=1G: physmap reaches
 # 768 MiB at most, so it is n/a and named in the title.  heap reaches its
 # tables through their heap addresses and the script never changes a
 # present PTE, so it makes no INVLPG: a zero bar, labelled "0", on a linear
 # axis from 0 (a log axis drops zeros).
-fake=/tmp/pagesim-fakegp
+fake=$T/pagesim-fakegp
 rm -rf "$fake"; mkdir -p "$fake"
 printf '#!/bin/sh\ncat > %s/script.gp\n' "$fake" > "$fake/gnuplot"
 chmod +x "$fake/gnuplot"
-printf 'machine ram=1G\nspace create a\nspace switch a\nmap 0x10000000 4K rw user\n' > /tmp/pagesim-1g.scn
-PATH="$fake:$PATH" "$pagesim" compare /tmp/pagesim-1g.scn --plot /tmp/pagesim-1g.png > /dev/null
+printf 'machine ram=1G\nspace create a\nspace switch a\nmap 0x10000000 4K rw user\n' > $T/pagesim-1g.scn
+PATH="$fake:$PATH" "$pagesim" compare $T/pagesim-1g.scn --plot $T/pagesim-1g.png > /dev/null
 check "compare --plot (stand-in gnuplot)" 0 $?
 gp="$fake/script.gp"
 grep -q "n/a (cannot run on this machine): physmap'" "$gp" || { echo "FAIL: plot title lacks n/a physmap"; fail=1; }
@@ -568,20 +571,20 @@ grep -q 'with labels' "$gp" || { echo "FAIL: bars not labelled"; fail=1; }
 rm -rf "$fake"
 
 # Workload errors name the object by its scenario name and the cause.
-printf 'space create a\nspace create a\n' > /tmp/pagesim-e1.scn
-out=$("$pagesim" run /tmp/pagesim-e1.scn); check "space created twice" 1 $?
+printf 'space create a\nspace create a\n' > $T/pagesim-e1.scn
+out=$("$pagesim" run $T/pagesim-e1.scn); check "space created twice" 1 $?
 echo "$out" | grep -q 'pagesim-e1.scn:2: space create "a" failed: the address space exists already' ||
     { echo "FAIL: create twice: $out"; fail=1; }
-printf 'kmalloc buf 100\nkfree buf\nkfree buf\n' > /tmp/pagesim-e2.scn
-out=$("$pagesim" run /tmp/pagesim-e2.scn); check "kfree twice" 1 $?
+printf 'kmalloc buf 100\nkfree buf\nkfree buf\n' > $T/pagesim-e2.scn
+out=$("$pagesim" run $T/pagesim-e2.scn); check "kfree twice" 1 $?
 echo "$out" | grep -q 'pagesim-e2.scn:3: kfree "buf" failed: the allocation was freed already' ||
     { echo "FAIL: kfree twice: $out"; fail=1; }
-printf 'space create a\nspace destroy a\nspace switch a\n' > /tmp/pagesim-e3.scn
-out=$("$pagesim" run /tmp/pagesim-e3.scn); check "switch to a destroyed space" 1 $?
+printf 'space create a\nspace destroy a\nspace switch a\n' > $T/pagesim-e3.scn
+out=$("$pagesim" run $T/pagesim-e3.scn); check "switch to a destroyed space" 1 $?
 echo "$out" | grep -q 'pagesim-e3.scn:3: space switch "a" failed: the address space was destroyed' ||
     { echo "FAIL: switch destroyed: $out"; fail=1; }
-printf 'space create a\nmap a 0x10000000 8K rw user\nmap a 0x10001000 4K rw user\n' > /tmp/pagesim-e4.scn
-out=$("$pagesim" run /tmp/pagesim-e4.scn); check "overlapping map" 1 $?
+printf 'space create a\nmap a 0x10000000 8K rw user\nmap a 0x10001000 4K rw user\n' > $T/pagesim-e4.scn
+out=$("$pagesim" run $T/pagesim-e4.scn); check "overlapping map" 1 $?
 echo "$out" | grep -q 'pagesim-e4.scn:3: map in "a" failed: a page of the range is mapped already' ||
     { echo "FAIL: overlapping map: $out"; fail=1; }
 echo "$out" | grep -q '^kernel log: workload: vmm_map_range (vmm space [0-9]*): page already mapped' ||
@@ -590,22 +593,22 @@ echo "$out" | grep -q '^kernel log: workload: vmm_map_range (vmm space [0-9]*): 
 err=$("$pagesim" run scenarios/thread.scn --log 2>&1 >/dev/null); check "run --log" 0 $?
 echo "$err" | grep -q '^kernel log: scenarios/thread.scn, strategy recursive$' &&
     echo "$err" | grep -q '^  boot: paging recursive' || { echo "FAIL: --log: $err"; fail=1; }
-"$pagesim" run /tmp/pagesim-e4.scn --log=/tmp/pagesim-log.txt > /dev/null
-grep -q '^  workload: vmm_map_range' /tmp/pagesim-log.txt || { echo "FAIL: --log=FILE"; fail=1; }
+"$pagesim" run $T/pagesim-e4.scn --log=$T/pagesim-log.txt > /dev/null
+grep -q '^  workload: vmm_map_range' $T/pagesim-log.txt || { echo "FAIL: --log=FILE"; fail=1; }
 
 # graph: the kernel half that the five spaces at "children" share is one
 # node with one edge from each directory; --kernel-detail draws each
 # space's own edge to every shared kernel table (PDE 768 once per space).
-"$pagesim" graph scenarios/thread.scn --at children -o /tmp/pagesim-k.dot
-n=$(grep -c -- '-> kernel_half' /tmp/pagesim-k.dot)
+"$pagesim" graph scenarios/thread.scn --at children -o $T/pagesim-k.dot
+n=$(grep -c -- '-> kernel_half' $T/pagesim-k.dot)
 [ "$n" = 5 ] || { echo "FAIL: $n edges to the kernel half, expected 5"; fail=1; }
-! grep -q 'pd_[0-9a-f]* -> pt_001fc000' /tmp/pagesim-k.dot ||
+! grep -q 'pd_[0-9a-f]* -> pt_001fc000' $T/pagesim-k.dot ||
     { echo "FAIL: a directory still has its own edge to a shared table"; fail=1; }
-"$pagesim" graph scenarios/thread.scn --at children --kernel-detail -o /tmp/pagesim-kd.dot
-! grep -q kernel_half /tmp/pagesim-kd.dot || { echo "FAIL: --kernel-detail kept the node"; fail=1; }
-n=$(grep -c 'label="PDE 768' /tmp/pagesim-kd.dot)
+"$pagesim" graph scenarios/thread.scn --at children --kernel-detail -o $T/pagesim-kd.dot
+! grep -q kernel_half $T/pagesim-kd.dot || { echo "FAIL: --kernel-detail kept the node"; fail=1; }
+n=$(grep -c 'label="PDE 768' $T/pagesim-kd.dot)
 [ "$n" = 5 ] || { echo "FAIL: --kernel-detail has $n PDE 768 edges, expected 5"; fail=1; }
-"$pagesim" graph scenarios/thread.scn --space shell --all -o /tmp/pagesim-x.dot 2>/dev/null
+"$pagesim" graph scenarios/thread.scn --space shell --all -o $T/pagesim-x.dot 2>/dev/null
 check "graph --space with --all" 2 $?
 
 # the report says what its events cover, --from and --at included; --from
@@ -619,16 +622,16 @@ echo "$out" | grep -q "^events: from snapshot 'booted' to snapshot 'children'$" 
 "$pagesim" run scenarios/thread.scn --from running --with-boot >/dev/null 2>&1
 check "--from with --with-boot" 2 $?
 # dump with no snapshot lists each live space once (the end of the run)
-printf 'space create a\nspace switch a\nspace create b\nmap b 0x10000000 4K rw user\n' > /tmp/pagesim-two.scn
-n=$("$pagesim" dump /tmp/pagesim-two.scn | grep -c '^space ')
+printf 'space create a\nspace switch a\nspace create b\nmap b 0x10000000 4K rw user\n' > $T/pagesim-two.scn
+n=$("$pagesim" dump $T/pagesim-two.scn | grep -c '^space ')
 [ "$n" = 2 ] || { echo "FAIL: dump lists $n spaces, expected 2"; fail=1; }
 # a scenario with no strategy line boots with the default strategy
 if command -v qemu-system-i386 >/dev/null; then
-    printf 'space create a\nspace switch a\nmap 0x10000000 4K rw user\n' > /tmp/pagesim-nostrat.scn
-    "$pagesim" boot /tmp/pagesim-nostrat.scn --vs-sim > /tmp/pagesim-nostrat.txt 2>&1
+    printf 'space create a\nspace switch a\nmap 0x10000000 4K rw user\n' > $T/pagesim-nostrat.scn
+    "$pagesim" boot $T/pagesim-nostrat.scn --vs-sim > $T/pagesim-nostrat.txt 2>&1
     check "boot without a strategy line" 0 $?
     grep -q "strategy $("$pagesim" --list-strategies | awk 'NR == 1 { print $1 }')\|strategy recursive" \
-        /tmp/pagesim-nostrat.txt || { echo "FAIL: boot did not use the default strategy"; fail=1; }
+        $T/pagesim-nostrat.txt || { echo "FAIL: boot did not use the default strategy"; fail=1; }
 fi
 
 # expect lines travel with the figures in every format: heap-churn's
@@ -679,10 +682,10 @@ stale scenarios/thread.scn recursive skip-invlpg=rc_aim \
     "  INVLPG skipped (--inject) at scenarios/thread.scn:20 by vmm_invlpg < rc_aim"
 # The same by number: the first INVLPG rc_aim issues in the workload, counted
 # over the run with boot's (the trace lists them all, in order).
-"$pagesim" run scenarios/thread.scn --strategy recursive --trace /tmp/pagesim-stale.trace >/dev/null
+"$pagesim" run scenarios/thread.scn --strategy recursive --trace $T/pagesim-stale.trace >/dev/null
 n=$(awk '$2 == "invlpg" { k++ } $2 == "invlpg" && $1 != "boot" && /rc_aim$/ { print k; exit }' \
-    /tmp/pagesim-stale.trace)
-line=$(awk '$2 == "invlpg" && $1 != "boot" && /rc_aim$/ { print $1; exit }' /tmp/pagesim-stale.trace)
+    $T/pagesim-stale.trace)
+line=$(awk '$2 == "invlpg" && $1 != "boot" && /rc_aim$/ { print $1; exit }' $T/pagesim-stale.trace)
 stale scenarios/thread.scn recursive "skip-invlpg=$n" \
     "  INVLPG skipped (--inject) at $line by vmm_invlpg < rc_aim"
 # tempmap: thread.scn:9 maps the first space through the window; the window
@@ -694,12 +697,12 @@ stale scenarios/thread.scn tempmap skip-invlpg=vmm_window_unmap \
 # page written, unmapped (INVLPG skipped), mapped to a fresh frame and read
 # reads the old frame through the stale entry (line 7), which line 5 left.
 printf 'space create a\nspace switch a\nmap 0x08048000 4K rw user\ntouch 0x08048000 4K write user\nunmap 0x08048000 4K\nmap 0x08048000 4K rw user\ntouch 0x08048000 4K read user\n' \
-    > /tmp/pagesim-remap.scn
+    > $T/pagesim-remap.scn
 for st in tempmap-lazy physmap heap; do
-    stale /tmp/pagesim-remap.scn $st skip-invlpg=vmm_walk_unmap \
-        "  changed at /tmp/pagesim-remap.scn:5 by vmm_walk_unmap" \
-        "  used at /tmp/pagesim-remap.scn:7 by wl_execute" \
-        "  INVLPG skipped (--inject) at /tmp/pagesim-remap.scn:5 by vmm_invlpg < vmm_walk_unmap"
+    stale $T/pagesim-remap.scn $st skip-invlpg=vmm_walk_unmap \
+        "  changed at $T/pagesim-remap.scn:5 by vmm_walk_unmap" \
+        "  used at $T/pagesim-remap.scn:7 by wl_execute" \
+        "  INVLPG skipped (--inject) at $T/pagesim-remap.scn:5 by vmm_invlpg < vmm_walk_unmap"
 done
 # skip-cr3-flush=4: boot writes CR3 twice, fork-exec.scn:8 once, line 17 (the
 # switch to the child) is the 4th; the self-map entries of the shell's
