@@ -637,6 +637,7 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         .strategy = r->strategy,
         .pmm = pmm,
         .cr4 = (sc->pse ? CR4_PSE : 0) | (sc->pge ? CR4_PGE : 0),
+        .flags = sc->kernel4m ? KMOD_FLAG_KERNEL4M : 0,
         .ops = sc->ops,
         .nops = sc->nops,
         .max_ops = o->max_ops,
