@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "allocators/vmm.h"
 #include "kernel/arch.h"
 #include "kernel/bootlayout.h"
 
@@ -157,7 +156,7 @@ bootload_kernel(void *arg)
     struct kmod_info info;
     if (kmod_open((KERNEL_BASE + BOOT_MODULE_PA), bl_module_len, &info) != KMOD_OK)
         arch_panic("bootload: the module the loader wrote is malformed");
-    vmm_set_kernel4m(info.flags & KMOD_FLAG_KERNEL4M);
+    boot_set_kernel4m(info.flags & KMOD_FLAG_KERNEL4M);
     bl_res.boot = kernel_boot(bi, info.strategy, info.pmm);
     if (bl_res.boot == BOOT_OK && bl_with_workload)
         wl_execute(info.workload, &bl_res.wl);

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/layout.h"
 #include "sim/access.h"
 #include "sim/sim_internal.h"
 
@@ -851,7 +850,7 @@ arch_region(const char *name, vaddr_t first, vaddr_t last)
     r->first = first;
     r->last = last;
     r->accesses = 0;
-    r->window = strcmp(r->name, REGION_RECURSIVE) == 0 || strcmp(r->name, REGION_FOREIGN) == 0;
+    r->window = first >= FOREIGN_PT_BASE; /* the windows of PDEs 1022 and 1023 (x86.h) */
     if (first < s->region_floor)
         s->region_floor = first;
 }

@@ -75,7 +75,7 @@ struct sim_region {
     char name[SIM_REGION_NAME_MAX];
     vaddr_t first, last;
     uint64_t accesses;
-    bool window; /* the self-map or the foreign window (kernel/layout.h names) */
+    bool window; /* in the self-map or foreign window: from FOREIGN_PT_BASE up (x86.h) */
 };
 
 /*

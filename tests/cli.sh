@@ -335,7 +335,7 @@ check "dump a loop-indexed space" 0 $?
 # Counters are documented: run --help's counter list and the README's counter
 # table have the same counters, merits and descriptions, and every counter a
 # report prints has a line there with a description.
-"$pagesim" run --help | awk 'f && NR > f + 1 { print substr($0, 3, 20) "|" substr($0, 24, 6) "|" substr($0, 32) }
+"$pagesim" run --help | awk 'f && NR > f + 1 { print substr($0, 3, 26) "|" substr($0, 30, 6) "|" substr($0, 38) }
     /^counters:/ { f = NR }' | sed 's/ *|/|/g' > /tmp/pagesim-help-ctr.txt
 sed -n '/^## Counters/,/^## /p' README.md | grep '^| `' |
     sed 's/^| `\([^`]*\)` | \(.*\) | \(.*\) |$/\1|\2|\3/' > /tmp/pagesim-readme-ctr.txt
