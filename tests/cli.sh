@@ -108,6 +108,19 @@ for s in heap recursive tempmap; do
 done
 "$pagesim" run scenarios/thread.scn --from children --at booted 2>/dev/null
 check "--from after --at" 2 $?
+
+# kernel4m=on: every shipped scenario, every strategy, reads no large page
+# through the self-map or foreign window; kernel4m needs pse.
+for f in scenarios/*.scn; do
+    sed 's/^machine /machine kernel4m=on /' "$f" > /tmp/pagesim-k4m.scn
+    "$pagesim" compare /tmp/pagesim-k4m.scn --csv | grep '^recursive.large_page_hits,' |
+        grep -qv '[1-9]' || { echo "FAIL: $f with kernel4m=on: large_page_hits not 0"; fail=1; }
+done
+printf 'machine kernel4m=on pse=off\n' > /tmp/pagesim-k4m.scn
+"$pagesim" run /tmp/pagesim-k4m.scn 2> /tmp/pagesim-k4m.err
+check "kernel4m without pse" 2 $?
+grep -q '^/tmp/pagesim-k4m.scn:1:[0-9]*: error: kernel4m=on needs' /tmp/pagesim-k4m.err ||
+    { echo "FAIL: kernel4m without pse: $(cat /tmp/pagesim-k4m.err)"; fail=1; }
 # --trace: one line per INVLPG, CR0/CR3/CR4 write and #PF, boot included, so
 # under every strategy its line counts are the --with-boot counters, and
 # its lines not marked boot are the default (workload) counters.  CR0 and
