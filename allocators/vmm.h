@@ -151,6 +151,14 @@ const struct vmm_ops *vmm_strategy(void);
 enum vmm_status vmm_boot(const struct vmm_ops *ops, uint32_t ram_frames,
                          uint32_t unreachable_frames);
 
+/*
+ * With on (and CR4.PSE set at boot), the next vmm_boot maps the early
+ * mapping of the kernel half (the kernel image and the first EARLY_MAP_SIZE
+ * of the direct map) with 4 MiB pages instead of the boot page tables, as
+ * many kernels do once they run.  Call before each vmm_boot.
+ */
+void vmm_set_kernel4m(bool on);
+
 /* Creates an empty address space; its handle in *space. */
 enum vmm_status vmm_space_create(uint32_t *space);
 

@@ -14,11 +14,18 @@
 #include "kernel/layout.h"
 
 static paddr_t vmm_kpd_pa;
+static bool vmm_kernel4m; /* vmm_set_kernel4m */
 /* Kernel tables by PDE index - KERNEL_PDX; 0 where the PDE has no table. */
 static paddr_t vmm_ktables[NPDENTRIES - KERNEL_PDX];
 /* PDEs [KERNEL_PDX, VMM_EARLY_PDE_END) hold the early mapping: their tables
  * are the boot directory's, in the kernel image, not placement memory. */
 #define VMM_EARLY_PDE_END (KERNEL_PDX + EARLY_MAP_SIZE / LPAGE_SIZE)
+
+void
+vmm_set_kernel4m(bool on)
+{
+    vmm_kernel4m = on;
+}
 
 paddr_t
 vmm_kernel_pd(void)
@@ -73,11 +80,16 @@ vmm_boot_directory(void)
     vmm_ctr.pd_frames++;
     vmm_ctr.boot_bytes += PAGE_SIZE;
 
-    /* The early mapping: the boot directory's PDEs, so its tables stay in use. */
+    /* The early mapping: the boot directory's PDEs, so its tables stay in
+     * use; or, with kernel4m, 4 MiB pages of the same translation.  The
+     * directory is not in CR3 yet: nothing to invalidate. */
     volatile pde_t *pd = vmm_words(P2V(vmm_kpd_pa));
     volatile pde_t *bpd = vmm_words(P2V(boot_pd));
+    bool large = vmm_kernel4m && (arch_read_cr4() & CR4_PSE);
     for (uint32_t pdx = KERNEL_PDX; pdx < VMM_EARLY_PDE_END; pdx++) {
         pde_t e = bpd[pdx];
+        if (large)
+            e = ((pdx - KERNEL_PDX) << PDX_SHIFT) | PTE_PS | VMM_KERNEL_PDE | vmm_kernel_global();
         pd[pdx] = e;
         if ((e & PTE_P) && !(e & PTE_PS)) {
             vmm_ktables[pdx - KERNEL_PDX] = PTE_ADDR(e);

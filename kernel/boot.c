@@ -95,6 +95,12 @@ boot_release(const struct pmm_ops *pmm, uint32_t lo, uint32_t hi, uint32_t holes
     }
 }
 
+void
+boot_set_kernel4m(bool on)
+{
+    vmm_set_kernel4m(on);
+}
+
 enum boot_status
 kernel_boot(const struct boot_info *bi, const char *strategy, const char *pmm_name)
 {

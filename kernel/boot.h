@@ -12,6 +12,7 @@
 #ifndef PAGESIM_BOOT_H
 #define PAGESIM_BOOT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mmu/x86.h"
@@ -44,6 +45,10 @@ enum boot_status {
 
 /* Returns a short constant description of st. */
 const char *boot_strerror(enum boot_status st);
+
+/* With on, the next kernel_boot maps the early mapping of the kernel half
+ * with 4 MiB pages (the module's KMOD_FLAG_KERNEL4M; needs CR4.PSE). */
+void boot_set_kernel4m(bool on);
 
 /*
  * Boots the memory managers from bi: the placement allocator over the

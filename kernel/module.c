@@ -57,7 +57,9 @@ kmod_open(vaddr_t va, uint32_t len, struct kmod_info *info)
         return KMOD_BAD_LENGTH;
     info->cr4 = h->cr4;
     info->inject = h->inject;
+    info->flags = h->flags;
     if ((info->cr4 & ~KMOD_CR4_BITS) != 0 || info->inject >= KMOD_NINJECT ||
+        (info->flags & ~KMOD_FLAGS) != 0 ||
         !kmod_name(h->strategy, info->strategy) || !kmod_name(h->pmm, info->pmm))
         return KMOD_BAD_FIELD;
     uint32_t rest = len - (uint32_t)sizeof(*h);

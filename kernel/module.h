@@ -10,9 +10,10 @@
  *        8     4  length   bytes of the whole module, this header included
  *       12     4  cr4      CR4 bits the kernel sets before booting: PSE (0x10), PGE (0x80)
  *       16     4  inject   KMOD_INJECT_*: a deliberate kernel bug, to test the fault path
- *       20    32  strategy paging strategy name, NUL-terminated (vmm.h)
- *       52    32  pmm      frame allocator name, NUL-terminated (pmm.h)
- *       84     -  the workload: struct wl_header, then its ops (workload.h),
+ *       20     4  flags    KMOD_FLAG_* bits: machine settings for the kernel
+ *       24    32  strategy paging strategy name, NUL-terminated (vmm.h)
+ *       56    32  pmm      frame allocator name, NUL-terminated (pmm.h)
+ *       88     -  the workload: struct wl_header, then its ops (workload.h),
  *                 to the end of the module
  *
  * The kernel rejects a module whose magic, version or length is wrong, whose
@@ -29,9 +30,12 @@
 #include "mmu/x86.h"
 
 #define KMOD_MAGIC 0x4D534750u /* "PGSM" */
-#define KMOD_VERSION 1u
+#define KMOD_VERSION 2u
 #define KMOD_NAME_MAX 32u
 #define KMOD_CR4_BITS (CR4_PSE | CR4_PGE)
+/* The early mapping of the kernel half in 4 MiB pages (vmm_set_kernel4m). */
+#define KMOD_FLAG_KERNEL4M 0x1u
+#define KMOD_FLAGS (KMOD_FLAG_KERNEL4M)
 
 /* Deliberate kernel bugs (the metal kernel acts on them after boot; the
  * simulator ignores them). */
@@ -52,6 +56,7 @@ struct kmod_header {
     uint32_t length;
     uint32_t cr4;
     uint32_t inject;
+    uint32_t flags;
     char strategy[KMOD_NAME_MAX];
     char pmm[KMOD_NAME_MAX];
     /* struct wl_header and its ops follow */
@@ -63,7 +68,7 @@ enum kmod_status {
     KMOD_BAD_MAGIC,    /* not a pagesim module */
     KMOD_BAD_VERSION,  /* written for another version of the format */
     KMOD_BAD_LENGTH,   /* its length field is not the size the loader gave */
-    KMOD_BAD_FIELD,    /* unknown CR4 or inject value, or a name not terminated */
+    KMOD_BAD_FIELD,    /* unknown CR4, inject or flags value, or a name not terminated */
     KMOD_BAD_WORKLOAD, /* the workload header or its op count does not fill the module */
 };
 
@@ -74,6 +79,7 @@ const char *kmod_strerror(enum kmod_status st);
 struct kmod_info {
     uint32_t cr4;
     uint32_t inject;
+    uint32_t flags;
     char strategy[KMOD_NAME_MAX];
     char pmm[KMOD_NAME_MAX];
     const struct wl_header *workload; /* inside the module */

@@ -87,6 +87,7 @@ bootload_module_write(const struct bootload_config *cfg, void *buf, char *err, s
     h.length = (uint32_t)len;
     h.cr4 = cfg->cr4 & KMOD_CR4_BITS;
     h.inject = cfg->inject;
+    h.flags = cfg->flags & KMOD_FLAGS;
     strcpy(h.strategy, cfg->strategy);
     strcpy(h.pmm, cfg->pmm);
     struct wl_header wl = {WL_MAGIC, cfg->nops, cfg->max_ops};
@@ -155,6 +156,7 @@ bootload_kernel(void *arg)
     struct kmod_info info;
     if (kmod_open((KERNEL_BASE + BOOT_MODULE_PA), bl_module_len, &info) != KMOD_OK)
         arch_panic("bootload: the module the loader wrote is malformed");
+    boot_set_kernel4m(info.flags & KMOD_FLAG_KERNEL4M);
     bl_res.boot = kernel_boot(bi, info.strategy, info.pmm);
     if (bl_res.boot == BOOT_OK && bl_with_workload)
         wl_execute(info.workload, &bl_res.wl);

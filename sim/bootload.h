@@ -50,6 +50,7 @@ struct bootload_config {
     const struct wl_op *ops; /* the workload; NULL: an empty list */
     uint32_t nops;
     uint32_t max_ops; /* ops the workload may execute (wl_header); 0: no limit */
+    uint32_t flags;  /* KMOD_FLAG_* bits (kernel/module.h) */
     uint32_t inject; /* enum kmod_inject, for the metal kernel (the simulator ignores it) */
     /* Another kind of module, written as is instead of the workload module
      * of the fields above: a probe request (kernel/hwprobe.h). */

@@ -235,25 +235,61 @@ translate_span(struct sim *s, vaddr_t va, unsigned size, enum mmu_access kind, u
     }
 }
 
-/* The region the kernel registered that holds va, first match wins. */
-void
-sim_count_region(struct sim *s, vaddr_t va)
-{
-    for (unsigned i = 0; i < s->stats.nregions; i++) {
-        struct sim_region *r = &s->stats.regions[i];
-        if (va >= r->first && va <= r->last) {
-            r->accesses++;
-            return;
-        }
-    }
-}
-
 /* Symbolizes the n return addresses ret[] into names[] (see emit). */
 static void
 name_chain(const uintptr_t *ret, unsigned n, char (*names)[SIM_NAME_MAX])
 {
     for (unsigned i = 0; i < n; i++)
         sim_symbolize_cached((const char *)ret[i] - 1, names[i], SIM_NAME_MAX);
+}
+
+/*
+ * An access at va through the self-map or the foreign window, by kernel
+ * code at pc (fp the frame of the host function it called): counted and
+ * the first one kept if it reaches a large page's data (struct
+ * sim_large_hit).  The tables as they are now decide, TLB or not.
+ */
+static __attribute__((noinline)) void
+check_window(struct sim *s, vaddr_t va, const void *pc, const void *fp)
+{
+    paddr_t pa;
+    struct mmu_walk w;
+    if (!mmu_paging(s->cpu) || !mmu_probe(s->cpu, va, &pa, &w) || w.levels != 2 ||
+        !(w.pte & PTE_PS))
+        return;
+    if (s->stats.large_page_hits++ == 0) {
+        struct sim_large_hit *h = &s->stats.large_hit;
+        uintptr_t ret[SIM_CHAIN_MAX];
+        h->va = va;
+        h->pde = w.pte;
+        h->at = s->at;
+        h->nchain = kernel_chain(s, pc, fp, ret);
+        name_chain(ret, h->nchain, h->chain);
+    }
+}
+
+/* Counts an access at va in the region the kernel registered that holds
+ * it, first match wins (pc, fp: see check_window). */
+static inline void
+count_region_at(struct sim *s, vaddr_t va, const void *pc, const void *fp)
+{
+    for (unsigned i = 0; i < s->stats.nregions; i++) {
+        struct sim_region *r = &s->stats.regions[i];
+        if (va >= r->first && va <= r->last) {
+            r->accesses++;
+            if (r->window)
+                check_window(s, va, pc, fp);
+            return;
+        }
+    }
+}
+
+/* The same, called by kernel code itself (the inlined hit path). */
+__attribute__((noinline)) void
+sim_count_region(struct sim *s, vaddr_t va)
+{
+    count_region_at(s, va, __builtin_extract_return_addr(__builtin_return_address(0)),
+                    __builtin_frame_address(0));
 }
 
 /* A store id (never 0) for a change the detector is told of. */
@@ -378,7 +414,7 @@ sim_access(uintptr_t a, void *buf, size_t size, enum mmu_access kind, void **hos
         sim_stop_run(s, SIM_STOP_UNSUPPORTED, pc);
     }
     if (va >= s->region_floor)
-        sim_count_region(s, va);
+        count_region_at(s, va, pc, fp);
     if (__builtin_expect(npages == 1, 1)) {
         uint32_t pfn;
         translate_span(s, va, (unsigned)size, kind, &pfn, pc, fp);
@@ -415,14 +451,14 @@ sim_access(uintptr_t a, void *buf, size_t size, enum mmu_access kind, void **hos
  * not such an access (then sim_access does the rest).
  */
 static inline uint8_t *
-soft_hit(uintptr_t a, size_t n, enum mmu_access kind)
+soft_hit(uintptr_t a, size_t n, enum mmu_access kind, const void *pc, const void *fp)
 {
     struct sim *s = sim_current;
     if (a >= SIM_HOST_FLOOR || n > PAGE_SIZE || !s->running || !mmu_paging(s->cpu))
         return NULL;
     uint8_t *h = mmu_soft_hit(s->cpu, (vaddr_t)a, (unsigned)n, kind);
     if (h != NULL && a >= s->region_floor)
-        sim_count_region(s, (vaddr_t)a);
+        count_region_at(s, (vaddr_t)a, pc, fp);
     return h;
 }
 
@@ -449,7 +485,7 @@ soft_store(uintptr_t a, uint8_t *h, size_t n, const void *src, const void *pc, c
     type __ps_load##n##_miss(uintptr_t a)                                                          \
     {                                                                                              \
         type v;                                                                                    \
-        uint8_t *h = soft_hit(a, n, MMU_SUP_READ);                                                 \
+        uint8_t *h = soft_hit(a, n, MMU_SUP_READ, RET_PC, __builtin_frame_address(0));             \
         if (h != NULL)                                                                             \
             memcpy(&v, h, n);                                                                      \
         else                                                                                       \
@@ -458,7 +494,7 @@ soft_store(uintptr_t a, uint8_t *h, size_t n, const void *src, const void *pc, c
     }                                                                                              \
     void __ps_store##n##_miss(uintptr_t a, type v)                                                 \
     {                                                                                              \
-        uint8_t *h = soft_hit(a, n, MMU_SUP_WRITE);                                                \
+        uint8_t *h = soft_hit(a, n, MMU_SUP_WRITE, RET_PC, __builtin_frame_address(0));            \
         if (h != NULL)                                                                             \
             soft_store(a, h, n, &v, RET_PC, __builtin_frame_address(0));                           \
         else                                                                                       \
@@ -469,7 +505,7 @@ PS_SIZES(PS_MISS)
 void
 __ps_read(uintptr_t a, void *dst, size_t n)
 {
-    uint8_t *h = soft_hit(a, n, MMU_SUP_READ);
+    uint8_t *h = soft_hit(a, n, MMU_SUP_READ, RET_PC, __builtin_frame_address(0));
     if (h != NULL)
         memcpy(dst, h, n);
     else
@@ -479,7 +515,7 @@ __ps_read(uintptr_t a, void *dst, size_t n)
 void
 __ps_write(uintptr_t a, const void *src, size_t n)
 {
-    uint8_t *h = soft_hit(a, n, MMU_SUP_WRITE);
+    uint8_t *h = soft_hit(a, n, MMU_SUP_WRITE, RET_PC, __builtin_frame_address(0));
     if (h != NULL)
         soft_store(a, h, n, src, RET_PC, __builtin_frame_address(0));
     else
@@ -833,6 +869,7 @@ arch_region(const char *name, vaddr_t first, vaddr_t last)
     r->first = first;
     r->last = last;
     r->accesses = 0;
+    r->window = first >= FOREIGN_PT_BASE; /* the windows of PDEs 1022 and 1023 (x86.h) */
     if (first < s->region_floor)
         s->region_floor = first;
 }

@@ -57,6 +57,11 @@ struct sim_stop {
     char msg[160];  /* panic message or detail */
 };
 
+/* Kernel functions an event's call chain names at most, and the room for
+ * one name. */
+#define SIM_CHAIN_MAX 8
+#define SIM_NAME_MAX 64
+
 /*
  * A named window of the kernel's virtual layout, as the kernel registered
  * it with arch_region(): kernel accesses to [first, last] are counted under
@@ -70,12 +75,31 @@ struct sim_region {
     char name[SIM_REGION_NAME_MAX];
     vaddr_t first, last;
     uint64_t accesses;
+    bool window; /* in the self-map or foreign window: from FOREIGN_PT_BASE up (x86.h) */
+};
+
+/*
+ * An access that reached a large page's data through the self-map or the
+ * foreign window.  Page i of such a window is translated by PDE i of the
+ * directory the window shows, read as a PTE; when that PDE maps a 4 MiB page
+ * (PS=1, bit 7) the access lands in the first 4 KiB of the large page's
+ * data, not in a page table.  Counted per access (TLB hits included) from
+ * the entry the tables hold at that access.
+ */
+struct sim_large_hit {
+    vaddr_t va;
+    pde_t pde;   /* the PDE with PS=1 that the window read as a PTE */
+    uint32_t at; /* scenario line (arch_at) at the access; 0 during boot */
+    char chain[SIM_CHAIN_MAX][SIM_NAME_MAX];
+    unsigned nchain;
 };
 
 struct sim_stats {
     struct sim_region regions[SIM_MAX_REGIONS];
     unsigned nregions;
-    uint64_t handler_calls; /* #PF delivered to the kernel's handler */
+    uint64_t large_page_hits;       /* accesses as struct sim_large_hit says */
+    struct sim_large_hit large_hit; /* the first of them */
+    uint64_t handler_calls;         /* #PF delivered to the kernel's handler */
 };
 
 struct sim;
@@ -168,9 +192,6 @@ enum sim_event_kind {
     SIM_EV_FAULT,  /* value: CR2; error: the error code (before the handler runs) */
 };
 
-/* Kernel functions an event's call chain names at most. */
-#define SIM_CHAIN_MAX 8
-
 struct sim_event {
     enum sim_event_kind kind;
     uint32_t value;
@@ -213,7 +234,6 @@ void sim_write_cr(struct sim *s, enum sim_event_kind kind, uint32_t val, const c
  * skipped INVLPG that covered the address, if any (nskipped 0 if none).
  */
 #define SIM_STALE_CASES_MAX 64
-#define SIM_NAME_MAX 64
 struct sim_stale_case {
     struct mmu_stale st;
     unsigned cpu;

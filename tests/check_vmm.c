@@ -115,6 +115,56 @@ START_TEST(test_vmm_kernel_heap_global_with_pge)
 }
 END_TEST
 
+/*
+ * The 4 MiB pitfall of a recursive map.  With kernel4m the kernel
+ * directory's PDE 768 maps physical 0-4 MiB as one large page (PS=1).
+ * Self-map page i (0xFFC00000 + i * 4K) is translated by PDE i read as a
+ * PTE, so the "PTEs" of KERNEL_BASE and KERNEL_BASE + 1 MiB, at
+ * 0xFFC00000 + 0xC0000 * 4 = 0xFFF00000 and 0xFFF00400, both lie in
+ * self-map page 768 and land in that large page's data: two accesses, two
+ * hits (the first walks, the second hits the TLB).  With the early boot
+ * tables PDE 768 points at a table (PS=0): none.  Reading the PDE first
+ * touches only self-map page 1023, whose "PTE" is PDE 1023 itself (the
+ * directory, PS=0), and the table not at all: none either way.  The boot
+ * itself, under the shipped recursive strategy, makes none.
+ */
+START_TEST(test_vmm_recursive_large_page_hits)
+{
+    const struct {
+        void (*fn)(void *);
+        bool kernel4m;
+        uint64_t hits;
+    } cases[] = {
+        {kv_kpte_unchecked, true, 2},
+        {kv_kpte_unchecked, false, 0},
+        {kv_kpte_checked, true, 0},
+        {kv_kpte_checked, false, 0},
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sim *s = machine(64u << 20);
+        struct bootload_config cfg = {.strategy = "recursive",
+                                      .pmm = "stack",
+                                      .cr4 = CR4_PSE,
+                                      .flags = cases[i].kernel4m ? KMOD_FLAG_KERNEL4M : 0};
+        struct bootload_result res;
+        assert_ran(s, bootload_boot(s, &cfg, &res), &res, "recursive");
+        ck_assert_uint_eq(sim_stats(s)->large_page_hits, 0);
+        run_kernel(s, cases[i].fn, "recursive");
+        const struct sim_stats *st = sim_stats(s);
+        ck_assert_msg(st->large_page_hits == cases[i].hits, "case %u: %llu hits, expected %llu", i,
+                      (unsigned long long)st->large_page_hits,
+                      (unsigned long long)cases[i].hits);
+        if (cases[i].hits != 0) {
+            ck_assert_uint_eq(st->large_hit.va, 0xFFF00000u);
+            ck_assert_uint_eq(st->large_hit.pde & (PTE_P | PTE_PS | 0xFFC00000u), PTE_P | PTE_PS);
+            ck_assert_uint_ge(st->large_hit.nchain, 1);
+            ck_assert_str_eq(st->large_hit.chain[0], "kv_kpte_unchecked");
+        }
+        sim_destroy(s);
+    }
+}
+END_TEST
+
 START_TEST(test_vmm_map_unmap_translate)
 {
     const char *name = strategy_name((unsigned)_i);
@@ -607,6 +657,7 @@ vmm_suite(void)
     tcase_add_loop_test(tc, test_vmm_all_strategies_run_shared_workload, 0, NSTRATEGIES);
     tcase_add_loop_test(tc, test_vmm_physmap_reports_reach, 0, 3);
     tcase_add_test(tc, test_vmm_unknown_names);
+    tcase_add_test(tc, test_vmm_recursive_large_page_hits);
     tcase_add_test(tc, test_vmm_registry_entries);
     tcase_add_test(tc, test_vmm_space_create_counts_directory);
     tcase_add_loop_test(tc, test_vmm_workload_error_reported, 0, NBAD);

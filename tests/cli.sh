@@ -111,6 +111,19 @@ for s in heap recursive tempmap; do
 done
 "$pagesim" run scenarios/thread.scn --from children --at booted 2>/dev/null
 check "--from after --at" 2 $?
+
+# kernel4m=on: every shipped scenario, every strategy, reads no large page
+# through the self-map or foreign window; kernel4m needs pse.
+for f in scenarios/*.scn; do
+    sed 's/^machine /machine kernel4m=on /' "$f" > $T/pagesim-k4m.scn
+    "$pagesim" compare $T/pagesim-k4m.scn --csv | grep '^recursive.large_page_hits,' |
+        grep -qv '[1-9]' || { echo "FAIL: $f with kernel4m=on: large_page_hits not 0"; fail=1; }
+done
+printf 'machine kernel4m=on pse=off\n' > $T/pagesim-k4m.scn
+"$pagesim" run $T/pagesim-k4m.scn 2> $T/pagesim-k4m.err
+check "kernel4m without pse" 2 $?
+grep -q "^$T/pagesim-k4m.scn:1:[0-9]*: error: kernel4m=on needs" $T/pagesim-k4m.err ||
+    { echo "FAIL: kernel4m without pse: $(cat $T/pagesim-k4m.err)"; fail=1; }
 # --trace: one line per INVLPG, CR0/CR3/CR4 write and #PF, boot included, so
 # under every strategy its line counts are the --with-boot counters, and
 # its lines not marked boot are the default (workload) counters.  CR0 and
@@ -338,7 +351,7 @@ check "dump a loop-indexed space" 0 $?
 # Counters are documented: run --help's counter list and the README's counter
 # table have the same counters, merits and descriptions, and every counter a
 # report prints has a line there with a description.
-"$pagesim" run --help | awk 'f && NR > f + 1 { print substr($0, 3, 20) "|" substr($0, 24, 6) "|" substr($0, 32) }
+"$pagesim" run --help | awk 'f && NR > f + 1 { print substr($0, 3, 26) "|" substr($0, 30, 6) "|" substr($0, 38) }
     /^counters:/ { f = NR }' | sed 's/ *|/|/g' > $T/pagesim-help-ctr.txt
 sed -n '/^## Counters/,/^## /p' README.md | grep '^| `' |
     sed 's/^| `\([^`]*\)` | \(.*\) | \(.*\) |$/\1|\2|\3/' > $T/pagesim-readme-ctr.txt

@@ -218,6 +218,26 @@ kv_heap_then_switch(void *arg)
 }
 
 void
+kv_kpte_unchecked(void *arg)
+{
+    (void)arg;
+    volatile pte_t *ptes = vmm_words(RECURSIVE_PT_BASE);
+    kv_result.failed_value = ptes[KERNEL_BASE >> PAGE_SHIFT];
+    kv_result.failed_value = ptes[(KERNEL_BASE + KERNEL_LOAD_PA) >> PAGE_SHIFT];
+}
+
+void
+kv_kpte_checked(void *arg)
+{
+    (void)arg;
+    volatile pde_t *pd = vmm_words(RECURSIVE_PD);
+    pde_t pde = pd[PDX(KERNEL_BASE)];
+    kv_result.failed_value = pde;
+    if ((pde & (PTE_P | PTE_PS)) == PTE_P)
+        kv_result.failed_value = vmm_words(RECURSIVE_PT_BASE)[KERNEL_BASE >> PAGE_SHIFT];
+}
+
+void
 kv_stats_read(void *arg)
 {
     struct kv_stats *k = arg;

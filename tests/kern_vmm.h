@@ -45,6 +45,15 @@ void kv_fork(void *arg);
  * space: the heap page's PTE flags in heap_pte_flags. */
 void kv_heap_then_switch(void *arg);
 
+/* The recursive-map mistake: the "PTEs" of KERNEL_BASE and KERNEL_BASE +
+ * KERNEL_LOAD_PA (two reads, one window page) read through the self-map
+ * without looking at their PDE, as if the kernel half were 4 KiB tables. */
+void kv_kpte_unchecked(void *arg);
+
+/* The same PTE read as it should be: the PDE first, through the self-map's
+ * directory page, and the table only if that PDE is present without PS. */
+void kv_kpte_checked(void *arg);
+
 /*
  * What kv_fake_strategy saw: [0] with three spaces of its own live, [1]
  * once they are gone.  user_pt_frames is pt_frames - kernel_pt_frames;

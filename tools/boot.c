@@ -1198,6 +1198,7 @@ bootcmd_main(int argc, char **argv)
         .strategy = strategy,
         .pmm = pmm,
         .cr4 = (sc.pse ? CR4_PSE : 0) | (sc.pge ? CR4_PGE : 0),
+        .flags = sc.kernel4m ? KMOD_FLAG_KERNEL4M : 0,
         .ops = sc.ops,
         .nops = sc.nops,
         .inject = o.inject && o.inject->kernel > 0 ? (uint32_t)o.inject->kernel : KMOD_INJECT_NONE,

@@ -56,6 +56,8 @@
       "global TLB entries that survived a CR3 write, summed over the writes")                      \
     X(RECURSIVE_ACCESSES, "recursive.accesses", "reach", NONE,                                     \
       "kernel accesses to the self-map 0xFFC00000-0xFFFFFFFF, except page 0xFFFFE000")             \
+    X(RECURSIVE_LARGE_PAGE_HITS, "recursive.large_page_hits", "reach", LOWER,                      \
+      "accesses through the self-map or foreign window that reach a 4 MiB page's data")            \
     X(FOREIGN_ACCESSES, "foreign.accesses", "reach", NONE,                                         \
       "kernel accesses to the foreign slot 0xFF800000-0xFFBFFFFF and to 0xFFFFE000")               \
     X(FOREIGN_SWITCHES, "foreign.switches", "reach", NONE,                                         \

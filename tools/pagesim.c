@@ -500,6 +500,11 @@ apply_machine(struct scenario *sc, const struct common *c)
     if (c->pge)
         sc->pge = o.pge;
     scn_free(&o);
+    if (sc->kernel4m && !sc->pse) {
+        fprintf(stderr, "%s: pse=off conflicts with the scenario's kernel4m=on (line %u)\n", prog,
+                sc->kernel4m_line);
+        return false;
+    }
     return true;
 }
 

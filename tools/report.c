@@ -261,11 +261,11 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
     }
     fprintf(out,
             "pagesim report: %s, strategy %s, frames %s, %llu MiB RAM, TLB %u/%u + %u/%u (4M), "
-            "PSE %s, PGE %s\n",
+            "PSE %s, PGE %s%s\n",
             sc->file, r->strategy, r->pmm, (unsigned long long)(sc->ram_size >> 20),
             sc->mmu.tlb4k.entries,
             sc->mmu.tlb4k.ways, sc->mmu.tlb4m.entries, sc->mmu.tlb4m.ways, sc->pse ? "on" : "off",
-            sc->pge ? "on" : "off");
+            sc->pge ? "on" : "off", sc->kernel4m ? ", kernel4m on" : "");
     fprintf(out, "status: %s\n", run_status(r));
     if (!r->ok)
         fprintf(out, "reason: %s\n%s", r->error,

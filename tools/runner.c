@@ -180,6 +180,7 @@ collect(struct sim *s, const struct cost_model *cm, struct counters *c)
         region[dot - name] = '\0';
         c->v[i] = sim_region_accesses(s, region);
     }
+    c->v[CTR_RECURSIVE_LARGE_PAGE_HITS] = sim_stats(s)->large_page_hits;
     run_kernel_counters(sim_fig, s, sim_ram_size(s), c);
     counters_derive(c, cm);
 }
@@ -515,7 +516,8 @@ chain_line(const struct scenario *sc, const char *label, uint32_t at,
     return k < 0 ? 0 : (size_t)k;
 }
 
-/* The detector's cases, one paragraph each, into buf (empty if none). */
+/* The detector's cases, one paragraph each, then the first access through
+ * a window that reached a large page's data, into buf (empty if none). */
 static void
 format_stale(const struct scenario *sc, const struct sim *s, char *buf, size_t len)
 {
@@ -552,6 +554,16 @@ format_stale(const struct scenario *sc, const struct sim *s, char *buf, size_t l
         if (c->nskipped != 0)
             ADD(chain_line(sc, "INVLPG skipped (--inject)", c->skipped_at, c->skipped_chain,
                            c->nskipped, buf + used, used < len ? len - used : 0));
+    }
+    const struct sim_stats *ss = sim_stats(s);
+    if (ss->large_page_hits != 0) {
+        const struct sim_large_hit *h = &ss->large_hit;
+        PUT("large page through a paging-structure window: %llu access%s, the first at 0x%08x\n",
+            (unsigned long long)ss->large_page_hits, ss->large_page_hits == 1 ? "" : "es", h->va);
+        PUT("  PDE 0x%08x maps a 4 MiB page (PS=1): read as a PTE it shows that page's data\n",
+            h->pde);
+        ADD(chain_line(sc, "used", h->at, h->chain, h->nchain, buf + used,
+                       used < len ? len - used : 0));
     }
     if (used >= len && len > 0)
         buf[len - 1] = '\0';
@@ -653,6 +665,7 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         .strategy = r->strategy,
         .pmm = pmm,
         .cr4 = (sc->pse ? CR4_PSE : 0) | (sc->pge ? CR4_PGE : 0),
+        .flags = sc->kernel4m ? KMOD_FLAG_KERNEL4M : 0,
         .ops = sc->ops,
         .nops = sc->nops,
         .max_ops = o->max_ops,

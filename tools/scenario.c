@@ -482,7 +482,7 @@ static bool
 cmd_machine(struct parser *p)
 {
     struct scenario *sc = p->sc;
-    if (!need(p, 2, MAX_TOKENS, "machine KEY=VALUE... (ram, tlb, tlb4m, pse, pge)"))
+    if (!need(p, 2, MAX_TOKENS, "machine KEY=VALUE... (" SCN_MACHINE_KEYS ")"))
         return false;
     for (unsigned i = 1; i < p->ntok; i++) {
         const struct token *t = &p->tok[i];
@@ -527,8 +527,13 @@ cmd_machine(struct parser *p)
         } else if (strcmp(buf, "pge") == 0) {
             if (!on_off(p, &vt, val, &sc->pge))
                 return false;
+        } else if (strcmp(buf, "kernel4m") == 0) {
+            if (!on_off(p, &vt, val, &sc->kernel4m))
+                return false;
+            sc->kernel4m_line = p->line;
+            sc->kernel4m_col = vt.col;
         } else {
-            return fail(p, t->col, "unknown machine setting '%s' (ram, tlb, tlb4m, pse, pge)", buf);
+            return fail(p, t->col, "unknown machine setting '%s' (" SCN_MACHINE_KEYS ")", buf);
         }
     }
     return true;
@@ -882,6 +887,10 @@ scn_parse(const char *file, const char *text, size_t len, struct scenario *sc, c
     if (!p.failed && p.depth > 0) {
         p.line = p.repeat_line[p.depth - 1];
         fail(&p, 1, "repeat block is never closed with 'end'");
+    }
+    if (!p.failed && sc->kernel4m && !sc->pse) {
+        p.line = sc->kernel4m_line;
+        fail(&p, sc->kernel4m_col, "kernel4m=on needs 4 MiB pages: pse must be on");
     }
     if (!p.failed)
         push(&p, WL_END, 0, 0, 0, 0);

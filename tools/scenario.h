@@ -17,6 +17,8 @@
 
 #define SCN_NAME_MAX 32
 #define SCN_ERR_MAX 512
+/* The keys of a machine line, as messages list them. */
+#define SCN_MACHINE_KEYS "ram, tlb, tlb4m, pse, pge, kernel4m"
 
 enum scn_cmp { SCN_EQ, SCN_NE, SCN_LT, SCN_LE, SCN_GT, SCN_GE };
 
@@ -41,6 +43,8 @@ struct scenario {
     uint32_t ram_line, ram_col; /* where ram= was set; 0 if defaulted */
     struct mmu_config mmu;
     bool pse, pge;
+    bool kernel4m; /* the kernel half's early mapping in 4 MiB pages (needs pse) */
+    uint32_t kernel4m_line, kernel4m_col; /* where kernel4m= was set */
     char strategy[SCN_NAME_MAX]; /* default strategy of the script; "" = none given */
     uint32_t strategy_line, strategy_col;
     char pmm[SCN_NAME_MAX]; /* "" = the strategy's choice; not checked here (pmm_find) */

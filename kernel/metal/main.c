@@ -185,6 +185,7 @@ metal_main(uint32_t magic, uint32_t mbi_pa)
     }
 
     arch_write_cr4(info.cr4);
+    boot_set_kernel4m(info.flags & KMOD_FLAG_KERNEL4M);
     enum boot_status bs = kernel_boot(bi, info.strategy, info.pmm);
     struct wl_error err = {WL_OK, 0, 0, WL_NO_OBJECT};
     if (bs == BOOT_OK) {

@@ -67,10 +67,10 @@ grep -qx "The runs agree." "$out/log" || fail "user write: the runs differ"
 expect 4 "the kernel rejected the module: not a pagesim module (bad magic number)" \
     "$pagesim" boot $thread --inject bad-module
 # ... straight from QEMU as well: a header whose length field is not the
-# module's size (84-byte header + 8-byte workload header = 92 bytes, the
+# module's size (88-byte header + 8-byte workload header = 96 bytes, the
 # field says 999), and no module at all.  Status 39 = 0x13 (bad module) * 2 + 1.
-printf 'PGSM\001\000\000\000\347\003\000\000' > "$out/bad.mod"
-head -c 80 /dev/zero >> "$out/bad.mod"
+printf 'PGSM\002\000\000\000\347\003\000\000' > "$out/bad.mod"
+head -c 84 /dev/zero >> "$out/bad.mod"
 for mod in "$out/bad.mod" ""; do
     qemu-system-i386 -kernel "$kernel" ${mod:+-initrd "$mod"} -m 32M -display none -monitor none \
         -no-reboot -serial "file:$out/serial" -accel tcg \
