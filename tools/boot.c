@@ -468,11 +468,11 @@ metal_unmeasured(void)
     /* invlpg and cr3_writes (the kernel's own counts), and every counter
      * run_kernel_counters makes from the kernel's figures. */
     static const int measured[] = {
-        CTR_INVLPG,         CTR_CR3_WRITES,   CTR_FOREIGN_SWITCHES, CTR_TEMPMAP_MAPS,
-        CTR_TEMPMAP_REUSES, CTR_PD_FRAMES,    CTR_PT_FRAMES,        CTR_PT_USER_FRAMES,
-        CTR_PT_KERNEL_FRAMES, CTR_DATA_FRAMES, CTR_HEAP_FRAMES,     CTR_BOOT_FRAMES,
-        CTR_FRAMES_USED,    CTR_HEAP_USED,    CTR_HEAP_WASTED,      CTR_HEAP_PAGING,
-        CTR_KVA_BYTES,      CTR_REACH_BYTES,
+        CTR_INVLPG,           CTR_CR3_WRITES,  CTR_FOREIGN_SWITCHES, CTR_TEMPMAP_MAPS,
+        CTR_TEMPMAP_REUSES,   CTR_PD_FRAMES,   CTR_PT_FRAMES,        CTR_PT_USER_FRAMES,
+        CTR_PT_KERNEL_FRAMES, CTR_DATA_FRAMES, CTR_HEAP_FRAMES,      CTR_BOOT_FRAMES,
+        CTR_FRAMES_USED,      CTR_HEAP_USED,   CTR_HEAP_WASTED,      CTR_HEAP_PAGING,
+        CTR_KVA_BYTES,        CTR_REACH_BYTES,
     };
     uint64_t mask = CTR_COUNT == 64 ? ~0ull : (1ull << CTR_COUNT) - 1;
     for (size_t i = 0; i < sizeof(measured) / sizeof(measured[0]); i++)
@@ -741,19 +741,20 @@ report_vs_sim(FILE *out, const struct scenario *sc, const char *pmm, const struc
         diffs++;
     }
     fprintf(out, "%s outcome\n    metal: %s\n    sim:   %s\n\n", same ? " " : "!", mo, so);
-    fprintf(out, "  %-20s %14s %14s\n", "", "metal", "sim");
+    fprintf(out, "  %-*s %14s %14s\n", COUNTER_NAME_WIDTH, "", "metal", "sim");
     for (int i = 0; i < CTR_COUNT; i++) {
         bool measured = !(mr->unmeasured & (1ull << i));
         char sv[32];
         snprintf(sv, sizeof(sv), "%llu", (unsigned long long)sr->final.v[i]);
         if (!measured) {
-            fprintf(out, "  %-20s %14s %14s  (model only)\n", counter_info[i].name, "-", sv);
+            fprintf(out, "  %-*s %14s %14s  (model only)\n", COUNTER_NAME_WIDTH,
+                    counter_info[i].name, "-", sv);
             continue;
         }
         bool eq = mr->final.v[i] == sr->final.v[i];
         diffs += !eq;
-        fprintf(out, "%s %-20s %14llu %14s\n", eq ? " " : "!", counter_info[i].name,
-                (unsigned long long)mr->final.v[i], sv);
+        fprintf(out, "%s %-*s %14llu %14s\n", eq ? " " : "!", COUNTER_NAME_WIDTH,
+                counter_info[i].name, (unsigned long long)mr->final.v[i], sv);
     }
     struct pt_entry *a = NULL, *b = NULL;
     size_t na = 0, nb = 0, compared = 0;
@@ -1153,7 +1154,6 @@ probe_boot(void *ctx, const struct probe_request *r, struct probe_log *out)
     metal_report_free(&m);
     return st;
 }
-
 
 int
 bootcmd_main(int argc, char **argv)

@@ -30,9 +30,9 @@ counter_merit_name(enum counter_merit m)
 void
 counters_help(FILE *out)
 {
-    fprintf(out, "  %-26s %-6s  %s\n", "counter", "better", "what it counts");
+    fprintf(out, "  %-*s %-6s  %s\n", COUNTER_NAME_WIDTH, "counter", "better", "what it counts");
     for (int i = 0; i < CTR_COUNT; i++)
-        fprintf(out, "  %-26s %-6s  %s\n", counter_info[i].name,
+        fprintf(out, "  %-*s %-6s  %s\n", COUNTER_NAME_WIDTH, counter_info[i].name,
                 counter_merit_name(counter_info[i].merit), counter_info[i].desc);
 }
 

@@ -101,6 +101,10 @@
 /* Whether a lower or a higher value of a counter is better (or neither). */
 enum counter_merit { CTR_MERIT_LOWER = -1, CTR_MERIT_NONE = 0, CTR_MERIT_HIGHER = 1 };
 
+/* The width of the counter-name column of every table (the longest name
+ * and one space). */
+#define COUNTER_NAME_WIDTH 26
+
 enum counter_id {
 #define X(id, name, group, merit, desc) CTR_##id,
     COUNTERS(X)

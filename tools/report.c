@@ -20,7 +20,7 @@ static const char *const groups[][2] = {
 
 /* The figures of boot shown beside the workload's (boot is everything
  * before the scenario's first line: loader, kernel boot, op-list copy). */
-static const int boot_rows[] = {CTR_ACCESSES, CTR_TLB_MISSES, CTR_WALK_READS, CTR_AD_UPDATES,
+static const int boot_rows[] = {CTR_ACCESSES, CTR_TLB_MISSES, CTR_WALK_READS,   CTR_AD_UPDATES,
                                 CTR_INVLPG,   CTR_CR3_WRITES, CTR_FULL_FLUSHES, CTR_CYCLES};
 #define NBOOT_ROWS (sizeof(boot_rows) / sizeof(boot_rows[0]))
 
@@ -263,9 +263,8 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
             "pagesim report: %s, strategy %s, frames %s, %llu MiB RAM, TLB %u/%u + %u/%u (4M), "
             "PSE %s, PGE %s%s\n",
             sc->file, r->strategy, r->pmm, (unsigned long long)(sc->ram_size >> 20),
-            sc->mmu.tlb4k.entries,
-            sc->mmu.tlb4k.ways, sc->mmu.tlb4m.entries, sc->mmu.tlb4m.ways, sc->pse ? "on" : "off",
-            sc->pge ? "on" : "off", sc->kernel4m ? ", kernel4m on" : "");
+            sc->mmu.tlb4k.entries, sc->mmu.tlb4k.ways, sc->mmu.tlb4m.entries, sc->mmu.tlb4m.ways,
+            sc->pse ? "on" : "off", sc->pge ? "on" : "off", sc->kernel4m ? ", kernel4m on" : "");
     fprintf(out, "status: %s\n", run_status(r));
     if (!r->ok)
         fprintf(out, "reason: %s\n%s", r->error,
@@ -283,13 +282,15 @@ report_run(FILE *out, const struct scenario *sc, const struct run_result *r,
                 snprintf(v, sizeof(v), "not measured");
             else
                 snprintf(v, sizeof(v), "%llu", (unsigned long long)r->final.v[i]);
-            fprintf(out, "  %-20s %14s  %s\n", counter_info[i].name, v, counter_info[i].desc);
+            fprintf(out, "  %-*s %14s  %s\n", COUNTER_NAME_WIDTH, counter_info[i].name, v,
+                    counter_info[i].desc);
         }
     }
     if (figures && r->boot_done && !r->with_boot) {
-        fprintf(out, "\nBoot (machine reset to the scenario's first line; not in the figures above)\n");
+        fprintf(out,
+                "\nBoot (machine reset to the scenario's first line; not in the figures above)\n");
         for (size_t i = 0; i < NBOOT_ROWS; i++)
-            fprintf(out, "  %-20s %14llu\n", counter_info[boot_rows[i]].name,
+            fprintf(out, "  %-*s %14llu\n", COUNTER_NAME_WIDTH, counter_info[boot_rows[i]].name,
                     (unsigned long long)r->boot.v[boot_rows[i]]);
     }
     if (r->reach_limit_mb != 0)
@@ -405,20 +406,20 @@ report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
         figures_cover(first, cover, sizeof(cover));
     fprintf(out, "pagesim compare: %s (* best in a row where lower or higher is better)\n",
             sc->file);
-    fprintf(out, "events: %s\n\n%-20s", cover, "");
+    fprintf(out, "events: %s\n\n%-*s", cover, COUNTER_NAME_WIDTH, "");
     for (unsigned k = 0; k < n; k++)
         fprintf(out, " %14s", r[k].strategy);
-    fprintf(out, "\n%-20s", "status");
+    fprintf(out, "\n%-*s", COUNTER_NAME_WIDTH, "status");
     for (unsigned k = 0; k < n; k++)
         fprintf(out, " %14s", run_status(&r[k]));
-    fprintf(out, "\n%-20s", "frames");
+    fprintf(out, "\n%-*s", COUNTER_NAME_WIDTH, "frames");
     for (unsigned k = 0; k < n; k++)
         fprintf(out, " %14s", r[k].skipped ? "-" : r[k].pmm);
     fprintf(out, "\n");
     for (int i = 0; i < CTR_COUNT; i++) {
         uint64_t best = 0;
         bool marks = row_best(r, n, i, &best);
-        fprintf(out, "%-20s", counter_info[i].name);
+        fprintf(out, "%-*s", COUNTER_NAME_WIDTH, counter_info[i].name);
         for (unsigned k = 0; k < n; k++) {
             char cell[40];
             if (!r[k].ok)
@@ -431,9 +432,10 @@ report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
         fprintf(out, "\n");
     }
     if (!with_boot) {
-        fprintf(out, "\nBoot (machine reset to the scenario's first line; not in the figures above)\n");
+        fprintf(out,
+                "\nBoot (machine reset to the scenario's first line; not in the figures above)\n");
         for (size_t i = 0; i < NBOOT_ROWS; i++) {
-            fprintf(out, "%-20s", counter_info[boot_rows[i]].name);
+            fprintf(out, "%-*s", COUNTER_NAME_WIDTH, counter_info[boot_rows[i]].name);
             for (unsigned k = 0; k < n; k++) {
                 char cell[40];
                 if (!r[k].ok || !r[k].boot_done)
