@@ -803,7 +803,7 @@ mmu_invlpg(struct mmu *m, vaddr_t va)
     m->ctr.invlpg++;
     m->ctr.dropped_invlpg += dropped;
     m->lint_last = dropped == 0 && m->npde_pending == 0 && mmu_paging(m) ? MMU_LINT_USELESS_INVLPG
-                                                                          : MMU_LINT_NONE;
+                                                                         : MMU_LINT_NONE;
     m->lint_needed = m->lint_last == MMU_LINT_NONE ? 1u : 0u;
     if (m->lint_last != MMU_LINT_NONE)
         m->ctr.lint[m->lint_last]++;
