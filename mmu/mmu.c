@@ -699,10 +699,54 @@ resource_globals(struct mmu *m, struct tlb *t)
     }
 }
 
+const char *
+mmu_lint_name(enum mmu_lint k)
+{
+    static const char *const names[MMU_LINT_NKIND] = {"-", "useless-invlpg", "cr3-flush",
+                                                      "window-flush"};
+    return k < MMU_LINT_NKIND ? names[k] : "-";
+}
+
+/* Counts the valid non-global entries of t (*all) and, of them, those
+ * with a changed source (*changed). */
+static void
+count_flushable(const struct tlb *t, unsigned *all, unsigned *changed)
+{
+    for (uint32_t i = 0; i < t->geo.entries; i++) {
+        const struct tlb_entry *e = &t->e[i];
+        if (e->vpn == TLB_VPN_NONE || e->global)
+            continue;
+        ++*all;
+        if (e->changed != 0)
+            ++*changed;
+    }
+}
+
+/* Judges a CR3 write of val before it happens (see enum mmu_lint). */
+static void
+lint_cr3(struct mmu *m, uint32_t val)
+{
+    unsigned all = 0, changed = 0;
+    m->lint_last = MMU_LINT_NONE;
+    m->lint_needed = 0;
+    if (val != m->cr3 || !mmu_paging(m))
+        return;
+    count_flushable(&m->tlb4k, &all, &changed);
+    count_flushable(&m->tlb4m, &all, &changed);
+    m->lint_needed = changed != 0 ? changed : m->npde_pending != 0 ? 1u : 0u;
+    if (changed == 1 && all >= 2)
+        m->lint_last = MMU_LINT_WINDOW_FLUSH;
+    else if (m->lint_needed < MMU_LINT_CR3_INVLPG)
+        m->lint_last = MMU_LINT_CR3_FLUSH;
+    if (m->lint_last != MMU_LINT_NONE)
+        m->ctr.lint[m->lint_last]++;
+}
+
 void
 mmu_write_cr3(struct mmu *m, uint32_t val)
 {
     unsigned k4 = 0, k4m = 0;
+    lint_cr3(m, val);
     m->cr3 = val;
     m->ctr.cr3_writes++;
     m->ctr.dropped_cr3 += tlb_flush(&m->tlb4k, true, &k4);
@@ -730,6 +774,8 @@ mark_other_dir(struct tlb *t, paddr_t pd, uint32_t write_id)
 void
 mmu_write_cr3_noflush(struct mmu *m, uint32_t val, uint32_t write_id)
 {
+    m->lint_last = MMU_LINT_NONE;
+    m->lint_needed = 0;
     m->cr3 = val;
     m->ctr.cr3_writes++;
     mark_other_dir(&m->tlb4k, val & CR3_ADDR_MASK, write_id);
@@ -760,9 +806,15 @@ mmu_write_cr4(struct mmu *m, uint32_t val)
 void
 mmu_invlpg(struct mmu *m, vaddr_t va)
 {
+    unsigned dropped = tlb_invalidate(&m->tlb4k, va >> PAGE_SHIFT);
+    dropped += tlb_invalidate(&m->tlb4m, va >> PDX_SHIFT);
     m->ctr.invlpg++;
-    m->ctr.dropped_invlpg += tlb_invalidate(&m->tlb4k, va >> PAGE_SHIFT);
-    m->ctr.dropped_invlpg += tlb_invalidate(&m->tlb4m, va >> PDX_SHIFT);
+    m->ctr.dropped_invlpg += dropped;
+    m->lint_last = dropped == 0 && m->npde_pending == 0 && mmu_paging(m) ? MMU_LINT_USELESS_INVLPG
+                                                                         : MMU_LINT_NONE;
+    m->lint_needed = m->lint_last == MMU_LINT_NONE ? 1u : 0u;
+    if (m->lint_last != MMU_LINT_NONE)
+        m->ctr.lint[m->lint_last]++;
     /* SDM 4.10.4.1: INVLPG also invalidates all entries in the
      * paging-structure caches, whatever linear address they serve. */
     pde_pending_clear(m);

@@ -39,6 +39,33 @@ struct mmu_config {
 #define MMU_TLB4M_ENTRIES_DEFAULT 32u
 #define MMU_TLB4M_WAYS_DEFAULT 4u
 
+/*
+ * Flush lint: invalidations that did less than they cost, judged by what the
+ * TLB held (the detector's changed marks, below) when they ran.
+ *   useless-invlpg  an INVLPG that removed no TLB entry (4 KiB or 4 MiB) and
+ *                   found no PDE pending invalidation: no entry it covers
+ *                   was cached, so none it covers was changed
+ *   window-flush    a CR3 write of the value CR3 holds (a flush) that removed
+ *                   at least 2 entries of which exactly one had a changed
+ *                   source: one INVLPG would have done
+ *   cr3-flush       any other such flush after which fewer than
+ *                   MMU_LINT_CR3_INVLPG INVLPGs would have covered every
+ *                   changed non-global entry (one per changed entry; one if
+ *                   only a PDE is pending)
+ * A CR3 write that loads another directory is a switch, never linted.
+ */
+enum mmu_lint {
+    MMU_LINT_NONE,
+    MMU_LINT_USELESS_INVLPG,
+    MMU_LINT_CR3_FLUSH,
+    MMU_LINT_WINDOW_FLUSH,
+    MMU_LINT_NKIND
+};
+#define MMU_LINT_CR3_INVLPG 4u
+
+/* "useless-invlpg", "cr3-flush", "window-flush" ("-" for none). */
+const char *mmu_lint_name(enum mmu_lint k);
+
 struct mmu_counters {
     uint64_t accesses[MMU_NACCESS]; /* translations requested, by kind */
     uint64_t tlb_hits;              /* completed from a TLB entry, no walk */
@@ -61,6 +88,7 @@ struct mmu_counters {
     uint64_t stale_uses;            /* TLB hits on stale entries of a bug class */
     uint64_t stale_harmless;        /* TLB hits on stale entries of a harmless class */
     uint64_t stale_pde;             /* walks through a PDE changed without invalidation */
+    uint64_t lint[MMU_LINT_NKIND];  /* flush lint by enum mmu_lint (NONE: 0) */
 };
 
 /*
@@ -211,6 +239,10 @@ struct mmu {
     void *stale_ctx;
     bool stale_off; /* the detector is off: no frame is watched (benchmarks) */
     bool fast_off;  /* no fast entry, no soft TLB: every access calls mmu_translate */
+    /* The lint of the latest INVLPG or CR3 write (MMU_LINT_NONE if it had
+     * none) and how many INVLPGs would have covered its changed entries. */
+    enum mmu_lint lint_last;
+    uint32_t lint_needed;
 };
 /* No page: base + 0x1000 wraps to 0, so va - base >= 0x1000 for any va. */
 #define MMU_FAST_NONE 0xFFFFFFFFFFFFF000ull

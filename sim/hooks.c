@@ -122,7 +122,11 @@ emit(struct sim *s, enum sim_event_kind kind, uint32_t value, uint32_t error, ui
             chain[i] = names[i];
         }
     }
-    struct sim_event ev = {kind, value, error, dropped, kept, chain[0], chain, n};
+    struct sim_event ev = {kind, value, error, dropped, kept, chain[0], chain, n, MMU_LINT_NONE, 0};
+    if (kind == SIM_EV_INVLPG || kind == SIM_EV_CR3) {
+        ev.lint = s->cpu->lint_last;
+        ev.lint_needed = s->cpu->lint_needed;
+    }
     s->event_fn(s->event_ctx, s, &ev);
 }
 

@@ -209,6 +209,10 @@ struct sim_event {
      */
     const char *const *chain;
     unsigned nchain; /* at least 1 */
+    /* INVLPG and CR3 events: the flush lint it earned (mmu.h; NONE if
+     * none) and how many INVLPGs would have covered its changed entries. */
+    enum mmu_lint lint;
+    uint32_t lint_needed;
 };
 
 /* Called for each event above (default: nothing). */

@@ -54,6 +54,12 @@
       "TLB entries replaced (least recently used) to make room in a full set")                     \
     X(GLOBALS_KEPT, "globals_kept", "inval", NONE,                                                 \
       "global TLB entries that survived a CR3 write, summed over the writes")                      \
+    X(LINT_USELESS_INVLPG, "lint.useless_invlpg", "inval", LOWER,                                  \
+      "INVLPGs that removed no TLB entry and found no PDE pending invalidation")                   \
+    X(LINT_CR3_FLUSH, "lint.cr3_flush", "inval", LOWER,                                            \
+      "CR3 reloads of the same value when fewer than 4 INVLPGs covered every changed entry")       \
+    X(LINT_WINDOW_FLUSH, "lint.window_flush", "inval", LOWER,                                      \
+      "CR3 reloads of the same value that removed 2+ entries, exactly one of them changed")        \
     X(RECURSIVE_ACCESSES, "recursive.accesses", "reach", NONE,                                     \
       "kernel accesses to the self-map 0xFFC00000-0xFFFFFFFF, except page 0xFFFFE000")             \
     X(RECURSIVE_LARGE_PAGE_HITS, "recursive.large_page_hits", "reach", LOWER,                      \

@@ -76,6 +76,7 @@ enum opt_id {
     OPT_TRACE_JSON,
     OPT_DIFF,
     OPT_FOLDED,
+    OPT_EXPLAIN,
 };
 
 /*
@@ -132,6 +133,9 @@ static const struct option_row {
      "TLB flush of the Nth CR3 write"},
     {OPT_STRICT_TLB, "strict-tlb", no_argument, "", RUN,
      "stop the run at the first stale TLB use that is a bug"},
+    {OPT_EXPLAIN, "explain", no_argument, "", RUN,
+     "after the report, the flush lint (lint.*) by call\n"
+     "site: count and cycles the cost model says it wasted"},
     {OPT_COST, "cost", required_argument, " NAME=CYCLES", RUN | COMPARE | CHECK | PROFILE,
      "cost model constant: access, walk_read, invlpg,\ncr3_write, ad_update, fault"},
     {OPT_JSON, "json", no_argument, "", RUN | COMPARE, "JSON instead of text"},
@@ -234,7 +238,7 @@ struct common {
     const char *pmm;
     const char *diff[2]; /* --diff A B */
     uint32_t max_ops;
-    bool all, json, csv, kernel_detail, with_boot, strict_tlb, folded;
+    bool all, json, csv, kernel_detail, with_boot, strict_tlb, folded, explain;
     struct sim_inject inject;
     bool log;            /* --log given */
     const char *logpath; /* its FILE; NULL: stderr */
@@ -384,6 +388,9 @@ parse_options(int argc, char **argv, int cmd, struct common *c, int *first_arg)
             break;
         case OPT_FOLDED:
             c->folded = true;
+            break;
+        case OPT_EXPLAIN:
+            c->explain = true;
             break;
         case OPT_DIFF: /* its second argument is the next word */
             if (optind >= argc || argv[optind][0] == '-') {
@@ -544,6 +551,7 @@ run_options_set(struct run_options *o, const char *strategy, const struct common
     o->progress = isatty(STDERR_FILENO);
     o->inject = c->inject;
     o->strict_tlb = c->strict_tlb;
+    o->explain = c->explain;
 }
 
 static bool
@@ -686,6 +694,10 @@ cmd_run(int argc, char **argv, const struct common *c, int first)
     /* The detector's cases follow a text report; with JSON or CSV on stdout, on stderr. */
     if (r.stale[0] != '\0')
         fprintf(format_of(c) == REPORT_TEXT ? stdout : stderr, "\n%s", r.stale);
+    if (c->explain) {
+        fputc('\n', format_of(c) == REPORT_TEXT ? stdout : stderr);
+        run_lint_report(format_of(c) == REPORT_TEXT ? stdout : stderr, &r);
+    }
     int st = !traced ? EXIT_USAGE : run_expectations_pass(&sc, &r) ? EXIT_OK : EXIT_EXPECT;
     run_result_free(&r);
     scn_free(&sc);

@@ -151,6 +151,9 @@ run_mmu_counters(const struct mmu_counters *m, struct counters *c)
     c->v[CTR_DROPPED_FULL] = m->dropped_full;
     c->v[CTR_EVICTIONS] = m->evictions;
     c->v[CTR_GLOBALS_KEPT] = m->globals_kept;
+    c->v[CTR_LINT_USELESS_INVLPG] = m->lint[MMU_LINT_USELESS_INVLPG];
+    c->v[CTR_LINT_CR3_FLUSH] = m->lint[MMU_LINT_CR3_FLUSH];
+    c->v[CTR_LINT_WINDOW_FLUSH] = m->lint[MMU_LINT_WINDOW_FLUSH];
 }
 
 /*
@@ -337,12 +340,82 @@ on_mark(void *ctx, struct sim *s, uint32_t id)
 
 /* One trace line: where in the scenario (or "boot"), what, its effect, and
  * the kernel functions that did it, up to the first that is not a wrapper. */
+uint64_t
+run_lint_wasted(const struct cost_model *cm, enum mmu_lint kind, uint64_t dropped, uint32_t needed)
+{
+    if (kind == MMU_LINT_USELESS_INVLPG)
+        return cm->invlpg;
+    if (kind == MMU_LINT_NONE)
+        return 0;
+    uint64_t cost = cm->cr3_write + 2 * cm->walk_read * (dropped > needed ? dropped - needed : 0);
+    uint64_t saved = (uint64_t)needed * cm->invlpg;
+    return cost > saved ? cost - saved : 0;
+}
+
+/* Adds a linted event to the run's table (run_options.explain). */
+static void
+add_lint(struct run_ctx *x, const struct sim_event *ev)
+{
+    const char *site = ev->chain[ev->nchain - 1];
+    for (unsigned i = 0; i < ev->nchain; i++) {
+        if (!callers_is_wrapper(ev->chain[i])) {
+            site = ev->chain[i];
+            break;
+        }
+    }
+    struct run_result *r = x->r;
+    struct run_lint *l = NULL;
+    for (unsigned i = 0; i < r->nlint && l == NULL; i++)
+        if (r->lint[i].kind == ev->lint && strcmp(r->lint[i].site, site) == 0)
+            l = &r->lint[i];
+    if (l == NULL && r->nlint < RUN_LINT_MAX) {
+        l = &r->lint[r->nlint++];
+        l->kind = ev->lint;
+        snprintf(l->site, sizeof(l->site), "%s", site);
+    }
+    if (l == NULL)
+        l = &r->lint_other;
+    l->count++;
+    l->wasted += run_lint_wasted(&x->o->cost, ev->lint, ev->dropped, ev->lint_needed);
+}
+
+static int
+lint_order(const void *a, const void *b)
+{
+    const struct run_lint *p = a, *q = b;
+    if (p->kind != q->kind)
+        return p->kind < q->kind ? -1 : 1;
+    if (p->wasted != q->wasted)
+        return p->wasted > q->wasted ? -1 : 1;
+    return strcmp(p->site, q->site);
+}
+
+void
+run_lint_report(FILE *out, const struct run_result *r)
+{
+    struct run_lint sorted[RUN_LINT_MAX];
+    memcpy(sorted, r->lint, r->nlint * sizeof(sorted[0]));
+    qsort(sorted, r->nlint, sizeof(sorted[0]), lint_order);
+    fprintf(out, "Flush lint by call site (kind, site, count, wasted cycles):\n");
+    if (r->nlint == 0)
+        fprintf(out, "  none\n");
+    for (unsigned i = 0; i < r->nlint; i++)
+        fprintf(out, "  %-15s %-28s %8llu %10llu\n", mmu_lint_name(sorted[i].kind), sorted[i].site,
+                (unsigned long long)sorted[i].count, (unsigned long long)sorted[i].wasted);
+    if (r->lint_other.count != 0)
+        fprintf(out, "  %-15s %-28s %8llu %10llu\n", "(other sites)", "",
+                (unsigned long long)r->lint_other.count,
+                (unsigned long long)r->lint_other.wasted);
+}
+
 static void
 on_event(void *ctx, struct sim *s, const struct sim_event *ev)
 {
     static const char *const names[] = {"invlpg", "cr0", "cr3", "cr4", "#PF"};
     struct run_ctx *x = ctx;
     char where[300] = "boot", effect[64], who[SIM_CHAIN_MAX * 72];
+    if (x->o->explain && ev->lint != MMU_LINT_NONE && (x->r->boot_done || x->o->with_boot))
+        add_lint(x, ev);
     if (x->tl != NULL)
         timeline_event(x->tl, s, ev);
     if (x->o->trace == NULL)
@@ -640,7 +713,7 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         run_result_free(r);
         return false;
     }
-    if (o->trace != NULL || x.tl != NULL)
+    if (o->trace != NULL || x.tl != NULL || o->explain)
         sim_set_event(s, on_event, &x);
     if (x.tl != NULL) {
         sim_set_at(s, on_at, &x);

@@ -53,6 +53,7 @@ struct run_options {
      * start unless with_boot) and profile_fn called at its end. */
     run_profile_fn profile_fn;
     void *profile_ctx;
+    bool explain;             /* gather the flush lint by call site (run_result.lint) */
 };
 
 /* The counters that come from the MMU's (event counts only; derived ones
@@ -66,6 +67,16 @@ void run_mmu_counters(const struct mmu_counters *m, struct counters *c);
  * message in err if SPEC is none of these.
  */
 bool run_parse_inject(const char *spec, struct sim_inject *in, char *err, size_t len);
+
+/* One flush-lint kind (enum mmu_lint) at one call site: the first kernel
+ * function of the event's chain that is not a flush wrapper (callers.h). */
+#define RUN_LINT_MAX 32
+struct run_lint {
+    enum mmu_lint kind;
+    char site[64];
+    uint64_t count;
+    uint64_t wasted; /* cycles (run_lint_wasted) */
+};
 
 struct run_result {
     char strategy[SCN_NAME_MAX];
@@ -92,6 +103,12 @@ struct run_result {
     /* The stale TLB uses the detector found, one paragraph per distinct
      * case (empty if none; see run_stale_report). */
     char stale[8192];
+    /* With run_options.explain: the flush lint of the workload (of boot
+     * too with with_boot), by kind and call site; past RUN_LINT_MAX sites,
+     * the rest is summed in lint_other. */
+    struct run_lint lint[RUN_LINT_MAX];
+    unsigned nlint;
+    struct run_lint lint_other;
 };
 _Static_assert(CTR_COUNT <= 64, "run_result.unmeasured has one bit per counter");
 
@@ -145,6 +162,20 @@ void run_kernel_counters(run_figure_fn fig, void *ctx, uint64_t ram, struct coun
 /* Whether the run completed and every expect line holds (those on a
  * counter the run does not measure are left out). */
 bool run_expectations_pass(const struct scenario *sc, const struct run_result *r);
+
+/*
+ * The cycles a linted event wasted by the cost model: a useless INVLPG its
+ * invlpg cost; a CR3 flush its cr3_write cost, plus a refill walk (2
+ * walk_reads) for each entry it removed beyond the needed ones, minus the
+ * needed INVLPGs it saved (at least 0).
+ */
+uint64_t run_lint_wasted(const struct cost_model *cm, enum mmu_lint kind, uint64_t dropped,
+                         uint32_t needed);
+
+/* Writes the --explain table: a heading, then one line per kind and call
+ * site (sorted by kind, then wasted cycles, most first, then name):
+ * kind, site, count, wasted cycles. */
+void run_lint_report(FILE *out, const struct run_result *r);
 
 /* The frame allocator a run of strategy uses: the scenario's, else the default. */
 const char *run_default_pmm(const struct scenario *sc, const char *strategy);
