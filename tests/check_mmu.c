@@ -1124,6 +1124,57 @@ START_TEST(test_mmu_soft_tlb_is_a_hit)
 }
 END_TEST
 
+/*
+ * Flush lint of CR3 reloads (the small TLB: P0..P3 fit, two per set).
+ * Each case changes cached PTEs through mmu_store (as the simulator does
+ * for a kernel store) and reloads CR3 with the value it holds:
+ *  - P0, P1, P2 cached, P1 changed: the flush removes 3 entries, exactly
+ *    one changed, so one INVLPG would have done: window-flush.
+ *  - P0..P3 cached, P0 and P3 changed: 4 removed, 2 changed, 2 INVLPGs
+ *    would have done (fewer than MMU_LINT_CR3_INVLPG = 4): cr3-flush.
+ *  - P0..P3 cached, all 4 changed: 4 INVLPGs needed, not fewer: no lint.
+ *  - a CR3 write of another directory is a switch: no lint.
+ */
+static void
+lint_change(uint32_t n)
+{
+    uint32_t v = LRU_FRAME(n + 8) | PTE_P | PTE_W | PTE_U;
+    mmu_store(&m, PT_PA + n * 4, 4, &v, 1);
+    wr32(PT_PA + n * 4, v);
+}
+
+START_TEST(test_mmu_lint_cr3_reloads)
+{
+    lru_map();
+    lru_read(0);
+    lru_read(1);
+    lru_read(2);
+    lint_change(1);
+    mmu_write_cr3(&m, PD_PA);
+    ck_assert_uint_eq(DELTA(lint[MMU_LINT_WINDOW_FLUSH]), 1);
+    ck_assert_uint_eq(DELTA(lint[MMU_LINT_CR3_FLUSH]), 0);
+
+    mark();
+    for (uint32_t n = 0; n < 4; n++)
+        ck_assert_int_eq(xl(LRU_VA(n), MMU_SUP_READ), MMU_OK);
+    lint_change(0);
+    lint_change(3);
+    mmu_write_cr3(&m, PD_PA);
+    ck_assert_uint_eq(DELTA(lint[MMU_LINT_CR3_FLUSH]), 1);
+    ck_assert_uint_eq(DELTA(lint[MMU_LINT_WINDOW_FLUSH]), 0);
+
+    mark();
+    for (uint32_t n = 0; n < 4; n++)
+        ck_assert_int_eq(xl(LRU_VA(n), MMU_SUP_READ), MMU_OK);
+    for (uint32_t n = 0; n < 4; n++)
+        lint_change(n);
+    mmu_write_cr3(&m, PD_PA);
+    mmu_write_cr3(&m, PT2_PA); /* another directory: a switch */
+    ck_assert_uint_eq(DELTA(lint[MMU_LINT_CR3_FLUSH]), 0);
+    ck_assert_uint_eq(DELTA(lint[MMU_LINT_WINDOW_FLUSH]), 0);
+}
+END_TEST
+
 START_TEST(test_mmu_lru_touch_protects)
 {
     lru_map();
@@ -1583,6 +1634,7 @@ mmu_suite(void)
     tcase_add_checked_fixture(tc, setup_small_tlb, teardown);
     tcase_add_test(tc, test_mmu_lru_evicts_oldest);
     tcase_add_test(tc, test_mmu_lru_touch_protects);
+    tcase_add_test(tc, test_mmu_lint_cr3_reloads);
     tcase_add_test(tc, test_mmu_soft_tlb_is_a_hit);
     tcase_add_test(tc, test_mmu_dirty_rewalk_no_eviction);
     suite_add_tcase(s, tc);
