@@ -756,6 +756,15 @@ for s in $strategies; do
     fsum=$(printf '%s\n' "$folded" | awk '{ s += $NF } END { print s }')
     [ "$fsum" = "${want##* }" ] || { echo "FAIL: profile --folded $s sums to $fsum, cycles ${want##* }"; fail=1; }
 done
+# who gets a count: three `space switch` lines make three CR3 writes, each
+# through vmm_space_switch and vmm_load_cr3 (wrappers), so all three go to
+# the row of wl_execute, the executor that asked, and to no other row
+printf 'space create a\nspace create b\nspace switch a\nspace switch b\nspace switch a\n' > $T/pagesim-prof.scn
+prof=$("$pagesim" profile $T/pagesim-prof.scn --strategy physmap)
+[ "$(printf '%s\n' "$prof" | awk '$1 == "wl_execute" { print $7 }')" = 3 ] ||
+    { echo "FAIL: profile does not charge the 3 CR3 writes to wl_execute: $prof"; fail=1; }
+[ "$(printf '%s\n' "$prof" | awk 'NR > 1 && $1 != "total" && $1 != "wl_execute" { s += $7 } END { print s + 0 }')" = 0 ] ||
+    { echo "FAIL: profile charges CR3 writes to another row"; fail=1; }
 "$pagesim" profile scenarios/thread.scn --json 2>/dev/null; check "profile --json" 2 $?
 "$pagesim" run scenarios/thread.scn --folded 2>/dev/null; check "run --folded" 2 $?
 # Flush lint: the scenario maps 4 pages (never touched), reads the second,
