@@ -19,8 +19,8 @@
 #include "tools/runner.h"
 
 #define MAX_RUNS 100
-#define BIG_MAP_TARGET 0.2 /* seconds a run of big-map.scn */
-#define COMPARE_TARGET 1.0 /* seconds for compare of every shipped scenario */
+#define BIG_MAP_TARGET 0.2         /* seconds a run of big-map.scn */
+#define COMPARE_TARGET 1.0         /* seconds for compare of every shipped scenario */
 #define DETECTOR_TARGET_PERCENT 10 /* the stale-TLB detector's cost, at most */
 
 extern char **environ;
@@ -122,8 +122,11 @@ best_run(const struct scenario *sc, const char *strategy, bool off, int runs)
         o.strategy = strategy;
         o.stale_off = off;
         double t0 = now();
-        if (!run_scenario(sc, &o, &res, err, sizeof(err)) || !res.ok) {
-            fprintf(stderr, "%s %s: %s\n", sc->file, strategy, res.ok ? err : res.error);
+        bool ran = run_scenario(sc, &o, &res, err, sizeof(err));
+        if (!ran || !res.ok) {
+            fprintf(stderr, "%s %s: %s\n", sc->file, strategy, ran ? res.error : err);
+            if (ran)
+                run_result_free(&res);
             return -1;
         }
         double t = now() - t0;
@@ -236,8 +239,9 @@ main(int argc, char **argv)
                 run_options_default(&o);
                 o.strategy = rs.name;
                 double t0 = now();
-                if (!run_scenario(&sc, &o, &res, err, sizeof(err)) || !res.ok) {
-                    fprintf(stderr, "%s %s: %s\n", files[f], rs.name, res.ok ? err : res.error);
+                bool ran = run_scenario(&sc, &o, &res, err, sizeof(err));
+                if (!ran || !res.ok) {
+                    fprintf(stderr, "%s %s: %s\n", files[f], rs.name, ran ? res.error : err);
                     return 1;
                 }
                 t[r] = now() - t0;

@@ -20,8 +20,7 @@ static struct wl_op wl_ops[WL_MAX_OPS + 1]; /* the module's list, copied (+ WL_E
 static uint32_t wl_spaces[WL_MAX_SPACES];   /* vmm handle + 1; 0: never used; WL_GONE: destroyed */
 static vaddr_t wl_allocs[WL_MAX_ALLOCS];    /* kmalloc'ed address; 0: never used; WL_GONE: freed */
 #define WL_GONE 0xFFFFFFFFu /* neither a vmm handle + 1 nor a (16-byte aligned) heap address */
-static uint32_t wl_cur;                     /* index + 1 of the op being executed, 0 if none */
-static uint64_t wl_done;                    /* ops executed (max_ops counts them) */
+static uint64_t wl_done;    /* ops executed (max_ops counts them) */
 
 struct wl_repeat {
     uint32_t start; /* first op of the block */
@@ -103,8 +102,9 @@ wl_loops_valid(const struct wl_op *o, uint32_t depth)
 }
 
 /*
- * Checks opcodes and loop indexes, and that repeat blocks nest, close and
- * each do work (so that max_ops bounds every run).
+ * Checks opcodes and loop indexes, and that repeat blocks nest, close, run
+ * at least once and each do work (so that max_ops bounds every run: a block
+ * run 0 times would count nothing for the block around it).
  */
 static enum wl_status
 wl_validate(const struct wl_op *ops, uint32_t nops, uint32_t *bad)
@@ -118,7 +118,7 @@ wl_validate(const struct wl_op *ops, uint32_t nops, uint32_t *bad)
         if (code >= WL_NOPS || !wl_loops_valid(&ops[i], depth))
             return WL_BAD_LIST;
         if (code == WL_REPEAT) {
-            if (++depth > WL_MAX_DEPTH)
+            if (ops[i].a == 0 || ++depth > WL_MAX_DEPTH)
                 return WL_BAD_LIST;
             work[depth] = false;
         } else if (code == WL_REPEAT_END) {
@@ -132,20 +132,6 @@ wl_validate(const struct wl_op *ops, uint32_t nops, uint32_t *bad)
             break;
     }
     return depth == 0 ? WL_OK : WL_BAD_LIST;
-}
-
-/* The op after the WL_REPEAT_END matching the WL_REPEAT at i. */
-static uint32_t
-wl_skip_block(const struct wl_op *ops, uint32_t i)
-{
-    uint32_t depth = 0;
-    for (;; i++) {
-        uint32_t code = WL_OPCODE(ops[i].op);
-        if (code == WL_REPEAT)
-            depth++;
-        else if (code == WL_REPEAT_END && --depth == 0)
-            return i + 1;
-    }
 }
 
 /* The executor's status for what the vmm call `call` on vmm space `space`
@@ -193,14 +179,7 @@ wl_space(uint32_t slot, bool current_ok, uint32_t *space)
 void
 wl_reset(void)
 {
-    wl_cur = 0;
     wl_done = 0;
-}
-
-uint32_t
-wl_current_op(void)
-{
-    return wl_cur;
 }
 
 uint64_t
@@ -420,7 +399,6 @@ wl_execute(const struct wl_header *hdr, struct wl_error *err)
     enum wl_status st = WL_OK;
     memset(wl_spaces, 0, sizeof(wl_spaces));
     memset(wl_allocs, 0, sizeof(wl_allocs));
-    wl_cur = 0;
     arch_at(0);
     wl_done = 0;
     uint32_t nops = hdr->nops, max_ops = hdr->max_ops;
@@ -446,11 +424,7 @@ wl_execute(const struct wl_header *hdr, struct wl_error *err)
         if (code == WL_END)
             break;
         if (code == WL_REPEAT) {
-            uint32_t count = o->a;
-            if (count == 0) {
-                i = wl_skip_block(ops, i);
-                continue;
-            }
+            uint32_t count = o->a; /* not 0: wl_validate */
             rep[depth].start = i + 1;
             rep[depth].count = count;
             rep[depth].left = count;
@@ -472,8 +446,7 @@ wl_execute(const struct wl_header *hdr, struct wl_error *err)
             st = WL_LIMIT;
             break;
         }
-        wl_cur = i + 1;
-        arch_at(wl_cur);
+        arch_at(i + 1); /* the op being executed, as its index + 1 */
         st = wl_op(o, o->a + wl_pass(rep, depth, WL_A_LOOP_OF(o->op)),
                    o->b + wl_pass(rep, depth, WL_B_LOOP_OF(o->op)));
         if (st != WL_OK)

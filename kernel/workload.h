@@ -85,8 +85,8 @@ struct wl_header {
 
 enum wl_status {
     WL_OK = 0,
-    WL_BAD_LIST,  /* bad magic, too long, unknown opcode, unbalanced or empty
-                     repeat, a loop index where none applies */
+    WL_BAD_LIST,  /* bad magic, too long, unknown opcode, unbalanced, empty or
+                     zero-count repeat, a loop index where none applies */
     WL_BAD_SLOT,  /* slot or handle number out of range */
     WL_NO_MEMORY, /* frames, heap or page tables exhausted */
     WL_BAD_RANGE, /* not page-aligned, or outside user space */
@@ -115,10 +115,6 @@ struct wl_error {
     uint32_t object;
 };
 
-/* The index + 1 of the op being executed (0 before the first): where a run
- * that stopped inside an op was.  Reading it costs no simulated access. */
-uint32_t wl_current_op(void);
-
 /* The ops executed so far in this run, as max_ops counts them. */
 uint64_t wl_executed(void);
 
@@ -127,7 +123,8 @@ uint64_t wl_executed(void);
  * a run ends. */
 void wl_publish(void);
 
-/* Forgets where the previous run was (a loader calls it before booting). */
+/* Forgets the previous run's executed-op count (a loader calls it before
+ * booting). */
 void wl_reset(void);
 
 /* The vmm handle of a live slot in *space; false if the slot is unused. */

@@ -402,7 +402,12 @@ stale_hit(struct mmu *m, vaddr_t va, enum mmu_access access, struct tlb *t, stru
         else if ((!was_user && lf.user) || (!was_w && lf.writable))
             st.cls = MMU_STALE_RIGHTS_INCREASED;
         else if (lf.large == large && w.pde == e->src_pde && (large || w.pte == e->src_pte)) {
+            /* Back to what it was: unmarked, and its sources watched again
+             * (mmu_store stops watching a frame whose entries are all
+             * marked), with no shortcut left that writes them unseen. */
             e->changed = e->changed_last = 0;
+            watch_entry(m, e);
+            fast_clear(m);
             return false;
         }
     }
@@ -616,8 +621,8 @@ mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_resu
         m->fast_page_size = res->page_size;
         /* The same hit, for the next time this page is not the fast one. */
         struct mmu_soft *sf = &m->soft[(va >> PAGE_SHIFT) & (MMU_SOFT_ENTRIES - 1)];
-        *sf = (struct mmu_soft){m->fast_base, m->soft_gen, m->fast_allow, pfn4k,
-                                m->fast_page_size, m->fast_host, t, e};
+        *sf = (struct mmu_soft){
+            m->fast_base, m->soft_gen, m->fast_allow, pfn4k, m->fast_page_size, m->fast_host, t, e};
         /* Stores to a watched frame must reach mmu_store: not inline. */
         if (mmu_watched(m, pfn4k))
             m->fast_allow &= ~MMU_WRITE_KINDS;

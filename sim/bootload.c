@@ -48,12 +48,13 @@ bootload_qemu_mmap(uint64_t ram, struct boot_mmap_entry *map)
     uint64_t low = ram < 0xE0000000ull ? ram : 0xC0000000ull;
     uint32_t n = 0;
     map[n++] = (struct boot_mmap_entry){0, 0x9FC00u, BOOT_MMAP_USABLE};
-    map[n++] = (struct boot_mmap_entry){0x9FC00u, 0x400u, 2};
-    map[n++] = (struct boot_mmap_entry){0xF0000u, 0x10000u, 2};
+    map[n++] = (struct boot_mmap_entry){0x9FC00u, 0x400u, BOOT_MMAP_RESERVED};
+    map[n++] = (struct boot_mmap_entry){0xF0000u, 0x10000u, BOOT_MMAP_RESERVED};
     map[n++] = (struct boot_mmap_entry){KERNEL_LOAD_PA, (uint32_t)(low - firmware - KERNEL_LOAD_PA),
                                         BOOT_MMAP_USABLE};
-    map[n++] = (struct boot_mmap_entry){(uint32_t)(low - firmware), (uint32_t)firmware, 2};
-    map[n++] = (struct boot_mmap_entry){0xFFFC0000u, 0x40000u, 2};
+    map[n++] = (struct boot_mmap_entry){(uint32_t)(low - firmware), (uint32_t)firmware,
+                                        BOOT_MMAP_RESERVED};
+    map[n++] = (struct boot_mmap_entry){0xFFFC0000u, 0x40000u, BOOT_MMAP_RESERVED};
     return n;
 }
 
@@ -210,11 +211,11 @@ bootload_probe_kernel(void *arg)
 }
 
 enum bootload_status
-bootload_probe(struct sim *s, const struct bootload_config *cfg, enum hwprobe_status *probe)
+bootload_probe(struct sim *s, const struct bootload_config *cfg, enum hwprobe_status *probe,
+               char *err, size_t errlen)
 {
-    char err[256];
     bl_probe = HWPROBE_OK;
-    if (!bootload_prepare(s, cfg, err, sizeof(err)))
+    if (!bootload_prepare(s, cfg, err, errlen))
         return BOOTLOAD_SETUP_FAILED;
     bool ran = sim_run(s, bootload_probe_kernel, NULL);
     *probe = bl_probe;

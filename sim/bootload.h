@@ -104,9 +104,9 @@ enum bootload_status bootload_run(struct sim *s, const struct bootload_config *c
  * Prepares the machine with cfg (whose module is a probe request) and
  * runs hwprobe_main inside sim_run; the kernel's verdict on the request in
  * *probe.  Returns BOOTLOAD_OK if hwprobe_main returned (whatever *probe
- * says), BOOTLOAD_SETUP_FAILED or BOOTLOAD_STOPPED.
+ * says), BOOTLOAD_SETUP_FAILED (why in err) or BOOTLOAD_STOPPED.
  */
 enum bootload_status bootload_probe(struct sim *s, const struct bootload_config *cfg,
-                                    enum hwprobe_status *probe);
+                                    enum hwprobe_status *probe, char *err, size_t errlen);
 
 #endif

@@ -55,11 +55,13 @@ run(const struct hwprobe_module *m, uint32_t len, struct recs *x)
     sim_set_log(s, on_log, x);
     struct bootload_config bc = {.module = m, .module_len = len};
     enum hwprobe_status ps;
-    enum bootload_status st = bootload_probe(s, &bc, &ps);
+    char why[256] = "";
+    enum bootload_status st = bootload_probe(s, &bc, &ps, why, sizeof(why));
     if (st != BOOTLOAD_OK) {
         char stop[512];
         sim_format_stop(sim_last_stop(s), stop, sizeof(stop));
-        ck_abort_msg("run did not complete (%s): %s", bootload_strerror(st), stop);
+        ck_abort_msg("run did not complete (%s%s%s): %s", bootload_strerror(st), why[0] ? ": " : "",
+                     why, stop);
     }
     sim_destroy(s);
     return ps;

@@ -1133,7 +1133,8 @@ END_TEST
  *  - P0..P3 cached, P0 and P3 changed: 4 removed, 2 changed, 2 INVLPGs
  *    would have done (fewer than MMU_LINT_CR3_INVLPG = 4): cr3-flush.
  *  - P0..P3 cached, all 4 changed: 4 INVLPGs needed, not fewer: no lint.
- *  - a CR3 write of another directory is a switch: no lint.
+ *  - the window-flush setup, but CR3 loads another directory: a switch,
+ *    no lint.
  */
 static void
 lint_change(uint32_t n)
@@ -1169,7 +1170,15 @@ START_TEST(test_mmu_lint_cr3_reloads)
     for (uint32_t n = 0; n < 4; n++)
         lint_change(n);
     mmu_write_cr3(&m, PD_PA);
-    mmu_write_cr3(&m, PT2_PA); /* another directory: a switch */
+    ck_assert_uint_eq(DELTA(lint[MMU_LINT_CR3_FLUSH]), 0);
+    ck_assert_uint_eq(DELTA(lint[MMU_LINT_WINDOW_FLUSH]), 0);
+
+    /* The window-flush setup again, but CR3 gets another directory. */
+    mark();
+    for (uint32_t n = 0; n < 3; n++)
+        ck_assert_int_eq(xl(LRU_VA(n), MMU_SUP_READ), MMU_OK);
+    lint_change(1);
+    mmu_write_cr3(&m, PT2_PA);
     ck_assert_uint_eq(DELTA(lint[MMU_LINT_CR3_FLUSH]), 0);
     ck_assert_uint_eq(DELTA(lint[MMU_LINT_WINDOW_FLUSH]), 0);
 }
@@ -1404,6 +1413,32 @@ START_TEST(test_mmu_stale_ad_only_harmless)
     ck_assert_uint_eq(DELTA(stale_uses), 0);
     ck_assert_uint_eq(DELTA(stale_harmless), 1);
     ck_assert_int_eq(seen.cls, MMU_STALE_FLAGS);
+}
+END_TEST
+
+/*
+ * An entry changed, then written back unseen (its frame was no longer
+ * watched once its only entry was marked), is no stale use; the hit that
+ * finds it back watches its frame again, so a third change is seen and
+ * the next hit is a frame-changed stale use (without the new watch the
+ * simulator would not tell mmu_store, and the change would pass unseen).
+ */
+START_TEST(test_mmu_stale_written_back_watched_again)
+{
+    cache_va(PTE_P | PTE_W, PTE_P | PTE_W);
+    uint32_t back = FRAME_A | PTE_P | PTE_W | PTE_A, pt_pfn = PT_PA >> PAGE_SHIFT;
+    ck_assert_uint_eq(kstore(pte_pa(PT_PA, VA), FRAME_B | PTE_P | PTE_W, 1), 1);
+    ck_assert(!mmu_watched(&m, pt_pfn));
+    wr32(pte_pa(PT_PA, VA), back); /* unseen: the frame is not watched */
+    mark();
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert_uint_eq(DELTA(stale_uses) + DELTA(stale_harmless), 0);
+    ck_assert(mmu_watched(&m, pt_pfn));
+    ck_assert_uint_eq(kstore(pte_pa(PT_PA, VA), FRAME_B | PTE_P | PTE_W, 2), 1);
+    mark();
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert_uint_eq(DELTA(stale_uses), 1);
+    ck_assert_int_eq(seen.cls, MMU_STALE_FRAME);
 }
 END_TEST
 
@@ -1648,6 +1683,7 @@ mmu_suite(void)
     tcase_add_test(tc, test_mmu_stale_rights_increased_harmless);
     tcase_add_test(tc, test_mmu_stale_ad_only_harmless);
     tcase_add_test(tc, test_mmu_stale_same_value_not_a_change);
+    tcase_add_test(tc, test_mmu_stale_written_back_watched_again);
     tcase_add_test(tc, test_mmu_stale_invlpg_covers);
     tcase_add_test(tc, test_mmu_stale_4m_invlpg_anywhere_inside);
     tcase_add_test(tc, test_mmu_stale_global_survives_cr3);

@@ -209,13 +209,22 @@ START_TEST(test_workload_loop_index_validated)
         OP(WL_REPEAT, 100, 0, 0, 0),
         OP(WL_REPEAT_END, 0, 0, 0, 0),
     };
+    /* A block run 0 times that holds work still counts none: around it, an
+     * outer block of 2^32 - 1 passes would run unbounded (op 1, the inner
+     * repeat, is refused). */
+    static const struct wl_op zero_count[] = {
+        OP(WL_REPEAT, 0xFFFFFFFFu, 0, 0, 0), OP(WL_REPEAT, 0, 0, 0, 0),
+        OP(WL_KMALLOC, 0, 8, 0, 0),          OP(WL_REPEAT_END, 0, 0, 0, 0),
+        OP(WL_REPEAT_END, 0, 0, 0, 0),
+    };
     const struct {
         const struct wl_op *ops;
         uint32_t n, bad;
     } cases[] = {{outside, NOPS(outside), 1},
                  {too_deep, NOPS(too_deep), 1},
                  {not_a_slot, NOPS(not_a_slot), 1},
-                 {empty_block, NOPS(empty_block), 2}};
+                 {empty_block, NOPS(empty_block), 2},
+                 {zero_count, NOPS(zero_count), 1}};
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         struct seen m;
         struct bootload_result res;

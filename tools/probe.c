@@ -134,14 +134,15 @@ run_sim(const struct probe_request *r, struct probe_log *out, char *err, size_t 
     probe_module(r, &m);
     struct bootload_config bc = {.module = &m, .module_len = sizeof(m)};
     enum hwprobe_status ps;
-    enum bootload_status st = bootload_probe(s, &bc, &ps);
+    char why[256] = "";
+    enum bootload_status st = bootload_probe(s, &bc, &ps, why, sizeof(why));
     bool ok = false;
     if (st == BOOTLOAD_STOPPED) {
         char rep[1024];
         sim_format_stop(sim_last_stop(s), rep, sizeof(rep));
         snprintf(err, len, "the simulator's run stopped:\n%s", rep);
     } else if (st != BOOTLOAD_OK) {
-        snprintf(err, len, "the simulator could not set up the machine: %s", bootload_strerror(st));
+        snprintf(err, len, "the simulator could not set up the machine: %s", why);
     } else if (ps != HWPROBE_OK) {
         snprintf(err, len, "the simulator's kernel rejected the request: %s", hwprobe_strerror(ps));
     } else if (out->failed) {
