@@ -59,7 +59,8 @@
  * maps in its own half (heap growth, temporary and scratch slots, the
  * direct map) carry it, so their translations survive CR3 writes; the lazy
  * window's slots do not, as it relies on a CR3 reload to flush them.  The
- * early mapping the entry handed over is left as it came (not global).
+ * early mapping the entry handed over is left as it came (not global),
+ * unless vmm_set_kernel4m asked for it as 4 MiB pages (global).
  */
 uint32_t vmm_kernel_global(void);
 

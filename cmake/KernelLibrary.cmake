@@ -64,7 +64,7 @@ function(pagesim_add_kernel_library name)
   # Objects are made again when the rewrite step or the runtime changes.
   foreach(src ${ARGN})
     set_property(SOURCE ${src} APPEND PROPERTY OBJECT_DEPENDS ${PAGESIM_ACCESS_BC}
-      ${CMAKE_SOURCE_DIR}/sim/rewrite/ps_rewrite.c ${CMAKE_SOURCE_DIR}/cmake/kernel-cc.sh)
+      ${PAGESIM_REWRITER} ${CMAKE_SOURCE_DIR}/cmake/kernel-cc.sh)
   endforeach()
   set(out ${CMAKE_CURRENT_BINARY_DIR}/lib${name}.a)
   add_custom_command(OUTPUT ${out}

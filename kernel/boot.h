@@ -18,7 +18,8 @@
 #include "mmu/x86.h"
 
 #define BOOT_MMAP_MAX 32u
-#define BOOT_MMAP_USABLE 1u /* Multiboot memory type 1: available RAM */
+#define BOOT_MMAP_USABLE 1u   /* Multiboot memory type 1: available RAM */
+#define BOOT_MMAP_RESERVED 2u /* Multiboot memory type 2: reserved */
 
 struct boot_mmap_entry {
     uint32_t base;   /* physical */

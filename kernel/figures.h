@@ -8,16 +8,14 @@
 #define PAGESIM_FIGURES_H
 
 /*
- * Publishes every figure below, each as arch_figure(name, value):
- *   vmm.spaces vmm.invlpg vmm.cr3_writes vmm.pd_frames vmm.pt_frames vmm.kernel_pt_frames vmm.early_pt_frames
- *   vmm.boot_bytes vmm.heap_paging_frames vmm.kernel_pages vmm.heap_bytes
- *   vmm.kva_bytes vmm.foreign_switches vmm.tmp_maps vmm.tmp_reuses
- *   vmm.user_pages vmm.reach_frames vmm.unreachable_frames   (vmm_stats)
- *   pmm.total_frames pmm.free_frames pmm.reserved_frames        (pmm_stats)
- *   heap.used_bytes heap.wasted_bytes pageheap.used_bytes        (heap_stats)
- *   placement.used_bytes                                         (placement_used)
- * Reading them makes no access to simulated memory (they are the kernel's
- * static variables).  Called before each mark and when a run ends.
+ * Publishes the kernel's own accounting, each figure as
+ * arch_figure(name, value): the fields of vmm_stats, pmm_stats and the
+ * heaps' heap_stats as "vmm.FIELD", "pmm.FIELD", "heap.FIELD" and
+ * "pageheap.FIELD", and placement_used() as "placement.used_bytes"
+ * (figures.c lists them; the workload executor also publishes
+ * "wl.executed" before a progress mark).  Reading them makes no access to
+ * simulated memory (they are the kernel's static variables).  Called
+ * before each mark and when a run ends.
  */
 void kfig_publish(void);
 

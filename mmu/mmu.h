@@ -115,9 +115,9 @@ struct mmu_counters {
  * is stale, unless the PDE is back to its old value but for A/D.
  * Only frames a walk read a PDE or PTE from are watched (mmu_watched), and
  * the directory in CR3; an INVLPG, a CR3 write or a whole-TLB flush forgets
- * those no entry left in the TLB came from.  The fast entry and the soft TLB never
- * allow writes to watched frames, so every store to them reaches the miss
- * path (the soft TLB's included), which calls mmu_store.
+ * those no entry left in the TLB came from.  The fast entry never allows
+ * writes to watched frames, so every store to them reaches the miss path,
+ * which tells mmu_store (stores taken from the soft TLB included).
  */
 enum mmu_stale_class {
     MMU_STALE_FRAME,

@@ -65,8 +65,8 @@ in_kernel_text(uintptr_t pc)
  * last one, and at the first return address outside kernel code after the
  * kernel's own.  Returns how many it stored in out (at least 1).
  */
-static unsigned
-kernel_chain(const struct sim *s, const void *pc, const void *fp, uintptr_t *out)
+unsigned
+sim_kernel_chain(const struct sim *s, const void *pc, const void *fp, uintptr_t *out)
 {
     unsigned n = 0, host = 0;
     uintptr_t f = (uintptr_t)fp;
@@ -90,12 +90,6 @@ kernel_chain(const struct sim *s, const void *pc, const void *fp, uintptr_t *out
     return n;
 }
 
-unsigned
-sim_kernel_chain(const struct sim *s, const void *pc, const void *fp, uintptr_t *out)
-{
-    return kernel_chain(s, pc, fp, out);
-}
-
 /*
  * Reports an event of kernel code that called the machine at pc (a return
  * address) with fp the frame of the host function it called; or, if who is
@@ -114,7 +108,7 @@ emit(struct sim *s, enum sim_event_kind kind, uint32_t value, uint32_t error, ui
         chain[0] = who;
     } else {
         uintptr_t ret[SIM_CHAIN_MAX];
-        n = kernel_chain(s, pc, fp, ret);
+        n = sim_kernel_chain(s, pc, fp, ret);
         /* A return address may follow a call that ends its function (a
          * call to a _Noreturn one): name the byte before it. */
         for (unsigned i = 0; i < n; i++) {
@@ -267,7 +261,7 @@ check_window(struct sim *s, vaddr_t va, const void *pc, const void *fp)
         h->va = va;
         h->pde = w.pte;
         h->at = s->at;
-        h->nchain = kernel_chain(s, pc, fp, ret);
+        h->nchain = sim_kernel_chain(s, pc, fp, ret);
         name_chain(ret, h->nchain, h->chain);
     }
 }
@@ -312,7 +306,7 @@ keep_write(struct sim *s, uint32_t id, const void *pc, const void *fp)
     struct sim_write *w = &s->writes[id & (SIM_WRITES_KEPT - 1)];
     w->id = id;
     w->at = s->at;
-    w->n = pc != NULL ? kernel_chain(s, pc, fp, w->chain) : 0;
+    w->n = pc != NULL ? sim_kernel_chain(s, pc, fp, w->chain) : 0;
 }
 
 /*
@@ -474,12 +468,7 @@ soft_store(uintptr_t a, uint8_t *h, size_t n, const void *src, const void *pc, c
 {
     struct sim *s = sim_current;
     uint32_t pfn = (uint32_t)((uint64_t)(h - s->ram) >> PAGE_SHIFT);
-    for (unsigned c = 0; c < s->ncpus; c++) {
-        if (mmu_watched(&s->cpus[c], pfn)) {
-            note_store(s, (vaddr_t)a, n, &pfn, src, pc, fp);
-            break;
-        }
-    }
+    note_store(s, (vaddr_t)a, n, &pfn, src, pc, fp);
     memcpy(h, src, n);
 }
 
@@ -650,7 +639,7 @@ skip_invlpg(struct sim *s, vaddr_t va, const void *pc, const void *fp)
     bool skip = ++s->invlpg_seen == s->inject.skip_invlpg;
     if (s->inject.skip_invlpg_fn[0] != '\0') {
         char names[SIM_CHAIN_MAX][SIM_NAME_MAX];
-        n = kernel_chain(s, pc, fp, ret);
+        n = sim_kernel_chain(s, pc, fp, ret);
         name_chain(ret, n, names);
         for (unsigned i = 0; i < n && !skip; i++)
             skip = strcmp(names[i], s->inject.skip_invlpg_fn) == 0;
@@ -658,7 +647,7 @@ skip_invlpg(struct sim *s, vaddr_t va, const void *pc, const void *fp)
     if (!skip)
         return false;
     if (n == 0)
-        n = kernel_chain(s, pc, fp, ret);
+        n = sim_kernel_chain(s, pc, fp, ret);
     struct sim_skipped *k = &s->skipped[s->nskipped++ % SIM_SKIPPED_KEPT];
     k->va = va;
     k->at = s->at;
@@ -719,7 +708,7 @@ sim_on_stale(void *ctx, struct mmu *m, const struct mmu_stale *st)
         c->use_at = s->at;
         uintptr_t ret[SIM_CHAIN_MAX];
         if (s->use_pc != NULL) {
-            c->nuse = kernel_chain(s, s->use_pc, s->use_fp, ret);
+            c->nuse = sim_kernel_chain(s, s->use_pc, s->use_fp, ret);
             name_chain(ret, c->nuse, c->use_chain);
         }
         const struct sim_write *w = &s->writes[st->write_id & (SIM_WRITES_KEPT - 1)];

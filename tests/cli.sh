@@ -772,7 +772,7 @@ prof=$("$pagesim" profile $T/pagesim-prof.scn --strategy physmap)
 # Only the second page has a TLB entry (the read filled it), so 3 INVLPGs
 # drop nothing (no PDE changed: the table is new, its PDE was not present),
 # each wasting the cost model's invlpg, 260 cycles: 3 * 260 = 780.
-lintscn=$(mktemp)
+lintscn=$T/pagesim-lint.scn
 printf 'machine ram=64M\nstrategy recursive\nspace create a\nspace switch a\nmap 0x10000000 16K rw user\ntouch 0x10001000 4K read user\nunmap 0x10000000 16K\n' >"$lintscn"
 out=$("$pagesim" run "$lintscn" --explain)
 check "run --explain" 0 $?

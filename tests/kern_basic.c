@@ -179,13 +179,6 @@ kt_null_unmapped(void *arg)
 }
 
 void
-kt_read_data(void *arg)
-{
-    (void)arg;
-    kt_result.value = ((volatile uint32_t *)KT_DATA_VA)[3];
-}
-
-void
 kt_user_then_kernel(void *arg)
 {
     (void)arg;

@@ -29,7 +29,6 @@ void kt_cross_page(void *arg);
 void kt_user_access(void *arg);
 void kt_null_mapped(void *arg);
 void kt_null_unmapped(void *arg);
-void kt_read_data(void *arg);
 void kt_user_then_kernel(void *arg);
 void kt_cross_retry(void *arg);
 void kt_user_cross_refused(void *arg);

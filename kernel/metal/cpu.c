@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "kernel/bootlayout.h"
+#include "kernel/arch.h"
 #include "kernel/metal/metal.h"
 
 struct metal_tss metal_tss;
@@ -62,19 +63,11 @@ static const char *const exc_names[32] = {
     "control protection exception",
 };
 
-static uint32_t
-read_cr2(void)
-{
-    uint32_t v;
-    __asm__ volatile("mov %%cr2, %0" : "=r"(v));
-    return v;
-}
-
 /* The double-fault task: the faulting context is in metal_tss (saved by the
  * task switch); report it. */
 static void __attribute__((noreturn)) df_task(void)
 {
-    metal_stop("double-fault", read_cr2(), 0, metal_tss.eip,
+    metal_stop("double-fault", arch_read_cr2(), 0, metal_tss.eip,
                "double fault (an exception while delivering another)");
 }
 
@@ -88,7 +81,7 @@ metal_trap(struct metal_frame *f)
     const char *name =
         f->vector < 32 && exc_names[f->vector] != NULL ? exc_names[f->vector] : "exception";
     const char *kind = f->vector == 13 ? "general-protection" : "exception";
-    metal_stop(kind, read_cr2(), f->error, f->eip, name);
+    metal_stop(kind, arch_read_cr2(), f->error, f->eip, name);
 }
 
 void
