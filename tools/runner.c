@@ -488,10 +488,28 @@ describe_op(const struct scenario *sc, const struct wl_error *e, char *buf, size
                                                                                         : "";
     if (name != NULL)
         snprintf(buf, len, "%s%s \"%s\"", word, from, name);
-    else if (op == WL_MAP || op == WL_UNMAP)
+    else if ((op == WL_MAP || op == WL_UNMAP) && sc->ops[e->op_index].a == WL_CURRENT)
         snprintf(buf, len, "%s the current space", word);
+    else if (op == WL_MAP || op == WL_UNMAP) /* the space is not known (a metal report) */
+        snprintf(buf, len, "%s", op == WL_MAP ? "map" : "unmap");
     else
         snprintf(buf, len, "%s", word);
+}
+
+void
+run_describe_wl(const struct scenario *sc, const struct wl_error *e, uint32_t max_ops, char *buf,
+                size_t len)
+{
+    if (e->status == WL_LIMIT) {
+        snprintf(buf, len,
+                 "%s:%u: stopped before this line: the run reached its limit of %u executed "
+                 "operations (--max-ops N raises it; 0 for no limit)",
+                 sc->file, e->line, max_ops);
+        return;
+    }
+    char what[SCN_NAME_MAX + 32];
+    describe_op(sc, e, what, sizeof(what));
+    snprintf(buf, len, "%s:%u: %s failed: %s", sc->file, e->line, what, wl_strerror(e->status));
 }
 
 /* Adds the kernel log line the failing op (or the boot) wrote, if any. */
@@ -538,20 +556,9 @@ describe_failure(struct sim *s, enum bootload_status st, const struct bootload_r
     case BOOTLOAD_BOOT_FAILED:
         snprintf(buf, len, "kernel boot failed: %s", boot_strerror(br->boot));
         break;
-    case BOOTLOAD_WORKLOAD_FAILED: {
-        if (br->wl.status == WL_LIMIT) {
-            snprintf(buf, len,
-                     "%s:%u: stopped before this line: the run reached its limit of %u executed "
-                     "operations (--max-ops N raises it; 0 for no limit)",
-                     sc->file, br->wl.line, max_ops);
-            break;
-        }
-        char what[SCN_NAME_MAX + 32];
-        describe_op(sc, &br->wl, what, sizeof(what));
-        snprintf(buf, len, "%s:%u: %s failed: %s", sc->file, br->wl.line, what,
-                 wl_strerror(br->wl.status));
+    case BOOTLOAD_WORKLOAD_FAILED:
+        run_describe_wl(sc, &br->wl, max_ops, buf, len);
         break;
-    }
     default:
         snprintf(buf, len, "%s", bootload_strerror(st));
         break;
@@ -754,6 +761,12 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
                  (st == BOOTLOAD_WORKLOAD_FAILED && br.wl.status == WL_LIMIT);
     if (st == BOOTLOAD_STOPPED)
         r->stop = *sim_last_stop(s);
+    if (st == BOOTLOAD_BOOT_FAILED)
+        r->boot_status = br.boot;
+    if (st == BOOTLOAD_WORKLOAD_FAILED) {
+        r->wl_status = br.wl.status;
+        r->line = br.wl.line;
+    }
     if (!r->ok) {
         describe_failure(s, st, &br, sc, o->max_ops, r->error, sizeof(r->error));
         quote_log(&x, st, r->error, sizeof(r->error));

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "kernel/boot.h"
+#include "kernel/workload.h"
 #include "sim/sim.h"
 #include "tools/counters.h"
 #include "tools/scenario.h"
@@ -85,6 +87,11 @@ struct run_result {
     bool stopped;     /* not ok: the machine stopped the kernel (else the kernel failed) */
     bool skipped;     /* not run: the strategy cannot run on this machine (error says why) */
     char error[1024]; /* why not: the stop report or the workload error */
+    /* Not ok because the kernel failed: how, in its own terms (BOOT_OK,
+     * WL_OK and 0 when it did not fail that way). */
+    enum boot_status boot_status;
+    enum wl_status wl_status;
+    uint32_t line; /* the scenario line of the failed op */
     /* Event counts (all groups but memory) run from the workload's start
      * (WL_MARK_WORKLOAD), or from machine reset with with_boot or when the
      * run stopped before the workload began (boot_done false). */
@@ -130,6 +137,12 @@ bool run_check_pmm(const struct scenario *sc, char *err, size_t len);
 bool run_scenario(const struct scenario *sc, const struct run_options *o, struct run_result *r,
                   char *err, size_t errlen);
 void run_result_free(struct run_result *r);
+
+/* Describes a failed workload op e of sc into buf the way a run's error
+ * does: 'FILE:LINE: map in "a" failed: CAUSE', or the op limit max_ops
+ * reached.  e->object may be WL_NO_OBJECT (then the op is not named). */
+void run_describe_wl(const struct scenario *sc, const struct wl_error *e, uint32_t max_ops,
+                     char *buf, size_t len);
 
 /*
  * Runs n runs of sc, run k with o[k] into r[k], each in a child process of
