@@ -507,9 +507,8 @@ apply_machine(struct scenario *sc, const struct common *c)
     if (c->pge)
         sc->pge = o.pge;
     scn_free(&o);
-    if (sc->kernel4m && !sc->pse) {
-        fprintf(stderr, "%s: pse=off conflicts with the scenario's kernel4m=on (line %u)\n", prog,
-                sc->kernel4m_line);
+    if (!scn_check_machine(sc, c->pse != NULL, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
         return false;
     }
     return true;

@@ -888,10 +888,8 @@ scn_parse(const char *file, const char *text, size_t len, struct scenario *sc, c
         p.line = p.repeat_line[p.depth - 1];
         fail(&p, 1, "repeat block is never closed with 'end'");
     }
-    if (!p.failed && sc->kernel4m && !sc->pse) {
-        p.line = sc->kernel4m_line;
-        fail(&p, sc->kernel4m_col, "kernel4m=on needs 4 MiB pages: pse must be on");
-    }
+    if (!p.failed && !scn_check_machine(sc, false, p.err, p.errlen))
+        p.failed = true;
     if (!p.failed)
         push(&p, WL_END, 0, 0, 0, 0);
     free(p.fams);
@@ -900,6 +898,17 @@ scn_parse(const char *file, const char *text, size_t len, struct scenario *sc, c
         return false;
     }
     return true;
+}
+
+bool
+scn_check_machine(const struct scenario *sc, bool cli_pse, char *err, size_t len)
+{
+    if (!sc->kernel4m || sc->pse)
+        return true;
+    snprintf(err, len, "%s:%u:%u: error: kernel4m=on needs 4 MiB pages: pse must be on%s",
+             sc->file, sc->kernel4m_line, sc->kernel4m_col,
+             cli_pse ? " (the command line set pse=off)" : "");
+    return false;
 }
 
 bool

@@ -68,6 +68,10 @@ struct scenario {
  * sc, or false with one "file:line:col: error: ..." line in err. */
 bool scn_parse(const char *file, const char *text, size_t len, struct scenario *sc, char *err,
                size_t errlen);
+/* Whether the machine's settings agree (kernel4m needs pse); false with a
+ * "file:line:col: error:" message at the kernel4m setting otherwise, which
+ * adds that the command line set pse if cli_pse. */
+bool scn_check_machine(const struct scenario *sc, bool cli_pse, char *err, size_t len);
 /* Reads and parses a file; errors as scn_parse (an unreadable file too). */
 bool scn_load(const char *path, struct scenario *sc, char *err, size_t errlen);
 void scn_free(struct scenario *sc);
