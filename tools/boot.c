@@ -1186,12 +1186,8 @@ bootcmd_main(int argc, char **argv)
         scn_free(&sc);
         return BOOTCMD_USAGE;
     }
-    if (o.pmm != NULL) {
-        /* --pmm overrides the scenario's pmm line, for both builds. */
-        snprintf(sc.pmm, sizeof(sc.pmm), "%s", o.pmm);
-        sc.pmm_line = 0;
-    }
-    if (!run_check_pmm(&sc, err, sizeof(err))) {
+    /* --pmm overrides the scenario's pmm line, for both builds. */
+    if (!run_set_pmm(&sc, o.pmm, err, sizeof(err))) {
         fprintf(stderr, "%s\n", err);
         scn_free(&sc);
         return BOOTCMD_USAGE;
@@ -1204,15 +1200,9 @@ bootcmd_main(int argc, char **argv)
         return BOOTCMD_NO_TOOL;
     }
 
-    struct bootload_config bc = {
-        .strategy = strategy,
-        .pmm = pmm,
-        .cr4 = (sc.pse ? CR4_PSE : 0) | (sc.pge ? CR4_PGE : 0),
-        .flags = sc.kernel4m ? KMOD_FLAG_KERNEL4M : 0,
-        .ops = sc.ops,
-        .nops = sc.nops,
-        .inject = o.inject && o.inject->kernel > 0 ? (uint32_t)o.inject->kernel : KMOD_INJECT_NONE,
-    };
+    struct bootload_config bc;
+    run_bootload_config(&sc, strategy, pmm, &bc);
+    bc.inject = o.inject && o.inject->kernel > 0 ? (uint32_t)o.inject->kernel : KMOD_INJECT_NONE;
     size_t mlen = bootload_module_size(&bc);
     void *mod = malloc(mlen);
     int st = BOOTCMD_PASS;

@@ -526,11 +526,7 @@ load(const char *path, const struct common *c, struct scenario *sc)
         scn_free(sc);
         return false;
     }
-    if (c->pmm != NULL) {
-        snprintf(sc->pmm, sizeof(sc->pmm), "%s", c->pmm);
-        sc->pmm_line = 0;
-    }
-    if (!run_check_pmm(sc, err, sizeof(err))) {
+    if (!run_set_pmm(sc, c->pmm, err, sizeof(err))) {
         fprintf(stderr, "%s\n", err);
         scn_free(sc);
         return false;

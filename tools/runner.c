@@ -54,6 +54,30 @@ run_check_pmm(const struct scenario *sc, char *err, size_t len)
 }
 
 bool
+run_set_pmm(struct scenario *sc, const char *pmm, char *err, size_t len)
+{
+    if (pmm != NULL) {
+        snprintf(sc->pmm, sizeof(sc->pmm), "%s", pmm);
+        sc->pmm_line = 0;
+    }
+    return run_check_pmm(sc, err, len);
+}
+
+void
+run_bootload_config(const struct scenario *sc, const char *strategy, const char *pmm,
+                    struct bootload_config *bc)
+{
+    *bc = (struct bootload_config){
+        .strategy = strategy,
+        .pmm = pmm,
+        .cr4 = (sc->pse ? CR4_PSE : 0) | (sc->pge ? CR4_PGE : 0),
+        .flags = sc->kernel4m ? KMOD_FLAG_KERNEL4M : 0,
+        .ops = sc->ops,
+        .nops = sc->nops,
+    };
+}
+
+bool
 run_check_strategy(const struct scenario *sc, const char *strategy, char *err, size_t len)
 {
     bool from_script = strcmp(strategy, sc->strategy) == 0 && sc->strategy_line != 0;
@@ -741,15 +765,9 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         sim_stale_off(s);
     const char *pmm = run_default_pmm(sc, r->strategy);
     snprintf(r->pmm, sizeof(r->pmm), "%s", pmm);
-    struct bootload_config bc = {
-        .strategy = r->strategy,
-        .pmm = pmm,
-        .cr4 = (sc->pse ? CR4_PSE : 0) | (sc->pge ? CR4_PGE : 0),
-        .flags = sc->kernel4m ? KMOD_FLAG_KERNEL4M : 0,
-        .ops = sc->ops,
-        .nops = sc->nops,
-        .max_ops = o->max_ops,
-    };
+    struct bootload_config bc;
+    run_bootload_config(sc, r->strategy, pmm, &bc);
+    bc.max_ops = o->max_ops;
     struct bootload_result br;
     enum bootload_status st = bootload_run(s, &bc, &br);
     if (x.shown > 0)

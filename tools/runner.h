@@ -130,6 +130,15 @@ bool run_check_strategy(const struct scenario *sc, const char *strategy, char *e
  * false with a "file:line:col: error:" (or "command line: error:") message
  * naming the allocators otherwise. */
 bool run_check_pmm(const struct scenario *sc, char *err, size_t len);
+/* Sets the scenario's frame allocator to pmm (--pmm, overriding its pmm
+ * line) unless pmm is NULL, then checks it as run_check_pmm. */
+bool run_set_pmm(struct scenario *sc, const char *pmm, char *err, size_t len);
+struct bootload_config;
+/* The boot of sc under strategy on frame allocator pmm, as both builds load
+ * it: CR4 from the machine's pse and pge, its flags, its ops; every other
+ * field zero. */
+void run_bootload_config(const struct scenario *sc, const char *strategy, const char *pmm,
+                         struct bootload_config *bc);
 /* Runs; returns false if the machine could not be created (err set).  A
  * kernel failure is a completed call with r->ok false; its r->error names
  * the scenario line, the space or allocation by its scenario name, the
