@@ -286,17 +286,12 @@ dump_tlb(FILE *out, const struct mmu *m, const struct tlb *t, bool large)
     free(l.e);
 }
 
-bool
+void
 dump_spaces(FILE *out, struct sim *s, const struct run_space *spaces, unsigned nspaces,
             const char *only_space)
 {
     const struct mmu *m = sim_mmu(s);
     unsigned shown = 0;
-    bool found = only_space == NULL;
-    for (unsigned k = 0; k < nspaces && !found; k++)
-        found = strcmp(only_space, spaces[k].name) == 0;
-    if (!found)
-        return false;
     for (unsigned k = 0; k < nspaces; k++) {
         if (only_space != NULL && strcmp(only_space, spaces[k].name) != 0)
             continue;
@@ -308,5 +303,4 @@ dump_spaces(FILE *out, struct sim *s, const struct run_space *spaces, unsigned n
             mmu_paging(m) ? "on" : "off", (m->cr4 & CR4_PSE) != 0, (m->cr4 & CR4_PGE) != 0);
     dump_tlb(out, m, &m->tlb4k, false);
     dump_tlb(out, m, &m->tlb4m, true);
-    return true;
 }

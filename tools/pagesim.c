@@ -900,7 +900,7 @@ view_cb(void *ctx, struct sim *s, const struct run_space *spaces, unsigned n)
         j->ok = graph_render_diff(s, spaces, n, only, j->c->kernel_detail ? GRAPH_KERNEL_DETAIL : 0,
                                   j->since, j->c->output, j->err, sizeof(j->err));
     } else {
-        j->ok = dump_spaces(stdout, s, spaces, n, only);
+        dump_spaces(stdout, s, spaces, n, only);
     }
 }
 
