@@ -10,6 +10,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sim/sim.h"
+
+/* Room for a chain callers_format writes: SIM_CHAIN_MAX names and joins. */
+#define CALLERS_TEXT_MAX (SIM_CHAIN_MAX * 72)
+
 /* Whether the kernel function fn is a flush/switch wrapper (callers.c). */
 bool callers_is_wrapper(const char *fn);
 

@@ -435,28 +435,18 @@ run_lint_report(FILE *out, const struct run_result *r)
 static void
 on_event(void *ctx, struct sim *s, const struct sim_event *ev)
 {
-    static const char *const names[] = {"invlpg", "cr0", "cr3", "cr4", "#PF"};
     struct run_ctx *x = ctx;
-    char where[300] = "boot", effect[64], who[SIM_CHAIN_MAX * 72];
+    char where[300], effect[64], who[CALLERS_TEXT_MAX];
     if (x->o->explain && ev->lint != MMU_LINT_NONE && (x->r->boot_done || x->o->with_boot))
         add_lint(x, ev);
     if (x->tl != NULL)
         timeline_event(x->tl, s, ev);
     if (x->o->trace == NULL)
         return;
-    uint32_t line = current_line(x->sc, s);
-    if (line != 0)
-        snprintf(where, sizeof(where), "%s:%u", x->sc->file, line);
-    if (ev->kind == SIM_EV_FAULT)
-        snprintf(effect, sizeof(effect), "error 0x%x", ev->error);
-    else if (ev->kind == SIM_EV_CR3)
-        snprintf(effect, sizeof(effect), "dropped %llu, kept %llu", (unsigned long long)ev->dropped,
-                 (unsigned long long)ev->kept);
-    else
-        snprintf(effect, sizeof(effect), "dropped %llu", (unsigned long long)ev->dropped);
+    scn_where(x->sc, sim_kernel_at(s), where, sizeof(where));
+    const char *name = timeline_event_text(ev, effect, sizeof(effect));
     callers_format(ev->chain, ev->nchain, who, sizeof(who));
-    fprintf(x->o->trace, "%-28s %-6s 0x%08x  %-22s %s\n", where, names[ev->kind], ev->value, effect,
-            who);
+    fprintf(x->o->trace, "%-28s %-6s 0x%08x  %-22s %s\n", where, name, ev->value, effect, who);
 }
 
 static void
@@ -592,26 +582,16 @@ describe_failure(struct sim *s, enum bootload_status st, const struct bootload_r
         buf[--l] = '\0';
 }
 
-/* "FILE:LINE" of the scenario position at (sim_kernel_at), or "boot". */
-static void
-at_text(const struct scenario *sc, uint32_t at, char *buf, size_t len)
-{
-    if (at != 0 && at <= sc->nops)
-        snprintf(buf, len, "%s:%u", sc->file, sc->ops[at - 1].line);
-    else
-        snprintf(buf, len, "boot");
-}
-
 /* One line "  LABEL at WHERE by CHAIN" of a stale case. */
 static size_t
 chain_line(const struct scenario *sc, const char *label, uint32_t at,
            const char (*names)[SIM_NAME_MAX], unsigned n, char *buf, size_t len)
 {
     const char *chain[SIM_CHAIN_MAX];
-    char where[300], who[SIM_CHAIN_MAX * 72];
+    char where[300], who[CALLERS_TEXT_MAX];
     for (unsigned i = 0; i < n; i++)
         chain[i] = names[i];
-    at_text(sc, at, where, sizeof(where));
+    scn_where(sc, at, where, sizeof(where));
     if (n != 0)
         callers_format(chain, n, who, sizeof(who));
     else

@@ -900,6 +900,15 @@ scn_parse(const char *file, const char *text, size_t len, struct scenario *sc, c
     return true;
 }
 
+void
+scn_where(const struct scenario *sc, uint32_t at, char *buf, size_t len)
+{
+    if (at != 0 && at <= sc->nops)
+        snprintf(buf, len, "%s:%u", sc->file, sc->ops[at - 1].line);
+    else
+        snprintf(buf, len, "boot");
+}
+
 bool
 scn_check_machine(const struct scenario *sc, bool cli_pse, char *err, size_t len)
 {

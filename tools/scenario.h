@@ -76,6 +76,10 @@ bool scn_check_machine(const struct scenario *sc, bool cli_pse, char *err, size_
 bool scn_load(const char *path, struct scenario *sc, char *err, size_t errlen);
 void scn_free(struct scenario *sc);
 
+/* "FILE:LINE" of the op at (its index + 1, as sim_kernel_at gives it), or
+ * "boot" if at names no op. */
+void scn_where(const struct scenario *sc, uint32_t at, char *buf, size_t len);
+
 /* The serialized op list (struct wl_header + ops) in a malloc'd buffer. */
 void *scn_oplist(const struct scenario *sc, size_t *len);
 
