@@ -18,6 +18,10 @@
 /* Whether the kernel function fn is a flush/switch wrapper (callers.c). */
 bool callers_is_wrapper(const char *fn);
 
+/* The index in chain[0..n) (innermost first) of the call site: the first
+ * function that is not a wrapper; n - 1 if every one is (0 if n is 0). */
+unsigned callers_site(const char *const *chain, unsigned n);
+
 /*
  * Writes chain[0..n) (innermost first) into buf joined by " < ", up to and
  * including the first function that is not a wrapper; all n if every one is.

@@ -380,13 +380,7 @@ run_lint_wasted(const struct cost_model *cm, enum mmu_lint kind, uint64_t droppe
 static void
 add_lint(struct run_ctx *x, const struct sim_event *ev)
 {
-    const char *site = ev->chain[ev->nchain - 1];
-    for (unsigned i = 0; i < ev->nchain; i++) {
-        if (!callers_is_wrapper(ev->chain[i])) {
-            site = ev->chain[i];
-            break;
-        }
-    }
+    const char *site = ev->chain[callers_site(ev->chain, ev->nchain)];
     struct run_result *r = x->r;
     struct run_lint *l = NULL;
     for (unsigned i = 0; i < r->nlint && l == NULL; i++)
