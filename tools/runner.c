@@ -240,17 +240,41 @@ run_kernel_counters(run_figure_fn fig, void *ctx, uint64_t ram, struct counters 
 #undef F
 }
 
+const char *
+run_expect_name(enum run_expect e)
+{
+    static const char *const names[] = {
+        [RUN_EXPECT_PASS] = "pass",
+        [RUN_EXPECT_FAIL] = "FAIL",
+        [RUN_EXPECT_NOT_REACHED] = "not reached",
+        [RUN_EXPECT_NOT_MEASURED] = "not measured",
+    };
+    return names[e];
+}
+
+enum run_expect
+run_expect_outcome(const struct scenario *sc, const struct run_result *r, uint32_t i, uint64_t *v)
+{
+    const struct scn_expect *e = &sc->expects[i];
+    int id = counter_find(e->counter);
+    *v = 0;
+    if (!r->reached[e->mark])
+        return RUN_EXPECT_NOT_REACHED;
+    if (r->unmeasured & (1ull << id))
+        return RUN_EXPECT_NOT_MEASURED;
+    *v = r->marks[e->mark].v[id];
+    return scn_cmp_eval(e->cmp, *v, e->value) ? RUN_EXPECT_PASS : RUN_EXPECT_FAIL;
+}
+
 bool
 run_expectations_pass(const struct scenario *sc, const struct run_result *r)
 {
     if (!r->ok)
         return false;
     for (uint32_t i = 0; i < sc->nexpects; i++) {
-        const struct scn_expect *e = &sc->expects[i];
-        int id = counter_find(e->counter);
-        if (r->unmeasured & (1ull << id))
-            continue;
-        if (!r->reached[e->mark] || !scn_cmp_eval(e->cmp, r->marks[e->mark].v[id], e->value))
+        uint64_t v;
+        enum run_expect o = run_expect_outcome(sc, r, i, &v);
+        if (o != RUN_EXPECT_PASS && o != RUN_EXPECT_NOT_MEASURED)
             return false;
     }
     return true;

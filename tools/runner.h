@@ -181,8 +181,23 @@ typedef bool (*run_figure_fn)(void *ctx, const char *name, uint32_t *value);
  * place that turns figures into counters, for the simulator and for metal. */
 void run_kernel_counters(run_figure_fn fig, void *ctx, uint64_t ram, struct counters *c);
 
-/* Whether the run completed and every expect line holds (those on a
- * counter the run does not measure are left out). */
+/* The outcome of an expect line in a run. */
+enum run_expect {
+    RUN_EXPECT_PASS,
+    RUN_EXPECT_FAIL,
+    RUN_EXPECT_NOT_REACHED,  /* the run did not get to its mark */
+    RUN_EXPECT_NOT_MEASURED, /* on a counter the run does not measure */
+};
+/* "pass", "FAIL", "not reached" or "not measured". */
+const char *run_expect_name(enum run_expect e);
+/* The outcome of expect line i of sc in r, checked in that order: not
+ * reached, not measured, then the comparison; *v the counter's value when
+ * compared (else 0). */
+enum run_expect run_expect_outcome(const struct scenario *sc, const struct run_result *r,
+                                   uint32_t i, uint64_t *v);
+
+/* Whether the run completed and every expect line passes or is on a
+ * counter the run does not measure (run_expect_outcome). */
 bool run_expectations_pass(const struct scenario *sc, const struct run_result *r);
 
 /*
