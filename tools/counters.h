@@ -133,9 +133,6 @@ struct counters {
 /* The id of a counter name, or -1. */
 int counter_find(const char *name);
 
-/* "lower", "higher" or "-" (not a merit). */
-const char *counter_merit_name(enum counter_merit m);
-
 /* Writes the counter list of `run --help`: a heading, then one line per
  * counter: name, merit, description (the README's counter table has the
  * same lines). */

@@ -386,9 +386,13 @@ on_mark(void *ctx, struct sim *s, uint32_t id)
         view(x, s);
 }
 
-/* One trace line: where in the scenario (or "boot"), what, its effect, and
- * the kernel functions that did it, up to the first that is not a wrapper. */
-uint64_t
+/*
+ * The cycles a linted event wasted by the cost model: a useless INVLPG its
+ * invlpg cost; a CR3 flush its cr3_write cost, plus a refill walk (2
+ * walk_reads) for each entry it removed beyond the needed ones, minus the
+ * needed INVLPGs it saved (at least 0).
+ */
+static uint64_t
 run_lint_wasted(const struct cost_model *cm, enum mmu_lint kind, uint64_t dropped, uint32_t needed)
 {
     if (kind == MMU_LINT_USELESS_INVLPG)
@@ -450,6 +454,10 @@ run_lint_report(FILE *out, const struct run_result *r)
                 (unsigned long long)r->lint_other.wasted);
 }
 
+/* sim_event_fn: the event into the flush lint (--explain) and the timeline,
+ * and one trace line: where in the scenario (or "boot"), what, its effect,
+ * and the kernel functions that did it, up to the first that is not a
+ * wrapper. */
 static void
 on_event(void *ctx, struct sim *s, const struct sim_event *ev)
 {

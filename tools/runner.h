@@ -77,7 +77,7 @@ struct run_lint {
     enum mmu_lint kind;
     char site[64];
     uint64_t count;
-    uint64_t wasted; /* cycles (run_lint_wasted) */
+    uint64_t wasted; /* cycles by the cost model (runner.c run_lint_wasted) */
 };
 
 struct run_result {
@@ -199,15 +199,6 @@ enum run_expect run_expect_outcome(const struct scenario *sc, const struct run_r
 /* Whether the run completed and every expect line passes or is on a
  * counter the run does not measure (run_expect_outcome). */
 bool run_expectations_pass(const struct scenario *sc, const struct run_result *r);
-
-/*
- * The cycles a linted event wasted by the cost model: a useless INVLPG its
- * invlpg cost; a CR3 flush its cr3_write cost, plus a refill walk (2
- * walk_reads) for each entry it removed beyond the needed ones, minus the
- * needed INVLPGs it saved (at least 0).
- */
-uint64_t run_lint_wasted(const struct cost_model *cm, enum mmu_lint kind, uint64_t dropped,
-                         uint32_t needed);
 
 /* Writes the --explain table: a heading, then one line per kind and call
  * site (sorted by kind, then wasted cycles, most first, then name):

@@ -16,6 +16,9 @@
 #include "sim/sim.h"
 #include "tools/counters.h"
 
+/* The keys of a machine line, as messages list them. */
+#define SCN_MACHINE_KEYS "ram, tlb, tlb4m, pse, pge, kernel4m"
+
 #define MAX_TOKENS 16
 #define MIN_VA 0x10000u /* below: the null guard, never mappable */
 #define MIN_RAM (32u << 20)

@@ -17,8 +17,6 @@
 
 #define SCN_NAME_MAX 32
 #define SCN_ERR_MAX 512
-/* The keys of a machine line, as messages list them. */
-#define SCN_MACHINE_KEYS "ram, tlb, tlb4m, pse, pge, kernel4m"
 
 enum scn_cmp { SCN_EQ, SCN_NE, SCN_LT, SCN_LE, SCN_GT, SCN_GE };
 
