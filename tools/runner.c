@@ -795,9 +795,9 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         describe_failure(s, st, &br, sc, o->max_ops, r->error, sizeof(r->error));
         quote_log(&x, st, r->error, sizeof(r->error));
     }
-    /* The kernel's figures and live spaces as it left them, also after a
-     * stop inside it; none if it never ran. */
-    /* (The loader publishes them itself when the kernel returns to it.) */
+    /* The kernel's figures and live spaces as it left them: the loader
+     * publishes them when the kernel returns to it, this after a stop
+     * inside it; none if it never ran. */
     bool published = st != BOOTLOAD_SETUP_FAILED;
     if (st == BOOTLOAD_STOPPED)
         published = sim_run(s, publish, NULL);

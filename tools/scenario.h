@@ -45,7 +45,7 @@ struct scenario {
     uint32_t kernel4m_line, kernel4m_col; /* where kernel4m= was set */
     char strategy[SCN_NAME_MAX]; /* default strategy of the script; "" = none given */
     uint32_t strategy_line, strategy_col;
-    char pmm[SCN_NAME_MAX]; /* "" = the strategy's choice; not checked here (pmm_find) */
+    char pmm[SCN_NAME_MAX]; /* "" = the strategy's choice; run_check_pmm checks the name */
     uint32_t pmm_line, pmm_col;
     /* the op list, ready for the kernel: header then ops */
     struct wl_op *ops;
