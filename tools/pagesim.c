@@ -812,7 +812,8 @@ cmd_compare(int argc, char **argv, const struct common *c, int first)
     unsigned nrun = 0, slot[16];
     for (unsigned k = 0; k < want; k++) {
         char why[SCN_ERR_MAX];
-        if (c->strategies == NULL && !run_check_strategy(&sc, names[k], why, sizeof(why))) {
+        bool runs = run_check_strategy(&sc, names[k], why, sizeof(why));
+        if (c->strategies == NULL && !runs) {
             /* The default list skips a strategy this machine cannot run. */
             memset(&r[n], 0, sizeof(r[n]));
             snprintf(r[n].strategy, sizeof(r[n].strategy), "%s", names[k]);
@@ -820,7 +821,7 @@ cmd_compare(int argc, char **argv, const struct common *c, int first)
             r[n++].skipped = true;
             continue;
         }
-        if (!run_check_strategy(&sc, names[k], why, sizeof(why))) {
+        if (!runs) {
             fprintf(stderr, "%s\n", why);
             st = EXIT_USAGE;
             break;
