@@ -143,7 +143,8 @@ static const struct option_row {
     {OPT_PLOT, "plot", required_argument, " FILE", COMPARE,
      "chart of the main rows with gnuplot; FILE ends in " REPORT_PLOT_EXTS},
     {OPT_FOLDED, "folded", no_argument, "", PROFILE,
-     "folded stacks instead of the table, 'outer;...;inner\nCYCLES' a line (flamegraph.pl, speedscope)"},
+     "folded stacks instead of the table, 'outer;...;inner\nCYCLES' a line (flamegraph.pl, "
+     "speedscope)"},
     {OPT_SPACE, "space", required_argument, " NAME", GRAPH | DUMP, "one address space only"},
     {OPT_DIFF, "diff", required_argument, " A B", GRAPH,
      "the tables at snapshot B (instead of --at), entries\nadded, changed or removed since "

@@ -11,8 +11,8 @@
 
 /* The table's columns, in order. */
 static const enum counter_id profile_cols[] = {
-    CTR_ACCESSES, CTR_TLB_MISSES, CTR_WALKS, CTR_AD_UPDATES,      CTR_INVLPG,
-    CTR_CR3_WRITES, CTR_FAULTS,   CTR_TLB_STALE_USES, CTR_CYCLES,
+    CTR_ACCESSES,   CTR_TLB_MISSES, CTR_WALKS,          CTR_AD_UPDATES, CTR_INVLPG,
+    CTR_CR3_WRITES, CTR_FAULTS,     CTR_TLB_STALE_USES, CTR_CYCLES,
 };
 #define NCOLS (sizeof(profile_cols) / sizeof(profile_cols[0]))
 
@@ -87,8 +87,8 @@ profile_write(FILE *out, struct sim *s, const struct cost_model *cm, bool folded
         r->name = st[i].chain[callers_site(chain, st[i].nchain)];
         size_t used = 0;
         for (unsigned k = st[i].nchain; k-- > 0;)
-            used += (size_t)snprintf(r->text + used, sizeof(r->text) - used, "%s%s",
-                                     st[i].chain[k], k > 0 ? ";" : "");
+            used += (size_t)snprintf(r->text + used, sizeof(r->text) - used, "%s%s", st[i].chain[k],
+                                     k > 0 ? ";" : "");
         stack_counters(&st[i], cm, &r->c);
     }
     if (folded) {

@@ -114,9 +114,9 @@ struct run_ctx {
     struct timespec start; /* progress: when the run began */
     int shown;             /* progress: width of the line on stderr, 0 if none */
     double shown_at;       /* progress: when it was last written (seconds into the run) */
-    char log_last[256]; /* the last kernel log line */
-    uint32_t log_op;    /* where the kernel was (sim_kernel_at) when it was written */
-    struct sim *s;      /* the machine of this run */
+    char log_last[256];    /* the last kernel log line */
+    uint32_t log_op;       /* where the kernel was (sim_kernel_at) when it was written */
+    struct sim *s;         /* the machine of this run */
     bool logged;
     struct timeline *tl; /* --trace-json, NULL if not asked */
 };
@@ -228,9 +228,9 @@ run_kernel_counters(run_figure_fn fig, void *ctx, uint64_t ram, struct counters 
     c->v[CTR_DATA_FRAMES] = F("vmm.user_pages");
     c->v[CTR_HEAP_FRAMES] = F("vmm.kernel_pages") - F("vmm.heap_paging_frames");
     c->v[CTR_BOOT_FRAMES] = placement_frames - F("vmm.boot_bytes") / PAGE_SIZE;
-    c->v[CTR_FRAMES_USED] = (F("pmm.total_frames") - F("pmm.free_frames") -
-                             F("pmm.reserved_frames")) +
-                            placement_frames + F("vmm.early_pt_frames");
+    c->v[CTR_FRAMES_USED] =
+        (F("pmm.total_frames") - F("pmm.free_frames") - F("pmm.reserved_frames")) +
+        placement_frames + F("vmm.early_pt_frames");
     c->v[CTR_HEAP_USED] = F("heap.used_bytes") + F("pageheap.used_bytes");
     c->v[CTR_HEAP_WASTED] = F("heap.wasted_bytes");
     c->v[CTR_HEAP_PAGING] = F("vmm.heap_bytes");
@@ -450,8 +450,7 @@ run_lint_report(FILE *out, const struct run_result *r)
                 (unsigned long long)sorted[i].count, (unsigned long long)sorted[i].wasted);
     if (r->lint_other.count != 0)
         fprintf(out, "  %-15s %-28s %8llu %10llu\n", "(other sites)", "",
-                (unsigned long long)r->lint_other.count,
-                (unsigned long long)r->lint_other.wasted);
+                (unsigned long long)r->lint_other.count, (unsigned long long)r->lint_other.wasted);
 }
 
 /* sim_event_fn: the event into the flush lint (--explain) and the timeline,
@@ -525,7 +524,7 @@ describe_op(const struct scenario *sc, const struct wl_error *e, char *buf, size
     /* A fork's error is about its source when the source is what is missing. */
     const char *from =
         op == WL_SPACE_FORK && (e->status == WL_NO_SPACE || e->status == WL_DESTROYED) ? " from"
-                                                                                        : "";
+                                                                                       : "";
     if (name != NULL)
         snprintf(buf, len, "%s%s \"%s\"", word, from, name);
     else if ((op == WL_MAP || op == WL_UNMAP) && sc->ops[e->op_index].a == WL_CURRENT)
@@ -781,8 +780,8 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
     r->ok = st == BOOTLOAD_OK;
     /* Stopped: the kernel was stopped (a fault report, or the work bound);
      * failed: the kernel refused an operation or could not boot. */
-    r->stopped = st == BOOTLOAD_STOPPED ||
-                 (st == BOOTLOAD_WORKLOAD_FAILED && br.wl.status == WL_LIMIT);
+    r->stopped =
+        st == BOOTLOAD_STOPPED || (st == BOOTLOAD_WORKLOAD_FAILED && br.wl.status == WL_LIMIT);
     if (st == BOOTLOAD_STOPPED)
         r->stop = *sim_last_stop(s);
     if (st == BOOTLOAD_BOOT_FAILED)

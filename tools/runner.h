@@ -38,16 +38,16 @@ typedef void (*run_profile_fn)(void *ctx, struct sim *s);
 struct run_options {
     const char *strategy; /* NULL: the scenario's own (run_strategy_name) */
     struct cost_model cost;
-    int view_mark; /* mark id for view_fn; -1: at the end of the run */
-    int diff_mark; /* a mark before view_mark where view_fn is called too; -1: none */
-    bool with_boot; /* event counts from machine reset instead of from the workload's start */
-    FILE *trace;   /* if not NULL: one line per INVLPG, CR write and #PF */
+    int view_mark;    /* mark id for view_fn; -1: at the end of the run */
+    int diff_mark;    /* a mark before view_mark where view_fn is called too; -1: none */
+    bool with_boot;   /* event counts from machine reset instead of from the workload's start */
+    FILE *trace;      /* if not NULL: one line per INVLPG, CR write and #PF */
     FILE *trace_json; /* if not NULL: the run as a Chrome trace-event file (timeline.h) */
-    FILE *log;     /* if not NULL: a header line, then each kernel log line */
+    FILE *log;        /* if not NULL: a header line, then each kernel log line */
     run_view_fn view_fn;
     void *view_ctx;
-    uint32_t max_ops; /* ops the workload may execute; 0: no limit */
-    bool progress;    /* an updating progress line on stderr once a run is slow */
+    uint32_t max_ops;         /* ops the workload may execute; 0: no limit */
+    bool progress;            /* an updating progress line on stderr once a run is slow */
     struct sim_inject inject; /* fault injection (sim_set_inject); zero: none */
     bool strict_tlb;          /* stop at the first bug-class stale TLB use */
     bool stale_off;           /* the detector off (sim_stale_off): benchmarks only */
@@ -55,7 +55,7 @@ struct run_options {
      * start unless with_boot) and profile_fn called at its end. */
     run_profile_fn profile_fn;
     void *profile_ctx;
-    bool explain;             /* gather the flush lint by call site (run_result.lint) */
+    bool explain; /* gather the flush lint by call site (run_result.lint) */
 };
 
 /* The counters that come from the MMU's (event counts only; derived ones
@@ -83,10 +83,10 @@ struct run_lint {
 struct run_result {
     char strategy[SCN_NAME_MAX];
     char pmm[SCN_NAME_MAX]; /* the frame allocator it ran on */
-    bool ok;          /* the workload ran to its end */
-    bool stopped;     /* not ok: the machine stopped the kernel (else the kernel failed) */
-    bool skipped;     /* not run: the strategy cannot run on this machine (error says why) */
-    char error[1024]; /* why not: the stop report or the workload error */
+    bool ok;                /* the workload ran to its end */
+    bool stopped;           /* not ok: the machine stopped the kernel (else the kernel failed) */
+    bool skipped;           /* not run: the strategy cannot run on this machine (error says why) */
+    char error[1024];       /* why not: the stop report or the workload error */
     /* Not ok because the kernel failed: how, in its own terms (BOOT_OK,
      * WL_OK and 0 when it did not fail that way). */
     enum boot_status boot_status;
@@ -96,9 +96,9 @@ struct run_result {
      * (WL_MARK_WORKLOAD), or from machine reset with with_boot or when the
      * run stopped before the workload began (boot_done false). */
     struct counters final;
-    struct counters boot;   /* what boot cost: from reset to the workload's start */
-    bool boot_done;         /* the workload started */
-    bool with_boot;         /* final and marks count from reset (run_options.with_boot) */
+    struct counters boot; /* what boot cost: from reset to the workload's start */
+    bool boot_done;       /* the workload started */
+    bool with_boot;       /* final and marks count from reset (run_options.with_boot) */
     /* The snapshots final was narrowed to (--from, --at), "" for none. */
     char from[SCN_NAME_MAX], at[SCN_NAME_MAX];
     struct counters *marks; /* counters at each mark id */

@@ -221,7 +221,6 @@ name_index(char (*tab)[SCN_NAME_MAX], uint32_t n, const struct token *t)
     return -1;
 }
 
-
 static const struct {
     const char *what; /* plural, for messages */
     uint32_t max;     /* slots */
@@ -917,9 +916,8 @@ scn_check_machine(const struct scenario *sc, bool cli_pse, char *err, size_t len
 {
     if (!sc->kernel4m || sc->pse)
         return true;
-    snprintf(err, len, "%s:%u:%u: error: kernel4m=on needs 4 MiB pages: pse must be on%s",
-             sc->file, sc->kernel4m_line, sc->kernel4m_col,
-             cli_pse ? " (the command line set pse=off)" : "");
+    snprintf(err, len, "%s:%u:%u: error: kernel4m=on needs 4 MiB pages: pse must be on%s", sc->file,
+             sc->kernel4m_line, sc->kernel4m_col, cli_pse ? " (the command line set pse=off)" : "");
     return false;
 }
 

@@ -43,7 +43,7 @@ struct scenario {
     bool pse, pge;
     bool kernel4m; /* the kernel half's early mapping in 4 MiB pages (needs pse) */
     uint32_t kernel4m_line, kernel4m_col; /* where kernel4m= was set */
-    char strategy[SCN_NAME_MAX]; /* default strategy of the script; "" = none given */
+    char strategy[SCN_NAME_MAX];          /* default strategy of the script; "" = none given */
     uint32_t strategy_line, strategy_col;
     char pmm[SCN_NAME_MAX]; /* "" = the strategy's choice; run_check_pmm checks the name */
     uint32_t pmm_line, pmm_col;

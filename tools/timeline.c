@@ -198,8 +198,8 @@ timeline_event(struct timeline *t, struct sim *s, const struct sim_event *ev)
     /* The entries it dropped were valid just before it. */
     if (ev->dropped != 0)
         put_sample(t, s, valid_now(s) + (long)ev->dropped);
-    instant(t, s, name, ev->kind == SIM_EV_FAULT ? "fault" : "tlb", ev->value, effect,
-            ev->chain, ev->nchain);
+    instant(t, s, name, ev->kind == SIM_EV_FAULT ? "fault" : "tlb", ev->value, effect, ev->chain,
+            ev->nchain);
     instant_end(t, s);
 }
 
