@@ -124,6 +124,11 @@ printf 'machine kernel4m=on pse=off\n' > $T/pagesim-k4m.scn
 check "kernel4m without pse" 2 $?
 grep -q "^$T/pagesim-k4m.scn:1:[0-9]*: error: kernel4m=on needs" $T/pagesim-k4m.err ||
     { echo "FAIL: kernel4m without pse: $(cat $T/pagesim-k4m.err)"; fail=1; }
+printf 'machine kernel4m=on\n' > $T/pagesim-k4m.scn
+"$pagesim" run $T/pagesim-k4m.scn --pse off 2> $T/pagesim-k4m.err
+check "kernel4m with --pse off" 2 $?
+grep -q "^$T/pagesim-k4m.scn:1:[0-9]*: error: kernel4m=on needs.*command line set pse=off" \
+    $T/pagesim-k4m.err || { echo "FAIL: kernel4m, --pse off: $(cat $T/pagesim-k4m.err)"; fail=1; }
 # --trace: one line per INVLPG, CR0/CR3/CR4 write and #PF, boot included, so
 # under every strategy its line counts are the --with-boot counters, and
 # its lines not marked boot are the default (workload) counters.  CR0 and

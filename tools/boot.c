@@ -491,15 +491,26 @@ metal_result(const struct scenario *sc, const char *strategy, const struct metal
     r->marks = calloc(sc->nmarks + 1, sizeof(*r->marks));
     r->reached = calloc(sc->nmarks + 1, sizeof(*r->reached));
     r->unmeasured = metal_unmeasured();
+    snprintf(r->pmm, sizeof(r->pmm), "%s", run_default_pmm(sc, strategy));
     r->ok = m->has_result && m->boot == BOOT_OK && m->wl == WL_OK && !m->has_stop;
-    if (m->has_stop)
+    /* As run_scenario: a stop or the op limit is "stopped". */
+    r->stopped = m->has_stop || (m->has_result && m->boot == BOOT_OK && m->wl == WL_LIMIT);
+    if (m->has_result && !m->has_stop && m->boot != BOOT_OK)
+        r->boot_status = (enum boot_status)m->boot;
+    else if (m->has_result && !m->has_stop && m->wl != WL_OK) {
+        r->wl_status = (enum wl_status)m->wl;
+        r->line = m->line;
+    }
+    if (m->has_stop) {
         format_metal_stop(m, r->error, sizeof(r->error));
-    else if (m->has_result && m->boot != BOOT_OK)
+    } else if (r->boot_status != BOOT_OK) {
         snprintf(r->error, sizeof(r->error), "kernel boot failed: %s",
-                 boot_strerror((enum boot_status)m->boot));
-    else if (m->has_result && m->wl != WL_OK)
-        snprintf(r->error, sizeof(r->error), "%s:%u: the kernel refused this operation: %s",
-                 sc->file, m->line, wl_strerror((enum wl_status)m->wl));
+                 boot_strerror(r->boot_status));
+    } else if (r->wl_status != WL_OK) {
+        /* The report does not say which space or allocation the op was about. */
+        struct wl_error e = {r->wl_status, m->op, m->line, WL_NO_OBJECT};
+        run_describe_wl(sc, &e, 0, r->error, sizeof(r->error));
+    }
     r->boot_done = m->boot_fig.seen;
     if (r->boot_done)
         figures_counters(&m->boot_fig, sc->ram_size, &r->boot);
@@ -674,7 +685,17 @@ compare_dumps(FILE *out, const struct pt_entry *a, size_t na, const struct pt_en
     return diffs;
 }
 
-/* The outcome of a run in words both builds share. */
+/* The outcome of a failed run, from the kernel's own statuses, in words
+ * both builds share. */
+static void
+failure_outcome(enum boot_status boot, enum wl_status wl, uint32_t line, char *buf, size_t len)
+{
+    if (boot != BOOT_OK)
+        snprintf(buf, len, "boot failed: %s", boot_strerror(boot));
+    else
+        snprintf(buf, len, "line %u refused: %s", line, wl_strerror(wl));
+}
+
 static void
 metal_outcome(const struct metal_report *m, char *buf, size_t len)
 {
@@ -687,40 +708,29 @@ metal_outcome(const struct metal_report *m, char *buf, size_t len)
         snprintf(buf, len, "panic: %s", m->stop_msg);
     else if (m->has_stop)
         snprintf(buf, len, "%s", m->stop_kind);
-    else if (m->has_result && m->boot != BOOT_OK)
-        snprintf(buf, len, "boot failed: %s", boot_strerror((enum boot_status)m->boot));
-    else if (m->has_result && m->wl != WL_OK)
-        snprintf(buf, len, "line %u refused: %s", m->line, wl_strerror((enum wl_status)m->wl));
+    else if (m->has_result && (m->boot != BOOT_OK || m->wl != WL_OK))
+        failure_outcome((enum boot_status)m->boot, (enum wl_status)m->wl, m->line, buf, len);
     else
         snprintf(buf, len, "completed");
 }
 
 static void
-sim_outcome(const struct run_result *r, const char *file, char *buf, size_t len)
+sim_outcome(const struct run_result *r, char *buf, size_t len)
 {
     const struct sim_stop *st = &r->stop;
-    if (r->ok) {
+    if (r->ok)
         snprintf(buf, len, "completed");
-    } else if (st->kind == SIM_STOP_PAGE_FAULT || st->kind == SIM_STOP_DOUBLE_FAULT) {
+    else if (st->kind == SIM_STOP_PAGE_FAULT || st->kind == SIM_STOP_DOUBLE_FAULT)
         snprintf(buf, len, "%s CR2=0x%08x error=0x%x", sim_stop_kind_name(st->kind), st->cr2,
                  st->error_code);
-    } else if (st->kind == SIM_STOP_PANIC) {
+    else if (st->kind == SIM_STOP_PANIC)
         snprintf(buf, len, "panic: %s", st->msg);
-    } else if (st->kind != SIM_STOP_NONE) {
+    else if (st->kind != SIM_STOP_NONE)
         snprintf(buf, len, "%s", sim_stop_kind_name(st->kind));
-    } else {
-        /* "kernel boot failed: X" or "FILE:LINE: the kernel refused this operation: X" */
-        const char *e = r->error;
-        unsigned line;
-        size_t fl = strlen(file);
-        if (strncmp(e, "kernel boot failed: ", 20) == 0)
-            snprintf(buf, len, "boot failed: %s", e + 20);
-        else if (strncmp(e, file, fl) == 0 && sscanf(e + fl, ":%u:", &line) == 1 &&
-                 strstr(e, "operation: ") != NULL)
-            snprintf(buf, len, "line %u refused: %s", line, strstr(e, "operation: ") + 11);
-        else
-            snprintf(buf, len, "%s", e);
-    }
+    else if (r->boot_status != BOOT_OK || r->wl_status != WL_OK)
+        failure_outcome(r->boot_status, r->wl_status, r->line, buf, len);
+    else
+        snprintf(buf, len, "%s", r->error);
 }
 
 /* Prints both runs side by side, every difference marked; returns the count. */
@@ -731,7 +741,7 @@ report_vs_sim(FILE *out, const struct scenario *sc, const char *pmm, const struc
     size_t diffs = 0;
     char mo[300], so[300];
     metal_outcome(m, mo, sizeof(mo));
-    sim_outcome(sr, sc->file, so, sizeof(so));
+    sim_outcome(sr, so, sizeof(so));
     fprintf(out, "pagesim boot --vs-sim: %s, strategy %s, frames %s, %llu MiB RAM\n\n", sc->file,
             mr->strategy, pmm, (unsigned long long)(sc->ram_size >> 20));
     bool same = strcmp(mo, so) == 0;
@@ -1176,12 +1186,8 @@ bootcmd_main(int argc, char **argv)
         scn_free(&sc);
         return BOOTCMD_USAGE;
     }
-    if (o.pmm != NULL) {
-        /* --pmm overrides the scenario's pmm line, for both builds. */
-        snprintf(sc.pmm, sizeof(sc.pmm), "%s", o.pmm);
-        sc.pmm_line = 0;
-    }
-    if (!run_check_pmm(&sc, err, sizeof(err))) {
+    /* --pmm overrides the scenario's pmm line, for both builds. */
+    if (!run_set_pmm(&sc, o.pmm, err, sizeof(err))) {
         fprintf(stderr, "%s\n", err);
         scn_free(&sc);
         return BOOTCMD_USAGE;
@@ -1194,15 +1200,9 @@ bootcmd_main(int argc, char **argv)
         return BOOTCMD_NO_TOOL;
     }
 
-    struct bootload_config bc = {
-        .strategy = strategy,
-        .pmm = pmm,
-        .cr4 = (sc.pse ? CR4_PSE : 0) | (sc.pge ? CR4_PGE : 0),
-        .flags = sc.kernel4m ? KMOD_FLAG_KERNEL4M : 0,
-        .ops = sc.ops,
-        .nops = sc.nops,
-        .inject = o.inject && o.inject->kernel > 0 ? (uint32_t)o.inject->kernel : KMOD_INJECT_NONE,
-    };
+    struct bootload_config bc;
+    run_bootload_config(&sc, strategy, pmm, &bc);
+    bc.inject = o.inject && o.inject->kernel > 0 ? (uint32_t)o.inject->kernel : KMOD_INJECT_NONE;
     size_t mlen = bootload_module_size(&bc);
     void *mod = malloc(mlen);
     int st = BOOTCMD_PASS;

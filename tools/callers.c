@@ -31,6 +31,15 @@ callers_is_wrapper(const char *fn)
     return false;
 }
 
+unsigned
+callers_site(const char *const *chain, unsigned n)
+{
+    unsigned i = 0;
+    while (i + 1 < n && callers_is_wrapper(chain[i]))
+        i++;
+    return i;
+}
+
 void
 callers_format(const char *const *chain, unsigned n, char *buf, size_t len)
 {
@@ -38,12 +47,11 @@ callers_format(const char *const *chain, unsigned n, char *buf, size_t len)
     if (len == 0)
         return;
     buf[0] = '\0';
-    for (unsigned i = 0; i < n && used < len; i++) {
+    unsigned last = n != 0 ? callers_site(chain, n) : 0;
+    for (unsigned i = 0; i < n && i <= last && used < len; i++) {
         int w = snprintf(buf + used, len - used, "%s%s", i > 0 ? " < " : "", chain[i]);
         if (w < 0)
             break;
         used += (size_t)w;
-        if (!callers_is_wrapper(chain[i]))
-            break;
     }
 }

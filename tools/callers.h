@@ -10,8 +10,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sim/sim.h"
+
+/* Room for a chain callers_format writes: SIM_CHAIN_MAX names and joins. */
+#define CALLERS_TEXT_MAX (SIM_CHAIN_MAX * 72)
+
 /* Whether the kernel function fn is a flush/switch wrapper (callers.c). */
 bool callers_is_wrapper(const char *fn);
+
+/* The index in chain[0..n) (innermost first) of the call site: the first
+ * function that is not a wrapper; n - 1 if every one is (0 if n is 0). */
+unsigned callers_site(const char *const *chain, unsigned n);
 
 /*
  * Writes chain[0..n) (innermost first) into buf joined by " < ", up to and

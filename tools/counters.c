@@ -13,7 +13,8 @@ const struct counter_info counter_info[CTR_COUNT] = {
 #undef X
 };
 
-const char *
+/* "lower", "higher" or "-" (not a merit). */
+static const char *
 counter_merit_name(enum counter_merit m)
 {
     switch (m) {

@@ -44,7 +44,7 @@
     X(TLB_STALE_HARMLESS, "tlb.stale_harmless", "mmu", LOWER,                                      \
       "stale TLB uses that are harmless: rights increased, or only A/D or other flags changed")    \
     X(INVLPG, "invlpg", "inval", LOWER, "INVLPG instructions")                                     \
-    X(CR3_WRITES, "cr3_writes", "inval", LOWER, "CR3 writes")                       \
+    X(CR3_WRITES, "cr3_writes", "inval", LOWER, "CR3 writes")                                      \
     X(FULL_FLUSHES, "full_flushes", "inval", LOWER,                                                \
       "whole-TLB flushes: paging turned on or off, CR4.PGE or CR4.PSE changed")                    \
     X(DROPPED_INVLPG, "dropped.invlpg", "inval", LOWER, "TLB entries removed by INVLPG")           \
@@ -132,9 +132,6 @@ struct counters {
 
 /* The id of a counter name, or -1. */
 int counter_find(const char *name);
-
-/* "lower", "higher" or "-" (not a merit). */
-const char *counter_merit_name(enum counter_merit m);
 
 /* Writes the counter list of `run --help`: a heading, then one line per
  * counter: name, merit, description (the README's counter table has the

@@ -221,14 +221,16 @@ cmp_entry(const void *a, const void *b)
 }
 
 /* Whether the current tables no longer give what e caches; why gets the reason
- * (a stale entry whose translation did not change: "flags changed"). */
+ * (a stale entry whose translation did not change: "flags changed").  bad is
+ * mapiter_tlb_stale's answer for e. */
 static bool
-tlb_stale(const struct mmu *m, const struct tlb_entry *e, bool large, char *why, size_t len)
+tlb_stale(const struct mmu *m, const struct tlb_entry *e, bool large, bool bad, char *why,
+          size_t len)
 {
     paddr_t now = 0;
     switch (mapiter_tlb_state(m, e, large, &now)) {
     case MAPITER_TLB_LIVE:
-        if (!mapiter_tlb_stale(m, e, large))
+        if (!bad)
             return false;
         snprintf(why, len, "flags changed");
         break;
@@ -253,17 +255,22 @@ dump_tlb(FILE *out, const struct mmu *m, const struct tlb *t, bool large)
 {
     struct {
         struct tlb_entry *e;
+        bool *bad; /* mapiter_tlb_stale of each entry */
         unsigned n;
-    } l = {.e = calloc(t->geo.entries, sizeof(*l.e))};
-    if (l.e == NULL) {
+    } l = {.e = calloc(t->geo.entries, sizeof(*l.e)), .bad = calloc(t->geo.entries + 1, 1)};
+    if (l.e == NULL || l.bad == NULL) {
         fprintf(out, "  (out of memory)\n");
+        free(l.e);
+        free(l.bad);
         return;
     }
     l.n = tlb_copy_valid(t, l.e);
     qsort(l.e, l.n, sizeof(*l.e), cmp_entry);
     unsigned nstale = 0;
-    for (unsigned i = 0; i < l.n; i++)
-        nstale += mapiter_tlb_stale(m, &l.e[i], large);
+    for (unsigned i = 0; i < l.n; i++) {
+        l.bad[i] = mapiter_tlb_stale(m, &l.e[i], large);
+        nstale += l.bad[i];
+    }
     char stale_n[32] = "";
     if (nstale > 0)
         snprintf(stale_n, sizeof(stale_n), ", %u STALE", nstale);
@@ -274,9 +281,8 @@ dump_tlb(FILE *out, const struct mmu *m, const struct tlb *t, bool large)
         char fl[DUMP_FLAGS_MAX], stale[64];
         dump_flags(e->flags, large, true, fl, sizeof(fl));
         char why[48];
-        if (tlb_stale(m, e, large, why, sizeof(why)))
-            snprintf(stale, sizeof(stale), "  %s: %s",
-                     mapiter_tlb_stale(m, e, large) ? "STALE" : "stale", why);
+        if (tlb_stale(m, e, large, l.bad[i], why, sizeof(why)))
+            snprintf(stale, sizeof(stale), "  %s: %s", l.bad[i] ? "STALE" : "stale", why);
         else
             stale[0] = '\0';
         uint32_t shift = large ? PDX_SHIFT : PAGE_SHIFT;
@@ -284,19 +290,15 @@ dump_tlb(FILE *out, const struct mmu *m, const struct tlb *t, bool large)
                 large ? "4M" : "4K", fl, e->global ? "  global" : "", stale);
     }
     free(l.e);
+    free(l.bad);
 }
 
-bool
+void
 dump_spaces(FILE *out, struct sim *s, const struct run_space *spaces, unsigned nspaces,
             const char *only_space)
 {
     const struct mmu *m = sim_mmu(s);
     unsigned shown = 0;
-    bool found = only_space == NULL;
-    for (unsigned k = 0; k < nspaces && !found; k++)
-        found = strcmp(only_space, spaces[k].name) == 0;
-    if (!found)
-        return false;
     for (unsigned k = 0; k < nspaces; k++) {
         if (only_space != NULL && strcmp(only_space, spaces[k].name) != 0)
             continue;
@@ -308,5 +310,4 @@ dump_spaces(FILE *out, struct sim *s, const struct run_space *spaces, unsigned n
             mmu_paging(m) ? "on" : "off", (m->cr4 & CR4_PSE) != 0, (m->cr4 & CR4_PGE) != 0);
     dump_tlb(out, m, &m->tlb4k, false);
     dump_tlb(out, m, &m->tlb4m, true);
-    return true;
 }

@@ -45,10 +45,10 @@ void dump_flags(uint32_t entry, bool large, bool pad, char *buf, size_t len);
  * virtually and physically contiguous runs with equal effective flags
  * merged, user and kernel halves under their own headers, the recursive and
  * foreign slots labelled; then the contents of both TLBs, each entry marked
- * if the current tables no longer agree with it.  Returns false, having
- * written nothing, if only_space names no space of the list.
+ * if the current tables no longer agree with it.  A space only_space
+ * names that is not in the list is not written (the caller checks).
  */
-bool dump_spaces(FILE *out, struct sim *s, const struct run_space *spaces, unsigned nspaces,
+void dump_spaces(FILE *out, struct sim *s, const struct run_space *spaces, unsigned nspaces,
                  const char *only_space);
 
 #endif

@@ -72,7 +72,6 @@ struct gnode {
     uint32_t more_first, more_last; /* positions in the parent table node */
     bool more_group;                /* parent is a group: show the span as VAs */
     uint32_t more_va0;              /* VA of the parent's position 0 */
-    uint32_t first_pdx;             /* groups: PDE index of the first table */
     unsigned frame_runs;            /* tables and groups: frame-run nodes drawn */
     bool expanded;
     uint8_t diff; /* enum gdiff of what it stands for */
@@ -649,7 +648,6 @@ draw_group(struct graph *G, struct gdir *d, unsigned i, unsigned end, bool kerne
             contiguous = contiguous && d->tab[k] == d->tab[i] + (k - i) * PAGE_SIZE;
         struct gnode *gn = &G->nodes[tn];
         gn->sharers = sharers(G, d, i);
-        gn->first_pdx = i;
         if (contiguous)
             snprintf(gn->text, sizeof(gn->text), "kernel tables (%u)\n0x%08x-0x%08x", n, d->tab[i],
                      d->tab[end] + PAGE_SIZE - 1);
@@ -1330,7 +1328,7 @@ graph_snap_take(struct sim *s, const struct run_space *spaces, unsigned nspaces,
         for (unsigned i = 0; i < NPDENTRIES; i++) {
             if (!mapiter_read_pde(m, pd, i, &o->pde[i]))
                 o->pde[i] = 0;
-            if (!(o->pde[i] & PTE_P) || ((o->pde[i] & PTE_PS) && (m->cr4 & CR4_PSE)))
+            if (!(o->pde[i] & PTE_P) || mmu_pde_large(m, o->pde[i]))
                 continue;
             if ((o->pte[i] = calloc(NPTENTRIES, sizeof(uint32_t))) == NULL) {
                 graph_snap_free(a);

@@ -143,7 +143,8 @@ static const struct option_row {
     {OPT_PLOT, "plot", required_argument, " FILE", COMPARE,
      "chart of the main rows with gnuplot; FILE ends in " REPORT_PLOT_EXTS},
     {OPT_FOLDED, "folded", no_argument, "", PROFILE,
-     "folded stacks instead of the table, 'outer;...;inner\nCYCLES' a line (flamegraph.pl, speedscope)"},
+     "folded stacks instead of the table, 'outer;...;inner\nCYCLES' a line (flamegraph.pl, "
+     "speedscope)"},
     {OPT_SPACE, "space", required_argument, " NAME", GRAPH | DUMP, "one address space only"},
     {OPT_DIFF, "diff", required_argument, " A B", GRAPH,
      "the tables at snapshot B (instead of --at), entries\nadded, changed or removed since "
@@ -507,9 +508,8 @@ apply_machine(struct scenario *sc, const struct common *c)
     if (c->pge)
         sc->pge = o.pge;
     scn_free(&o);
-    if (sc->kernel4m && !sc->pse) {
-        fprintf(stderr, "%s: pse=off conflicts with the scenario's kernel4m=on (line %u)\n", prog,
-                sc->kernel4m_line);
+    if (!scn_check_machine(sc, c->pse != NULL, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
         return false;
     }
     return true;
@@ -527,11 +527,7 @@ load(const char *path, const struct common *c, struct scenario *sc)
         scn_free(sc);
         return false;
     }
-    if (c->pmm != NULL) {
-        snprintf(sc->pmm, sizeof(sc->pmm), "%s", c->pmm);
-        sc->pmm_line = 0;
-    }
-    if (!run_check_pmm(sc, err, sizeof(err))) {
+    if (!run_set_pmm(sc, c->pmm, err, sizeof(err))) {
         fprintf(stderr, "%s\n", err);
         scn_free(sc);
         return false;
@@ -817,7 +813,8 @@ cmd_compare(int argc, char **argv, const struct common *c, int first)
     unsigned nrun = 0, slot[16];
     for (unsigned k = 0; k < want; k++) {
         char why[SCN_ERR_MAX];
-        if (c->strategies == NULL && !run_check_strategy(&sc, names[k], why, sizeof(why))) {
+        bool runs = run_check_strategy(&sc, names[k], why, sizeof(why));
+        if (c->strategies == NULL && !runs) {
             /* The default list skips a strategy this machine cannot run. */
             memset(&r[n], 0, sizeof(r[n]));
             snprintf(r[n].strategy, sizeof(r[n].strategy), "%s", names[k]);
@@ -825,7 +822,7 @@ cmd_compare(int argc, char **argv, const struct common *c, int first)
             r[n++].skipped = true;
             continue;
         }
-        if (!run_check_strategy(&sc, names[k], why, sizeof(why))) {
+        if (!runs) {
             fprintf(stderr, "%s\n", why);
             st = EXIT_USAGE;
             break;
@@ -905,7 +902,7 @@ view_cb(void *ctx, struct sim *s, const struct run_space *spaces, unsigned n)
         j->ok = graph_render_diff(s, spaces, n, only, j->c->kernel_detail ? GRAPH_KERNEL_DETAIL : 0,
                                   j->since, j->c->output, j->err, sizeof(j->err));
     } else {
-        j->ok = dump_spaces(stdout, s, spaces, n, only);
+        dump_spaces(stdout, s, spaces, n, only);
     }
 }
 

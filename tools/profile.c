@@ -11,8 +11,8 @@
 
 /* The table's columns, in order. */
 static const enum counter_id profile_cols[] = {
-    CTR_ACCESSES, CTR_TLB_MISSES, CTR_WALKS, CTR_AD_UPDATES,      CTR_INVLPG,
-    CTR_CR3_WRITES, CTR_FAULTS,   CTR_TLB_STALE_USES, CTR_CYCLES,
+    CTR_ACCESSES,   CTR_TLB_MISSES, CTR_WALKS,          CTR_AD_UPDATES, CTR_INVLPG,
+    CTR_CR3_WRITES, CTR_FAULTS,     CTR_TLB_STALE_USES, CTR_CYCLES,
 };
 #define NCOLS (sizeof(profile_cols) / sizeof(profile_cols[0]))
 
@@ -81,14 +81,14 @@ profile_write(FILE *out, struct sim *s, const struct cost_model *cm, bool folded
         return false;
     for (unsigned i = 0; i < n; i++) {
         struct profile_row *r = &rows[i];
-        unsigned w = 0;
-        while (w + 1 < st[i].nchain && callers_is_wrapper(st[i].chain[w]))
-            w++;
-        r->name = st[i].chain[w];
+        const char *chain[SIM_CHAIN_MAX];
+        for (unsigned k = 0; k < st[i].nchain; k++)
+            chain[k] = st[i].chain[k];
+        r->name = st[i].chain[callers_site(chain, st[i].nchain)];
         size_t used = 0;
         for (unsigned k = st[i].nchain; k-- > 0;)
-            used += (size_t)snprintf(r->text + used, sizeof(r->text) - used, "%s%s",
-                                     st[i].chain[k], k > 0 ? ";" : "");
+            used += (size_t)snprintf(r->text + used, sizeof(r->text) - used, "%s%s", st[i].chain[k],
+                                     k > 0 ? ";" : "");
         stack_counters(&st[i], cm, &r->c);
     }
     if (folded) {

@@ -114,20 +114,11 @@ csv_status(FILE *out, const struct run_result *r, unsigned n)
     fputc('\n', out);
 }
 
-/* The outcome of expect line i of sc in r: "pass", "FAIL", "not reached"
- * or "not measured"; *v its value when there is one. */
+/* The outcome of expect line i of sc in r by name (run_expect_outcome). */
 static const char *
 expect_outcome(const struct scenario *sc, const struct run_result *r, uint32_t i, uint64_t *v)
 {
-    const struct scn_expect *e = &sc->expects[i];
-    int id = counter_find(e->counter);
-    *v = 0;
-    if (!r->reached[e->mark])
-        return "not reached";
-    if (r->unmeasured & (1ull << id))
-        return "not measured";
-    *v = r->marks[e->mark].v[id];
-    return scn_cmp_eval(e->cmp, *v, e->value) ? "pass" : "FAIL";
+    return run_expect_name(run_expect_outcome(sc, r, i, v));
 }
 
 static void

@@ -54,6 +54,30 @@ run_check_pmm(const struct scenario *sc, char *err, size_t len)
 }
 
 bool
+run_set_pmm(struct scenario *sc, const char *pmm, char *err, size_t len)
+{
+    if (pmm != NULL) {
+        snprintf(sc->pmm, sizeof(sc->pmm), "%s", pmm);
+        sc->pmm_line = 0;
+    }
+    return run_check_pmm(sc, err, len);
+}
+
+void
+run_bootload_config(const struct scenario *sc, const char *strategy, const char *pmm,
+                    struct bootload_config *bc)
+{
+    *bc = (struct bootload_config){
+        .strategy = strategy,
+        .pmm = pmm,
+        .cr4 = (sc->pse ? CR4_PSE : 0) | (sc->pge ? CR4_PGE : 0),
+        .flags = sc->kernel4m ? KMOD_FLAG_KERNEL4M : 0,
+        .ops = sc->ops,
+        .nops = sc->nops,
+    };
+}
+
+bool
 run_check_strategy(const struct scenario *sc, const char *strategy, char *err, size_t len)
 {
     bool from_script = strcmp(strategy, sc->strategy) == 0 && sc->strategy_line != 0;
@@ -90,9 +114,9 @@ struct run_ctx {
     struct timespec start; /* progress: when the run began */
     int shown;             /* progress: width of the line on stderr, 0 if none */
     double shown_at;       /* progress: when it was last written (seconds into the run) */
-    char log_last[256]; /* the last kernel log line */
-    uint32_t log_op;    /* where the kernel was (sim_kernel_at) when it was written */
-    struct sim *s;      /* the machine of this run */
+    char log_last[256];    /* the last kernel log line */
+    uint32_t log_op;       /* where the kernel was (sim_kernel_at) when it was written */
+    struct sim *s;         /* the machine of this run */
     bool logged;
     struct timeline *tl; /* --trace-json, NULL if not asked */
 };
@@ -204,9 +228,9 @@ run_kernel_counters(run_figure_fn fig, void *ctx, uint64_t ram, struct counters 
     c->v[CTR_DATA_FRAMES] = F("vmm.user_pages");
     c->v[CTR_HEAP_FRAMES] = F("vmm.kernel_pages") - F("vmm.heap_paging_frames");
     c->v[CTR_BOOT_FRAMES] = placement_frames - F("vmm.boot_bytes") / PAGE_SIZE;
-    c->v[CTR_FRAMES_USED] = (F("pmm.total_frames") - F("pmm.free_frames") -
-                             F("pmm.reserved_frames")) +
-                            placement_frames + F("vmm.early_pt_frames");
+    c->v[CTR_FRAMES_USED] =
+        (F("pmm.total_frames") - F("pmm.free_frames") - F("pmm.reserved_frames")) +
+        placement_frames + F("vmm.early_pt_frames");
     c->v[CTR_HEAP_USED] = F("heap.used_bytes") + F("pageheap.used_bytes");
     c->v[CTR_HEAP_WASTED] = F("heap.wasted_bytes");
     c->v[CTR_HEAP_PAGING] = F("vmm.heap_bytes");
@@ -216,17 +240,41 @@ run_kernel_counters(run_figure_fn fig, void *ctx, uint64_t ram, struct counters 
 #undef F
 }
 
+const char *
+run_expect_name(enum run_expect e)
+{
+    static const char *const names[] = {
+        [RUN_EXPECT_PASS] = "pass",
+        [RUN_EXPECT_FAIL] = "FAIL",
+        [RUN_EXPECT_NOT_REACHED] = "not reached",
+        [RUN_EXPECT_NOT_MEASURED] = "not measured",
+    };
+    return names[e];
+}
+
+enum run_expect
+run_expect_outcome(const struct scenario *sc, const struct run_result *r, uint32_t i, uint64_t *v)
+{
+    const struct scn_expect *e = &sc->expects[i];
+    int id = counter_find(e->counter);
+    *v = 0;
+    if (!r->reached[e->mark])
+        return RUN_EXPECT_NOT_REACHED;
+    if (r->unmeasured & (1ull << id))
+        return RUN_EXPECT_NOT_MEASURED;
+    *v = r->marks[e->mark].v[id];
+    return scn_cmp_eval(e->cmp, *v, e->value) ? RUN_EXPECT_PASS : RUN_EXPECT_FAIL;
+}
+
 bool
 run_expectations_pass(const struct scenario *sc, const struct run_result *r)
 {
     if (!r->ok)
         return false;
     for (uint32_t i = 0; i < sc->nexpects; i++) {
-        const struct scn_expect *e = &sc->expects[i];
-        int id = counter_find(e->counter);
-        if (r->unmeasured & (1ull << id))
-            continue;
-        if (!r->reached[e->mark] || !scn_cmp_eval(e->cmp, r->marks[e->mark].v[id], e->value))
+        uint64_t v;
+        enum run_expect o = run_expect_outcome(sc, r, i, &v);
+        if (o != RUN_EXPECT_PASS && o != RUN_EXPECT_NOT_MEASURED)
             return false;
     }
     return true;
@@ -338,9 +386,13 @@ on_mark(void *ctx, struct sim *s, uint32_t id)
         view(x, s);
 }
 
-/* One trace line: where in the scenario (or "boot"), what, its effect, and
- * the kernel functions that did it, up to the first that is not a wrapper. */
-uint64_t
+/*
+ * The cycles a linted event wasted by the cost model: a useless INVLPG its
+ * invlpg cost; a CR3 flush its cr3_write cost, plus a refill walk (2
+ * walk_reads) for each entry it removed beyond the needed ones, minus the
+ * needed INVLPGs it saved (at least 0).
+ */
+static uint64_t
 run_lint_wasted(const struct cost_model *cm, enum mmu_lint kind, uint64_t dropped, uint32_t needed)
 {
     if (kind == MMU_LINT_USELESS_INVLPG)
@@ -356,13 +408,7 @@ run_lint_wasted(const struct cost_model *cm, enum mmu_lint kind, uint64_t droppe
 static void
 add_lint(struct run_ctx *x, const struct sim_event *ev)
 {
-    const char *site = ev->chain[ev->nchain - 1];
-    for (unsigned i = 0; i < ev->nchain; i++) {
-        if (!callers_is_wrapper(ev->chain[i])) {
-            site = ev->chain[i];
-            break;
-        }
-    }
+    const char *site = ev->chain[callers_site(ev->chain, ev->nchain)];
     struct run_result *r = x->r;
     struct run_lint *l = NULL;
     for (unsigned i = 0; i < r->nlint && l == NULL; i++)
@@ -404,35 +450,28 @@ run_lint_report(FILE *out, const struct run_result *r)
                 (unsigned long long)sorted[i].count, (unsigned long long)sorted[i].wasted);
     if (r->lint_other.count != 0)
         fprintf(out, "  %-15s %-28s %8llu %10llu\n", "(other sites)", "",
-                (unsigned long long)r->lint_other.count,
-                (unsigned long long)r->lint_other.wasted);
+                (unsigned long long)r->lint_other.count, (unsigned long long)r->lint_other.wasted);
 }
 
+/* sim_event_fn: the event into the flush lint (--explain) and the timeline,
+ * and one trace line: where in the scenario (or "boot"), what, its effect,
+ * and the kernel functions that did it, up to the first that is not a
+ * wrapper. */
 static void
 on_event(void *ctx, struct sim *s, const struct sim_event *ev)
 {
-    static const char *const names[] = {"invlpg", "cr0", "cr3", "cr4", "#PF"};
     struct run_ctx *x = ctx;
-    char where[300] = "boot", effect[64], who[SIM_CHAIN_MAX * 72];
+    char where[300], effect[64], who[CALLERS_TEXT_MAX];
     if (x->o->explain && ev->lint != MMU_LINT_NONE && (x->r->boot_done || x->o->with_boot))
         add_lint(x, ev);
     if (x->tl != NULL)
         timeline_event(x->tl, s, ev);
     if (x->o->trace == NULL)
         return;
-    uint32_t line = current_line(x->sc, s);
-    if (line != 0)
-        snprintf(where, sizeof(where), "%s:%u", x->sc->file, line);
-    if (ev->kind == SIM_EV_FAULT)
-        snprintf(effect, sizeof(effect), "error 0x%x", ev->error);
-    else if (ev->kind == SIM_EV_CR3)
-        snprintf(effect, sizeof(effect), "dropped %llu, kept %llu", (unsigned long long)ev->dropped,
-                 (unsigned long long)ev->kept);
-    else
-        snprintf(effect, sizeof(effect), "dropped %llu", (unsigned long long)ev->dropped);
+    scn_where(x->sc, sim_kernel_at(s), where, sizeof(where));
+    const char *name = timeline_event_text(ev, effect, sizeof(effect));
     callers_format(ev->chain, ev->nchain, who, sizeof(who));
-    fprintf(x->o->trace, "%-28s %-6s 0x%08x  %-22s %s\n", where, names[ev->kind], ev->value, effect,
-            who);
+    fprintf(x->o->trace, "%-28s %-6s 0x%08x  %-22s %s\n", where, name, ev->value, effect, who);
 }
 
 static void
@@ -485,13 +524,31 @@ describe_op(const struct scenario *sc, const struct wl_error *e, char *buf, size
     /* A fork's error is about its source when the source is what is missing. */
     const char *from =
         op == WL_SPACE_FORK && (e->status == WL_NO_SPACE || e->status == WL_DESTROYED) ? " from"
-                                                                                        : "";
+                                                                                       : "";
     if (name != NULL)
         snprintf(buf, len, "%s%s \"%s\"", word, from, name);
-    else if (op == WL_MAP || op == WL_UNMAP)
+    else if ((op == WL_MAP || op == WL_UNMAP) && sc->ops[e->op_index].a == WL_CURRENT)
         snprintf(buf, len, "%s the current space", word);
+    else if (op == WL_MAP || op == WL_UNMAP) /* the space is not known (a metal report) */
+        snprintf(buf, len, "%s", op == WL_MAP ? "map" : "unmap");
     else
         snprintf(buf, len, "%s", word);
+}
+
+void
+run_describe_wl(const struct scenario *sc, const struct wl_error *e, uint32_t max_ops, char *buf,
+                size_t len)
+{
+    if (e->status == WL_LIMIT) {
+        snprintf(buf, len,
+                 "%s:%u: stopped before this line: the run reached its limit of %u executed "
+                 "operations (--max-ops N raises it; 0 for no limit)",
+                 sc->file, e->line, max_ops);
+        return;
+    }
+    char what[SCN_NAME_MAX + 32];
+    describe_op(sc, e, what, sizeof(what));
+    snprintf(buf, len, "%s:%u: %s failed: %s", sc->file, e->line, what, wl_strerror(e->status));
 }
 
 /* Adds the kernel log line the failing op (or the boot) wrote, if any. */
@@ -538,20 +595,9 @@ describe_failure(struct sim *s, enum bootload_status st, const struct bootload_r
     case BOOTLOAD_BOOT_FAILED:
         snprintf(buf, len, "kernel boot failed: %s", boot_strerror(br->boot));
         break;
-    case BOOTLOAD_WORKLOAD_FAILED: {
-        if (br->wl.status == WL_LIMIT) {
-            snprintf(buf, len,
-                     "%s:%u: stopped before this line: the run reached its limit of %u executed "
-                     "operations (--max-ops N raises it; 0 for no limit)",
-                     sc->file, br->wl.line, max_ops);
-            break;
-        }
-        char what[SCN_NAME_MAX + 32];
-        describe_op(sc, &br->wl, what, sizeof(what));
-        snprintf(buf, len, "%s:%u: %s failed: %s", sc->file, br->wl.line, what,
-                 wl_strerror(br->wl.status));
+    case BOOTLOAD_WORKLOAD_FAILED:
+        run_describe_wl(sc, &br->wl, max_ops, buf, len);
         break;
-    }
     default:
         snprintf(buf, len, "%s", bootload_strerror(st));
         break;
@@ -561,26 +607,16 @@ describe_failure(struct sim *s, enum bootload_status st, const struct bootload_r
         buf[--l] = '\0';
 }
 
-/* "FILE:LINE" of the scenario position at (sim_kernel_at), or "boot". */
-static void
-at_text(const struct scenario *sc, uint32_t at, char *buf, size_t len)
-{
-    if (at != 0 && at <= sc->nops)
-        snprintf(buf, len, "%s:%u", sc->file, sc->ops[at - 1].line);
-    else
-        snprintf(buf, len, "boot");
-}
-
 /* One line "  LABEL at WHERE by CHAIN" of a stale case. */
 static size_t
 chain_line(const struct scenario *sc, const char *label, uint32_t at,
            const char (*names)[SIM_NAME_MAX], unsigned n, char *buf, size_t len)
 {
     const char *chain[SIM_CHAIN_MAX];
-    char where[300], who[SIM_CHAIN_MAX * 72];
+    char where[300], who[CALLERS_TEXT_MAX];
     for (unsigned i = 0; i < n; i++)
         chain[i] = names[i];
-    at_text(sc, at, where, sizeof(where));
+    scn_where(sc, at, where, sizeof(where));
     if (n != 0)
         callers_format(chain, n, who, sizeof(who));
     else
@@ -734,15 +770,9 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
         sim_stale_off(s);
     const char *pmm = run_default_pmm(sc, r->strategy);
     snprintf(r->pmm, sizeof(r->pmm), "%s", pmm);
-    struct bootload_config bc = {
-        .strategy = r->strategy,
-        .pmm = pmm,
-        .cr4 = (sc->pse ? CR4_PSE : 0) | (sc->pge ? CR4_PGE : 0),
-        .flags = sc->kernel4m ? KMOD_FLAG_KERNEL4M : 0,
-        .ops = sc->ops,
-        .nops = sc->nops,
-        .max_ops = o->max_ops,
-    };
+    struct bootload_config bc;
+    run_bootload_config(sc, r->strategy, pmm, &bc);
+    bc.max_ops = o->max_ops;
     struct bootload_result br;
     enum bootload_status st = bootload_run(s, &bc, &br);
     if (x.shown > 0)
@@ -750,17 +780,23 @@ run_scenario(const struct scenario *sc, const struct run_options *o, struct run_
     r->ok = st == BOOTLOAD_OK;
     /* Stopped: the kernel was stopped (a fault report, or the work bound);
      * failed: the kernel refused an operation or could not boot. */
-    r->stopped = st == BOOTLOAD_STOPPED ||
-                 (st == BOOTLOAD_WORKLOAD_FAILED && br.wl.status == WL_LIMIT);
+    r->stopped =
+        st == BOOTLOAD_STOPPED || (st == BOOTLOAD_WORKLOAD_FAILED && br.wl.status == WL_LIMIT);
     if (st == BOOTLOAD_STOPPED)
         r->stop = *sim_last_stop(s);
+    if (st == BOOTLOAD_BOOT_FAILED)
+        r->boot_status = br.boot;
+    if (st == BOOTLOAD_WORKLOAD_FAILED) {
+        r->wl_status = br.wl.status;
+        r->line = br.wl.line;
+    }
     if (!r->ok) {
         describe_failure(s, st, &br, sc, o->max_ops, r->error, sizeof(r->error));
         quote_log(&x, st, r->error, sizeof(r->error));
     }
-    /* The kernel's figures and live spaces as it left them, also after a
-     * stop inside it; none if it never ran. */
-    /* (The loader publishes them itself when the kernel returns to it.) */
+    /* The kernel's figures and live spaces as it left them: the loader
+     * publishes them when the kernel returns to it, this after a stop
+     * inside it; none if it never ran. */
     bool published = st != BOOTLOAD_SETUP_FAILED;
     if (st == BOOTLOAD_STOPPED)
         published = sim_run(s, publish, NULL);

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "kernel/boot.h"
+#include "kernel/workload.h"
 #include "sim/sim.h"
 #include "tools/counters.h"
 #include "tools/scenario.h"
@@ -36,16 +38,16 @@ typedef void (*run_profile_fn)(void *ctx, struct sim *s);
 struct run_options {
     const char *strategy; /* NULL: the scenario's own (run_strategy_name) */
     struct cost_model cost;
-    int view_mark; /* mark id for view_fn; -1: at the end of the run */
-    int diff_mark; /* a mark before view_mark where view_fn is called too; -1: none */
-    bool with_boot; /* event counts from machine reset instead of from the workload's start */
-    FILE *trace;   /* if not NULL: one line per INVLPG, CR write and #PF */
+    int view_mark;    /* mark id for view_fn; -1: at the end of the run */
+    int diff_mark;    /* a mark before view_mark where view_fn is called too; -1: none */
+    bool with_boot;   /* event counts from machine reset instead of from the workload's start */
+    FILE *trace;      /* if not NULL: one line per INVLPG, CR write and #PF */
     FILE *trace_json; /* if not NULL: the run as a Chrome trace-event file (timeline.h) */
-    FILE *log;     /* if not NULL: a header line, then each kernel log line */
+    FILE *log;        /* if not NULL: a header line, then each kernel log line */
     run_view_fn view_fn;
     void *view_ctx;
-    uint32_t max_ops; /* ops the workload may execute; 0: no limit */
-    bool progress;    /* an updating progress line on stderr once a run is slow */
+    uint32_t max_ops;         /* ops the workload may execute; 0: no limit */
+    bool progress;            /* an updating progress line on stderr once a run is slow */
     struct sim_inject inject; /* fault injection (sim_set_inject); zero: none */
     bool strict_tlb;          /* stop at the first bug-class stale TLB use */
     bool stale_off;           /* the detector off (sim_stale_off): benchmarks only */
@@ -53,7 +55,7 @@ struct run_options {
      * start unless with_boot) and profile_fn called at its end. */
     run_profile_fn profile_fn;
     void *profile_ctx;
-    bool explain;             /* gather the flush lint by call site (run_result.lint) */
+    bool explain; /* gather the flush lint by call site (run_result.lint) */
 };
 
 /* The counters that come from the MMU's (event counts only; derived ones
@@ -75,23 +77,28 @@ struct run_lint {
     enum mmu_lint kind;
     char site[64];
     uint64_t count;
-    uint64_t wasted; /* cycles (run_lint_wasted) */
+    uint64_t wasted; /* cycles by the cost model (runner.c run_lint_wasted) */
 };
 
 struct run_result {
     char strategy[SCN_NAME_MAX];
     char pmm[SCN_NAME_MAX]; /* the frame allocator it ran on */
-    bool ok;          /* the workload ran to its end */
-    bool stopped;     /* not ok: the machine stopped the kernel (else the kernel failed) */
-    bool skipped;     /* not run: the strategy cannot run on this machine (error says why) */
-    char error[1024]; /* why not: the stop report or the workload error */
+    bool ok;                /* the workload ran to its end */
+    bool stopped;           /* not ok: the machine stopped the kernel (else the kernel failed) */
+    bool skipped;           /* not run: the strategy cannot run on this machine (error says why) */
+    char error[1024];       /* why not: the stop report or the workload error */
+    /* Not ok because the kernel failed: how, in its own terms (BOOT_OK,
+     * WL_OK and 0 when it did not fail that way). */
+    enum boot_status boot_status;
+    enum wl_status wl_status;
+    uint32_t line; /* the scenario line of the failed op */
     /* Event counts (all groups but memory) run from the workload's start
      * (WL_MARK_WORKLOAD), or from machine reset with with_boot or when the
      * run stopped before the workload began (boot_done false). */
     struct counters final;
-    struct counters boot;   /* what boot cost: from reset to the workload's start */
-    bool boot_done;         /* the workload started */
-    bool with_boot;         /* final and marks count from reset (run_options.with_boot) */
+    struct counters boot; /* what boot cost: from reset to the workload's start */
+    bool boot_done;       /* the workload started */
+    bool with_boot;       /* final and marks count from reset (run_options.with_boot) */
     /* The snapshots final was narrowed to (--from, --at), "" for none. */
     char from[SCN_NAME_MAX], at[SCN_NAME_MAX];
     struct counters *marks; /* counters at each mark id */
@@ -123,6 +130,15 @@ bool run_check_strategy(const struct scenario *sc, const char *strategy, char *e
  * false with a "file:line:col: error:" (or "command line: error:") message
  * naming the allocators otherwise. */
 bool run_check_pmm(const struct scenario *sc, char *err, size_t len);
+/* Sets the scenario's frame allocator to pmm (--pmm, overriding its pmm
+ * line) unless pmm is NULL, then checks it as run_check_pmm. */
+bool run_set_pmm(struct scenario *sc, const char *pmm, char *err, size_t len);
+struct bootload_config;
+/* The boot of sc under strategy on frame allocator pmm, as both builds load
+ * it: CR4 from the machine's pse and pge, its flags, its ops; every other
+ * field zero. */
+void run_bootload_config(const struct scenario *sc, const char *strategy, const char *pmm,
+                         struct bootload_config *bc);
 /* Runs; returns false if the machine could not be created (err set).  A
  * kernel failure is a completed call with r->ok false; its r->error names
  * the scenario line, the space or allocation by its scenario name, the
@@ -130,6 +146,12 @@ bool run_check_pmm(const struct scenario *sc, char *err, size_t len);
 bool run_scenario(const struct scenario *sc, const struct run_options *o, struct run_result *r,
                   char *err, size_t errlen);
 void run_result_free(struct run_result *r);
+
+/* Describes a failed workload op e of sc into buf the way a run's error
+ * does: 'FILE:LINE: map in "a" failed: CAUSE', or the op limit max_ops
+ * reached.  e->object may be WL_NO_OBJECT (then the op is not named). */
+void run_describe_wl(const struct scenario *sc, const struct wl_error *e, uint32_t max_ops,
+                     char *buf, size_t len);
 
 /*
  * Runs n runs of sc, run k with o[k] into r[k], each in a child process of
@@ -159,18 +181,24 @@ typedef bool (*run_figure_fn)(void *ctx, const char *name, uint32_t *value);
  * place that turns figures into counters, for the simulator and for metal. */
 void run_kernel_counters(run_figure_fn fig, void *ctx, uint64_t ram, struct counters *c);
 
-/* Whether the run completed and every expect line holds (those on a
- * counter the run does not measure are left out). */
-bool run_expectations_pass(const struct scenario *sc, const struct run_result *r);
+/* The outcome of an expect line in a run. */
+enum run_expect {
+    RUN_EXPECT_PASS,
+    RUN_EXPECT_FAIL,
+    RUN_EXPECT_NOT_REACHED,  /* the run did not get to its mark */
+    RUN_EXPECT_NOT_MEASURED, /* on a counter the run does not measure */
+};
+/* "pass", "FAIL", "not reached" or "not measured". */
+const char *run_expect_name(enum run_expect e);
+/* The outcome of expect line i of sc in r, checked in that order: not
+ * reached, not measured, then the comparison; *v the counter's value when
+ * compared (else 0). */
+enum run_expect run_expect_outcome(const struct scenario *sc, const struct run_result *r,
+                                   uint32_t i, uint64_t *v);
 
-/*
- * The cycles a linted event wasted by the cost model: a useless INVLPG its
- * invlpg cost; a CR3 flush its cr3_write cost, plus a refill walk (2
- * walk_reads) for each entry it removed beyond the needed ones, minus the
- * needed INVLPGs it saved (at least 0).
- */
-uint64_t run_lint_wasted(const struct cost_model *cm, enum mmu_lint kind, uint64_t dropped,
-                         uint32_t needed);
+/* Whether the run completed and every expect line passes or is on a
+ * counter the run does not measure (run_expect_outcome). */
+bool run_expectations_pass(const struct scenario *sc, const struct run_result *r);
 
 /* Writes the --explain table: a heading, then one line per kind and call
  * site (sorted by kind, then wasted cycles, most first, then name):

@@ -16,6 +16,9 @@
 #include "sim/sim.h"
 #include "tools/counters.h"
 
+/* The keys of a machine line, as messages list them. */
+#define SCN_MACHINE_KEYS "ram, tlb, tlb4m, pse, pge, kernel4m"
+
 #define MAX_TOKENS 16
 #define MIN_VA 0x10000u /* below: the null guard, never mappable */
 #define MIN_RAM (32u << 20)
@@ -217,7 +220,6 @@ name_index(char (*tab)[SCN_NAME_MAX], uint32_t n, const struct token *t)
             return (int)i;
     return -1;
 }
-
 
 static const struct {
     const char *what; /* plural, for messages */
@@ -888,10 +890,8 @@ scn_parse(const char *file, const char *text, size_t len, struct scenario *sc, c
         p.line = p.repeat_line[p.depth - 1];
         fail(&p, 1, "repeat block is never closed with 'end'");
     }
-    if (!p.failed && sc->kernel4m && !sc->pse) {
-        p.line = sc->kernel4m_line;
-        fail(&p, sc->kernel4m_col, "kernel4m=on needs 4 MiB pages: pse must be on");
-    }
+    if (!p.failed && !scn_check_machine(sc, false, p.err, p.errlen))
+        p.failed = true;
     if (!p.failed)
         push(&p, WL_END, 0, 0, 0, 0);
     free(p.fams);
@@ -900,6 +900,25 @@ scn_parse(const char *file, const char *text, size_t len, struct scenario *sc, c
         return false;
     }
     return true;
+}
+
+void
+scn_where(const struct scenario *sc, uint32_t at, char *buf, size_t len)
+{
+    if (at != 0 && at <= sc->nops)
+        snprintf(buf, len, "%s:%u", sc->file, sc->ops[at - 1].line);
+    else
+        snprintf(buf, len, "boot");
+}
+
+bool
+scn_check_machine(const struct scenario *sc, bool cli_pse, char *err, size_t len)
+{
+    if (!sc->kernel4m || sc->pse)
+        return true;
+    snprintf(err, len, "%s:%u:%u: error: kernel4m=on needs 4 MiB pages: pse must be on%s", sc->file,
+             sc->kernel4m_line, sc->kernel4m_col, cli_pse ? " (the command line set pse=off)" : "");
+    return false;
 }
 
 bool

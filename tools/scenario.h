@@ -17,8 +17,6 @@
 
 #define SCN_NAME_MAX 32
 #define SCN_ERR_MAX 512
-/* The keys of a machine line, as messages list them. */
-#define SCN_MACHINE_KEYS "ram, tlb, tlb4m, pse, pge, kernel4m"
 
 enum scn_cmp { SCN_EQ, SCN_NE, SCN_LT, SCN_LE, SCN_GT, SCN_GE };
 
@@ -45,9 +43,9 @@ struct scenario {
     bool pse, pge;
     bool kernel4m; /* the kernel half's early mapping in 4 MiB pages (needs pse) */
     uint32_t kernel4m_line, kernel4m_col; /* where kernel4m= was set */
-    char strategy[SCN_NAME_MAX]; /* default strategy of the script; "" = none given */
+    char strategy[SCN_NAME_MAX];          /* default strategy of the script; "" = none given */
     uint32_t strategy_line, strategy_col;
-    char pmm[SCN_NAME_MAX]; /* "" = the strategy's choice; not checked here (pmm_find) */
+    char pmm[SCN_NAME_MAX]; /* "" = the strategy's choice; run_check_pmm checks the name */
     uint32_t pmm_line, pmm_col;
     /* the op list, ready for the kernel: header then ops */
     struct wl_op *ops;
@@ -68,9 +66,17 @@ struct scenario {
  * sc, or false with one "file:line:col: error: ..." line in err. */
 bool scn_parse(const char *file, const char *text, size_t len, struct scenario *sc, char *err,
                size_t errlen);
+/* Whether the machine's settings agree (kernel4m needs pse); false with a
+ * "file:line:col: error:" message at the kernel4m setting otherwise, which
+ * adds that the command line set pse if cli_pse. */
+bool scn_check_machine(const struct scenario *sc, bool cli_pse, char *err, size_t len);
 /* Reads and parses a file; errors as scn_parse (an unreadable file too). */
 bool scn_load(const char *path, struct scenario *sc, char *err, size_t errlen);
 void scn_free(struct scenario *sc);
+
+/* "FILE:LINE" of the op at (its index + 1, as sim_kernel_at gives it), or
+ * "boot" if at names no op. */
+void scn_where(const struct scenario *sc, uint32_t at, char *buf, size_t len);
 
 /* The serialized op list (struct wl_header + ops) in a malloc'd buffer. */
 void *scn_oplist(const struct scenario *sc, size_t *len);

@@ -44,16 +44,6 @@ record(struct timeline *t)
     t->records = true;
 }
 
-/* "FILE:LINE" of the scenario op at (sim_kernel_at), or "boot". */
-static void
-where_text(const struct timeline *t, uint32_t at, char *buf, size_t len)
-{
-    if (at != 0 && at <= t->sc->nops)
-        snprintf(buf, len, "%s:%u", t->sc->file, t->sc->ops[at - 1].line);
-    else
-        snprintf(buf, len, "boot");
-}
-
 struct timeline *
 timeline_begin(FILE *out, const struct scenario *sc, const char *strategy)
 {
@@ -121,7 +111,7 @@ close_slice(struct timeline *t, struct sim *s)
         return;
     char name[300];
     uint64_t ts = clock_of(t, s);
-    where_text(t, t->open_at, name, sizeof(name));
+    scn_where(t->sc, t->open_at, name, sizeof(name));
     record(t);
     fputs("{\"name\":", t->out);
     report_json_string(t->out, name);
@@ -159,8 +149,8 @@ static void
 instant(struct timeline *t, struct sim *s, const char *name, const char *cat, uint32_t value,
         const char *effect, const char *const *chain, unsigned n)
 {
-    char where[300], who[SIM_CHAIN_MAX * 72], hex[16];
-    where_text(t, sim_kernel_at(s), where, sizeof(where));
+    char where[300], who[CALLERS_TEXT_MAX], hex[16];
+    scn_where(t->sc, sim_kernel_at(s), where, sizeof(where));
     chain_text(chain, n, who, sizeof(who));
     snprintf(hex, sizeof(hex), "0x%08x", value);
     record(t);
@@ -186,23 +176,30 @@ instant_end(struct timeline *t, struct sim *s)
     sample(t, s);
 }
 
+const char *
+timeline_event_text(const struct sim_event *ev, char *effect, size_t len)
+{
+    static const char *const names[] = {"invlpg", "cr0", "cr3", "cr4", "#PF"};
+    if (ev->kind == SIM_EV_FAULT)
+        snprintf(effect, len, "error 0x%x", ev->error);
+    else if (ev->kind == SIM_EV_CR3)
+        snprintf(effect, len, "dropped %llu, kept %llu", (unsigned long long)ev->dropped,
+                 (unsigned long long)ev->kept);
+    else
+        snprintf(effect, len, "dropped %llu", (unsigned long long)ev->dropped);
+    return names[ev->kind];
+}
+
 void
 timeline_event(struct timeline *t, struct sim *s, const struct sim_event *ev)
 {
-    static const char *const names[] = {"invlpg", "cr0", "cr3", "cr4", "#PF"};
     char effect[64];
-    if (ev->kind == SIM_EV_FAULT)
-        snprintf(effect, sizeof(effect), "error 0x%x", ev->error);
-    else if (ev->kind == SIM_EV_CR3)
-        snprintf(effect, sizeof(effect), "dropped %llu, kept %llu", (unsigned long long)ev->dropped,
-                 (unsigned long long)ev->kept);
-    else
-        snprintf(effect, sizeof(effect), "dropped %llu", (unsigned long long)ev->dropped);
+    const char *name = timeline_event_text(ev, effect, sizeof(effect));
     /* The entries it dropped were valid just before it. */
     if (ev->dropped != 0)
         put_sample(t, s, valid_now(s) + (long)ev->dropped);
-    instant(t, s, names[ev->kind], ev->kind == SIM_EV_FAULT ? "fault" : "tlb", ev->value, effect,
-            ev->chain, ev->nchain);
+    instant(t, s, name, ev->kind == SIM_EV_FAULT ? "fault" : "tlb", ev->value, effect, ev->chain,
+            ev->nchain);
     instant_end(t, s);
 }
 
@@ -212,7 +209,7 @@ timeline_stale(struct timeline *t, struct sim *s, const struct mmu_stale *st,
 {
     const char *chain[SIM_CHAIN_MAX], *wchain[SIM_CHAIN_MAX];
     unsigned n = c != NULL ? c->nuse : 0, nw = c != NULL ? c->nwrite : 0;
-    char effect[96], who[SIM_CHAIN_MAX * 72], wat[300];
+    char effect[96], who[CALLERS_TEXT_MAX], wat[300];
     for (unsigned i = 0; i < n; i++)
         chain[i] = c->use_chain[i];
     for (unsigned i = 0; i < nw; i++)
@@ -222,7 +219,7 @@ timeline_stale(struct timeline *t, struct sim *s, const struct mmu_stale *st,
     /* chain: the case's first use; changed by: the store that first changed the entry */
     instant(t, s, "stale", "stale", st->va, effect, chain, n);
     chain_text(wchain, nw, who, sizeof(who));
-    where_text(t, c != NULL ? c->write_at : 0, wat, sizeof(wat));
+    scn_where(t->sc, c != NULL ? c->write_at : 0, wat, sizeof(wat));
     fprintf(t->out, ",\"class\":\"%s\",\"bug\":%s,\"changed by\":", mmu_stale_class_name(st->cls),
             mmu_stale_is_bug(st->cls) ? "true" : "false");
     report_json_string(t->out, who);

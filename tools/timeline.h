@@ -25,6 +25,11 @@ struct timeline *timeline_begin(FILE *out, const struct scenario *sc, const char
  * op's one begins (none for 0). */
 void timeline_at(struct timeline *t, struct sim *s, uint32_t where);
 
+/* The name of event ev ("invlpg", "cr0", "cr3", "cr4", "#PF"), and its
+ * effect into effect: "error 0xE", "dropped N, kept M" or "dropped N"; as
+ * both the trace and the timeline show them. */
+const char *timeline_event_text(const struct sim_event *ev, char *effect, size_t len);
+
 /* One INVLPG, CR write or fault (sim_event_fn). */
 void timeline_event(struct timeline *t, struct sim *s, const struct sim_event *ev);
 

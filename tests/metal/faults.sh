@@ -59,6 +59,15 @@ expect 3 "metal: page fault CR2=0x40000000 error=0x5" \
     "$pagesim" boot tests/metal/user-read-kernel-page.scn --vs-sim
 grep -qF "sim:   page fault CR2=0x40000000 error=0x5" "$out/log" || fail "user read: sim outcome"
 grep -qx "The runs agree." "$out/log" || fail "user read: the runs differ"
+# An op both builds refuse: the outcomes agree.  Line 3 maps a page of
+# the range line 2 mapped, which the kernel refuses (already mapped).
+printf 'space create a\nmap a 0x10000000 8K rw user\nmap a 0x10001000 4K rw user\n' \
+    > "$out/refuse.scn"
+expect 1 "The runs agree." "$pagesim" boot "$out/refuse.scn" --vs-sim
+grep -qF "  outcome" "$out/log" || fail "refused op: outcomes differ"
+grep -qF "metal: line 3 refused: a page of the range is mapped already" "$out/log" ||
+    fail "refused op: metal outcome"
+
 expect 3 "metal: page fault CR2=0x08049000 error=0x7" \
     "$pagesim" boot tests/metal/user-write-readonly.scn --vs-sim
 grep -qx "The runs agree." "$out/log" || fail "user write: the runs differ"
