@@ -10,7 +10,10 @@
 #include "kernel/klib.h"
 #include "kernel/layout.h"
 
-const struct pmm_ops *const pmm_registry[] = {&pmm_bitmap_ops, &pmm_stack_ops, NULL};
+/* Plug-ins (kernel/plugin.h) append to it before any machine exists, so it
+ * lives in a section of its own that is not restored per machine. */
+const struct pmm_ops *pmm_registry[PMM_REGISTRY_MAX + 1]
+    __attribute__((section(".data.pagesim_registry"))) = {&pmm_bitmap_ops, &pmm_stack_ops, NULL};
 static const struct pmm_ops *pmm_cur;
 
 /* The boot-time way to reach a frame: its alias in the early mapping. */
@@ -53,6 +56,25 @@ pmm_find(const char *name)
         if (kstrcmp(pmm_registry[i]->name, name) == 0)
             return pmm_registry[i];
     return NULL;
+}
+
+enum kreg_status
+pmm_register(const struct pmm_ops *ops)
+{
+    if (ops == NULL || ops->name == NULL || ops->name[0] == '\0' || ops->init == NULL ||
+        ops->release == NULL || ops->reserve == NULL || ops->alloc == NULL || ops->free == NULL ||
+        ops->stats == NULL)
+        return KREG_INCOMPLETE;
+    if (pmm_find(ops->name) != NULL)
+        return KREG_NAME_TAKEN;
+    size_t n = 0;
+    while (pmm_registry[n] != NULL)
+        n++;
+    if (n >= PMM_REGISTRY_MAX)
+        return KREG_FULL;
+    pmm_registry[n] = ops;
+    pmm_registry[n + 1] = NULL;
+    return KREG_OK;
 }
 
 void

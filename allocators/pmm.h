@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/plugin.h"
 #include "mmu/x86.h"
 
 enum pmm_status {
@@ -70,9 +71,16 @@ extern const struct pmm_ops pmm_bitmap_ops;
  * otherwise zero a dirty one; plain allocations take dirty frames first. */
 extern const struct pmm_ops pmm_stack_ops;
 
-/* Every allocator, in the order listings show them, then NULL.  Constant
- * data: the host reads it without running kernel code (tools/registry.c). */
-extern const struct pmm_ops *const pmm_registry[];
+/* Every allocator, in the order listings show them (the built-in ones,
+ * then those plug-ins added), then NULL.  It changes only by pmm_register,
+ * before any machine exists: the host reads it without running kernel code
+ * (tools/registry.c). */
+#define PMM_REGISTRY_MAX 16u
+extern const struct pmm_ops *pmm_registry[PMM_REGISTRY_MAX + 1];
+
+/* Appends ops to the registry (a plug-in's allocator, kernel/plugin.h): its
+ * name must be new and every operation but prezero set. */
+enum kreg_status pmm_register(const struct pmm_ops *ops);
 
 /* Returns the allocator of pmm_registry named name, NULL if unknown. */
 const struct pmm_ops *pmm_find(const char *name);

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/plugin.h"
 #include "mmu/x86.h"
 
 enum vmm_status {
@@ -130,12 +131,19 @@ struct vmm_ops {
 
 /*
  * The registry (vmm_registry.c): every strategy, in the order listings and
- * comparisons show them, then NULL; and the one a scenario gets when it
- * names none.  Constant data: the host reads it without running kernel
- * code (tools/registry.c).
+ * comparisons show them (the built-in ones, then those plug-ins added),
+ * then NULL; and the one a scenario gets when it names none.  It changes
+ * only by vmm_register, before any machine exists: the host reads it
+ * without running kernel code (tools/registry.c).
  */
-extern const struct vmm_ops *const vmm_registry[];
+#define VMM_REGISTRY_MAX 32u
+extern const struct vmm_ops *vmm_registry[VMM_REGISTRY_MAX + 1];
 extern const struct vmm_ops *const vmm_registry_default;
+
+/* Appends ops to the registry (a plug-in's strategy, kernel/plugin.h): its
+ * name must be new, its preferred frame allocator registered, and every
+ * operation the kernel calls set (flushed and reach->close may be NULL). */
+enum kreg_status vmm_register(const struct vmm_ops *ops);
 
 /* Returns the strategy named name in the registry, NULL if there is none. */
 const struct vmm_ops *vmm_find(const char *name);

@@ -12,7 +12,10 @@
 
 #include <stddef.h>
 
+#include "allocators/pmm.h"
+#include "allocators/vmm_strategy.h"
 #include "kernel/klib.h"
+#include "kernel/plugin.h"
 
 /* One line per strategy: its struct vmm_ops. */
 #define VMM_STRATEGIES(X)                                                                          \
@@ -27,7 +30,10 @@
 VMM_STRATEGIES(VMM_DECLARE)
 
 #define VMM_ENTRY(ops) &ops,
-const struct vmm_ops *const vmm_registry[] = {VMM_STRATEGIES(VMM_ENTRY) NULL};
+/* Plug-ins (kernel/plugin.h) append to it before any machine exists, so it
+ * lives in a section of its own that is not restored per machine. */
+const struct vmm_ops *vmm_registry[VMM_REGISTRY_MAX + 1] __attribute__((
+    section(".data.pagesim_registry"))) = {VMM_STRATEGIES(VMM_ENTRY) NULL};
 
 const struct vmm_ops *const vmm_registry_default = &vmm_recursive_ops;
 
@@ -40,4 +46,36 @@ vmm_find(const char *name)
         if (kstrcmp(vmm_registry[i]->name, name) == 0)
             return vmm_registry[i];
     return NULL;
+}
+
+/* True if ops has a name and every operation the kernel calls. */
+static bool
+vmm_ops_complete(const struct vmm_ops *ops)
+{
+    const struct vmm_reach *r = ops->reach;
+    return ops->name != NULL && ops->name[0] != '\0' && ops->summary != NULL &&
+           ops->pmm != NULL && r != NULL && ops->boot != NULL && ops->create != NULL &&
+           ops->kmap != NULL && ops->kunmap != NULL && ops->zero_frame != NULL &&
+           ops->stats != NULL && r->open_pd != NULL && r->open_pt != NULL &&
+           r->new_table != NULL && r->free_table != NULL && r->free_pd != NULL &&
+           r->kpte != NULL && r->kpd != NULL;
+}
+
+enum kreg_status
+vmm_register(const struct vmm_ops *ops)
+{
+    if (ops == NULL || !vmm_ops_complete(ops))
+        return KREG_INCOMPLETE;
+    if (vmm_find(ops->name) != NULL)
+        return KREG_NAME_TAKEN;
+    if (ops->pmm->name == NULL || pmm_find(ops->pmm->name) != ops->pmm)
+        return KREG_UNKNOWN_PMM;
+    uint32_t n = 0;
+    while (vmm_registry[n] != NULL)
+        n++;
+    if (n >= VMM_REGISTRY_MAX)
+        return KREG_FULL;
+    vmm_registry[n] = ops;
+    vmm_registry[n + 1] = NULL;
+    return KREG_OK;
 }

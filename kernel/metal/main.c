@@ -17,6 +17,7 @@
 #include "kernel/metal/multiboot.h"
 #include "kernel/metal/report.h"
 #include "kernel/module.h"
+#include "kernel/plugin.h"
 #include "kernel/ptdump.h"
 #include "kernel/workload.h"
 
@@ -176,6 +177,14 @@ metal_main(uint32_t magic, uint32_t mbi_pa)
             metal_exit(KMOD_EXIT_BAD_MODULE);
         }
         metal_exit(KMOD_EXIT_PASS);
+    }
+    /* A plug-in linked into this kernel registers before the module names
+     * its strategy, as the simulator's --plugin does before any machine. */
+    int pr = kplugin_init_linked();
+    if (pr != 0) {
+        metal_printf("bad-module plug-in registration refused: %s\n",
+                     kreg_strerror((enum kreg_status)pr));
+        metal_exit(KMOD_EXIT_BAD_MODULE);
     }
     struct kmod_info info;
     enum kmod_status ks = kmod_open(P2V(BOOT_MODULE_PA), mod_len, &info);
