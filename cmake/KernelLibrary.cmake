@@ -84,3 +84,38 @@ function(pagesim_add_kernel_library name)
   target_include_directories(${name} INTERFACE ${CMAKE_SOURCE_DIR})
   add_dependencies(${name} ${name}_renamed)
 endfunction()
+
+# pagesim_add_strategy_plugin(NAME SOURCES...)
+#
+# Builds a plug-in (kernel/plugin.h) for `pagesim --plugin NAME.so`: its
+# sources are compiled exactly as kernel libraries are (the rewrite, the
+# kern_* renaming, the kernel sections, so the simulator restores the
+# plug-in's data in every machine and names its functions in call chains),
+# then linked into the shared object NAME.so in the current binary
+# directory, target NAME.  The kernel functions it calls stay undefined:
+# the pagesim program provides them.
+set(PAGESIM_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
+function(pagesim_add_strategy_plugin name)
+  add_library(${name}_raw STATIC ${ARGN})
+  target_include_directories(${name}_raw PRIVATE ${CMAKE_SOURCE_DIR})
+  target_compile_options(${name}_raw PRIVATE ${PAGESIM_WARNINGS} ${PAGESIM_KERNEL_CFLAGS})
+  set_target_properties(${name}_raw PROPERTIES POSITION_INDEPENDENT_CODE ON C_COMPILER_LAUNCHER
+    "${PAGESIM_CMAKE_DIR}/kernel-cc.sh;${PAGESIM_REWRITER};${PAGESIM_ACCESS_BC}")
+  if(TARGET ps_rewrite)
+    add_dependencies(${name}_raw ps_rewrite pagesim_access_bc)
+  endif()
+  foreach(src ${ARGN})
+    set_property(SOURCE ${src} APPEND PROPERTY OBJECT_DEPENDS ${PAGESIM_ACCESS_BC}
+      ${PAGESIM_REWRITER} ${PAGESIM_CMAKE_DIR}/kernel-cc.sh)
+  endforeach()
+  set(renamed ${CMAKE_CURRENT_BINARY_DIR}/lib${name}_kernel.a)
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/${name}.so)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_OBJCOPY} --redefine-syms=${PAGESIM_KERNEL_SYMS}
+            ${PAGESIM_KERNEL_SECTIONS} $<TARGET_FILE:${name}_raw> ${renamed}
+    COMMAND ${CMAKE_C_COMPILER} -shared -nostdlib -Wl,-Bsymbolic -o ${out}
+            -Wl,--whole-archive ${renamed} -Wl,--no-whole-archive
+    DEPENDS ${name}_raw ${PAGESIM_KERNEL_SYMS}
+    COMMENT "Linking kernel plug-in ${name}.so")
+  add_custom_target(${name} ALL DEPENDS ${out})
+endfunction()

@@ -29,6 +29,9 @@ check_host(struct sim *s, uintptr_t a, size_t size, enum mmu_access kind, const 
     for (unsigned i = 0; i < s->nextra; i++)
         if (in_range(&s->extra[i], a, size))
             return;
+    for (unsigned i = 0; i < sim_nkparts; i++)
+        if (a >= sim_kparts[i].image_lo && a + size <= sim_kparts[i].image_hi)
+            return;
     s->stop.access = kind;
     s->stop.size = (unsigned)size;
     /* The host address itself is not shown: it changes from run to run. */
@@ -48,8 +51,13 @@ extern const char KTEXT_BOUND(stop, PAGESIM_KERNEL_TEXT)[] __attribute__((weak))
 static bool
 in_kernel_text(uintptr_t pc)
 {
-    return pc >= (uintptr_t)KTEXT_BOUND(start, PAGESIM_KERNEL_TEXT) &&
-           pc < (uintptr_t)KTEXT_BOUND(stop, PAGESIM_KERNEL_TEXT);
+    if (pc >= (uintptr_t)KTEXT_BOUND(start, PAGESIM_KERNEL_TEXT) &&
+        pc < (uintptr_t)KTEXT_BOUND(stop, PAGESIM_KERNEL_TEXT))
+        return true;
+    for (unsigned i = 0; i < sim_nkparts; i++)
+        if (pc >= sim_kparts[i].text_lo && pc < sim_kparts[i].text_hi)
+            return true;
+    return false;
 }
 
 /* Host frames (the hooks, arch_*) a walk passes before the first kernel one. */

@@ -22,7 +22,7 @@ static struct sim sim_idle = {.cpus = {{.fast_base = MMU_FAST_NONE}},
                               .ncpus = 1,
                               .cpu = &sim_idle.cpus[0],
                               .region_floor = SIM_NO_REGION};
-struct sim *sim_current __attribute__((visibility("hidden"))) = &sim_idle;
+struct sim *sim_current = &sim_idle;
 static struct sim *sim_exists;
 
 extern char __executable_start[];
@@ -61,8 +61,34 @@ static void __attribute__((constructor)) kimage_save(void)
     memcpy(kimage_data, __start_pagesim_kdata, kimage_data_len);
 }
 
+struct sim_kernel_part sim_kparts[SIM_MAX_KERNEL_PARTS];
+unsigned sim_nkparts;
+/* The data of each part as it was when it was added. */
+static void *kpart_data[SIM_MAX_KERNEL_PARTS];
+
+bool
+sim_kernel_part_add(const struct sim_kernel_part *p, char *err, size_t errlen)
+{
+    if (sim_nkparts == SIM_MAX_KERNEL_PARTS) {
+        snprintf(err, errlen, "at most %u kernel parts (plug-ins) can be loaded",
+                 SIM_MAX_KERNEL_PARTS);
+        return false;
+    }
+    void *copy = NULL;
+    if (p->data_len != 0 && (copy = malloc(p->data_len)) == NULL) {
+        snprintf(err, errlen, "out of host memory");
+        return false;
+    }
+    if (copy != NULL)
+        memcpy(copy, p->data, p->data_len);
+    kpart_data[sim_nkparts] = copy;
+    sim_kparts[sim_nkparts++] = *p;
+    return true;
+}
+
 /* Every machine starts from a pristine kernel, as if its image had just
- * been loaded: data as built, bss zero, whatever ran before. */
+ * been loaded: data as built, bss zero, whatever ran before; the same for
+ * each kernel part added. */
 static void
 kimage_reload(void)
 {
@@ -71,6 +97,12 @@ kimage_reload(void)
     size_t bss = span(__start_pagesim_kbss, __stop_pagesim_kbss);
     if (bss != 0)
         memset(__start_pagesim_kbss, 0, bss);
+    for (unsigned i = 0; i < sim_nkparts; i++) {
+        if (sim_kparts[i].data_len != 0)
+            memcpy(sim_kparts[i].data, kpart_data[i], sim_kparts[i].data_len);
+        if (sim_kparts[i].bss_len != 0)
+            memset(sim_kparts[i].bss, 0, sim_kparts[i].bss_len);
+    }
 }
 
 void

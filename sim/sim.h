@@ -179,6 +179,28 @@ const struct sim_space *sim_spaces(const struct sim *s, unsigned *n);
  * may read and write directly (for example a buffer a test hands in). */
 void sim_allow_host_range(struct sim *s, const void *p, size_t len);
 
+/*
+ * Kernel code loaded into the program after it started (a plug-in,
+ * kernel/plugin.h), beside the kernel linked into it.  Its loaded memory
+ * [image_lo, image_hi) is the kernel's own static data, which kernel code
+ * uses directly; return addresses in [text_lo, text_hi) are kernel code in
+ * call chains; its writable data [data, data + data_len) is saved as it is
+ * at this call and restored in every machine created later, and its bss
+ * [bss, bss + bss_len) zeroed, as the linked kernel's are.  Call it before
+ * the part's code first runs.  Returns false with a message in err if
+ * SIM_MAX_KERNEL_PARTS were added already or the host is out of memory.
+ */
+#define SIM_MAX_KERNEL_PARTS 8
+struct sim_kernel_part {
+    uintptr_t image_lo, image_hi;
+    uintptr_t text_lo, text_hi;
+    void *data;
+    size_t data_len;
+    void *bss;
+    size_t bss_len;
+};
+bool sim_kernel_part_add(const struct sim_kernel_part *p, char *err, size_t errlen);
+
 /* Where kernel log lines go (default: dropped). */
 typedef void (*sim_log_fn)(void *ctx, const char *line);
 void sim_set_log(struct sim *s, sim_log_fn fn, void *ctx);

@@ -110,8 +110,14 @@ struct sim {
     struct sim_prof *prof; /* sim_profile_on, NULL if not profiling */
 };
 
-/* The machine whose kernel code is running (NULL outside sim_run). */
-extern struct sim *sim_current __attribute__((visibility("hidden")));
+/* The machine whose kernel code is running (NULL outside sim_run).  Of
+ * default visibility: a plug-in's kernel code (a shared object) reads it
+ * too, from the program's dynamic symbols. */
+extern struct sim *sim_current;
+
+/* The kernel parts added by sim_kernel_part_add (machine.c), in order. */
+extern struct sim_kernel_part sim_kparts[SIM_MAX_KERNEL_PARTS];
+extern unsigned sim_nkparts;
 
 /* Stops the run: fills what the caller did not and jumps out of sim_run. */
 _Noreturn void sim_stop_run(struct sim *s, enum sim_stop_kind kind, const void *pc);

@@ -24,6 +24,7 @@
 #include "kernel/module.h"
 #include "kernel/ptdump.h"
 #include "sim/bootload.h"
+#include "tools/plugin.h"
 #include "tools/probe.h"
 #include "tools/report.h"
 #include "tools/runner.h"
@@ -63,6 +64,8 @@ struct boot_opts {
     bool vs_sim, grub, gdb, timeout_set;
     bool probe, probes_set; /* --probe: the request in probe_req */
     struct probe_request probe_req;
+    const char *plugins[PLUGIN_MAX]; /* --plugin, for the simulator's side */
+    unsigned nplugins;
 };
 
 void
@@ -79,6 +82,8 @@ bootcmd_usage(FILE *out)
         "  --grub             boot a GRUB rescue ISO (grub-mkrescue) instead of -kernel\n"
         "  --vs-sim           also run the simulator and compare: outcome, the kernel's\n"
         "                     figures, every page directory and table (exit 1 on a difference)\n"
+        "  --plugin FILE.so   with --vs-sim: load a plug-in into the simulator's side\n"
+        "                     (repeatable), as run's --plugin does\n"
         "  --gdb              start QEMU halted with its gdb stub and print the gdb command\n"
         "  --timeout S        give up after S seconds (default 120; with --gdb: none)\n"
         "  --qemu PATH        the QEMU binary (default: qemu-system-i386 from PATH)\n"
@@ -798,6 +803,7 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
         {"strategy", required_argument, 0, 's'},
         {"pmm", required_argument, 0, 'p'},
         {"vs-sim", no_argument, 0, 'v'},
+        {"plugin", required_argument, 0, 'L'},
         {"grub", no_argument, 0, 'g'},
         {"gdb", no_argument, 0, 'd'},
         {"timeout", required_argument, 0, 't'},
@@ -824,6 +830,13 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
             break;
         case 'v':
             o->vs_sim = true;
+            break;
+        case 'L':
+            if (o->nplugins == PLUGIN_MAX) {
+                fprintf(stderr, "%s: at most %u --plugin options\n", prog, PLUGIN_MAX);
+                return false;
+            }
+            o->plugins[o->nplugins++] = optarg;
             break;
         case 'g':
             o->grub = true;
@@ -890,7 +903,8 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
                             : o->pmm    ? "--pmm"
                             : o->inject ? "--inject"
                             : o->gdb    ? "--gdb"
-                                        : NULL;
+                            : o->nplugins ? "--plugin"
+                                          : NULL;
         if (other != NULL) {
             fprintf(stderr, "%s: %s does not apply to --probe\n", prog, other);
             return false;
@@ -918,6 +932,11 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
     }
     if (o->gdb && o->vs_sim) {
         fprintf(stderr, "%s: --gdb and --vs-sim exclude each other\n", prog);
+        return false;
+    }
+    if (o->nplugins > 0 && !o->vs_sim) {
+        fprintf(stderr, "%s: --plugin applies only with --vs-sim (it loads into the simulator)\n",
+                prog);
         return false;
     }
     if (o->gdb && !o->timeout_set)
@@ -1176,6 +1195,10 @@ bootcmd_main(int argc, char **argv)
         return probe_run(stdout, &o.probe_req, probe_boot, &o);
     struct scenario sc;
     char err[SCN_ERR_MAX];
+    if (!plugin_load_all(o.plugins, o.nplugins, err, sizeof(err))) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return BOOTCMD_USAGE;
+    }
     if (!scn_load(argv[first], &sc, err, sizeof(err))) {
         fprintf(stderr, "%s\n", err);
         return BOOTCMD_USAGE;

@@ -14,6 +14,7 @@
 #include "tools/boot.h"
 #include "tools/dump.h"
 #include "tools/graph.h"
+#include "tools/plugin.h"
 #include "tools/registry.h"
 #include "tools/report.h"
 #include "tools/profile.h"
@@ -77,6 +78,7 @@ enum opt_id {
     OPT_DIFF,
     OPT_FOLDED,
     OPT_EXPLAIN,
+    OPT_PLUGIN,
 };
 
 /*
@@ -93,6 +95,9 @@ static const struct option_row {
     unsigned cmds;    /* the commands that take it */
     const char *help; /* "\n" continues on the next help line */
 } option_rows[] = {
+    {OPT_PLUGIN, "plugin", required_argument, " FILE.so", EVERY,
+     "load a plug-in: its strategies and frame allocators\n"
+     "join the built-in ones (repeatable)"},
     {OPT_STRATEGY, "strategy", required_argument, " NAME", RUN | GRAPH | DUMP | CHECK | PROFILE,
      "paging strategy (default: the scenario's)"},
     {OPT_PMM, "pmm", required_argument, " NAME", EVERY,
@@ -167,7 +172,7 @@ usage_main(FILE *out)
     char names[512];
     reg_names(false, ",", names, sizeof(names));
     fprintf(out, "usage: pagesim COMMAND SCENARIO [options]\n"
-                 "       pagesim --list-strategies\n"
+                 "       pagesim --list-strategies [--plugin FILE.so]...\n"
                  "\n"
                  "Runs kernel memory-management code on a simulated IA-32 MMU and reports what\n"
                  "the hardware would have done.\n"
@@ -238,6 +243,8 @@ struct common {
     const char *at, *from, *space, *output, *plot, *trace, *trace_json;
     const char *pmm;
     const char *diff[2]; /* --diff A B */
+    const char *plugins[PLUGIN_MAX]; /* --plugin, in order */
+    unsigned nplugins;
     uint32_t max_ops;
     bool all, json, csv, kernel_detail, with_boot, strict_tlb, folded, explain;
     struct sim_inject inject;
@@ -332,6 +339,13 @@ parse_options(int argc, char **argv, int cmd, struct common *c, int *first_arg)
             break;
         case OPT_STRATEGIES:
             c->strategies = optarg;
+            break;
+        case OPT_PLUGIN:
+            if (c->nplugins == PLUGIN_MAX) {
+                fprintf(stderr, "%s %s: at most %u --plugin options\n", prog, name, PLUGIN_MAX);
+                return false;
+            }
+            c->plugins[c->nplugins++] = optarg;
             break;
         case OPT_TLB:
             c->tlb = optarg;
@@ -1034,6 +1048,45 @@ cmd_check(int argc, char **argv, const struct common *c, int first)
     return st;
 }
 
+/* Loads the plug-ins of --plugin in order; false after a message. */
+static bool
+load_plugins(const char *const *paths, unsigned n)
+{
+    char err[512];
+    if (plugin_load_all(paths, n, err, sizeof(err)))
+        return true;
+    fprintf(stderr, "%s: %s\n", prog, err);
+    return false;
+}
+
+/* pagesim --list-strategies [--plugin FILE.so]... */
+static int
+cmd_list(int argc, char **argv)
+{
+    const char *paths[PLUGIN_MAX];
+    unsigned n = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *path = strncmp(argv[i], "--plugin=", 9) == 0 ? argv[i] + 9
+                           : strcmp(argv[i], "--plugin") == 0 && i + 1 < argc ? argv[++i]
+                                                                              : NULL;
+        if (path == NULL || n == PLUGIN_MAX) {
+            fprintf(stderr, "%s: --list-strategies takes only --plugin FILE.so (at most %u)\n",
+                    prog, PLUGIN_MAX);
+            return EXIT_USAGE;
+        }
+        paths[n++] = path;
+    }
+    if (!load_plugins(paths, n))
+        return EXIT_USAGE;
+    reg_list_strategies(stdout);
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return EXIT_OK;
+    fprintf(stderr, "%s: writing the standard output failed%s%s\n", prog, errno ? ": " : "",
+            errno ? strerror(errno) : "");
+    return EXIT_USAGE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1043,19 +1096,8 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[1], "boot") == 0)
         return bootcmd_main(argc, argv);
-    if (strcmp(argv[1], "--list-strategies") == 0) {
-        if (argc > 2) {
-            fprintf(stderr, "%s: --list-strategies takes no arguments\n", prog);
-            return EXIT_USAGE;
-        }
-        reg_list_strategies(stdout);
-        errno = 0;
-        if (fflush(stdout) == 0 && !ferror(stdout))
-            return EXIT_OK;
-        fprintf(stderr, "%s: writing the standard output failed%s%s\n", prog, errno ? ": " : "",
-                errno ? strerror(errno) : "");
-        return EXIT_USAGE;
-    }
+    if (strcmp(argv[1], "--list-strategies") == 0)
+        return cmd_list(argc, argv);
     int cmd = cmd_find(argv[1]);
     if (cmd < 0) {
         fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);
@@ -1064,7 +1106,8 @@ main(int argc, char **argv)
     }
     struct common c;
     int first;
-    if (!parse_options(argc, argv, cmd, &c, &first) || !check_options(&c))
+    if (!parse_options(argc, argv, cmd, &c, &first) || !check_options(&c) ||
+        !load_plugins(c.plugins, c.nplugins))
         return EXIT_USAGE;
     if (c.log) {
         c.logf = c.logpath == NULL ? stderr : fopen(c.logpath, "w");

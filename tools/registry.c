@@ -91,6 +91,18 @@ reg_names(bool pmm, const char *sep, char *buf, size_t len)
     }
 }
 
+const char *
+reg_ops_strategy_name(const struct vmm_ops *ops)
+{
+    return ops != NULL && ops->name != NULL && ops->name[0] != '\0' ? ops->name : "(no name)";
+}
+
+const char *
+reg_ops_pmm_name(const struct pmm_ops *ops)
+{
+    return ops != NULL && ops->name != NULL && ops->name[0] != '\0' ? ops->name : "(no name)";
+}
+
 void
 reg_list_strategies(FILE *out)
 {

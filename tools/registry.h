@@ -39,6 +39,14 @@ bool reg_pmm_exists(const char *name);
  * true) into buf, separated by sep, truncated to len - 1 bytes. */
 void reg_names(bool pmm, const char *sep, char *buf, size_t len);
 
+/* The name a strategy's (frame allocator's) ops carry, as a plug-in hands
+ * them to its registrar (kernel/plugin.h); "(no name)" if ops is NULL or
+ * has none. */
+struct vmm_ops;
+struct pmm_ops;
+const char *reg_ops_strategy_name(const struct vmm_ops *ops);
+const char *reg_ops_pmm_name(const struct pmm_ops *ops);
+
 /* Prints one line per strategy: name, frame allocator and summary in
  * aligned columns (pagesim --list-strategies). */
 void reg_list_strategies(FILE *out);
