@@ -76,11 +76,13 @@ for g in tests/golden/*.txt; do
     head -1 "$g" | grep -q ", strategy $s, " || { echo "FAIL: $g does not report strategy $s"; fail=1; }
 done
 
-# Names given in scenarios, shell tests, C tests and benchmarks.
+# Names given in scenarios, shell tests, C tests and benchmarks (not the
+# plug-in test: its names are those its test plug-ins register).
+shell_tests=$(ls tests/*.sh | grep -vx tests/plugin.sh)
 {
     grep -h '^strategy ' scenarios/*.scn tests/bad/*.scn | grep -v '^strategy nosuch$' | awk '{ print $2 }'
-    grep -hv '^[[:space:]]*#' tests/*.sh | grep -oE -- '--strategy[ =][a-z][a-z0-9-]*' | sed 's/^--strategy.//'
-    grep -hv '^[[:space:]]*#' tests/*.sh | grep -oE -- '--strategies[ =][a-z][a-z0-9,-]*' |
+    grep -hv '^[[:space:]]*#' $shell_tests | grep -oE -- '--strategy[ =][a-z][a-z0-9-]*' | sed 's/^--strategy.//'
+    grep -hv '^[[:space:]]*#' $shell_tests | grep -oE -- '--strategies[ =][a-z][a-z0-9,-]*' |
         sed 's/^--strategies.//' | tr , '\n'
     grep -ohE '\.strategy = "[^"]*"' tests/*.c bench/*.c | sed 's/.*"\(.*\)"/\1/' | grep -vx nosuch
 } | sort -u > "$tmp/used"
