@@ -21,6 +21,11 @@
  * names it registers work wherever a built-in name does.  init returns 0,
  * or the first nonzero status an add_* call returned.
  *
+ * What init registers must be constant data (const struct vmm_ops, and
+ * what it points to): the simulator restores the plug-in's writable data
+ * as built and zeroes its bss in every machine, as it does the kernel's,
+ * so a structure filled in by init would not survive to a run.
+ *
  * PAGESIM_PLUGIN_ABI changes whenever a structure a plug-in shares with the
  * kernel (struct vmm_ops, vmm_reach, vmm_space, pmm_ops, the registrar)
  * changes layout or meaning.

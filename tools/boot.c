@@ -899,10 +899,10 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
         }
     }
     if (o->probe) {
-        const char *other = o->strategy ? "--strategy"
-                            : o->pmm    ? "--pmm"
-                            : o->inject ? "--inject"
-                            : o->gdb    ? "--gdb"
+        const char *other = o->strategy   ? "--strategy"
+                            : o->pmm      ? "--pmm"
+                            : o->inject   ? "--inject"
+                            : o->gdb      ? "--gdb"
                             : o->nplugins ? "--plugin"
                                           : NULL;
         if (other != NULL) {

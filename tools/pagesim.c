@@ -242,7 +242,7 @@ struct common {
     const char *tlb, *tlb4m, *pse, *pge;
     const char *at, *from, *space, *output, *plot, *trace, *trace_json;
     const char *pmm;
-    const char *diff[2]; /* --diff A B */
+    const char *diff[2];             /* --diff A B */
     const char *plugins[PLUGIN_MAX]; /* --plugin, in order */
     unsigned nplugins;
     uint32_t max_ops;
@@ -1066,7 +1066,7 @@ cmd_list(int argc, char **argv)
     const char *paths[PLUGIN_MAX];
     unsigned n = 0;
     for (int i = 2; i < argc; i++) {
-        const char *path = strncmp(argv[i], "--plugin=", 9) == 0 ? argv[i] + 9
+        const char *path = strncmp(argv[i], "--plugin=", 9) == 0              ? argv[i] + 9
                            : strcmp(argv[i], "--plugin") == 0 && i + 1 < argc ? argv[++i]
                                                                               : NULL;
         if (path == NULL || n == PLUGIN_MAX) {

@@ -91,11 +91,11 @@ static enum pmm_status
 ff_free(paddr_t pa)
 {
     uint32_t f = pa >> PAGE_SHIFT;
-    enum pmm_status st = ff_bits == NULL         ? PMM_NOT_READY
-                         : PGOFF(pa) != 0        ? PMM_UNALIGNED
-                         : f >= ff_nframes       ? PMM_OUT_OF_RANGE
-                         : ff_free_bit(f)        ? PMM_DOUBLE_FREE
-                                                 : PMM_OK;
+    enum pmm_status st = ff_bits == NULL   ? PMM_NOT_READY
+                         : PGOFF(pa) != 0  ? PMM_UNALIGNED
+                         : f >= ff_nframes ? PMM_OUT_OF_RANGE
+                         : ff_free_bit(f)  ? PMM_DOUBLE_FREE
+                                           : PMM_OK;
     if (st != PMM_OK) {
         ff_ctr.errors++;
         return st;
