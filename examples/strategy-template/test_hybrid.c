@@ -192,6 +192,13 @@ run(const char *pmm, const struct wl_op *ops, uint32_t nops, struct seen *w)
     ck_assert_uint_eq(sim_mmu(s)->ctr.stale_pde, 0);
     ck_assert_msg(w->bad_pde_line == 0, "directory 0x%08x: PDE 1022 not 0 or PDE 1023 not itself",
                   w->bad_pd);
+    /* The kernel counted every INVLPG the MMU executed (vmm_invlpg), and
+     * every CR3 write but the boot loader's, which turned paging on. */
+    uint32_t k_invlpg = 0, k_cr3 = 0;
+    ck_assert(sim_figure(s, "vmm.invlpg", &k_invlpg));
+    ck_assert(sim_figure(s, "vmm.cr3_writes", &k_cr3));
+    ck_assert_uint_eq(k_invlpg, sim_mmu(s)->ctr.invlpg);
+    ck_assert_uint_eq(k_cr3, sim_mmu(s)->ctr.cr3_writes - 1);
     sim_destroy(s);
 }
 
