@@ -95,6 +95,7 @@ check_directories(struct seen *w, struct sim *s)
     }
 }
 
+/* The run whose mark 3 checks the fork of fork_workload (NULL: none). */
 static struct seen *fork_seen;
 
 /* Mark 3 of fork_workload: space 4 (the fork of space 1) is current. */
@@ -430,6 +431,7 @@ START_TEST(test_hybrid_fork_and_teardown)
     ck_assert_uint_gt(w.invlpg_slot[0], 0);
     ck_assert_uint_eq(w.fork_pages_ok, 4);
     ck_assert_uint_eq(w.free_frames[1] - w.free_frames[4], 2);
+    fork_seen = NULL;
 }
 END_TEST
 
