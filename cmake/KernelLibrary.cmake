@@ -29,6 +29,9 @@
 # The rewrite runs after -O2, as the sanitizer did: `*pte |= PTE_W` stays one
 # load and one store.
 set(PAGESIM_KERNEL_CFLAGS
+  # The figures count the accesses of the code -O2 makes, whatever the
+  # build type of the project compiling kernel files.
+  -O2
   -ffreestanding -fno-builtin -fno-stack-protector -fno-omit-frame-pointer -fno-common
   -fno-optimize-sibling-calls
   # Kernel addresses are 32-bit integers: on the 64-bit host they widen to
@@ -41,10 +44,17 @@ set(PAGESIM_KERNEL_CFLAGS
   "SHELL:-mllvm -asan-instrument-byval=0"
   "SHELL:-mllvm -asan-stack=0"
   "SHELL:-mllvm -asan-globals=0")
-# The rewrite step and the runtime's bitcode (sim/CMakeLists.txt).
-set(PAGESIM_REWRITER ${CMAKE_BINARY_DIR}/sim/ps_rewrite)
-set(PAGESIM_ACCESS_BC ${CMAKE_BINARY_DIR}/sim/access.bc)
-set(PAGESIM_KERNEL_SYMS ${CMAKE_SOURCE_DIR}/cmake/kernel-syms.txt)
+# Where the pipeline's parts are: the headers, the rewrite step and the
+# runtime's bitcode (sim/CMakeLists.txt), the renaming list and the
+# launcher.  This tree's, unless an installed pagesim-config.cmake set them
+# (PAGESIM_INSTALLED) before including this file.
+if(NOT PAGESIM_INSTALLED)
+  set(PAGESIM_INCLUDE_DIR ${CMAKE_SOURCE_DIR})
+  set(PAGESIM_REWRITER ${CMAKE_BINARY_DIR}/sim/ps_rewrite)
+  set(PAGESIM_ACCESS_BC ${CMAKE_BINARY_DIR}/sim/access.bc)
+  set(PAGESIM_KERNEL_SYMS ${CMAKE_SOURCE_DIR}/cmake/kernel-syms.txt)
+  set(PAGESIM_KERNEL_CC ${CMAKE_SOURCE_DIR}/cmake/kernel-cc.sh)
+endif()
 # A C identifier, so that the linker defines __start_/__stop_ symbols for it.
 set(PAGESIM_KERNEL_TEXT pagesim_ktext)
 set(PAGESIM_KERNEL_SECTIONS
@@ -56,15 +66,17 @@ set(PAGESIM_KERNEL_SECTIONS
 
 function(pagesim_add_kernel_library name)
   add_library(${name}_raw STATIC ${ARGN})
-  target_include_directories(${name}_raw PUBLIC ${CMAKE_SOURCE_DIR})
+  target_include_directories(${name}_raw PUBLIC ${PAGESIM_INCLUDE_DIR})
   target_compile_options(${name}_raw PRIVATE ${PAGESIM_WARNINGS} ${PAGESIM_KERNEL_CFLAGS})
-  set_target_properties(${name}_raw PROPERTIES C_COMPILER_LAUNCHER
-    "${CMAKE_SOURCE_DIR}/cmake/kernel-cc.sh;${PAGESIM_REWRITER};${PAGESIM_ACCESS_BC}")
-  add_dependencies(${name}_raw ps_rewrite pagesim_access_bc)
+  set_target_properties(${name}_raw PROPERTIES POSITION_INDEPENDENT_CODE ON C_COMPILER_LAUNCHER
+    "${PAGESIM_KERNEL_CC};${PAGESIM_REWRITER};${PAGESIM_ACCESS_BC}")
+  if(TARGET ps_rewrite)
+    add_dependencies(${name}_raw ps_rewrite pagesim_access_bc)
+  endif()
   # Objects are made again when the rewrite step or the runtime changes.
   foreach(src ${ARGN})
     set_property(SOURCE ${src} APPEND PROPERTY OBJECT_DEPENDS ${PAGESIM_ACCESS_BC}
-      ${PAGESIM_REWRITER} ${CMAKE_SOURCE_DIR}/cmake/kernel-cc.sh)
+      ${PAGESIM_REWRITER} ${PAGESIM_KERNEL_CC})
   endforeach()
   set(out ${CMAKE_CURRENT_BINARY_DIR}/lib${name}.a)
   add_custom_command(OUTPUT ${out}
@@ -78,9 +90,9 @@ function(pagesim_add_kernel_library name)
   # library linked after it.
   add_library(${name}_archive STATIC IMPORTED GLOBAL)
   set_target_properties(${name}_archive PROPERTIES IMPORTED_LOCATION ${out})
-  target_link_libraries(${name}_archive INTERFACE pagesim_sim)
+  target_link_libraries(${name}_archive INTERFACE pagesim::sim)
   add_library(${name} INTERFACE)
   target_link_libraries(${name} INTERFACE ${name}_archive)
-  target_include_directories(${name} INTERFACE ${CMAKE_SOURCE_DIR})
+  target_include_directories(${name} INTERFACE ${PAGESIM_INCLUDE_DIR})
   add_dependencies(${name} ${name}_renamed)
 endfunction()
