@@ -55,6 +55,9 @@ if(NOT PAGESIM_INSTALLED)
   set(PAGESIM_KERNEL_SYMS ${CMAKE_SOURCE_DIR}/cmake/kernel-syms.txt)
   set(PAGESIM_KERNEL_CC ${CMAKE_SOURCE_DIR}/cmake/kernel-cc.sh)
 endif()
+# How a plug-in's objects link into NAME.so (pagesim-cc -shared too): no
+# libc of its own, its own definitions first, kernel symbols left to pagesim.
+set(PAGESIM_PLUGIN_LINK_FLAGS -shared -nostdlib -Wl,-Bsymbolic)
 # A C identifier, so that the linker defines __start_/__stop_ symbols for it.
 set(PAGESIM_KERNEL_TEXT pagesim_ktext)
 set(PAGESIM_KERNEL_SECTIONS
