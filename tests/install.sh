@@ -97,7 +97,10 @@ grep -qx "The runs agree." "$T/hboot" || fail "hybrid.elf under recursive: the r
 # TODO(merge): with --plugin (wip-plug) wired in, also check here
 #   pagesim compare "$scn" --plugin "$T/cmake/hybrid.so": hybrid the seventh
 #   column, its invlpg and CR3 writes as counted in the template's
-#   EXPECTED.md; and
+#   EXPECTED.md;
+#   pagesim run "$scn" --strategy hybrid with --plugin "$T/make/hybrid.so"
+#   and with --plugin "$T/cmake/hybrid.so": the same bytes (pagesim-cc
+#   compiles as the CMake function does); and
 #   pagesim boot "$scn" --kernel "$T/cmake/hybrid.elf" --strategy hybrid
 #   --vs-sim --plugin "$T/cmake/hybrid.so": the runs agree.
 
