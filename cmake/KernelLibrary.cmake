@@ -98,4 +98,25 @@ function(pagesim_add_kernel_library name)
   target_link_libraries(${name} INTERFACE ${name}_archive)
   target_include_directories(${name} INTERFACE ${PAGESIM_INCLUDE_DIR})
   add_dependencies(${name} ${name}_renamed)
+  # The sources must build for the bare-metal i386 kernel too: freestanding,
+  # no libc headers, warnings are errors (a syntax check with the metal
+  # flags of cmake/Metal.cmake, the library's includes and definitions).
+  set(srcs)
+  foreach(src ${ARGN})
+    get_filename_component(abs ${src} ABSOLUTE)
+    list(APPEND srcs ${abs})
+  endforeach()
+  set(incs $<TARGET_PROPERTY:${name}_raw,INCLUDE_DIRECTORIES>)
+  set(defs $<TARGET_PROPERTY:${name}_raw,COMPILE_DEFINITIONS>)
+  set(stamp ${CMAKE_CURRENT_BINARY_DIR}/${name}.i386-checked)
+  add_custom_command(OUTPUT ${stamp}
+    COMMAND ${CMAKE_C_COMPILER} ${PAGESIM_METAL_FLAGS} -nostdlibinc -std=c11 ${PAGESIM_WARNINGS}
+            "$<$<BOOL:${incs}>:-I$<JOIN:${incs},;-I>>" "$<$<BOOL:${defs}>:-D$<JOIN:${defs},;-D>>"
+            -fsyntax-only ${srcs}
+    COMMAND ${CMAKE_COMMAND} -E touch ${stamp}
+    DEPENDS ${srcs}
+    COMMAND_EXPAND_LISTS VERBATIM
+    COMMENT "Checking that ${name} builds freestanding for i386")
+  add_custom_target(${name}_i386 DEPENDS ${stamp})
+  add_dependencies(${name}_raw ${name}_i386)
 endfunction()

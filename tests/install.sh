@@ -5,6 +5,7 @@
 #   scenario as the build's pagesim does (same bytes), and boots its
 #   installed kernel.elf;
 # - every installed header compiles on its own;
+# - pagesim_add_kernel_library refuses code that is not freestanding;
 # - the strategy template (examples/strategy-template/), copied out of the
 #   tree, builds with Make (pagesim-cc, pkg-config) and with CMake
 #   (find_package(pagesim)); its Check test passes both ways; pagesim-cc's
@@ -50,6 +51,20 @@ for h in $(cd "$P/include/pagesim" && find . -name '*.h' | sort); do
         clang -std=c11 -Wall -Wextra -Werror -I"$P/include/pagesim" -x c -fsyntax-only - ||
         fail "installed header $h does not compile alone"
 done
+
+# pagesim_add_kernel_library refuses kernel code that would not build for
+# the i386 bare-metal kernel: here a file that includes a libc header.
+mkdir "$T/libc"
+printf 'cmake_minimum_required(VERSION 3.20)\nproject(libc C)\nfind_package(pagesim REQUIRED)\npagesim_add_kernel_library(k k.c)\n' \
+    > "$T/libc/CMakeLists.txt"
+printf '#include <stdio.h>\nint k(void) { return 0; }\n' > "$T/libc/k.c"
+if CC=clang cmake -S "$T/libc" -B "$T/libc/build" -DCMAKE_PREFIX_PATH="$P" > "$T/libc.log" 2>&1 &&
+    cmake --build "$T/libc/build" >> "$T/libc.log" 2>&1; then
+    fail "a kernel library including <stdio.h> built"
+fi
+grep -q "Checking that k builds freestanding for i386" "$T/libc.log" ||
+    { cat "$T/libc.log"; fail "no freestanding check of a kernel library"; }
+grep -q "'stdio.h' file not found" "$T/libc.log" || fail "the freestanding check did not name stdio.h"
 
 # The template needs its strategy (hybrid.c, test_hybrid.c) and the plug-in
 # function; until both are here only the above is tested.
