@@ -9,7 +9,9 @@
 # - the strategy template (examples/strategy-template/), copied out of the
 #   tree, builds with Make (pagesim-cc, pkg-config) and with CMake
 #   (find_package(pagesim)); its Check test passes both ways; pagesim-cc's
-#   object is instrumented kernel code; its metal kernel boots.
+#   object is instrumented kernel code; the plug-in is compare's seventh
+#   column with figures counted by hand, the same whichever way it was
+#   built; its metal kernel boots and agrees with the simulator.
 # usage: install.sh BUILD_DIR TOP
 # Exit 77 (skipped) when the template's parts from other work are missing.
 set -u
@@ -67,7 +69,7 @@ grep -q "Checking that k builds freestanding for i386" "$T/libc.log" ||
 grep -q "'stdio.h' file not found" "$T/libc.log" || fail "the freestanding check did not name stdio.h"
 
 # The template needs its strategy (hybrid.c, test_hybrid.c) and the plug-in
-# function; until both are here only the above is tested.
+# function (with --plugin); until both are here only the above is tested.
 tpl="$top/examples/strategy-template"
 if [ ! -f "$tpl/hybrid.c" ] || [ ! -f "$tpl/test_hybrid.c" ] ||
     ! grep -q 'function(pagesim_add_strategy_plugin' "$P/lib/cmake/pagesim/KernelLibrary.cmake"; then
@@ -109,15 +111,32 @@ ctest --test-dir "$T/cmake" --output-on-failure > "$T/ctest.log" 2>&1 ||
     > "$T/hboot" 2>&1 || { cat "$T/hboot"; fail "boot --kernel hybrid.elf --strategy recursive"; }
 grep -qx "The runs agree." "$T/hboot" || fail "hybrid.elf under recursive: the runs differ"
 
-# TODO(merge): with --plugin (wip-plug) wired in, also check here
-#   pagesim compare "$scn" --plugin "$T/cmake/hybrid.so": hybrid the seventh
-#   column, its invlpg and CR3 writes as counted in the template's
-#   EXPECTED.md;
-#   pagesim run "$scn" --strategy hybrid with --plugin "$T/make/hybrid.so"
-#   and with --plugin "$T/cmake/hybrid.so": the same bytes (pagesim-cc
-#   compiles as the CMake function does); and
-#   pagesim boot "$scn" --kernel "$T/cmake/hybrid.elf" --strategy hybrid
-#   --vs-sim --plugin "$T/cmake/hybrid.so": the runs agree.
+# The plug-in (pagesim --plugin, with the template's strategy) as the
+# seventh compare column.  By hand (the template's EXPECTED.md): thread.scn
+# under hybrid makes 68 INVLPG, one per temporary slot use (68 slot maps),
+# and the 4 CR3 writes of its 4 space switches; it never uses a foreign
+# slot (foreign.switches 0).
+"$P/bin/pagesim" compare "$scn" --csv --plugin "$T/cmake/hybrid.so" > "$T/compare.csv" ||
+    fail "compare --plugin hybrid.so"
+col() { # ROW: the seventh strategy's figure in that row
+    grep "^$1," "$T/compare.csv" | cut -d, -f8
+}
+[ "$(col counter)" = hybrid ] || fail "compare: the seventh column is '$(col counter)', not hybrid"
+[ "$(col invlpg)" = 68 ] || fail "compare: hybrid invlpg $(col invlpg), expected 68"
+[ "$(col cr3_writes)" = 4 ] || fail "compare: hybrid cr3_writes $(col cr3_writes), expected 4"
+[ "$(col tempmap.maps)" = 68 ] || fail "compare: hybrid tempmap.maps $(col tempmap.maps), expected 68"
+[ "$(col foreign.switches)" = 0 ] || fail "compare: hybrid foreign.switches $(col foreign.switches)"
+# pagesim-cc compiles as the CMake function does: the same figures.
+"$P/bin/pagesim" run "$scn" --strategy hybrid --plugin "$T/make/hybrid.so" > "$T/run-make" ||
+    fail "run --plugin of the make-built hybrid.so"
+"$P/bin/pagesim" run "$scn" --strategy hybrid --plugin "$T/cmake/hybrid.so" > "$T/run-cmake" ||
+    fail "run --plugin of the cmake-built hybrid.so"
+cmp -s "$T/run-make" "$T/run-cmake" || fail "the make- and cmake-built plug-ins report differently"
+# Its metal kernel runs its own strategy as the simulator does.
+"$P/bin/pagesim" boot "$scn" --kernel "$T/cmake/hybrid.elf" --strategy hybrid --vs-sim \
+    --plugin "$T/cmake/hybrid.so" > "$T/hboot" 2>&1 ||
+    { cat "$T/hboot"; fail "boot --kernel hybrid.elf --strategy hybrid --vs-sim"; }
+grep -qx "The runs agree." "$T/hboot" || fail "hybrid.elf under hybrid: the runs differ"
 
 [ $fails -eq 0 ] || exit 1
 echo "install: installed pagesim runs; the template builds with Make and CMake, tests and boots"
