@@ -29,6 +29,9 @@
 # The rewrite runs after -O2, as the sanitizer did: `*pte |= PTE_W` stays one
 # load and one store.
 set(PAGESIM_KERNEL_CFLAGS
+  # The figures count the accesses of the code -O2 makes, whatever the
+  # build type of the project compiling kernel files.
+  -O2
   -ffreestanding -fno-builtin -fno-stack-protector -fno-omit-frame-pointer -fno-common
   -fno-optimize-sibling-calls
   # Kernel addresses are 32-bit integers: on the 64-bit host they widen to
@@ -41,10 +44,20 @@ set(PAGESIM_KERNEL_CFLAGS
   "SHELL:-mllvm -asan-instrument-byval=0"
   "SHELL:-mllvm -asan-stack=0"
   "SHELL:-mllvm -asan-globals=0")
-# The rewrite step and the runtime's bitcode (sim/CMakeLists.txt).
-set(PAGESIM_REWRITER ${CMAKE_BINARY_DIR}/sim/ps_rewrite)
-set(PAGESIM_ACCESS_BC ${CMAKE_BINARY_DIR}/sim/access.bc)
-set(PAGESIM_KERNEL_SYMS ${CMAKE_SOURCE_DIR}/cmake/kernel-syms.txt)
+# Where the pipeline's parts are: the headers, the rewrite step and the
+# runtime's bitcode (sim/CMakeLists.txt), the renaming list and the
+# launcher.  This tree's, unless an installed pagesim-config.cmake set them
+# (PAGESIM_INSTALLED) before including this file.
+if(NOT PAGESIM_INSTALLED)
+  set(PAGESIM_INCLUDE_DIR ${CMAKE_SOURCE_DIR})
+  set(PAGESIM_REWRITER ${CMAKE_BINARY_DIR}/sim/ps_rewrite)
+  set(PAGESIM_ACCESS_BC ${CMAKE_BINARY_DIR}/sim/access.bc)
+  set(PAGESIM_KERNEL_SYMS ${CMAKE_SOURCE_DIR}/cmake/kernel-syms.txt)
+  set(PAGESIM_KERNEL_CC ${CMAKE_SOURCE_DIR}/cmake/kernel-cc.sh)
+endif()
+# How a plug-in's objects link into NAME.so (pagesim-cc -shared too): no
+# libc of its own, its own definitions first, kernel symbols left to pagesim.
+set(PAGESIM_PLUGIN_LINK_FLAGS -shared -nostdlib -Wl,-Bsymbolic)
 # A C identifier, so that the linker defines __start_/__stop_ symbols for it.
 set(PAGESIM_KERNEL_TEXT pagesim_ktext)
 set(PAGESIM_KERNEL_SECTIONS
@@ -56,15 +69,17 @@ set(PAGESIM_KERNEL_SECTIONS
 
 function(pagesim_add_kernel_library name)
   add_library(${name}_raw STATIC ${ARGN})
-  target_include_directories(${name}_raw PUBLIC ${CMAKE_SOURCE_DIR})
+  target_include_directories(${name}_raw PUBLIC ${PAGESIM_INCLUDE_DIR})
   target_compile_options(${name}_raw PRIVATE ${PAGESIM_WARNINGS} ${PAGESIM_KERNEL_CFLAGS})
-  set_target_properties(${name}_raw PROPERTIES C_COMPILER_LAUNCHER
-    "${CMAKE_SOURCE_DIR}/cmake/kernel-cc.sh;${PAGESIM_REWRITER};${PAGESIM_ACCESS_BC}")
-  add_dependencies(${name}_raw ps_rewrite pagesim_access_bc)
+  set_target_properties(${name}_raw PROPERTIES POSITION_INDEPENDENT_CODE ON C_COMPILER_LAUNCHER
+    "${PAGESIM_KERNEL_CC};${PAGESIM_REWRITER};${PAGESIM_ACCESS_BC}")
+  if(TARGET ps_rewrite)
+    add_dependencies(${name}_raw ps_rewrite pagesim_access_bc)
+  endif()
   # Objects are made again when the rewrite step or the runtime changes.
   foreach(src ${ARGN})
     set_property(SOURCE ${src} APPEND PROPERTY OBJECT_DEPENDS ${PAGESIM_ACCESS_BC}
-      ${PAGESIM_REWRITER} ${CMAKE_SOURCE_DIR}/cmake/kernel-cc.sh)
+      ${PAGESIM_REWRITER} ${PAGESIM_KERNEL_CC})
   endforeach()
   set(out ${CMAKE_CURRENT_BINARY_DIR}/lib${name}.a)
   add_custom_command(OUTPUT ${out}
@@ -78,11 +93,32 @@ function(pagesim_add_kernel_library name)
   # library linked after it.
   add_library(${name}_archive STATIC IMPORTED GLOBAL)
   set_target_properties(${name}_archive PROPERTIES IMPORTED_LOCATION ${out})
-  target_link_libraries(${name}_archive INTERFACE pagesim_sim)
+  target_link_libraries(${name}_archive INTERFACE pagesim::sim)
   add_library(${name} INTERFACE)
   target_link_libraries(${name} INTERFACE ${name}_archive)
-  target_include_directories(${name} INTERFACE ${CMAKE_SOURCE_DIR})
+  target_include_directories(${name} INTERFACE ${PAGESIM_INCLUDE_DIR})
   add_dependencies(${name} ${name}_renamed)
+  # The sources must build for the bare-metal i386 kernel too: freestanding,
+  # no libc headers, warnings are errors (a syntax check with the metal
+  # flags of cmake/Metal.cmake, the library's includes and definitions).
+  set(srcs)
+  foreach(src ${ARGN})
+    get_filename_component(abs ${src} ABSOLUTE)
+    list(APPEND srcs ${abs})
+  endforeach()
+  set(incs $<TARGET_PROPERTY:${name}_raw,INCLUDE_DIRECTORIES>)
+  set(defs $<TARGET_PROPERTY:${name}_raw,COMPILE_DEFINITIONS>)
+  set(stamp ${CMAKE_CURRENT_BINARY_DIR}/${name}.i386-checked)
+  add_custom_command(OUTPUT ${stamp}
+    COMMAND ${CMAKE_C_COMPILER} ${PAGESIM_METAL_FLAGS} -nostdlibinc -std=c11 ${PAGESIM_WARNINGS}
+            "$<$<BOOL:${incs}>:-I$<JOIN:${incs},;-I>>" "$<$<BOOL:${defs}>:-D$<JOIN:${defs},;-D>>"
+            -fsyntax-only ${srcs}
+    COMMAND ${CMAKE_COMMAND} -E touch ${stamp}
+    DEPENDS ${srcs}
+    COMMAND_EXPAND_LISTS VERBATIM
+    COMMENT "Checking that ${name} builds freestanding for i386")
+  add_custom_target(${name}_i386 DEPENDS ${stamp})
+  add_dependencies(${name}_raw ${name}_i386)
 endfunction()
 
 # pagesim_add_strategy_plugin(NAME SOURCES...)
@@ -94,26 +130,25 @@ endfunction()
 # then linked into the shared object NAME.so in the current binary
 # directory, target NAME.  The kernel functions it calls stay undefined:
 # the pagesim program provides them.
-set(PAGESIM_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
 function(pagesim_add_strategy_plugin name)
   add_library(${name}_raw STATIC ${ARGN})
-  target_include_directories(${name}_raw PRIVATE ${CMAKE_SOURCE_DIR})
+  target_include_directories(${name}_raw PRIVATE ${PAGESIM_INCLUDE_DIR})
   target_compile_options(${name}_raw PRIVATE ${PAGESIM_WARNINGS} ${PAGESIM_KERNEL_CFLAGS})
   set_target_properties(${name}_raw PROPERTIES POSITION_INDEPENDENT_CODE ON C_COMPILER_LAUNCHER
-    "${PAGESIM_CMAKE_DIR}/kernel-cc.sh;${PAGESIM_REWRITER};${PAGESIM_ACCESS_BC}")
+    "${PAGESIM_KERNEL_CC};${PAGESIM_REWRITER};${PAGESIM_ACCESS_BC}")
   if(TARGET ps_rewrite)
     add_dependencies(${name}_raw ps_rewrite pagesim_access_bc)
   endif()
   foreach(src ${ARGN})
     set_property(SOURCE ${src} APPEND PROPERTY OBJECT_DEPENDS ${PAGESIM_ACCESS_BC}
-      ${PAGESIM_REWRITER} ${PAGESIM_CMAKE_DIR}/kernel-cc.sh)
+      ${PAGESIM_REWRITER} ${PAGESIM_KERNEL_CC})
   endforeach()
   set(renamed ${CMAKE_CURRENT_BINARY_DIR}/lib${name}_kernel.a)
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${name}.so)
   add_custom_command(OUTPUT ${out}
     COMMAND ${CMAKE_OBJCOPY} --redefine-syms=${PAGESIM_KERNEL_SYMS}
             ${PAGESIM_KERNEL_SECTIONS} $<TARGET_FILE:${name}_raw> ${renamed}
-    COMMAND ${CMAKE_C_COMPILER} -shared -nostdlib -Wl,-Bsymbolic -o ${out}
+    COMMAND ${CMAKE_C_COMPILER} ${PAGESIM_PLUGIN_LINK_FLAGS} -o ${out}
             -Wl,--whole-archive ${renamed} -Wl,--no-whole-archive
     DEPENDS ${name}_raw ${PAGESIM_KERNEL_SYMS}
     COMMENT "Linking kernel plug-in ${name}.so")

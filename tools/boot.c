@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kernel/metal/multiboot.h"
 #include "kernel/metal/report.h"
 #include "kernel/module.h"
 #include "kernel/ptdump.h"
@@ -58,7 +59,7 @@ inject_find(const char *name)
 }
 
 struct boot_opts {
-    const char *strategy, *pmm, *qemu;
+    const char *strategy, *pmm, *qemu, *kernel;
     const struct inject *inject;
     double timeout;
     bool vs_sim, grub, gdb, timeout_set;
@@ -74,9 +75,13 @@ bootcmd_usage(FILE *out)
     fprintf(
         out,
         "usage: pagesim boot SCENARIO [options]\n"
-        "       pagesim boot --probe SEEDS [--probes N] [--grub] [--timeout S] [--qemu PATH]\n\n"
-        "Boots the bare-metal kernel (kernel.elf, next to pagesim) on qemu-system-i386 with\n"
-        "the scenario's workload as a Multiboot module, and shows the kernel's report.\n\n"
+        "       pagesim boot --probe SEEDS [--probes N] [--grub] [--timeout S] [--qemu PATH]\n"
+        "                    [--kernel FILE.elf]\n\n"
+        "Boots the bare-metal kernel (kernel.elf, next to pagesim or in its installed\n"
+        "lib/pagesim/) on qemu-system-i386 with the scenario's workload as a Multiboot\n"
+        "module, and shows the kernel's report.\n\n"
+        "  --kernel FILE.elf  boot this Multiboot kernel instead (one linked by\n"
+        "                     pagesim_add_metal_kernel, with a plug-in's strategy)\n"
         "  --strategy NAME    paging strategy (default: the scenario's)\n"
         "  --pmm NAME         frame allocator: bitmap or stack (default: the scenario's)\n"
         "  --grub             boot a GRUB rescue ISO (grub-mkrescue) instead of -kernel\n"
@@ -126,10 +131,15 @@ find_program(const char *name, char *out, size_t len)
     return false;
 }
 
-/* kernel.elf next to this program, else where the build put it. */
+/* --kernel FILE, else kernel.elf next to this program (the build tree),
+ * else in the installed lib/pagesim/, else where the build put it. */
 static bool
-find_kernel(char *out, size_t len)
+find_kernel(const struct boot_opts *o, char *out, size_t len)
 {
+    if (o->kernel != NULL) {
+        snprintf(out, len, "%s", o->kernel);
+        return access(out, R_OK) == 0;
+    }
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     if (n > 0) {
@@ -140,6 +150,11 @@ find_kernel(char *out, size_t len)
             snprintf(out, len, "%s/kernel.elf", self);
             if (access(out, R_OK) == 0)
                 return true;
+#ifdef PAGESIM_KERNEL_ELF_FROM_BIN
+            snprintf(out, len, "%s/%s", self, PAGESIM_KERNEL_ELF_FROM_BIN);
+            if (access(out, R_OK) == 0)
+                return true;
+#endif
         }
     }
 #ifdef PAGESIM_KERNEL_ELF
@@ -796,11 +811,35 @@ report_vs_sim(FILE *out, const struct scenario *sc, const char *pmm, const struc
 
 /* ---- the command ---- */
 
+/* Whether the file at path is one a Multiboot loader boots (its header in
+ * the first MB_HEADER_SEARCH bytes, kernel/metal/multiboot.h); says why
+ * not on stderr. */
+static bool
+check_kernel_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "%s: --kernel %s: %s\n", prog, path, strerror(errno));
+        return false;
+    }
+    uint32_t w[MB_HEADER_SEARCH / 4];
+    size_t n = fread(w, sizeof(w[0]), MB_HEADER_SEARCH / 4, f);
+    fclose(f);
+    for (size_t i = 0; i + 2 < n; i++)
+        if (w[i] == MB_HEADER_MAGIC && (uint32_t)(w[i] + w[i + 1] + w[i + 2]) == 0)
+            return true;
+    fprintf(stderr,
+            "%s: --kernel %s: not a Multiboot kernel (no Multiboot header in its first %u bytes)\n",
+            prog, path, MB_HEADER_SEARCH);
+    return false;
+}
+
 static bool
 parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
 {
     static const struct option opts[] = {
         {"strategy", required_argument, 0, 's'},
+        {"kernel", required_argument, 0, 'k'},
         {"pmm", required_argument, 0, 'p'},
         {"vs-sim", no_argument, 0, 'v'},
         {"plugin", required_argument, 0, 'L'},
@@ -824,6 +863,9 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
         switch (ch) {
         case 's':
             o->strategy = optarg;
+            break;
+        case 'k':
+            o->kernel = optarg;
             break;
         case 'p':
             o->pmm = optarg;
@@ -898,6 +940,8 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
             return false;
         }
     }
+    if (o->kernel != NULL && !check_kernel_file(o->kernel))
+        return false;
     if (o->probe) {
         const char *other = o->strategy   ? "--strategy"
                             : o->pmm      ? "--pmm"
@@ -1021,8 +1065,10 @@ boot_metal(const struct boot_opts *o, struct boot_files *f, uint64_t ram, uint32
            struct metal_report *m)
 {
     char kernel[PATH_MAX], qemu[PATH_MAX];
-    if (!find_kernel(kernel, sizeof(kernel))) {
-        fprintf(stderr, "%s: kernel.elf not found next to pagesim (build it with cmake --build)\n",
+    if (!find_kernel(o, kernel, sizeof(kernel))) {
+        fprintf(stderr,
+                "%s: kernel.elf not found next to pagesim or in lib/pagesim/ (build it with cmake "
+                "--build)\n",
                 prog);
         return BOOTCMD_NO_TOOL;
     }

@@ -11,6 +11,9 @@
 #define MB_HEADER_MEMORY_INFO 0x2 /* mem_* and the memory map, please */
 #define MB_HEADER_FLAGS (MB_HEADER_PAGE_ALIGN | MB_HEADER_MEMORY_INFO)
 #define MB_BOOT_MAGIC 0x2BADB002 /* in EAX at entry */
+/* The header lies 4-byte aligned within the image's first 8 KiB, its
+ * checksum making magic + flags + checksum 0 (mod 2^32). */
+#define MB_HEADER_SEARCH 8192
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>

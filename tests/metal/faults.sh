@@ -111,5 +111,16 @@ expect 2 "expected one SCENARIO" "$pagesim" boot
 expect 2 "--gdb and --vs-sim exclude each other" "$pagesim" boot $thread --gdb --vs-sim
 expect 0 "Expectations" "$pagesim" boot $thread
 
+# --kernel: a file that is missing, or that carries no Multiboot header
+# (a scenario file, or kernel.elf cut before its header: the header is the
+# first thing in .text, so its first 8 bytes hold no magic + checksum), is
+# refused before any boot.  kernel.elf itself boots.
+expect 2 "--kernel $out/none.elf: No such file or directory" \
+    "$pagesim" boot $thread --kernel "$out/none.elf"
+expect 2 "--kernel $thread: not a Multiboot kernel" "$pagesim" boot $thread --kernel $thread
+head -c 8 "$kernel" > "$out/cut.elf"
+expect 2 "not a Multiboot kernel" "$pagesim" boot $thread --kernel "$out/cut.elf"
+expect 0 "The runs agree." "$pagesim" boot $thread --kernel "$kernel" --vs-sim
+
 [ $fails -eq 0 ] || exit 1
 echo "metal faults: every failure reported as expected"
