@@ -87,8 +87,8 @@ bootcmd_usage(FILE *out)
         "  --grub             boot a GRUB rescue ISO (grub-mkrescue) instead of -kernel\n"
         "  --vs-sim           also run the simulator and compare: outcome, the kernel's\n"
         "                     figures, every page directory and table (exit 1 on a difference)\n"
-        "  --plugin FILE.so   with --vs-sim: load a plug-in into the simulator's side\n"
-        "                     (repeatable), as run's --plugin does\n"
+        "  --plugin FILE.so   load a plug-in (repeatable), as run's --plugin does: its\n"
+        "                     strategies can be named, and --vs-sim's simulator runs them\n"
         "  --gdb              start QEMU halted with its gdb stub and print the gdb command\n"
         "  --timeout S        give up after S seconds (default 120; with --gdb: none)\n"
         "  --qemu PATH        the QEMU binary (default: qemu-system-i386 from PATH)\n"
@@ -976,11 +976,6 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
     }
     if (o->gdb && o->vs_sim) {
         fprintf(stderr, "%s: --gdb and --vs-sim exclude each other\n", prog);
-        return false;
-    }
-    if (o->nplugins > 0 && !o->vs_sim) {
-        fprintf(stderr, "%s: --plugin applies only with --vs-sim (it loads into the simulator)\n",
-                prog);
         return false;
     }
     if (o->gdb && !o->timeout_set)
