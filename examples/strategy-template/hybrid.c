@@ -23,7 +23,7 @@
  * slot map and one INVLPG per structure it opens.
  *
  * Kernel half: every directory copies PDEs [KERNEL_PDX, VMM_KPDE_END) of the
- * current one (all the same) when it is made; those point at kernel tables
+ * kernel directory (the same in every space) when it is made; those point at kernel tables
  * made at boot that never change, reached through the self-map of
  * whichever space is current.  PDE 1023 is each space's own.
  */
@@ -120,8 +120,8 @@ hy_boot(struct vmm_space *ks, uint32_t ram_frames)
 
 /*
  * A new space is never current: its directory, a frame the PMM zeroed, is
- * filled through a slot with the kernel PDEs of the current directory (the
- * same in every space) and its own self-map entry.
+ * filled through a slot with the kernel PDEs (vmm_copy_kernel_pdes) and its
+ * own self-map entry.
  */
 static enum vmm_status
 hy_create(struct vmm_space *sp)
@@ -136,9 +136,7 @@ hy_create(struct vmm_space *sp)
         pmm_free(pa);
         return st;
     }
-    volatile pde_t *self = hy_self_pd();
-    for (uint32_t pdx = KERNEL_PDX; pdx < VMM_KPDE_END; pdx++)
-        pd[pdx] = self[pdx];
+    vmm_copy_kernel_pdes(pd);
     pd[RECURSIVE_SLOT] = pa | VMM_KERNEL_PDE;
     hy_close(pd);
     return VMM_OK;
