@@ -67,7 +67,12 @@ set(PAGESIM_KERNEL_SECTIONS
   --rename-section .bss=pagesim_kbss
   --rename-section .text=${PAGESIM_KERNEL_TEXT})
 
-function(pagesim_add_kernel_library name)
+# The kernel objects of NAME: the static library NAME_raw of the sources
+# compiled as kernel code (the launcher's rewrite), and the check that the
+# same sources build for the bare-metal i386 kernel too: freestanding, no
+# libc headers, warnings are errors (a syntax check with the metal flags of
+# cmake/Metal.cmake, the library's includes and definitions).
+function(_pagesim_kernel_objects name)
   add_library(${name}_raw STATIC ${ARGN})
   target_include_directories(${name}_raw PUBLIC ${PAGESIM_INCLUDE_DIR})
   target_compile_options(${name}_raw PRIVATE ${PAGESIM_WARNINGS} ${PAGESIM_KERNEL_CFLAGS})
@@ -77,32 +82,10 @@ function(pagesim_add_kernel_library name)
     add_dependencies(${name}_raw ps_rewrite pagesim_access_bc)
   endif()
   # Objects are made again when the rewrite step or the runtime changes.
+  set(srcs)
   foreach(src ${ARGN})
     set_property(SOURCE ${src} APPEND PROPERTY OBJECT_DEPENDS ${PAGESIM_ACCESS_BC}
       ${PAGESIM_REWRITER} ${PAGESIM_KERNEL_CC})
-  endforeach()
-  set(out ${CMAKE_CURRENT_BINARY_DIR}/lib${name}.a)
-  add_custom_command(OUTPUT ${out}
-    COMMAND ${CMAKE_OBJCOPY} --redefine-syms=${PAGESIM_KERNEL_SYMS}
-            ${PAGESIM_KERNEL_SECTIONS} $<TARGET_FILE:${name}_raw> ${out}
-    DEPENDS ${name}_raw ${PAGESIM_KERNEL_SYMS}
-    COMMENT "Renaming kernel memory functions in ${name}")
-  add_custom_target(${name}_renamed DEPENDS ${out})
-  # The renamed archive as an imported static library, so that CMake orders
-  # it before pagesim_sim (its hooks and arch_*) and before any kernel
-  # library linked after it.
-  add_library(${name}_archive STATIC IMPORTED GLOBAL)
-  set_target_properties(${name}_archive PROPERTIES IMPORTED_LOCATION ${out})
-  target_link_libraries(${name}_archive INTERFACE pagesim::sim)
-  add_library(${name} INTERFACE)
-  target_link_libraries(${name} INTERFACE ${name}_archive)
-  target_include_directories(${name} INTERFACE ${PAGESIM_INCLUDE_DIR})
-  add_dependencies(${name} ${name}_renamed)
-  # The sources must build for the bare-metal i386 kernel too: freestanding,
-  # no libc headers, warnings are errors (a syntax check with the metal
-  # flags of cmake/Metal.cmake, the library's includes and definitions).
-  set(srcs)
-  foreach(src ${ARGN})
     get_filename_component(abs ${src} ABSOLUTE)
     list(APPEND srcs ${abs})
   endforeach()
@@ -121,28 +104,38 @@ function(pagesim_add_kernel_library name)
   add_dependencies(${name}_raw ${name}_i386)
 endfunction()
 
+function(pagesim_add_kernel_library name)
+  _pagesim_kernel_objects(${name} ${ARGN})
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/lib${name}.a)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_OBJCOPY} --redefine-syms=${PAGESIM_KERNEL_SYMS}
+            ${PAGESIM_KERNEL_SECTIONS} $<TARGET_FILE:${name}_raw> ${out}
+    DEPENDS ${name}_raw ${PAGESIM_KERNEL_SYMS}
+    COMMENT "Renaming kernel memory functions in ${name}")
+  add_custom_target(${name}_renamed DEPENDS ${out})
+  # The renamed archive as an imported static library, so that CMake orders
+  # it before pagesim_sim (its hooks and arch_*) and before any kernel
+  # library linked after it.
+  add_library(${name}_archive STATIC IMPORTED GLOBAL)
+  set_target_properties(${name}_archive PROPERTIES IMPORTED_LOCATION ${out})
+  target_link_libraries(${name}_archive INTERFACE pagesim::sim)
+  add_library(${name} INTERFACE)
+  target_link_libraries(${name} INTERFACE ${name}_archive)
+  target_include_directories(${name} INTERFACE ${PAGESIM_INCLUDE_DIR})
+  add_dependencies(${name} ${name}_renamed)
+endfunction()
+
 # pagesim_add_strategy_plugin(NAME SOURCES...)
 #
 # Builds a plug-in (kernel/plugin.h) for `pagesim --plugin NAME.so`: its
 # sources are compiled exactly as kernel libraries are (the rewrite, the
 # kern_* renaming, the kernel sections, so the simulator restores the
 # plug-in's data in every machine and names its functions in call chains),
-# then linked into the shared object NAME.so in the current binary
-# directory, target NAME.  The kernel functions it calls stay undefined:
-# the pagesim program provides them.
+# and checked to build for i386, then linked into the shared object NAME.so
+# in the current binary directory, target NAME.  The kernel functions it
+# calls stay undefined: the pagesim program provides them.
 function(pagesim_add_strategy_plugin name)
-  add_library(${name}_raw STATIC ${ARGN})
-  target_include_directories(${name}_raw PRIVATE ${PAGESIM_INCLUDE_DIR})
-  target_compile_options(${name}_raw PRIVATE ${PAGESIM_WARNINGS} ${PAGESIM_KERNEL_CFLAGS})
-  set_target_properties(${name}_raw PROPERTIES POSITION_INDEPENDENT_CODE ON C_COMPILER_LAUNCHER
-    "${PAGESIM_KERNEL_CC};${PAGESIM_REWRITER};${PAGESIM_ACCESS_BC}")
-  if(TARGET ps_rewrite)
-    add_dependencies(${name}_raw ps_rewrite pagesim_access_bc)
-  endif()
-  foreach(src ${ARGN})
-    set_property(SOURCE ${src} APPEND PROPERTY OBJECT_DEPENDS ${PAGESIM_ACCESS_BC}
-      ${PAGESIM_REWRITER} ${PAGESIM_KERNEL_CC})
-  endforeach()
+  _pagesim_kernel_objects(${name} ${ARGN})
   set(renamed ${CMAKE_CURRENT_BINARY_DIR}/lib${name}_kernel.a)
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${name}.so)
   add_custom_command(OUTPUT ${out}
