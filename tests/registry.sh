@@ -77,8 +77,8 @@ for g in tests/golden/*.txt; do
 done
 
 # Names given in scenarios, shell tests, C tests and benchmarks (not the
-# plug-in test: its names are those its test plug-ins register).
-shell_tests=$(ls tests/*.sh | grep -vx tests/plugin.sh)
+# plug-in and install tests: their names are those their plug-ins register).
+shell_tests=$(ls tests/*.sh | grep -vx -e tests/plugin.sh -e tests/install.sh)
 {
     grep -h '^strategy ' scenarios/*.scn tests/bad/*.scn | grep -v '^strategy nosuch$' | awk '{ print $2 }'
     grep -hv '^[[:space:]]*#' $shell_tests | grep -oE -- '--strategy[ =][a-z][a-z0-9-]*' | sed 's/^--strategy.//'
