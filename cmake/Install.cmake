@@ -22,6 +22,7 @@ set(PAGESIM_INSTALL_SCENARIODIR share/pagesim/scenarios)
 # with (the machine, its loader, the runner), and what these include.
 set(PAGESIM_PUBLIC_HEADERS
   kernel/arch.h kernel/plugin.h kernel/klib.h kernel/layout.h kernel/bootlayout.h
+  allocators/placement.h
   mmu/x86.h allocators/vmm.h allocators/vmm_strategy.h allocators/pmm.h allocators/heap.h
   sim/sim.h sim/bootload.h mmu/mmu.h mmu/tlb.h
   kernel/boot.h kernel/hwprobe.h kernel/module.h kernel/workload.h
@@ -58,6 +59,11 @@ string(REPLACE ";" " " PAGESIM_CC_SECTIONS "${PAGESIM_KERNEL_SECTIONS}")
 set(plugin_flags ${PAGESIM_PLUGIN_LINK_FLAGS})
 list(REMOVE_ITEM plugin_flags -shared) # given on pagesim-cc's command line
 string(REPLACE ";" " " PAGESIM_CC_PLUGIN_FLAGS "${plugin_flags}")
+# pagesim-cc --metal: the compile and link of pagesim_add_metal_kernel.
+list(JOIN PAGESIM_METAL_FLAGS " " PAGESIM_CC_METAL_FLAGS)
+list(JOIN PAGESIM_METAL_LINK_FLAGS " " PAGESIM_CC_METAL_LINK_FLAGS)
+get_filename_component(PAGESIM_METAL_OBJECT_NAME ${PAGESIM_METAL_OBJECT} NAME)
+get_filename_component(PAGESIM_METAL_SCRIPT_NAME ${PAGESIM_METAL_SCRIPT} NAME)
 configure_file(cmake/pagesim-cc.in ${CMAKE_BINARY_DIR}/pagesim-cc @ONLY)
 install(PROGRAMS ${CMAKE_BINARY_DIR}/pagesim-cc DESTINATION ${PAGESIM_INSTALL_BINDIR})
 
@@ -70,8 +76,6 @@ install(FILES ${CMAKE_BINARY_DIR}/pagesim.pc DESTINATION lib/pkgconfig)
 
 # find_package(pagesim): imported targets and the functions that build kernel
 # code, from the same cmake/ files this tree uses.
-get_filename_component(PAGESIM_METAL_OBJECT_NAME ${PAGESIM_METAL_OBJECT} NAME)
-get_filename_component(PAGESIM_METAL_SCRIPT_NAME ${PAGESIM_METAL_SCRIPT} NAME)
 configure_package_config_file(cmake/pagesim-config.cmake.in
   ${CMAKE_BINARY_DIR}/pagesim-config.cmake INSTALL_DESTINATION ${PAGESIM_INSTALL_CMAKEDIR}
   PATH_VARS PAGESIM_INSTALL_INCLUDEDIR PAGESIM_INSTALL_PKGLIBDIR PAGESIM_INSTALL_BINDIR

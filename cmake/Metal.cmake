@@ -23,6 +23,9 @@ set(PAGESIM_METAL_FLAGS
   --target=i386-unknown-none-elf -march=i686 -ffreestanding -fno-builtin -nostdlib
   -fno-pic -fno-pie -fno-stack-protector -fno-omit-frame-pointer -mno-sse -mno-mmx -mno-80387
   -fno-asynchronous-unwind-tables -fno-common)
+# How NAME.elf links (pagesim-cc --metal too): PAGESIM_LD with these flags,
+# -T the script, -o NAME.elf, NAME's objects, then the base object.
+set(PAGESIM_METAL_LINK_FLAGS -m elf_i386 -nostdlib)
 
 if(NOT PAGESIM_INSTALLED)
   set(PAGESIM_METAL_OBJECT ${CMAKE_BINARY_DIR}/kernel/pagesim_metal.o)
@@ -73,7 +76,7 @@ function(pagesim_add_metal_kernel name)
     set(deps pagesim_${name}_metal)
   endif()
   add_custom_command(OUTPUT ${output}
-    COMMAND ${PAGESIM_LD} -m elf_i386 -nostdlib -T ${PAGESIM_METAL_SCRIPT} -o ${output}
+    COMMAND ${PAGESIM_LD} ${PAGESIM_METAL_LINK_FLAGS} -T ${PAGESIM_METAL_SCRIPT} -o ${output}
             ${objs} ${PAGESIM_METAL_OBJECT}
     DEPENDS ${deps} ${objs} ${PAGESIM_METAL_OBJECT} ${PAGESIM_METAL_SCRIPT}
     COMMAND_EXPAND_LISTS

@@ -9,9 +9,11 @@
 # - the strategy template (examples/strategy-template/), copied out of the
 #   tree, builds with Make (pagesim-cc, pkg-config) and with CMake
 #   (find_package(pagesim)); its Check test passes both ways; pagesim-cc's
-#   object is instrumented kernel code; the plug-in is compare's seventh
-#   column with figures counted by hand, the same whichever way it was
-#   built; its metal kernel boots and agrees with the simulator.
+#   object is instrumented kernel code; pagesim-cc --metal compiles and
+#   links the metal kernel to the bytes pagesim_add_metal_kernel makes; the
+#   plug-in is compare's seventh column with figures counted by hand, the
+#   same whichever way it was built; its metal kernel, built either way,
+#   boots and agrees with the simulator.
 # usage: install.sh BUILD_DIR TOP
 set -u
 build="$1"
@@ -80,7 +82,17 @@ nm "$T/make/hybrid.o" | grep -q ' U __ps_store4_miss$' ||
 objdump -h "$T/make/hybrid.o" | grep -q ' pagesim_ktext ' ||
     fail "pagesim-cc: hybrid.o has no pagesim_ktext section"
 objdump -h "$T/make/hybrid.o" | grep -q ' \.text ' && fail "pagesim-cc: hybrid.o has a .text section"
-[ -f "$T/make/hybrid.so" ] || fail "make made no hybrid.so"
+for f in hybrid.so hybrid.elf; do
+    [ -f "$T/make/$f" ] || fail "make made no $f"
+done
+# pagesim-cc --help says what it does, --metal included; a metal link takes
+# objects only.
+pagesim-cc --help > "$T/cc-help" 2>&1 || fail "pagesim-cc --help exits $?"
+grep -q 'pagesim-cc --metal -o x.elf' "$T/cc-help" || fail "pagesim-cc --help has no --metal link"
+pagesim-cc --metal -o "$T/x.elf" "$tpl/hybrid.c" 2> "$T/cc-err"
+[ $? -eq 2 ] || fail "pagesim-cc --metal link of a C file does not exit 2"
+grep -q "^pagesim-cc --metal: a link takes objects, archives and -o FILE.elf, not '.*hybrid.c'$" \
+    "$T/cc-err" || { cat "$T/cc-err"; fail "pagesim-cc --metal: no message for a C file"; }
 "$T/make/test_hybrid" > "$T/make-test.log" 2>&1 ||
     { cat "$T/make-test.log"; fail "test_hybrid built by make"; }
 
@@ -95,6 +107,17 @@ for f in hybrid.so hybrid.elf test_hybrid; do
 done
 ctest --test-dir "$T/cmake" --output-on-failure > "$T/ctest.log" 2>&1 ||
     { cat "$T/ctest.log"; fail "the template's ctest"; }
+# pagesim-cc --metal compiles as pagesim_add_metal_kernel does (with the
+# template's own flags: the warnings, C11 with CMake's default extensions,
+# the same absolute source path) and links as it does: the same bytes.
+cmetal="$T/cmake/CMakeFiles/pagesim_hybrid_metal.dir/hybrid.c.o"
+pagesim-cc --metal -Wall -Wextra -Werror -std=gnu11 -c "$T/src/hybrid.c" -o "$T/cc-metal.o" ||
+    fail "pagesim-cc --metal -c"
+cmp -s "$T/cc-metal.o" "$cmetal" ||
+    fail "pagesim-cc --metal -c differs from pagesim_add_metal_kernel's object"
+pagesim-cc --metal -o "$T/cc-metal.elf" "$cmetal" || fail "pagesim-cc --metal -o x.elf"
+cmp -s "$T/cc-metal.elf" "$T/cmake/hybrid.elf" ||
+    fail "pagesim-cc --metal link differs from pagesim_add_metal_kernel's hybrid.elf"
 
 # The template's metal kernel boots, with the built-in strategies beside
 # its own, and agrees with the simulator.
@@ -118,6 +141,11 @@ cmp -s "$T/run-make" "$T/run-cmake" || fail "the make- and cmake-built plug-ins 
     --plugin "$T/cmake/hybrid.so" > "$T/hboot" 2>&1 ||
     { cat "$T/hboot"; fail "boot --kernel hybrid.elf --strategy hybrid --vs-sim"; }
 grep -qx "The runs agree." "$T/hboot" || fail "hybrid.elf under hybrid: the runs differ"
+# The Make-built metal kernel and plug-in too.
+"$P/bin/pagesim" boot "$scn" --kernel "$T/make/hybrid.elf" --strategy hybrid --vs-sim \
+    --plugin "$T/make/hybrid.so" > "$T/mboot" 2>&1 ||
+    { cat "$T/mboot"; fail "boot --kernel of the make-built hybrid.elf --strategy hybrid --vs-sim"; }
+grep -qx "The runs agree." "$T/mboot" || fail "make-built hybrid.elf under hybrid: the runs differ"
 
 [ $fails -eq 0 ] || exit 1
 echo "install: installed pagesim runs; the template builds with Make and CMake, tests and boots"
