@@ -58,12 +58,26 @@ pmm_find(const char *name)
     return NULL;
 }
 
+const char *
+pmm_ops_missing(const struct pmm_ops *ops)
+{
+    return ops->init == NULL      ? "init"
+           : ops->release == NULL ? "release"
+           : ops->reserve == NULL ? "reserve"
+           : ops->alloc == NULL   ? "alloc"
+           : ops->free == NULL    ? "free"
+           : ops->stats == NULL   ? "stats"
+                                  : NULL;
+}
+
 enum kreg_status
 pmm_register(const struct pmm_ops *ops)
 {
-    if (ops == NULL || ops->name == NULL || ops->name[0] == '\0' || ops->init == NULL ||
-        ops->release == NULL || ops->reserve == NULL || ops->alloc == NULL || ops->free == NULL ||
-        ops->stats == NULL)
+    if (ops == NULL)
+        return KREG_INCOMPLETE;
+    if (!kreg_name_ok(ops->name))
+        return KREG_BAD_NAME;
+    if (pmm_ops_missing(ops) != NULL)
         return KREG_INCOMPLETE;
     if (pmm_find(ops->name) != NULL)
         return KREG_NAME_TAKEN;

@@ -79,8 +79,13 @@ extern const struct pmm_ops pmm_stack_ops;
 extern const struct pmm_ops *pmm_registry[PMM_REGISTRY_MAX + 1];
 
 /* Appends ops to the registry (a plug-in's allocator, kernel/plugin.h): its
- * name must be new and every operation but prezero set. */
+ * name must be valid (kreg_name_ok) and new, and every operation but
+ * prezero set. */
 enum kreg_status pmm_register(const struct pmm_ops *ops);
+
+/* The first member of ops the kernel calls that is NULL ("init", ...),
+ * NULL if there is none. */
+const char *pmm_ops_missing(const struct pmm_ops *ops);
 
 /* Returns the allocator of pmm_registry named name, NULL if unknown. */
 const struct pmm_ops *pmm_find(const char *name);

@@ -141,9 +141,14 @@ extern const struct vmm_ops *vmm_registry[VMM_REGISTRY_MAX + 1];
 extern const struct vmm_ops *const vmm_registry_default;
 
 /* Appends ops to the registry (a plug-in's strategy, kernel/plugin.h): its
- * name must be new, its preferred frame allocator registered, and every
- * operation the kernel calls set (flushed and reach->close may be NULL). */
+ * name must be valid (kreg_name_ok) and new, its preferred frame allocator
+ * registered, and every operation the kernel calls set (flushed and
+ * reach->close may be NULL). */
 enum kreg_status vmm_register(const struct vmm_ops *ops);
+
+/* The first member of ops the kernel calls that is NULL ("boot",
+ * "reach->open_pd", ...), NULL if there is none. */
+const char *vmm_ops_missing(const struct vmm_ops *ops);
 
 /* Returns the strategy named name in the registry, NULL if there is none. */
 const struct vmm_ops *vmm_find(const char *name);

@@ -48,23 +48,37 @@ vmm_find(const char *name)
     return NULL;
 }
 
-/* True if ops has a name and every operation the kernel calls. */
-static bool
-vmm_ops_complete(const struct vmm_ops *ops)
+const char *
+vmm_ops_missing(const struct vmm_ops *ops)
 {
     const struct vmm_reach *r = ops->reach;
-    return ops->name != NULL && ops->name[0] != '\0' && ops->summary != NULL &&
-           ops->pmm != NULL && r != NULL && ops->boot != NULL && ops->create != NULL &&
-           ops->kmap != NULL && ops->kunmap != NULL && ops->zero_frame != NULL &&
-           ops->stats != NULL && r->open_pd != NULL && r->open_pt != NULL &&
-           r->new_table != NULL && r->free_table != NULL && r->free_pd != NULL &&
-           r->kpte != NULL && r->kpd != NULL;
+    return ops->summary == NULL      ? "summary"
+           : ops->pmm == NULL        ? "pmm"
+           : r == NULL               ? "reach"
+           : ops->boot == NULL       ? "boot"
+           : ops->create == NULL     ? "create"
+           : ops->kmap == NULL       ? "kmap"
+           : ops->kunmap == NULL     ? "kunmap"
+           : ops->zero_frame == NULL ? "zero_frame"
+           : ops->stats == NULL      ? "stats"
+           : r->open_pd == NULL      ? "reach->open_pd"
+           : r->open_pt == NULL      ? "reach->open_pt"
+           : r->new_table == NULL    ? "reach->new_table"
+           : r->free_table == NULL   ? "reach->free_table"
+           : r->free_pd == NULL      ? "reach->free_pd"
+           : r->kpte == NULL         ? "reach->kpte"
+           : r->kpd == NULL          ? "reach->kpd"
+                                     : NULL;
 }
 
 enum kreg_status
 vmm_register(const struct vmm_ops *ops)
 {
-    if (ops == NULL || !vmm_ops_complete(ops))
+    if (ops == NULL)
+        return KREG_INCOMPLETE;
+    if (!kreg_name_ok(ops->name))
+        return KREG_BAD_NAME;
+    if (vmm_ops_missing(ops) != NULL)
         return KREG_INCOMPLETE;
     if (vmm_find(ops->name) != NULL)
         return KREG_NAME_TAKEN;

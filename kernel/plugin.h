@@ -33,6 +33,7 @@
 #ifndef PAGESIM_PLUGIN_H
 #define PAGESIM_PLUGIN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define PAGESIM_PLUGIN_ABI 1u
@@ -45,9 +46,19 @@ enum kreg_status {
     KREG_OK = 0,
     KREG_NAME_TAKEN,  /* a strategy (allocator) of that name is registered already */
     KREG_FULL,        /* the registry has no room left (VMM_REGISTRY_MAX, PMM_REGISTRY_MAX) */
-    KREG_INCOMPLETE,  /* no name, or an operation the kernel calls is NULL */
+    KREG_INCOMPLETE,  /* NULL ops, or a member the kernel calls is NULL */
     KREG_UNKNOWN_PMM, /* a strategy prefers a frame allocator not registered */
+    KREG_BAD_NAME,    /* not 1 to KREG_NAME_MAX letters, digits, '-', '_' or '.' */
 };
+
+/* The longest name a strategy or frame allocator can have: what the boot
+ * module carries of it (kernel/module.h), so both builds see the same. */
+#define KREG_NAME_MAX 31u
+
+/* Returns true if name can name a strategy or frame allocator: 1 to
+ * KREG_NAME_MAX letters, digits, '-', '_' or '.', so that it fits the boot
+ * module and reads as one word in scenarios and in --strategies lists. */
+bool kreg_name_ok(const char *name);
 
 /* Returns a short constant description of st. */
 const char *kreg_strerror(enum kreg_status st);

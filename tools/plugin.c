@@ -63,10 +63,11 @@ static unsigned nnames;
 static const char *init_path;
 static enum kreg_status refused;
 static const char *refused_name;
+static const char *refused_member; /* KREG_INCOMPLETE: the member that is NULL */
 static bool refused_pmm;
 
 static void
-note_registration(enum kreg_status st, const char *name, bool pmm)
+note_registration(enum kreg_status st, const char *name, const char *missing, bool pmm)
 {
     if (st == KREG_OK && nnames < PLUGIN_NAMES_MAX) {
         names[nnames].name = name;
@@ -75,6 +76,7 @@ note_registration(enum kreg_status st, const char *name, bool pmm)
     } else if (st != KREG_OK && refused == KREG_OK) {
         refused = st;
         refused_name = name;
+        refused_member = missing;
         refused_pmm = pmm;
     }
 }
@@ -83,7 +85,7 @@ static enum kreg_status
 host_add_strategy(const struct vmm_ops *ops)
 {
     enum kreg_status st = kplugin_registrar.add_strategy(ops);
-    note_registration(st, reg_ops_strategy_name(ops), false);
+    note_registration(st, reg_ops_strategy_name(ops), reg_ops_strategy_missing(ops), false);
     return st;
 }
 
@@ -91,7 +93,7 @@ static enum kreg_status
 host_add_pmm(const struct pmm_ops *ops)
 {
     enum kreg_status st = kplugin_registrar.add_pmm(ops);
-    note_registration(st, reg_ops_pmm_name(ops), true);
+    note_registration(st, reg_ops_pmm_name(ops), reg_ops_pmm_missing(ops), true);
     return st;
 }
 
@@ -306,6 +308,11 @@ plugin_load(const char *path, char *err, size_t len)
         taken_message(path, err, len);
         return PLUGIN_REFUSED;
     }
+    if (refused == KREG_INCOMPLETE && refused_member != NULL) {
+        snprintf(err, len, "plug-in %s: %s '%s' refused: its member %s is NULL", path,
+                 refused_pmm ? "frame allocator" : "strategy", refused_name, refused_member);
+        return PLUGIN_REFUSED;
+    }
     if (refused != KREG_OK) {
         snprintf(err, len, "plug-in %s: %s '%s' refused: %s", path,
                  refused_pmm ? "frame allocator" : "strategy", refused_name,
@@ -317,6 +324,15 @@ plugin_load(const char *path, char *err, size_t len)
         return PLUGIN_INIT_FAILED;
     }
     return PLUGIN_OK;
+}
+
+const char *
+plugin_owner(const char *name, bool pmm)
+{
+    for (unsigned i = 0; i < nnames; i++)
+        if (names[i].pmm == pmm && strcmp(names[i].name, name) == 0)
+            return names[i].path;
+    return NULL;
 }
 
 bool

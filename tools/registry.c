@@ -103,6 +103,18 @@ reg_ops_pmm_name(const struct pmm_ops *ops)
     return ops != NULL && ops->name != NULL && ops->name[0] != '\0' ? ops->name : "(no name)";
 }
 
+const char *
+reg_ops_strategy_missing(const struct vmm_ops *ops)
+{
+    return ops != NULL ? vmm_ops_missing(ops) : NULL;
+}
+
+const char *
+reg_ops_pmm_missing(const struct pmm_ops *ops)
+{
+    return ops != NULL ? pmm_ops_missing(ops) : NULL;
+}
+
 void
 reg_list_strategies(FILE *out)
 {

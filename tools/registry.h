@@ -47,6 +47,11 @@ struct pmm_ops;
 const char *reg_ops_strategy_name(const struct vmm_ops *ops);
 const char *reg_ops_pmm_name(const struct pmm_ops *ops);
 
+/* The first member of a plug-in's ops the kernel calls that is NULL
+ * ("boot", "reach->open_pd", "init", ...), NULL if none or ops is NULL. */
+const char *reg_ops_strategy_missing(const struct vmm_ops *ops);
+const char *reg_ops_pmm_missing(const struct pmm_ops *ops);
+
 /* Prints one line per strategy: name, frame allocator and summary in
  * aligned columns (pagesim --list-strategies). */
 void reg_list_strategies(FILE *out);
