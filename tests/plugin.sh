@@ -53,8 +53,14 @@ refused "pagesim: plug-in $P/ps_dup_other.so: strategy 'tmtest' is registered al
     --plugin "$P/ps_tmtest.so" --plugin "$P/ps_dup_other.so"
 refused "pagesim: plug-in $P/ps_tmtest.so: loaded twice" \
     --plugin "$P/ps_tmtest.so" --plugin "$P/ps_tmtest.so"
-refused "pagesim: plug-in $P/ps_bad_incomplete.so: strategy 'bad' refused: no name, or an operation the kernel calls is missing" \
+refused "pagesim: plug-in $P/ps_bad_incomplete.so: strategy 'bad' refused: its member reach is NULL" \
     --plugin "$P/ps_bad_incomplete.so"
+# A name must fit the boot module (31 characters) and read as one word in
+# scenario lines and --strategies lists.
+refused "pagesim: plug-in $P/ps_bad_name_space.so: strategy 'my strat' refused: a name is 1 to 31 letters, digits, '-', '_' or '.'" \
+    --plugin "$P/ps_bad_name_space.so"
+refused "pagesim: plug-in $P/ps_bad_name_long.so: strategy 'abcdefghijklmnopqrstuvwxyz012345' refused: a name is 1 to 31" \
+    --plugin "$P/ps_bad_name_long.so"
 refused "pagesim: plug-in $P/ps_bad_return.so: its init (pagesim_plugin_init) returned 5" \
     --plugin "$P/ps_bad_return.so"
 # init writes through a null pointer: the access runtime stops the process
@@ -70,11 +76,14 @@ check "--list-strategies --plugin without FILE" 2 $?
 "$pagesim" run scenarios/thread.scn --strategy tmtest > /dev/null 2> "$T/err"
 check "tmtest without its plug-in" 2 $?
 has "tmtest without its plug-in" "$T/err" "unknown strategy 'tmtest'"
-# boot: the plug-in makes its strategy a name the host accepts; kernel.elf
-# links no plug-in, so its kernel refuses the name (the report says so).
+# boot: kernel.elf links no plug-in, so a plug-in's strategy or frame
+# allocator needs --kernel (a kernel that links it): refused before QEMU.
 "$pagesim" boot scenarios/thread.scn --strategy tmtest --plugin "$P/ps_tmtest.so" > "$T/out" 2> "$T/err"
-check "boot of a plug-in strategy on kernel.elf" 1 $?
-has "boot of a plug-in strategy on kernel.elf" "$T/out" "kernel boot failed: unknown paging strategy"
+check "boot of a plug-in strategy on kernel.elf" 2 $?
+has "boot of a plug-in strategy on kernel.elf" "$T/err" "strategy 'tmtest' comes from plug-in $P/ps_tmtest.so, which kernel.elf does not link"
+"$pagesim" boot scenarios/thread.scn --pmm firstfit --plugin "$P/ps_firstfit.so" > "$T/out" 2> "$T/err"
+check "boot of a plug-in frame allocator on kernel.elf" 2 $?
+has "boot of a plug-in frame allocator on kernel.elf" "$T/err" "frame allocator 'firstfit' comes from plug-in $P/ps_firstfit.so"
 "$pagesim" boot scenarios/thread.scn --vs-sim --plugin "$P/ps_bad_abi.so" > /dev/null 2> "$T/err"
 check "boot --vs-sim with a refused plug-in" 2 $?
 has "boot --vs-sim with a refused plug-in" "$T/err" "built for plug-in ABI 999"

@@ -1257,6 +1257,22 @@ bootcmd_main(int argc, char **argv)
         return BOOTCMD_USAGE;
     }
     const char *pmm = run_default_pmm(&sc, strategy);
+    /* kernel.elf links no plug-in: a plug-in's strategy or frame allocator
+     * needs the kernel pagesim_add_metal_kernel linked it into. */
+    const char *owner = plugin_owner(strategy, false);
+    const char *what = "strategy", *name = strategy;
+    if (owner == NULL && (owner = plugin_owner(pmm, true)) != NULL) {
+        what = "frame allocator";
+        name = pmm;
+    }
+    if (o.kernel == NULL && owner != NULL) {
+        fprintf(stderr,
+                "%s: %s '%s' comes from plug-in %s, which kernel.elf does not link: boot the "
+                "kernel pagesim_add_metal_kernel linked it into (--kernel FILE.elf)\n",
+                prog, what, name, owner);
+        scn_free(&sc);
+        return BOOTCMD_USAGE;
+    }
 
     struct boot_files f;
     if (!boot_files_make(&f)) {

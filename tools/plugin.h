@@ -42,6 +42,11 @@ const char *plugin_strerror(enum plugin_status st);
  */
 enum plugin_status plugin_load(const char *path, char *err, size_t len);
 
+/* The file of the plug-in that registered the strategy (pmm false) or
+ * frame allocator (pmm true) named name; NULL if none did (a built-in one,
+ * or no such name). */
+const char *plugin_owner(const char *name, bool pmm);
+
 /* Loads the n plug-ins at paths in order (--plugin, repeatable), stopping
  * at the first that fails: false with its message in err. */
 bool plugin_load_all(const char *const *paths, unsigned n, char *err, size_t len);
