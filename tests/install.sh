@@ -77,23 +77,32 @@ PKG_CONFIG_PATH="$P/lib/pkgconfig" make -s -C "$T/make" > "$T/make.log" 2>&1 ||
     { cat "$T/make.log"; fail "make of the template"; }
 # pagesim-cc made kernel code: accesses rewritten into the runtime's miss
 # calls, code in the kernel's text section, no plain .text.
-nm "$T/make/hybrid.o" | grep -q ' U __ps_store4_miss$' ||
+nm "$T/make/build/hybrid.o" | grep -q ' U __ps_store4_miss$' ||
     fail "pagesim-cc: hybrid.o stores are not rewritten"
-objdump -h "$T/make/hybrid.o" | grep -q ' pagesim_ktext ' ||
+objdump -h "$T/make/build/hybrid.o" | grep -q ' pagesim_ktext ' ||
     fail "pagesim-cc: hybrid.o has no pagesim_ktext section"
-objdump -h "$T/make/hybrid.o" | grep -q ' \.text ' && fail "pagesim-cc: hybrid.o has a .text section"
+objdump -h "$T/make/build/hybrid.o" | grep -q ' \.text ' && fail "pagesim-cc: hybrid.o has a .text section"
 for f in hybrid.so hybrid.elf; do
-    [ -f "$T/make/$f" ] || fail "make made no $f"
+    [ -f "$T/make/build/$f" ] || fail "make made no $f"
 done
 # pagesim-cc --help says what it does, --metal included; a metal link takes
 # objects only.
 pagesim-cc --help > "$T/cc-help" 2>&1 || fail "pagesim-cc --help exits $?"
 grep -q 'pagesim-cc --metal -o x.elf' "$T/cc-help" || fail "pagesim-cc --help has no --metal link"
+# With nothing to do it shows its usage as an error; like the CMake
+# functions, it refuses kernel code that includes a libc header.
+pagesim-cc > /dev/null 2> "$T/cc-none"
+[ $? -eq 2 ] || fail "pagesim-cc with no arguments does not exit 2"
+grep -q '^usage: pagesim-cc' "$T/cc-none" || fail "pagesim-cc with no arguments shows no usage"
+pagesim-cc -c "$T/libc/k.c" -o "$T/k.o" 2> "$T/cc-libc" && fail "pagesim-cc -c of a file including <stdio.h> passed"
+grep -q "'stdio.h' file not found" "$T/cc-libc" || { cat "$T/cc-libc"; fail "pagesim-cc: no message for <stdio.h>"; }
+pagesim-cc --metal -c "$T/libc/k.c" -o "$T/k.metal.o" 2> /dev/null &&
+    fail "pagesim-cc --metal -c of a file including <stdio.h> passed"
 pagesim-cc --metal -o "$T/x.elf" "$tpl/hybrid.c" 2> "$T/cc-err"
 [ $? -eq 2 ] || fail "pagesim-cc --metal link of a C file does not exit 2"
 grep -q "^pagesim-cc --metal: a link takes objects, archives and -o FILE.elf, not '.*hybrid.c'$" \
     "$T/cc-err" || { cat "$T/cc-err"; fail "pagesim-cc --metal: no message for a C file"; }
-"$T/make/test_hybrid" > "$T/make-test.log" 2>&1 ||
+"$T/make/build/test_hybrid" > "$T/make-test.log" 2>&1 ||
     { cat "$T/make-test.log"; fail "test_hybrid built by make"; }
 
 # CMake, with find_package(pagesim) from the prefix.
@@ -131,7 +140,7 @@ grep -qx "The runs agree." "$T/hboot" || fail "hybrid.elf under recursive: the r
 "$top/tests/template.sh" "$P/bin/pagesim" "$top" "$T/cmake/hybrid.so" > "$T/compare.log" 2>&1 ||
     { cat "$T/compare.log"; fail "compare --plugin hybrid.so (tests/template.sh)"; }
 # pagesim-cc compiles as the CMake function does: the same figures.
-"$P/bin/pagesim" run "$scn" --strategy hybrid --plugin "$T/make/hybrid.so" > "$T/run-make" ||
+"$P/bin/pagesim" run "$scn" --strategy hybrid --plugin "$T/make/build/hybrid.so" > "$T/run-make" ||
     fail "run --plugin of the make-built hybrid.so"
 "$P/bin/pagesim" run "$scn" --strategy hybrid --plugin "$T/cmake/hybrid.so" > "$T/run-cmake" ||
     fail "run --plugin of the cmake-built hybrid.so"
@@ -142,8 +151,8 @@ cmp -s "$T/run-make" "$T/run-cmake" || fail "the make- and cmake-built plug-ins 
     { cat "$T/hboot"; fail "boot --kernel hybrid.elf --strategy hybrid --vs-sim"; }
 grep -qx "The runs agree." "$T/hboot" || fail "hybrid.elf under hybrid: the runs differ"
 # The Make-built metal kernel and plug-in too.
-"$P/bin/pagesim" boot "$scn" --kernel "$T/make/hybrid.elf" --strategy hybrid --vs-sim \
-    --plugin "$T/make/hybrid.so" > "$T/mboot" 2>&1 ||
+"$P/bin/pagesim" boot "$scn" --kernel "$T/make/build/hybrid.elf" --strategy hybrid --vs-sim \
+    --plugin "$T/make/build/hybrid.so" > "$T/mboot" 2>&1 ||
     { cat "$T/mboot"; fail "boot --kernel of the make-built hybrid.elf --strategy hybrid --vs-sim"; }
 grep -qx "The runs agree." "$T/mboot" || fail "make-built hybrid.elf under hybrid: the runs differ"
 
