@@ -31,15 +31,13 @@ mmu_init(struct mmu *m, const struct mmu_config *cfg, uint8_t *ram, uint64_t ram
     m->soft_gen = 1; /* every slot (gen 0) void */
     m->watch_lo = UINT32_MAX;
     m->watch = calloc((size_t)((ram_size >> PAGE_SHIFT) + 7) / 8 + 1, 1);
-    if (m->watch == NULL)
-        return false;
-    if (!tlb_init(&m->tlb4k, &cfg->tlb4k)) {
-        free(m->watch);
+    m->src_count = calloc((size_t)(ram_size >> PAGE_SHIFT) + 1, sizeof(*m->src_count));
+    if (m->watch == NULL || m->src_count == NULL || !tlb_init(&m->tlb4k, &cfg->tlb4k)) {
+        mmu_fini(m);
         return false;
     }
     if (!tlb_init(&m->tlb4m, &cfg->tlb4m)) {
-        tlb_fini(&m->tlb4k);
-        free(m->watch);
+        mmu_fini(m);
         return false;
     }
     return true;
@@ -51,7 +49,9 @@ mmu_fini(struct mmu *m)
     tlb_fini(&m->tlb4k);
     tlb_fini(&m->tlb4m);
     free(m->watch);
+    free(m->src_count);
     m->watch = NULL;
+    m->src_count = NULL;
 }
 
 void
@@ -112,30 +112,51 @@ slot_bit(paddr_t slot)
     return ((slot >> 2) ^ (slot >> 12) * 0x9E5u) & (MMU_SLOT_FILTER_BITS - 1);
 }
 
-/* Whether a live entry may have come from the entry at slot. */
+/* Whether a live entry may have come from the entry at slot (filter: the
+ * PDE or the PTE filter). */
 static inline bool
-slot_maybe_source(const struct mmu *m, paddr_t slot)
+slot_maybe_source(const uint64_t *filter, paddr_t slot)
 {
     uint32_t b = slot_bit(slot);
-    return (m->slot_filter[b / 64] >> (b % 64)) & 1u;
+    return (filter[b / 64] >> (b % 64)) & 1u;
 }
 
 static inline void
-slot_add(struct mmu *m, paddr_t slot)
+slot_add(uint64_t *filter, paddr_t slot)
 {
     uint32_t b = slot_bit(slot);
-    m->slot_filter[b / 64] |= 1ull << (b % 64);
+    filter[b / 64] |= 1ull << (b % 64);
 }
 
+/* Live entry e is one the detector follows: its frames are watched, its
+ * slots in the filters, and if it is not marked changed it is counted at
+ * both of its frames (src_count). */
 static inline void
 watch_entry(struct mmu *m, const struct tlb_entry *e)
 {
+    if (m->stale_off)
+        return;
+    const uint32_t one = e->changed == 0 ? 1u : 0u;
     watch(m, e->src_pde_addr);
-    slot_add(m, e->src_pde_addr);
+    slot_add(m->pde_filter, e->src_pde_addr);
+    m->src_count[e->src_pde_addr >> PAGE_SHIFT] += one;
     if (e->src_pte_addr != 0) {
         watch(m, e->src_pte_addr);
-        slot_add(m, e->src_pte_addr);
+        slot_add(m->pte_filter, e->src_pte_addr);
+        m->src_count[e->src_pte_addr >> PAGE_SHIFT] += one;
     }
+}
+
+/* Entry e (valid or not) is about to be marked changed or to leave the
+ * TLB: it no longer counts at its frames if it did (valid, not marked). */
+static inline void
+unwatch_entry(struct mmu *m, const struct tlb_entry *e)
+{
+    if (m->stale_off || e->vpn == TLB_VPN_NONE || e->changed != 0)
+        return;
+    m->src_count[e->src_pde_addr >> PAGE_SHIFT]--;
+    if (e->src_pte_addr != 0)
+        m->src_count[e->src_pte_addr >> PAGE_SHIFT]--;
 }
 
 /* After an INVLPG, a CR3 write or a flush: only the frames the entries
@@ -144,14 +165,20 @@ watch_entry(struct mmu *m, const struct tlb_entry *e)
 static void
 watch_rebuild(struct mmu *m, bool entries_left)
 {
+    /* A frame counted in src_count was watched since the last rebuild. */
     if (m->watch_n <= MMU_WATCH_LIST) {
-        for (uint32_t i = 0; i < m->watch_n; i++)
+        for (uint32_t i = 0; i < m->watch_n; i++) {
             m->watch[m->watch_set[i] >> 3] = 0;
+            m->src_count[m->watch_set[i]] = 0;
+        }
     } else if (m->watch_lo <= m->watch_hi) {
         memset(m->watch + (m->watch_lo >> 3), 0, (m->watch_hi >> 3) - (m->watch_lo >> 3) + 1);
+        memset(m->src_count + m->watch_lo, 0,
+               (size_t)(m->watch_hi - m->watch_lo + 1) * sizeof(*m->src_count));
     }
     m->watch_n = 0;
-    memset(m->slot_filter, 0, sizeof(m->slot_filter));
+    memset(m->pde_filter, 0, sizeof(m->pde_filter));
+    memset(m->pte_filter, 0, sizeof(m->pte_filter));
     m->watch_lo = UINT32_MAX;
     m->watch_hi = 0;
     for (struct tlb *t = &m->tlb4k; entries_left && t != NULL;
@@ -223,6 +250,25 @@ write_entry(struct mmu *m, paddr_t pa, uint32_t val)
     memcpy(m->ram + pa, &val, 4);
 }
 
+/* Removes the 4 KiB entry of va's page and the 4 MiB entry that covers
+ * va; returns how many there were. */
+static unsigned
+invalidate_va(struct mmu *m, vaddr_t va)
+{
+    struct tlb_entry *e = tlb_find(&m->tlb4k, va >> PAGE_SHIFT);
+    unsigned n = 0;
+    if (e != NULL) {
+        unwatch_entry(m, e);
+        n += tlb_invalidate(&m->tlb4k, va >> PAGE_SHIFT);
+    }
+    e = tlb_find(&m->tlb4m, va >> PDX_SHIFT);
+    if (e != NULL) {
+        unwatch_entry(m, e);
+        n += tlb_invalidate(&m->tlb4m, va >> PDX_SHIFT);
+    }
+    return n;
+}
+
 static enum mmu_status
 page_fault(struct mmu *m, vaddr_t va, enum mmu_access access, uint32_t err, bool from_tlb,
            const struct mmu_walk *walk, struct mmu_fault *fault)
@@ -234,9 +280,7 @@ page_fault(struct mmu *m, vaddr_t va, enum mmu_access access, uint32_t err, bool
     m->ctr.faults++;
     m->ctr.faults_by_code[err & 15u]++;
     /* A #PF invalidates the translations of the faulting address. */
-    unsigned n = tlb_invalidate(&m->tlb4k, va >> PAGE_SHIFT);
-    n += tlb_invalidate(&m->tlb4m, va >> PDX_SHIFT);
-    m->ctr.dropped_fault += n;
+    m->ctr.dropped_fault += invalidate_va(m, va);
     fast_clear(m);
     if (fault != NULL) {
         fault->cr2 = va;
@@ -420,42 +464,66 @@ stale_hit(struct mmu *m, vaddr_t va, enum mmu_access access, struct tlb *t, stru
     return true;
 }
 
-/* Marks the entries of t whose source at slot is not val with write_id;
- * returns how many (*fresh: how many were not marked before). */
+/* Marks e, whose source at a slot has taken a value unlike the cached
+ * one, as changed by write_id; returns 1 (*fresh: +1 if it was not marked
+ * before). */
 static unsigned
-mark_changed(struct tlb *t, paddr_t slot, uint32_t val, uint32_t write_id, unsigned *fresh)
+mark_entry(struct mmu *m, struct tlb_entry *e, uint32_t write_id, unsigned *fresh)
 {
-    unsigned n = 0;
-    for (uint32_t i = 0; i < t->geo.entries; i++) {
-        struct tlb_entry *e = &t->e[i];
-        if (e->vpn == TLB_VPN_NONE)
-            continue;
-        /* The latest store that leaves a source unlike the cached value. */
-        if ((e->src_pde_addr == slot && e->src_pde != val) ||
-            (e->src_pte_addr == slot && slot != 0 && e->src_pte != val)) {
-            if (e->changed == 0) {
-                e->changed = write_id;
-                ++*fresh;
-            }
-            e->changed_last = write_id;
-            n++;
-        }
+    if (e->changed == 0) {
+        unwatch_entry(m, e);
+        e->changed = write_id;
+        ++*fresh;
     }
-    return n;
+    e->changed_last = write_id;
+    return 1;
 }
 
-/* Whether an entry of t not marked changed came from frame pfn. */
-static bool
-unmarked_source(const struct tlb *t, uint32_t pfn)
+/*
+ * Marks the entries whose source at slot is not val with write_id; returns
+ * how many (*fresh: how many were not marked before).  A 4 KiB entry
+ * whose PTE lies at slot maps PTX (slot bits 11:2) as the low bits of its
+ * page number, so it lies in the one set those bits select (while the TLB
+ * has at most 1024 sets); so does a 4 MiB entry whose PDE lies at slot
+ * (its page number is the PDX).  Only a 4 KiB entry whose PDE lies at slot
+ * may be in any set.
+ */
+static unsigned
+mark_changed(struct mmu *m, paddr_t slot, uint32_t val, uint32_t write_id, unsigned *fresh)
 {
-    for (uint32_t i = 0; i < t->geo.entries; i++) {
-        const struct tlb_entry *e = &t->e[i];
-        if (e->vpn != TLB_VPN_NONE && e->changed == 0 &&
-            (e->src_pde_addr >> PAGE_SHIFT == pfn ||
-             (e->src_pte_addr != 0 && e->src_pte_addr >> PAGE_SHIFT == pfn)))
-            return true;
+    const uint32_t idx = PGOFF(slot) >> 2;
+    const bool pte_slot = slot_maybe_source(m->pte_filter, slot);
+    unsigned n = 0;
+    struct tlb *t = &m->tlb4k;
+    if (pte_slot) {
+        uint32_t lo = 0, hi = t->geo.entries;
+        if (t->sets <= 1024u) {
+            lo = tlb_set_index(t, idx) * t->geo.ways;
+            hi = lo + t->geo.ways;
+        }
+        for (uint32_t i = lo; i < hi; i++) {
+            struct tlb_entry *e = &t->e[i];
+            if (e->vpn != TLB_VPN_NONE && e->src_pte_addr == slot && e->src_pte != val)
+                n += mark_entry(m, e, write_id, fresh);
+        }
     }
-    return false;
+    if (!slot_maybe_source(m->pde_filter, slot))
+        return n;
+    for (uint32_t i = 0; i < t->geo.entries; i++) {
+        struct tlb_entry *e = &t->e[i];
+        /* One marked above for its PTE is not marked twice. */
+        if (e->vpn != TLB_VPN_NONE && e->src_pde_addr == slot && e->src_pde != val &&
+            !(pte_slot && e->src_pte_addr == slot && e->src_pte != val))
+            n += mark_entry(m, e, write_id, fresh);
+    }
+    t = &m->tlb4m;
+    struct tlb_entry *set = &t->e[tlb_set_index(t, idx) * t->geo.ways];
+    for (uint32_t w = 0; w < t->geo.ways; w++) {
+        struct tlb_entry *e = &set[w];
+        if (e->vpn != TLB_VPN_NONE && e->src_pde_addr == slot && e->src_pde != val)
+            n += mark_entry(m, e, write_id, fresh);
+    }
+    return n;
 }
 
 unsigned
@@ -477,10 +545,7 @@ mmu_store(struct mmu *m, paddr_t pa, unsigned size, const void *bytes, uint32_t 
         }
         if (val == old)
             continue;
-        if (slot_maybe_source(m, slot)) {
-            n += mark_changed(&m->tlb4k, slot, val, write_id, &fresh);
-            n += mark_changed(&m->tlb4m, slot, val, write_id, &fresh);
-        }
+        n += mark_changed(m, slot, val, write_id, &fresh);
         /* A present PDE naming a table in the loaded directory. */
         if (mmu_paging(m) && (slot & PAGE_MASK) == pd && (old & PTE_P) && !mmu_pde_large(m, old) &&
             ((old ^ val) & ~(uint32_t)(PTE_A | PTE_D))) {
@@ -498,8 +563,7 @@ mmu_store(struct mmu *m, paddr_t pa, unsigned size, const void *bytes, uint32_t 
      * stays, for its PDEs), and its stores take the fast path again. */
     uint32_t pfn = pa >> PAGE_SHIFT;
     if (fresh != 0 && pfn != (m->cr3 & CR3_ADDR_MASK) >> PAGE_SHIFT &&
-        (pa + size - 1) >> PAGE_SHIFT == pfn && !unmarked_source(&m->tlb4k, pfn) &&
-        !unmarked_source(&m->tlb4m, pfn))
+        (pa + size - 1) >> PAGE_SHIFT == pfn && m->src_count[pfn] == 0)
         m->watch[pfn >> 3] &= (uint8_t) ~(1u << (pfn & 7u));
     if (n != 0)
         fast_clear(m);
@@ -554,13 +618,11 @@ walk(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
         .src_pte_addr = lf.large ? 0 : w.pte_addr,
         .src_pte = lf.large ? 0 : w.pte,
     };
-    if (!m->stale_off) {
-        slot_add(m, e.src_pde_addr);
-        if (e.src_pte_addr != 0)
-            slot_add(m, e.src_pte_addr);
-    }
-    if (tlb_insert(lf.large ? &m->tlb4m : &m->tlb4k, &e))
+    struct tlb *t = lf.large ? &m->tlb4m : &m->tlb4k;
+    unwatch_entry(m, tlb_victim(t, e.vpn));
+    if (tlb_insert(t, &e))
         m->ctr.evictions++;
+    watch_entry(m, &e);
     fast_clear(m);
     res->pa = lf.large ? PDE_LADDR(entry) | LPGOFF(va) : PTE_ADDR(entry) | PGOFF(va);
     res->page_size = lf.large ? LPAGE_SIZE : PAGE_SIZE;
@@ -767,12 +829,14 @@ mmu_write_cr3(struct mmu *m, uint32_t val)
 }
 
 static void
-mark_other_dir(struct tlb *t, paddr_t pd, uint32_t write_id)
+mark_other_dir(struct mmu *m, struct tlb *t, paddr_t pd, uint32_t write_id)
 {
     for (uint32_t i = 0; i < t->geo.entries; i++) {
         struct tlb_entry *e = &t->e[i];
-        if (e->vpn != TLB_VPN_NONE && e->changed == 0 && (e->src_pde_addr & PAGE_MASK) != pd)
+        if (e->vpn != TLB_VPN_NONE && e->changed == 0 && (e->src_pde_addr & PAGE_MASK) != pd) {
+            unwatch_entry(m, e);
             e->changed = e->changed_last = write_id;
+        }
     }
 }
 
@@ -783,8 +847,8 @@ mmu_write_cr3_noflush(struct mmu *m, uint32_t val, uint32_t write_id)
     m->lint_needed = 0;
     m->cr3 = val;
     m->ctr.cr3_writes++;
-    mark_other_dir(&m->tlb4k, val & CR3_ADDR_MASK, write_id);
-    mark_other_dir(&m->tlb4m, val & CR3_ADDR_MASK, write_id);
+    mark_other_dir(m, &m->tlb4k, val & CR3_ADDR_MASK, write_id);
+    mark_other_dir(m, &m->tlb4m, val & CR3_ADDR_MASK, write_id);
     fast_clear(m);
 }
 
@@ -811,8 +875,7 @@ mmu_write_cr4(struct mmu *m, uint32_t val)
 void
 mmu_invlpg(struct mmu *m, vaddr_t va)
 {
-    unsigned dropped = tlb_invalidate(&m->tlb4k, va >> PAGE_SHIFT);
-    dropped += tlb_invalidate(&m->tlb4m, va >> PDX_SHIFT);
+    unsigned dropped = invalidate_va(m, va);
     m->ctr.invlpg++;
     m->ctr.dropped_invlpg += dropped;
     m->lint_last = dropped == 0 && m->npde_pending == 0 && mmu_paging(m) ? MMU_LINT_USELESS_INVLPG

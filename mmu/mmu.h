@@ -227,9 +227,16 @@ struct mmu {
     uint32_t watch_lo, watch_hi;        /* the watched frames lie in [lo, hi] (lo > hi: none) */
     uint32_t watch_set[MMU_WATCH_LIST]; /* the frames watched, if watch_n <= MMU_WATCH_LIST */
     uint32_t watch_n;
-    /* A filter of the entry slots live TLB entries came from (a bit per
-     * hash of the slot's address), rebuilt with the watched frames. */
-    uint64_t slot_filter[MMU_SLOT_FILTER_BITS / 64];
+    /* Filters of the PDE and of the PTE slots live TLB entries came from
+     * (a bit per hash of the slot's address), rebuilt with the watched
+     * frames: a store to a PTE slot looks in one set of the 4 KiB TLB (the
+     * set follows from the slot), only one to a PDE slot looks at all. */
+    uint64_t pde_filter[MMU_SLOT_FILTER_BITS / 64];
+    uint64_t pte_filter[MMU_SLOT_FILTER_BITS / 64];
+    /* Per RAM frame: how many live TLB entries not marked changed have
+     * their PDE or PTE there (one for each), so that mmu_store knows in one
+     * read when a frame need no longer be watched. */
+    uint32_t *src_count;
     struct mmu_pde_pending {
         paddr_t addr;
         uint32_t old, write_id;
