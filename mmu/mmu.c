@@ -31,8 +31,10 @@ mmu_init(struct mmu *m, const struct mmu_config *cfg, uint8_t *ram, uint64_t ram
     m->soft_gen = 1; /* every slot (gen 0) void */
     m->watch_lo = UINT32_MAX;
     m->watch = calloc((size_t)((ram_size >> PAGE_SHIFT) + 7) / 8 + 1, 1);
-    m->src_count = calloc((size_t)(ram_size >> PAGE_SHIFT) + 1, sizeof(*m->src_count));
-    if (m->watch == NULL || m->src_count == NULL || !tlb_init(&m->tlb4k, &cfg->tlb4k)) {
+    m->src_live = calloc((size_t)(ram_size >> PAGE_SHIFT) + 1, sizeof(*m->src_live));
+    m->src_unmarked = calloc((size_t)(ram_size >> PAGE_SHIFT) + 1, sizeof(*m->src_unmarked));
+    if (m->watch == NULL || m->src_live == NULL || m->src_unmarked == NULL ||
+        !tlb_init(&m->tlb4k, &cfg->tlb4k)) {
         mmu_fini(m);
         return false;
     }
@@ -49,9 +51,11 @@ mmu_fini(struct mmu *m)
     tlb_fini(&m->tlb4k);
     tlb_fini(&m->tlb4m);
     free(m->watch);
-    free(m->src_count);
+    free(m->src_live);
+    free(m->src_unmarked);
     m->watch = NULL;
-    m->src_count = NULL;
+    m->src_live = NULL;
+    m->src_unmarked = NULL;
 }
 
 void
@@ -128,64 +132,117 @@ slot_add(uint64_t *filter, paddr_t slot)
     filter[b / 64] |= 1ull << (b % 64);
 }
 
-/* Live entry e is one the detector follows: its frames are watched, its
- * slots in the filters, and if it is not marked changed it is counted at
- * both of its frames (src_count). */
+/* Live entry e is one the detector follows: its frames are watched and
+ * its slots in the filters. */
 static inline void
 watch_entry(struct mmu *m, const struct tlb_entry *e)
 {
-    if (m->stale_off)
-        return;
-    const uint32_t one = e->changed == 0 ? 1u : 0u;
     watch(m, e->src_pde_addr);
     slot_add(m->pde_filter, e->src_pde_addr);
-    m->src_count[e->src_pde_addr >> PAGE_SHIFT] += one;
     if (e->src_pte_addr != 0) {
         watch(m, e->src_pte_addr);
         slot_add(m->pte_filter, e->src_pte_addr);
-        m->src_count[e->src_pte_addr >> PAGE_SHIFT] += one;
     }
+    m->filter_adds++;
 }
 
-/* Entry e (valid or not) is about to be marked changed or to leave the
- * TLB: it no longer counts at its frames if it did (valid, not marked). */
+/* Adds d to e's count of unmarked entries at each of its frames. */
 static inline void
-unwatch_entry(struct mmu *m, const struct tlb_entry *e)
+count_unmarked(struct mmu *m, const struct tlb_entry *e, int d)
 {
-    if (m->stale_off || e->vpn == TLB_VPN_NONE || e->changed != 0)
-        return;
-    m->src_count[e->src_pde_addr >> PAGE_SHIFT]--;
+    m->src_unmarked[e->src_pde_addr >> PAGE_SHIFT] += (uint32_t)d;
     if (e->src_pte_addr != 0)
-        m->src_count[e->src_pte_addr >> PAGE_SHIFT]--;
+        m->src_unmarked[e->src_pte_addr >> PAGE_SHIFT] += (uint32_t)d;
 }
 
-/* After an INVLPG, a CR3 write or a flush: only the frames the entries
+/*
+ * The per-frame counts follow the TLB: a valid entry counts once at each
+ * of its frames in src_live, and in src_unmarked too while it is not
+ * marked changed.  track_entry: e has just become valid (a fill) or got
+ * new sources; it is watched too.  untrack_entry: e (valid or not) is
+ * about to be removed or given other sources.  Marking an entry, or
+ * finding it back at its old value, changes src_unmarked alone.
+ */
+static inline void
+track_entry(struct mmu *m, const struct tlb_entry *e)
+{
+    if (m->stale_off || e->vpn == TLB_VPN_NONE)
+        return;
+    watch_entry(m, e);
+    m->src_live[e->src_pde_addr >> PAGE_SHIFT]++;
+    if (e->src_pte_addr != 0)
+        m->src_live[e->src_pte_addr >> PAGE_SHIFT]++;
+    if (e->changed == 0)
+        count_unmarked(m, e, 1);
+}
+
+static inline void
+untrack_entry(struct mmu *m, const struct tlb_entry *e)
+{
+    if (m->stale_off || e->vpn == TLB_VPN_NONE)
+        return;
+    m->src_live[e->src_pde_addr >> PAGE_SHIFT]--;
+    if (e->src_pte_addr != 0)
+        m->src_live[e->src_pte_addr >> PAGE_SHIFT]--;
+    if (e->changed == 0)
+        count_unmarked(m, e, -1);
+}
+
+/* Before t is flushed (keep_global: as by a CR3 write): the entries that
+ * go are untracked. */
+static void
+untrack_flushed(struct mmu *m, struct tlb *t, bool keep_global)
+{
+    if (m->stale_off)
+        return;
+    for (uint32_t i = 0; i < t->geo.entries; i++)
+        if (!(keep_global && t->e[i].global))
+            untrack_entry(m, &t->e[i]);
+}
+
+/*
+ * After an INVLPG, a CR3 write or a flush: only the frames the entries
  * left came from (entries_left: whether there may be any), and the
- * directory in CR3 (its PDEs may be cached at any time), stay watched. */
+ * directory in CR3 (its PDEs may be cached at any time), stay watched.
+ * While the watched frames fit in watch_set, every frame an entry came
+ * from is in it (watched when the entry was filled, and kept by each
+ * rebuild since), so the rebuild keeps those of them that src_live
+ * counts, without looking at the TLB.  The slot filters keep the slots of
+ * entries that left until MMU_FILTER_ADDS_MAX entries were added since
+ * they were last made from the TLB (a slot too many costs a look, never a
+ * mark: mark_changed compares the entries themselves).
+ */
 static void
 watch_rebuild(struct mmu *m, bool entries_left)
 {
-    /* A frame counted in src_count was watched since the last rebuild. */
-    if (m->watch_n <= MMU_WATCH_LIST) {
-        for (uint32_t i = 0; i < m->watch_n; i++) {
+    if (m->stale_off)
+        return;
+    const uint32_t n = m->watch_n;
+    bool rescan = !entries_left || n > MMU_WATCH_LIST || m->filter_adds > MMU_FILTER_ADDS_MAX;
+    if (n <= MMU_WATCH_LIST) {
+        for (uint32_t i = 0; i < n; i++)
             m->watch[m->watch_set[i] >> 3] = 0;
-            m->src_count[m->watch_set[i]] = 0;
-        }
     } else if (m->watch_lo <= m->watch_hi) {
         memset(m->watch + (m->watch_lo >> 3), 0, (m->watch_hi >> 3) - (m->watch_lo >> 3) + 1);
-        memset(m->src_count + m->watch_lo, 0,
-               (size_t)(m->watch_hi - m->watch_lo + 1) * sizeof(*m->src_count));
     }
     m->watch_n = 0;
-    memset(m->pde_filter, 0, sizeof(m->pde_filter));
-    memset(m->pte_filter, 0, sizeof(m->pte_filter));
     m->watch_lo = UINT32_MAX;
     m->watch_hi = 0;
-    for (struct tlb *t = &m->tlb4k; entries_left && t != NULL;
-         t = t == &m->tlb4k ? &m->tlb4m : NULL)
-        for (uint32_t i = 0; i < t->geo.entries; i++)
-            if (t->e[i].vpn != TLB_VPN_NONE)
-                watch_entry(m, &t->e[i]);
+    if (rescan) {
+        memset(m->pde_filter, 0, sizeof(m->pde_filter));
+        memset(m->pte_filter, 0, sizeof(m->pte_filter));
+        m->filter_adds = 0;
+        for (struct tlb *t = &m->tlb4k; entries_left && t != NULL;
+             t = t == &m->tlb4k ? &m->tlb4m : NULL)
+            for (uint32_t i = 0; i < t->geo.entries; i++)
+                if (t->e[i].vpn != TLB_VPN_NONE)
+                    watch_entry(m, &t->e[i]);
+    } else {
+        /* watch() writes watch_set[k] only for k <= i: read ahead of it. */
+        for (uint32_t i = 0; i < n; i++)
+            if (m->src_live[m->watch_set[i]] != 0)
+                watch(m, m->watch_set[i] << PAGE_SHIFT);
+    }
     if (mmu_paging(m) && (uint64_t)(m->cr3 & CR3_ADDR_MASK) + PAGE_SIZE <= m->ram_size)
         watch(m, m->cr3 & CR3_ADDR_MASK);
 }
@@ -258,12 +315,12 @@ invalidate_va(struct mmu *m, vaddr_t va)
     struct tlb_entry *e = tlb_find(&m->tlb4k, va >> PAGE_SHIFT);
     unsigned n = 0;
     if (e != NULL) {
-        unwatch_entry(m, e);
+        untrack_entry(m, e);
         n += tlb_invalidate(&m->tlb4k, va >> PAGE_SHIFT);
     }
     e = tlb_find(&m->tlb4m, va >> PDX_SHIFT);
     if (e != NULL) {
-        unwatch_entry(m, e);
+        untrack_entry(m, e);
         n += tlb_invalidate(&m->tlb4m, va >> PDX_SHIFT);
     }
     return n;
@@ -450,6 +507,7 @@ stale_hit(struct mmu *m, vaddr_t va, enum mmu_access access, struct tlb *t, stru
              * (mmu_store stops watching a frame whose entries are all
              * marked), with no shortcut left that writes them unseen. */
             e->changed = e->changed_last = 0;
+            count_unmarked(m, e, 1);
             watch_entry(m, e);
             fast_clear(m);
             return false;
@@ -471,7 +529,7 @@ static unsigned
 mark_entry(struct mmu *m, struct tlb_entry *e, uint32_t write_id, unsigned *fresh)
 {
     if (e->changed == 0) {
-        unwatch_entry(m, e);
+        count_unmarked(m, e, -1);
         e->changed = write_id;
         ++*fresh;
     }
@@ -563,7 +621,7 @@ mmu_store(struct mmu *m, paddr_t pa, unsigned size, const void *bytes, uint32_t 
      * stays, for its PDEs), and its stores take the fast path again. */
     uint32_t pfn = pa >> PAGE_SHIFT;
     if (fresh != 0 && pfn != (m->cr3 & CR3_ADDR_MASK) >> PAGE_SHIFT &&
-        (pa + size - 1) >> PAGE_SHIFT == pfn && m->src_count[pfn] == 0)
+        (pa + size - 1) >> PAGE_SHIFT == pfn && m->src_unmarked[pfn] == 0)
         m->watch[pfn >> 3] &= (uint8_t) ~(1u << (pfn & 7u));
     if (n != 0)
         fast_clear(m);
@@ -619,10 +677,10 @@ walk(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
         .src_pte = lf.large ? 0 : w.pte,
     };
     struct tlb *t = lf.large ? &m->tlb4m : &m->tlb4k;
-    unwatch_entry(m, tlb_victim(t, e.vpn));
+    untrack_entry(m, tlb_victim(t, e.vpn));
     if (tlb_insert(t, &e))
         m->ctr.evictions++;
-    watch_entry(m, &e);
+    track_entry(m, &e);
     fast_clear(m);
     res->pa = lf.large ? PDE_LADDR(entry) | LPGOFF(va) : PTE_ADDR(entry) | PGOFF(va);
     res->page_size = lf.large ? LPAGE_SIZE : PAGE_SIZE;
@@ -729,6 +787,8 @@ static void
 flush_all(struct mmu *m)
 {
     m->ctr.full_flushes++;
+    untrack_flushed(m, &m->tlb4k, false);
+    untrack_flushed(m, &m->tlb4m, false);
     m->ctr.dropped_full += tlb_flush(&m->tlb4k, false, NULL);
     m->ctr.dropped_full += tlb_flush(&m->tlb4m, false, NULL);
     pde_pending_clear(m);
@@ -759,10 +819,12 @@ resource_globals(struct mmu *m, struct tlb *t)
                 e->pfn ||
             rights_mask(lf.user, lf.writable) != e->allow)
             continue;
+        untrack_entry(m, e);
         e->src_pde_addr = w.pde_addr;
         e->src_pde = w.pde;
         e->src_pte_addr = large ? 0 : w.pte_addr;
         e->src_pte = large ? 0 : w.pte;
+        track_entry(m, e);
     }
 }
 
@@ -816,6 +878,8 @@ mmu_write_cr3(struct mmu *m, uint32_t val)
     lint_cr3(m, val);
     m->cr3 = val;
     m->ctr.cr3_writes++;
+    untrack_flushed(m, &m->tlb4k, true);
+    untrack_flushed(m, &m->tlb4m, true);
     m->ctr.dropped_cr3 += tlb_flush(&m->tlb4k, true, &k4);
     m->ctr.dropped_cr3 += tlb_flush(&m->tlb4m, true, &k4m);
     m->ctr.globals_kept += k4 + k4m;
@@ -834,7 +898,8 @@ mark_other_dir(struct mmu *m, struct tlb *t, paddr_t pd, uint32_t write_id)
     for (uint32_t i = 0; i < t->geo.entries; i++) {
         struct tlb_entry *e = &t->e[i];
         if (e->vpn != TLB_VPN_NONE && e->changed == 0 && (e->src_pde_addr & PAGE_MASK) != pd) {
-            unwatch_entry(m, e);
+            if (!m->stale_off)
+                count_unmarked(m, e, -1);
             e->changed = e->changed_last = write_id;
         }
     }

@@ -152,6 +152,7 @@ typedef void (*mmu_stale_fn)(void *ctx, struct mmu *m, const struct mmu_stale *s
 #define MMU_PDE_PENDING_MAX 64u
 #define MMU_WATCH_LIST 256u
 #define MMU_SLOT_FILTER_BITS 1024u
+#define MMU_FILTER_ADDS_MAX 128u
 
 /* Outcome of one translation. */
 enum mmu_status {
@@ -233,10 +234,13 @@ struct mmu {
      * set follows from the slot), only one to a PDE slot looks at all. */
     uint64_t pde_filter[MMU_SLOT_FILTER_BITS / 64];
     uint64_t pte_filter[MMU_SLOT_FILTER_BITS / 64];
-    /* Per RAM frame: how many live TLB entries not marked changed have
-     * their PDE or PTE there (one for each), so that mmu_store knows in one
-     * read when a frame need no longer be watched. */
-    uint32_t *src_count;
+    uint32_t filter_adds; /* entries added to the filters since made from the TLB */
+    /* Per RAM frame: how many valid TLB entries have their PDE or PTE
+     * there (one for each), and how many of them are not marked changed,
+     * so that a rebuild of the watched frames and mmu_store know in one
+     * read whether a frame is still to be watched. */
+    uint32_t *src_live;
+    uint32_t *src_unmarked;
     struct mmu_pde_pending {
         paddr_t addr;
         uint32_t old, write_id;
