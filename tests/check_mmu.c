@@ -1691,6 +1691,39 @@ START_TEST(test_mmu_stale_evicted_entry_not_watched)
 }
 END_TEST
 
+/*
+ * An INVLPG leaves watched the frames the entries left came from and the
+ * directory in CR3, and only those.  VA's PTE lies in PT_PA (PDE 1);
+ * VB = 0x00803000 (PDE 2, PTX 3) has its PTE in PT2_PA.  After reads of
+ * both, PD, PT_PA and PT2_PA are watched.  INVLPG of VB drops its entry:
+ * PT2_PA goes.  A store to VA's PTE marks its entry, the last unmarked one
+ * from PT_PA: PT_PA goes too (mmu_store).  The next INVLPG (of VB again,
+ * dropping nothing) watches PT_PA again: the marked entry is still in the
+ * TLB, so later stores to its PTE are still seen.
+ */
+START_TEST(test_mmu_invlpg_watches_what_is_left)
+{
+    const vaddr_t vb = 0x00803000u;
+    map4k(VA, PTE_P | PTE_W, FRAME_A, PTE_P | PTE_W);
+    wr32(pde_pa(vb), PT2_PA | PTE_P | PTE_W);
+    wr32(pte_pa(PT2_PA, vb), FRAME_B | PTE_P | PTE_W);
+    paging_on(CR4_PSE, 0);
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert_int_eq(xl(vb, MMU_SUP_READ), MMU_OK);
+    ck_assert(mmu_watched(&m, PT_PA >> PAGE_SHIFT));
+    ck_assert(mmu_watched(&m, PT2_PA >> PAGE_SHIFT));
+    mmu_invlpg(&m, vb);
+    ck_assert(!mmu_watched(&m, PT2_PA >> PAGE_SHIFT));
+    ck_assert(mmu_watched(&m, PT_PA >> PAGE_SHIFT));
+    ck_assert(mmu_watched(&m, PD_PA >> PAGE_SHIFT));
+    ck_assert_uint_eq(kstore(pte_pa(PT_PA, VA), FRAME_B | PTE_P | PTE_W, 1), 1);
+    ck_assert(!mmu_watched(&m, PT_PA >> PAGE_SHIFT));
+    mmu_invlpg(&m, vb);
+    ck_assert(mmu_watched(&m, PT_PA >> PAGE_SHIFT));
+    ck_assert(!mmu_watched(&m, PT2_PA >> PAGE_SHIFT));
+}
+END_TEST
+
 START_TEST(test_mmu_cr3_noflush_marks_other_space)
 {
     /* A CR3 write that skips its flush: entries from the old directory are
@@ -1788,6 +1821,7 @@ mmu_suite(void)
     tcase_add_test(tc, test_mmu_stale_pde_store_marks_every_set);
     tcase_add_test(tc, test_mmu_stale_pte_store_many_sets);
     tcase_add_test(tc, test_mmu_stale_evicted_entry_not_watched);
+    tcase_add_test(tc, test_mmu_invlpg_watches_what_is_left);
     suite_add_tcase(s, tc);
 
     tc = tcase_default("misc");
