@@ -31,10 +31,8 @@ mmu_init(struct mmu *m, const struct mmu_config *cfg, uint8_t *ram, uint64_t ram
     m->soft_gen = 1; /* every slot (gen 0) void */
     m->watch_lo = UINT32_MAX;
     m->watch = calloc((size_t)((ram_size >> PAGE_SHIFT) + 7) / 8 + 1, 1);
-    m->src_live = calloc((size_t)(ram_size >> PAGE_SHIFT) + 1, sizeof(*m->src_live));
-    m->src_unmarked = calloc((size_t)(ram_size >> PAGE_SHIFT) + 1, sizeof(*m->src_unmarked));
-    if (m->watch == NULL || m->src_live == NULL || m->src_unmarked == NULL ||
-        !tlb_init(&m->tlb4k, &cfg->tlb4k)) {
+    m->src = calloc((size_t)(ram_size >> PAGE_SHIFT) + 1, sizeof(*m->src));
+    if (m->watch == NULL || m->src == NULL || !tlb_init(&m->tlb4k, &cfg->tlb4k)) {
         mmu_fini(m);
         return false;
     }
@@ -51,11 +49,9 @@ mmu_fini(struct mmu *m)
     tlb_fini(&m->tlb4k);
     tlb_fini(&m->tlb4m);
     free(m->watch);
-    free(m->src_live);
-    free(m->src_unmarked);
+    free(m->src);
     m->watch = NULL;
-    m->src_live = NULL;
-    m->src_unmarked = NULL;
+    m->src = NULL;
 }
 
 void
@@ -150,18 +146,34 @@ watch_entry(struct mmu *m, const struct tlb_entry *e)
 static inline void
 count_unmarked(struct mmu *m, const struct tlb_entry *e, int d)
 {
-    m->src_unmarked[e->src_pde_addr >> PAGE_SHIFT] += (uint32_t)d;
+    m->src[e->src_pde_addr >> PAGE_SHIFT].unmarked += (uint32_t)d;
     if (e->src_pte_addr != 0)
-        m->src_unmarked[e->src_pte_addr >> PAGE_SHIFT] += (uint32_t)d;
+        m->src[e->src_pte_addr >> PAGE_SHIFT].unmarked += (uint32_t)d;
+}
+
+/* Adds d to e's counts at each of its frames: live, and unmarked too if
+ * e is not marked changed. */
+static inline void
+count_entry(struct mmu *m, const struct tlb_entry *e, int d)
+{
+    const uint32_t u = e->changed == 0 ? (uint32_t)d : 0u;
+    struct mmu_src_count *c = &m->src[e->src_pde_addr >> PAGE_SHIFT];
+    c->live += (uint32_t)d;
+    c->unmarked += u;
+    if (e->src_pte_addr != 0) {
+        c = &m->src[e->src_pte_addr >> PAGE_SHIFT];
+        c->live += (uint32_t)d;
+        c->unmarked += u;
+    }
 }
 
 /*
- * The per-frame counts follow the TLB: a valid entry counts once at each
- * of its frames in src_live, and in src_unmarked too while it is not
- * marked changed.  track_entry: e has just become valid (a fill) or got
- * new sources; it is watched too.  untrack_entry: e (valid or not) is
- * about to be removed or given other sources.  Marking an entry, or
- * finding it back at its old value, changes src_unmarked alone.
+ * The per-frame counts (src) follow the TLB: a valid entry counts once at
+ * each of its frames in live, and in unmarked too while it is not marked
+ * changed.  track_entry: e has just become valid (a fill) or got new
+ * sources; it is watched too.  untrack_entry: e (valid or not) is about
+ * to be removed or given other sources.  Marking an entry, or finding it
+ * back at its old value, changes unmarked alone.
  */
 static inline void
 track_entry(struct mmu *m, const struct tlb_entry *e)
@@ -169,11 +181,7 @@ track_entry(struct mmu *m, const struct tlb_entry *e)
     if (m->stale_off || e->vpn == TLB_VPN_NONE)
         return;
     watch_entry(m, e);
-    m->src_live[e->src_pde_addr >> PAGE_SHIFT]++;
-    if (e->src_pte_addr != 0)
-        m->src_live[e->src_pte_addr >> PAGE_SHIFT]++;
-    if (e->changed == 0)
-        count_unmarked(m, e, 1);
+    count_entry(m, e, 1);
 }
 
 static inline void
@@ -181,23 +189,35 @@ untrack_entry(struct mmu *m, const struct tlb_entry *e)
 {
     if (m->stale_off || e->vpn == TLB_VPN_NONE)
         return;
-    m->src_live[e->src_pde_addr >> PAGE_SHIFT]--;
-    if (e->src_pte_addr != 0)
-        m->src_live[e->src_pte_addr >> PAGE_SHIFT]--;
-    if (e->changed == 0)
-        count_unmarked(m, e, -1);
+    count_entry(m, e, -1);
 }
 
-/* Before t is flushed (keep_global: as by a CR3 write): the entries that
- * go are untracked. */
-static void
-untrack_flushed(struct mmu *m, struct tlb *t, bool keep_global)
+/*
+ * Before a flush of both TLBs (keep_global: as by a CR3 write).  While
+ * the watched frames fit in watch_set, every frame counted is in it (see
+ * watch_rebuild): returns true, and counts_reset after the flush zeroes
+ * their counts (the entries kept are then counted again).  Otherwise the
+ * entries that go are untracked one by one now; returns false.
+ */
+static bool
+counts_reset_ahead(struct mmu *m, bool keep_global)
 {
     if (m->stale_off)
-        return;
-    for (uint32_t i = 0; i < t->geo.entries; i++)
-        if (!(keep_global && t->e[i].global))
-            untrack_entry(m, &t->e[i]);
+        return false;
+    if (m->watch_n <= MMU_WATCH_LIST)
+        return true;
+    for (struct tlb *t = &m->tlb4k; t != NULL; t = t == &m->tlb4k ? &m->tlb4m : NULL)
+        for (uint32_t i = 0; i < t->geo.entries; i++)
+            if (!(keep_global && t->e[i].global))
+                untrack_entry(m, &t->e[i]);
+    return false;
+}
+
+static void
+counts_reset(struct mmu *m)
+{
+    for (uint32_t i = 0; i < m->watch_n; i++)
+        m->src[m->watch_set[i]] = (struct mmu_src_count){0, 0};
 }
 
 /*
@@ -206,8 +226,8 @@ untrack_flushed(struct mmu *m, struct tlb *t, bool keep_global)
  * directory in CR3 (its PDEs may be cached at any time), stay watched.
  * While the watched frames fit in watch_set, every frame an entry came
  * from is in it (watched when the entry was filled, and kept by each
- * rebuild since), so the rebuild keeps those of them that src_live
- * counts, without looking at the TLB.  The slot filters keep the slots of
+ * rebuild since), so the rebuild keeps those of them that src
+ * counts live, without looking at the TLB.  The slot filters keep the slots of
  * entries that left until MMU_FILTER_ADDS_MAX entries were added since
  * they were last made from the TLB (a slot too many costs a look, never a
  * mark: mark_changed compares the entries themselves).
@@ -240,7 +260,7 @@ watch_rebuild(struct mmu *m, bool entries_left)
     } else {
         /* watch() writes watch_set[k] only for k <= i: read ahead of it. */
         for (uint32_t i = 0; i < n; i++)
-            if (m->src_live[m->watch_set[i]] != 0)
+            if (m->src[m->watch_set[i]].live != 0)
                 watch(m, m->watch_set[i] << PAGE_SHIFT);
     }
     if (mmu_paging(m) && (uint64_t)(m->cr3 & CR3_ADDR_MASK) + PAGE_SIZE <= m->ram_size)
@@ -621,7 +641,7 @@ mmu_store(struct mmu *m, paddr_t pa, unsigned size, const void *bytes, uint32_t 
      * stays, for its PDEs), and its stores take the fast path again. */
     uint32_t pfn = pa >> PAGE_SHIFT;
     if (fresh != 0 && pfn != (m->cr3 & CR3_ADDR_MASK) >> PAGE_SHIFT &&
-        (pa + size - 1) >> PAGE_SHIFT == pfn && m->src_unmarked[pfn] == 0)
+        (pa + size - 1) >> PAGE_SHIFT == pfn && m->src[pfn].unmarked == 0)
         m->watch[pfn >> 3] &= (uint8_t) ~(1u << (pfn & 7u));
     if (n != 0)
         fast_clear(m);
@@ -677,10 +697,18 @@ walk(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
         .src_pte = lf.large ? 0 : w.pte,
     };
     struct tlb *t = lf.large ? &m->tlb4m : &m->tlb4k;
-    untrack_entry(m, tlb_victim(t, e.vpn));
-    if (tlb_insert(t, &e))
+    struct tlb_entry *victim = tlb_victim(t, e.vpn);
+    untrack_entry(m, victim);
+    if (tlb_insert_at(t, victim, &e))
         m->ctr.evictions++;
-    track_entry(m, &e);
+    if (!m->stale_off) {
+        /* track_entry, but the walk has watched both frames already. */
+        slot_add(m->pde_filter, e.src_pde_addr);
+        if (e.src_pte_addr != 0)
+            slot_add(m->pte_filter, e.src_pte_addr);
+        m->filter_adds++;
+        count_entry(m, &e, 1);
+    }
     fast_clear(m);
     res->pa = lf.large ? PDE_LADDR(entry) | LPGOFF(va) : PTE_ADDR(entry) | PGOFF(va);
     res->page_size = lf.large ? LPAGE_SIZE : PAGE_SIZE;
@@ -787,10 +815,11 @@ static void
 flush_all(struct mmu *m)
 {
     m->ctr.full_flushes++;
-    untrack_flushed(m, &m->tlb4k, false);
-    untrack_flushed(m, &m->tlb4m, false);
+    bool reset = counts_reset_ahead(m, false);
     m->ctr.dropped_full += tlb_flush(&m->tlb4k, false, NULL);
     m->ctr.dropped_full += tlb_flush(&m->tlb4m, false, NULL);
+    if (reset)
+        counts_reset(m);
     pde_pending_clear(m);
     watch_rebuild(m, false);
     fast_clear(m);
@@ -801,30 +830,36 @@ flush_all(struct mmu *m)
  * the new directory: each one the new tables give alike (frame and rights)
  * takes the new tables' PDE and PTE as its sources, so a directory left
  * behind is no longer watched for them.  One they give otherwise keeps its
- * old sources (and stays watched there).
+ * old sources (and stays watched there).  recount: the counts were reset
+ * (counts_reset), so every entry of t is counted again.
  */
 static void
-resource_globals(struct mmu *m, struct tlb *t)
+resource_globals(struct mmu *m, struct tlb *t, bool recount)
 {
     const bool large = t == &m->tlb4m;
     for (uint32_t i = 0; i < t->geo.entries; i++) {
         struct tlb_entry *e = &t->e[i];
-        if (e->vpn == TLB_VPN_NONE || e->changed != 0)
+        if (e->vpn == TLB_VPN_NONE)
             continue;
         vaddr_t va = e->vpn << (large ? PDX_SHIFT : PAGE_SHIFT);
         struct mmu_leaf lf;
         struct mmu_walk w;
-        if (mmu_probe_dir(m, m->cr3, va, &lf, &w) != MMU_OK || lf.large != large ||
-            (lf.large ? PDE_LADDR(lf.entry) >> PDX_SHIFT : PTE_ADDR(lf.entry) >> PAGE_SHIFT) !=
-                e->pfn ||
-            rights_mask(lf.user, lf.writable) != e->allow)
-            continue;
-        untrack_entry(m, e);
-        e->src_pde_addr = w.pde_addr;
-        e->src_pde = w.pde;
-        e->src_pte_addr = large ? 0 : w.pte_addr;
-        e->src_pte = large ? 0 : w.pte;
-        track_entry(m, e);
+        if (e->changed == 0 && mmu_probe_dir(m, m->cr3, va, &lf, &w) == MMU_OK &&
+            lf.large == large &&
+            (lf.large ? PDE_LADDR(lf.entry) >> PDX_SHIFT : PTE_ADDR(lf.entry) >> PAGE_SHIFT) ==
+                e->pfn &&
+            rights_mask(lf.user, lf.writable) == e->allow) {
+            if (!recount)
+                untrack_entry(m, e);
+            e->src_pde_addr = w.pde_addr;
+            e->src_pde = w.pde;
+            e->src_pte_addr = large ? 0 : w.pte_addr;
+            e->src_pte = large ? 0 : w.pte;
+            if (!recount)
+                track_entry(m, e);
+        }
+        if (recount)
+            track_entry(m, e);
     }
 }
 
@@ -878,15 +913,16 @@ mmu_write_cr3(struct mmu *m, uint32_t val)
     lint_cr3(m, val);
     m->cr3 = val;
     m->ctr.cr3_writes++;
-    untrack_flushed(m, &m->tlb4k, true);
-    untrack_flushed(m, &m->tlb4m, true);
+    bool reset = counts_reset_ahead(m, true);
     m->ctr.dropped_cr3 += tlb_flush(&m->tlb4k, true, &k4);
     m->ctr.dropped_cr3 += tlb_flush(&m->tlb4m, true, &k4m);
     m->ctr.globals_kept += k4 + k4m;
     pde_pending_clear(m);
+    if (reset)
+        counts_reset(m);
     if (k4 + k4m != 0 && !m->stale_off) {
-        resource_globals(m, &m->tlb4k);
-        resource_globals(m, &m->tlb4m);
+        resource_globals(m, &m->tlb4k, reset);
+        resource_globals(m, &m->tlb4m, reset);
     }
     watch_rebuild(m, k4 + k4m != 0);
     fast_clear(m);

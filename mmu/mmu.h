@@ -236,11 +236,13 @@ struct mmu {
     uint64_t pte_filter[MMU_SLOT_FILTER_BITS / 64];
     uint32_t filter_adds; /* entries added to the filters since made from the TLB */
     /* Per RAM frame: how many valid TLB entries have their PDE or PTE
-     * there (one for each), and how many of them are not marked changed,
+     * there (one for each: live), and how many of them are not marked
+     * changed (unmarked),
      * so that a rebuild of the watched frames and mmu_store know in one
      * read whether a frame is still to be watched. */
-    uint32_t *src_live;
-    uint32_t *src_unmarked;
+    struct mmu_src_count {
+        uint32_t live, unmarked;
+    } *src;
     struct mmu_pde_pending {
         paddr_t addr;
         uint32_t old, write_id;

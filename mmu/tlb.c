@@ -77,7 +77,12 @@ tlb_victim(struct tlb *t, uint32_t vpn)
 bool
 tlb_insert(struct tlb *t, const struct tlb_entry *ne)
 {
-    struct tlb_entry *victim = tlb_victim(t, ne->vpn);
+    return tlb_insert_at(t, tlb_victim(t, ne->vpn), ne);
+}
+
+bool
+tlb_insert_at(struct tlb *t, struct tlb_entry *victim, const struct tlb_entry *ne)
+{
     bool evicted = victim->vpn != TLB_VPN_NONE && victim->vpn != ne->vpn;
     *victim = *ne;
     victim->lru = ++t->clock;

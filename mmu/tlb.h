@@ -83,6 +83,8 @@ tlb_set_index(const struct tlb *t, uint32_t vpn)
  * recently used.  Returns true if a valid entry of another page was evicted.
  */
 bool tlb_insert(struct tlb *t, const struct tlb_entry *ne);
+/* The same into victim, which tlb_victim(t, ne->vpn) gave just before. */
+bool tlb_insert_at(struct tlb *t, struct tlb_entry *victim, const struct tlb_entry *ne);
 
 /* Removes the entry for vpn.  Returns 1 if there was one, else 0. */
 unsigned tlb_invalidate(struct tlb *t, uint32_t vpn);

@@ -1724,6 +1724,33 @@ START_TEST(test_mmu_invlpg_watches_what_is_left)
 }
 END_TEST
 
+/*
+ * A CR3 write leaves watched the frames of the global entries it keeps and
+ * the directory.  CR4.PGE=1: VA is global (G in its PTE, in PT_PA), VB =
+ * 0x00803000 is not (its PTE in PT2_PA).  After reads of both and a
+ * reload of the same CR3, only VA's entry is left: PT_PA and PD stay
+ * watched, PT2_PA goes.  A second reload changes nothing.
+ */
+START_TEST(test_mmu_cr3_write_watches_globals_left)
+{
+    const vaddr_t vb = 0x00803000u;
+    map4k(VA, PTE_P | PTE_W, FRAME_A, PTE_P | PTE_W | PTE_G);
+    wr32(pde_pa(vb), PT2_PA | PTE_P | PTE_W);
+    wr32(pte_pa(PT2_PA, vb), FRAME_B | PTE_P | PTE_W);
+    paging_on(CR4_PSE | CR4_PGE, 0);
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert_int_eq(xl(vb, MMU_SUP_READ), MMU_OK);
+    for (int k = 0; k < 2; k++) {
+        mmu_write_cr3(&m, PD_PA);
+        ck_assert(cached4k(VA));
+        ck_assert(!cached4k(vb));
+        ck_assert(mmu_watched(&m, PT_PA >> PAGE_SHIFT));
+        ck_assert(!mmu_watched(&m, PT2_PA >> PAGE_SHIFT));
+        ck_assert(mmu_watched(&m, PD_PA >> PAGE_SHIFT));
+    }
+}
+END_TEST
+
 START_TEST(test_mmu_cr3_noflush_marks_other_space)
 {
     /* A CR3 write that skips its flush: entries from the old directory are
@@ -1822,6 +1849,7 @@ mmu_suite(void)
     tcase_add_test(tc, test_mmu_stale_pte_store_many_sets);
     tcase_add_test(tc, test_mmu_stale_evicted_entry_not_watched);
     tcase_add_test(tc, test_mmu_invlpg_watches_what_is_left);
+    tcase_add_test(tc, test_mmu_cr3_write_watches_globals_left);
     suite_add_tcase(s, tc);
 
     tc = tcase_default("misc");
