@@ -57,7 +57,7 @@ inject_find(const char *name)
 }
 
 struct boot_opts {
-    const char *strategy, *pmm, *qemu;
+    const char *strategy, *pmm, *qemu, *kernel4m;
     const struct inject *inject;
     double timeout;
     bool vs_sim, grub, gdb, timeout_set;
@@ -76,6 +76,8 @@ bootcmd_usage(FILE *out)
         "the scenario's workload as a Multiboot module, and shows the kernel's report.\n\n"
         "  --strategy NAME    paging strategy (default: the scenario's)\n"
         "  --pmm NAME         frame allocator: bitmap or stack (default: the scenario's)\n"
+        "  --kernel4m on|off  the kernel half's early 16 MiB in 4 MiB pages (needs pse),\n"
+        "                     over the scenario's kernel4m=, for both builds\n"
         "  --grub             boot a GRUB rescue ISO (grub-mkrescue) instead of -kernel\n"
         "  --vs-sim           also run the simulator and compare: outcome, the kernel's\n"
         "                     figures, every page directory and table (exit 1 on a difference)\n"
@@ -797,6 +799,7 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
     static const struct option opts[] = {
         {"strategy", required_argument, 0, 's'},
         {"pmm", required_argument, 0, 'p'},
+        {"kernel4m", required_argument, 0, 'k'},
         {"vs-sim", no_argument, 0, 'v'},
         {"grub", no_argument, 0, 'g'},
         {"gdb", no_argument, 0, 'd'},
@@ -821,6 +824,9 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
             break;
         case 'p':
             o->pmm = optarg;
+            break;
+        case 'k':
+            o->kernel4m = optarg;
             break;
         case 'v':
             o->vs_sim = true;
@@ -886,11 +892,12 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
         }
     }
     if (o->probe) {
-        const char *other = o->strategy ? "--strategy"
-                            : o->pmm    ? "--pmm"
-                            : o->inject ? "--inject"
-                            : o->gdb    ? "--gdb"
-                                        : NULL;
+        const char *other = o->strategy   ? "--strategy"
+                            : o->pmm      ? "--pmm"
+                            : o->kernel4m ? "--kernel4m"
+                            : o->inject   ? "--inject"
+                            : o->gdb      ? "--gdb"
+                                          : NULL;
         if (other != NULL) {
             fprintf(stderr, "%s: %s does not apply to --probe\n", prog, other);
             return false;
@@ -1186,8 +1193,9 @@ bootcmd_main(int argc, char **argv)
         scn_free(&sc);
         return BOOTCMD_USAGE;
     }
-    /* --pmm overrides the scenario's pmm line, for both builds. */
-    if (!run_set_pmm(&sc, o.pmm, err, sizeof(err))) {
+    /* --pmm and --kernel4m override the scenario's lines, for both builds. */
+    if (!run_set_pmm(&sc, o.pmm, err, sizeof(err)) ||
+        (o.kernel4m != NULL && !scn_set_kernel4m(&sc, o.kernel4m, false, err, sizeof(err)))) {
         fprintf(stderr, "%s\n", err);
         scn_free(&sc);
         return BOOTCMD_USAGE;
