@@ -683,6 +683,59 @@ START_TEST(test_stale_overlay)
 }
 END_TEST
 
+/*
+ * Stale translations reached through the slots.  With A in CR3, a read of
+ * 0xffc01000 goes through A's self-map (PDE 1023 -> PD_A) and reads PDE 1
+ * of A as its PTE: the entry caches UPT_A.  A read of 0xff802000 goes
+ * through the foreign slot (PDE 1022 -> PD_B) and reads B's PDE 2: the
+ * entry caches UPT_B.  Kernel stores (told to the detector) then clear A's
+ * PDE 1 and B's PDE 2 with no INVLPG: both entries are stale, and neither
+ * page is mapped any more, so no frame run holds them.  The graph marks
+ * the node each slot leads to: A's directory (the self-map) and B's (the
+ * foreign slot), each "TLB: 1 STALE via slot", red border and fill; the
+ * legend counts 2 stale entries.  The dump says so on both slot lines of
+ * A.  After INVLPG of both pages nothing is marked.
+ */
+START_TEST(test_stale_overlay_through_slots)
+{
+    struct sim *s = build_machine();
+    struct mmu *m = sim_mmu(s);
+    paging_on(s);
+    read_va(s, 0xffc01000u);
+    read_va(s, 0xff802000u);
+    uint32_t zero = 0;
+    ck_assert_uint_ge(mmu_store(m, PD_A + 1 * 4, 4, &zero, 1), 1);
+    put32(s, PD_A + 1 * 4, 0);
+    ck_assert_uint_ge(mmu_store(m, PD_B + 2 * 4, 4, &zero, 2), 1);
+    put32(s, PD_B + 2 * 4, 0);
+
+    Agraph_t *g = render_dot(s, spaces, NSPACES, NULL, "slots.dot");
+    ck_assert_uint_eq(count_labelled(g, "STALE"), 2);
+    ck_assert_ptr_nonnull(strstr(node_label(g, "pd_00010000"), "TLB: 1 STALE via slot"));
+    ck_assert_ptr_nonnull(strstr(node_label(g, "pd_00011000"), "TLB: 1 STALE via slot"));
+    ck_assert_str_eq(attr(agnode(g, "pd_00010000", 0), "color"), "red");
+    ck_assert_str_eq(attr(agnode(g, "pd_00011000", 0), "fillcolor"), "#ff9999");
+    ck_assert_ptr_nonnull(strstr(attr(g, "label"), "Red: 2 stale TLB entries "));
+    agclose(g);
+    char *t = dump_text(s, "A");
+    ck_assert_has(t, " 0xff800000-0xffbfffff 4M foreign slot (PDE 1022): directory of \"B\" "
+                     "0x00011000 TLB: 1 STALE through it\n");
+    ck_assert_has(t, " 0xffc00000-0xffffffff 4M recursive self-map (PDE 1023): own directory "
+                     "0x00010000 TLB: 1 STALE through it\n");
+    free(t);
+
+    mmu_invlpg(m, 0xffc01000u);
+    mmu_invlpg(m, 0xff802000u);
+    g = render_dot(s, spaces, NSPACES, NULL, "slots-fresh.dot");
+    ck_assert_uint_eq(count_labelled(g, "STALE"), 0);
+    agclose(g);
+    t = dump_text(s, "A");
+    ck_assert_uint_eq(count_lines(t, "STALE"), 0);
+    free(t);
+    sim_destroy(s);
+}
+END_TEST
+
 Suite *
 graph_suite(void)
 {
@@ -703,6 +756,7 @@ graph_suite(void)
     tcase_add_test(tc, test_dump_merged_ranges);
     tcase_add_test(tc, test_dump_tlb);
     tcase_add_test(tc, test_stale_overlay);
+    tcase_add_test(tc, test_stale_overlay_through_slots);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -62,12 +62,13 @@ struct gnode {
     Agnode_t *n;
     enum gnode_kind kind;
     char key[48];
-    char text[192];     /* label before the sharing, summary and TLB lines */
-    unsigned sharers;   /* tables and groups: spaces that name it */
-    unsigned tlb;       /* translations cached of it (frames) or through it (tables) */
-    unsigned tlb_slot;  /* directories: cached through a self-map or foreign slot */
-    unsigned stale;     /* frames and 4 MiB pages: stale TLB entries of it (mapiter_run_stale) */
-    unsigned more_runs; /* GN_MORE: the runs it stands for, their frames and span */
+    char text[192];      /* label before the sharing, summary and TLB lines */
+    unsigned sharers;    /* tables and groups: spaces that name it */
+    unsigned tlb;        /* translations cached of it (frames) or through it (tables) */
+    unsigned tlb_slot;   /* directories: cached through a self-map or foreign slot */
+    unsigned stale_slot; /* directories: stale through one (mapiter_slot_stale) */
+    unsigned stale;      /* frames and 4 MiB pages: stale TLB entries of it (mapiter_run_stale) */
+    unsigned more_runs;  /* GN_MORE: the runs it stands for, their frames and span */
     uint64_t more_frames;
     uint32_t more_first, more_last; /* positions in the parent table node */
     bool more_group;                /* parent is a group: show the span as VAs */
@@ -834,7 +835,8 @@ draw_large(struct graph *G, struct gdir *d, unsigned i)
 }
 
 /* Counts on directory node dn the cached translations through slot PDE i
- * of d (a self-map or foreign slot), if d's counts are shown. */
+ * of d (a self-map or foreign slot), and the stale ones, if d's counts are
+ * shown. */
 static void
 slot_tlb(struct graph *G, const struct gdir *d, unsigned i, int dn)
 {
@@ -845,6 +847,7 @@ slot_tlb(struct graph *G, const struct gdir *d, unsigned i, int dn)
     mapiter_init(&it, G->m, d->pd, i, i + 1, MAPITER_ENTRY);
     while (mapiter_next(&it, &r))
         G->nodes[dn].tlb_slot += r.tlb;
+    G->nodes[dn].stale_slot += mapiter_slot_stale(G->m, d->pd, i);
 }
 
 static void
@@ -1137,10 +1140,16 @@ finish_node(struct graph *G, struct gnode *gn)
         n += (size_t)snprintf(text + n, sizeof(text) - n, "\nTLB: %u cached", gn->tlb);
     }
     if (gn->tlb_slot > 0 && n < sizeof(text))
-        snprintf(text + n, sizeof(text) - n, "\nTLB: %u via slot", gn->tlb_slot);
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "\nTLB: %u via slot", gn->tlb_slot);
+    if (gn->stale_slot > 0 && n < sizeof(text)) {
+        snprintf(text + n, sizeof(text) - n, "\nTLB: %u STALE via slot", gn->stale_slot);
+        set_attr(gn->n, "color", COLOR_STALE);
+        set_attr(gn->n, "penwidth", "3");
+        set_attr(gn->n, "fontcolor", COLOR_STALE);
+    }
     if (gn->tlb > 0 || gn->tlb_slot > 0)
         fill = COLOR_TLB;
-    if (gn->stale > 0)
+    if (gn->stale > 0 || gn->stale_slot > 0)
         fill = COLOR_STALE_FILL;
     escape_label(text, label, sizeof(label));
     set_attr(gn->n, "label", label);
