@@ -55,6 +55,15 @@ mmu_fini(struct mmu *m)
 }
 
 void
+mmu_set_watch_others(struct mmu *m, const uint8_t *bits)
+{
+    m->watch_others = bits;
+    m->fast_base = MMU_FAST_NONE;
+    m->fast_allow = 0;
+    m->soft_gen++;
+}
+
+void
 mmu_set_stale_fn(struct mmu *m, mmu_stale_fn fn, void *ctx)
 {
     m->stale_fn = fn;
@@ -772,7 +781,7 @@ mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_resu
         *sf = (struct mmu_soft){
             m->fast_base, m->soft_gen, m->fast_allow, pfn4k, m->fast_page_size, m->fast_host, t, e};
         /* Stores to a watched frame must reach mmu_store: not inline. */
-        if (mmu_watched(m, pfn4k))
+        if (mmu_watched_any(m, pfn4k))
             m->fast_allow &= ~MMU_WRITE_KINDS;
     }
     res->tlb_hit = true;

@@ -34,6 +34,7 @@ struct sim {
     struct mmu cpus[SIM_MAX_CPUS];
     unsigned ncpus;
     struct mmu *cpu;
+    uint8_t *watch_others;     /* with two CPUs or more: what the others watch (sim_cpu_select) */
     struct mmu_config mmu_cfg; /* each CPU's TLB geometry */
     struct sim_stats stats;
     /* The lowest first address of a registered region (no region: above

@@ -347,3 +347,13 @@ kt_store_data(void *arg)
 {
     *(volatile uint32_t *)KT_DATA_VA = (uint32_t)(uintptr_t)arg;
 }
+
+void
+kt_store_back_then(void *arg)
+{
+    volatile uint32_t *p = (volatile uint32_t *)KT_DATA_VA;
+    uint32_t v = *p;
+    *p = v;
+    *p = v;
+    *p = (uint32_t)(uintptr_t)arg;
+}

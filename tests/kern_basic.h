@@ -40,5 +40,8 @@ void kt_regions(void *arg);
 void kt_publish(void *arg);
 /* Stores the word arg at KT_DATA_VA. */
 void kt_store_data(void *arg);
+/* Reads the word at KT_DATA_VA, stores it back twice, then stores arg
+ * there: the last store is the third to a page whose TLB entry is dirty. */
+void kt_store_back_then(void *arg);
 
 #endif
