@@ -55,12 +55,18 @@ mmu_fini(struct mmu *m)
 }
 
 void
-mmu_set_watch_others(struct mmu *m, const uint8_t *bits)
+mmu_shortcuts_void(struct mmu *m)
 {
-    m->watch_others = bits;
     m->fast_base = MMU_FAST_NONE;
     m->fast_allow = 0;
     m->soft_gen++;
+}
+
+void
+mmu_set_watch_others(struct mmu *m, const uint8_t *bits)
+{
+    m->watch_others = bits;
+    mmu_shortcuts_void(m);
 }
 
 void

@@ -433,6 +433,10 @@ void mmu_stale_off(struct mmu *m);
  * taken through them is counted as mmu_translate counts it. */
 void mmu_fast_off(struct mmu *m);
 
+/* Voids the fast entry and the soft TLB: the next access of any page
+ * comes to mmu_translate (the TLB is unchanged). */
+void mmu_shortcuts_void(struct mmu *m);
+
 /*
  * The frames the detectors of the other CPUs watch, a bitmap laid out as
  * watch (NULL: none, one CPU), which must stay a superset of theirs while

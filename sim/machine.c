@@ -197,6 +197,7 @@ sim_cpu_select(struct sim *s, unsigned cpu)
 {
     if (cpu >= s->ncpus)
         return false;
+    sim_atomic_settle(s);
     sim_fold_hits(s); /* the hits so far are the outgoing CPU's */
     s->cpu = &s->cpus[cpu];
     /* The frames the others watch now: a store to one must reach their
@@ -431,6 +432,7 @@ sim_run(struct sim *s, void (*fn)(void *arg), void *arg)
     } else {
         ok = false;
     }
+    sim_atomic_settle(s);
     s->running = false;
     sim_fold_hits(s);
     s->in_handler = false;

@@ -95,6 +95,18 @@ struct sim {
     } writes[SIM_WRITES_KEPT];
     struct sim_stale_case stale[SIM_STALE_CASES_MAX];
     unsigned nstale;
+    /* An atomic store to a watched frame, made by kernel code through the
+     * host pointer __ps_ptr gave: its bytes before, and who made it; the
+     * detector hears of it at the next hook (sim_atomic_settle). */
+    struct sim_atomic {
+        bool on;
+        paddr_t pa;
+        vaddr_t va;
+        uint32_t pfn;
+        unsigned size;
+        uint8_t old[16];
+        struct sim_write w; /* at and chain (id when told) */
+    } atomic;
     bool strict_tlb;
     bool stale_off; /* sim_stale_off */
     const void *use_pc, *use_fp;
@@ -110,6 +122,10 @@ struct sim {
     unsigned nskipped;
     struct sim_prof *prof; /* sim_profile_on, NULL if not profiling */
 };
+
+/* Tells the detector of an atomic store (sim.atomic) if its bytes
+ * changed, as a store made now; called at every hook before anything else. */
+void sim_atomic_settle(struct sim *s);
 
 /* The machine whose kernel code is running (NULL outside sim_run). */
 extern struct sim *sim_current __attribute__((visibility("hidden")));

@@ -228,6 +228,37 @@ START_TEST(test_sim_recursive_counts)
 }
 END_TEST
 
+/*
+ * An atomic store to a PTE is told to the detector like any other.
+ * kt_atomic_remap maps KT_DATA_VA on KT_DATA_PA through the self-map (as
+ * kt_recursive), writes data[0] (a miss; the walk sets A|D: the PTE is
+ * KT_DATA_PA | 0x63), then exchanges the PTE for KT_DATA2_PA | P | W with
+ * __atomic_exchange_n, no INVLPG, and writes data[1]: a hit on the entry
+ * that still gives KT_DATA_PA (SDM 4.10.4.1), which lands there.  The
+ * exchange goes through a host pointer, not a store hook; the detector
+ * hears of it all the same: one frame-changed stale use, changed and used
+ * by kt_atomic_remap, and the exchange returned the old PTE.
+ */
+START_TEST(test_sim_atomic_store_seen)
+{
+    struct sim *s = new_machine();
+    ck_assert(sim_run(s, kt_atomic_remap, NULL));
+    ck_assert_uint_eq(kt_result.value, KT_DATA_PA | PTE_P | PTE_W | PTE_A | PTE_D);
+    ck_assert_uint_eq(phys32(s, KT_PT256_PA), KT_DATA2_PA | PTE_P | PTE_W);
+    ck_assert_uint_eq(phys32(s, KT_DATA_PA + 4), 0x5678);
+    ck_assert_uint_eq(sim_mmu(s)->ctr.stale_uses, 1);
+    unsigned n;
+    const struct sim_stale_case *c = sim_stale_cases(s, &n);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(c[0].st.cls, MMU_STALE_FRAME);
+    ck_assert_uint_eq(c[0].st.va, KT_DATA_VA + 4);
+    ck_assert_uint_ge(c[0].nwrite, 1);
+    ck_assert_str_eq(c[0].write_chain[0], "kt_atomic_remap");
+    ck_assert_str_eq(c[0].use_chain[0], "kt_atomic_remap");
+    sim_destroy(s);
+}
+END_TEST
+
 START_TEST(test_sim_wild_pointer_stops_run)
 {
     struct sim *s = new_machine();
@@ -682,6 +713,7 @@ sim_suite(void)
     Suite *s = suite_create("sim");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_sim_recursive_counts);
+    tcase_add_test(tc, test_sim_atomic_store_seen);
     tcase_add_test(tc, test_sim_wild_pointer_stops_run);
     tcase_add_test(tc, test_sim_unmapped_without_handler);
     tcase_add_test(tc, test_sim_demand_paging_handler);

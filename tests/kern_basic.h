@@ -19,6 +19,9 @@ struct kt_result {
 extern struct kt_result kt_result;
 
 void kt_recursive(void *arg);
+/* As kt_recursive, but the remap without INVLPG is an atomic exchange of
+ * the PTE (kt_result.value: the PTE it replaced). */
+void kt_atomic_remap(void *arg);
 void kt_paging_on(void *arg);
 void kt_wild(void *arg);
 void kt_unmapped(void *arg);
