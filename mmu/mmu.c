@@ -241,9 +241,9 @@ counts_reset(struct mmu *m)
  * directory in CR3 (its PDEs may be cached at any time), stay watched.
  * While the watched frames fit in watch_set, every frame an entry came
  * from is in it (watched when the entry was filled, and kept by each
- * rebuild since), so the rebuild keeps those of them that src
- * counts live, without looking at the TLB.  The slot filters keep the slots of
- * entries that left until MMU_FILTER_ADDS_MAX entries were added since
+ * rebuild since), so the rebuild keeps those of them where src counts a
+ * live entry, without looking at the TLB.  The slot filters keep the slots
+ * of entries that left until MMU_FILTER_ADDS_MAX entries were added since
  * they were last made from the TLB (a slot too many costs a look, never a
  * mark: mark_changed compares the entries themselves).
  */

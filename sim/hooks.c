@@ -377,12 +377,10 @@ atomic_watch(struct sim *s, vaddr_t va, unsigned size, uint32_t pfn, const void 
 }
 
 void
-sim_atomic_settle(struct sim *s)
+sim_atomic_tell(struct sim *s)
 {
     struct sim_atomic *a = &s->atomic;
     uint8_t now[sizeof(a->old)];
-    if (!a->on)
-        return;
     a->on = false;
     memcpy(now, s->ram + a->pa, a->size);
     if (memcmp(now, a->old, a->size) == 0)
@@ -444,8 +442,7 @@ sim_access(uintptr_t a, void *buf, size_t size, enum mmu_access kind, void **hos
                 (unsigned long)a);
         abort();
     }
-    if (__builtin_expect(s->atomic.on, 0))
-        sim_atomic_settle(s);
+    sim_atomic_settle(s);
     /* Its frame leads to the kernel code that made the access. */
     const void *fp = __builtin_frame_address(0);
     if (__builtin_expect(size == 0, 0))

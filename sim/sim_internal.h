@@ -34,7 +34,6 @@ struct sim {
     struct mmu cpus[SIM_MAX_CPUS];
     unsigned ncpus;
     struct mmu *cpu;
-    uint8_t *watch_others;     /* with two CPUs or more: what the others watch (sim_cpu_select) */
     struct mmu_config mmu_cfg; /* each CPU's TLB geometry */
     struct sim_stats stats;
     /* The lowest first address of a registered region (no region: above
@@ -121,14 +120,25 @@ struct sim {
     } skipped[SIM_SKIPPED_KEPT];
     unsigned nskipped;
     struct sim_prof *prof; /* sim_profile_on, NULL if not profiling */
+    /* With two CPUs or more: the frames the others watch (sim_cpu_select). */
+    uint8_t *watch_others;
 };
 
 /* Tells the detector of an atomic store (sim.atomic) if its bytes
- * changed, as a store made now; called at every hook before anything else. */
-void sim_atomic_settle(struct sim *s);
+ * changed, as a store made now: sim_atomic_settle. */
+void sim_atomic_tell(struct sim *s);
 
 /* The machine whose kernel code is running (NULL outside sim_run). */
 extern struct sim *sim_current __attribute__((visibility("hidden")));
+
+/* Called at every hook before anything else: an atomic store made since
+ * the last one is told to the detector (sim_atomic_tell). */
+static inline void
+sim_atomic_settle(struct sim *s)
+{
+    if (__builtin_expect(s->atomic.on, 0))
+        sim_atomic_tell(s);
+}
 
 /* Stops the run: fills what the caller did not and jumps out of sim_run. */
 _Noreturn void sim_stop_run(struct sim *s, enum sim_stop_kind kind, const void *pc);
