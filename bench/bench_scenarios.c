@@ -1,7 +1,9 @@
 /*
  * bench_scenarios.c - scenario figures: many-processes.scn and big-map.scn
- * under every strategy (a fresh machine per run, boot included), and the
- * wall time of `pagesim compare` over every shipped scenario, two at a time
+ * under every strategy (a fresh machine per run, boot included), the
+ * stale-TLB detector's cost on every shipped scenario and strategy (CPU
+ * time, runs with it on and off in turn; -d: this alone), and the wall
+ * time of `pagesim compare` over every shipped scenario, two at a time
  * (both cores).  Every figure is the best of N runs with the median and the
  * worst beside it.  Figures only, no pass or fail.
  */
