@@ -1,7 +1,9 @@
 /*
  * bench_scenarios.c - scenario figures: many-processes.scn and big-map.scn
- * under every strategy (a fresh machine per run, boot included), and the
- * wall time of `pagesim compare` over every shipped scenario, two at a time
+ * under every strategy (a fresh machine per run, boot included), the
+ * stale-TLB detector's cost on every shipped scenario and strategy (CPU
+ * time, runs with it on and off in turn; -d: this alone), and the wall
+ * time of `pagesim compare` over every shipped scenario, two at a time
  * (both cores).  Every figure is the best of N runs with the median and the
  * worst beside it.  Figures only, no pass or fail.
  */
@@ -22,6 +24,8 @@
 #define BIG_MAP_TARGET 0.2         /* seconds a run of big-map.scn */
 #define COMPARE_TARGET 1.0         /* seconds for compare of every shipped scenario */
 #define DETECTOR_TARGET_PERCENT 10 /* the stale-TLB detector's cost, at most */
+#define DETECTOR_BUDGET 0.5        /* seconds of runs a side, at least, for each cost */
+#define DETECTOR_MAX_PAIRS 1000
 
 extern char **environ;
 
@@ -46,6 +50,15 @@ spread(double *v, int n, char *buf, size_t len)
 {
     qsort(v, (size_t)n, sizeof(double), cmp_double);
     snprintf(buf, len, "%.3f (%.3f-%.3f)", v[0], v[n / 2], v[n - 1]);
+    return buf;
+}
+
+/* The same in milliseconds, the best with three decimals. */
+static const char *
+spread_ms(double *v, int n, char *buf, size_t len)
+{
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    snprintf(buf, len, "%.3f (%.3f-%.3f)", v[0] * 1e3, v[n / 2] * 1e3, v[n - 1] * 1e3);
     return buf;
 }
 
@@ -108,38 +121,47 @@ compare_all(char **paths, size_t n)
     return ok ? now() - t0 : -1;
 }
 
-/* Best time of runs runs of sc under strategy, with the stale-TLB detector
- * on or off; -1 after a message if a run fails. */
+/* CPU time of this process so far (user and system): what other users
+ * of the machine take from it does not count. */
 static double
-best_run(const struct scenario *sc, const char *strategy, bool off, int runs)
+cpu_now(void)
 {
-    double best = -1;
-    for (int r = 0; r < runs; r++) {
-        struct run_options o;
-        struct run_result res;
-        char err[SCN_ERR_MAX];
-        run_options_default(&o);
-        o.strategy = strategy;
-        o.stale_off = off;
-        double t0 = now();
-        bool ran = run_scenario(sc, &o, &res, err, sizeof(err));
-        if (!ran || !res.ok) {
-            fprintf(stderr, "%s %s: %s\n", sc->file, strategy, ran ? res.error : err);
-            if (ran)
-                run_result_free(&res);
-            return -1;
-        }
-        double t = now() - t0;
-        run_result_free(&res);
-        if (best < 0 || t < best)
-            best = t;
-    }
-    return best;
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* The stale-TLB detector's cost: every shipped scenario under every
- * strategy with it on and off, runs interleaved in rounds so that load
- * changes hit both alike.  False after a message if a run failed. */
+/* CPU time of one run of sc under strategy with the stale-TLB detector on
+ * or off; -1 after a message if the run fails. */
+static double
+one_run(const struct scenario *sc, const char *strategy, bool off)
+{
+    struct run_options o;
+    struct run_result res;
+    char err[SCN_ERR_MAX];
+    run_options_default(&o);
+    o.strategy = strategy;
+    o.stale_off = off;
+    double t0 = cpu_now();
+    bool ran = run_scenario(sc, &o, &res, err, sizeof(err));
+    if (!ran || !res.ok) {
+        fprintf(stderr, "%s %s: %s\n", sc->file, strategy, ran ? res.error : err);
+        if (ran)
+            run_result_free(&res);
+        return -1;
+    }
+    double t = cpu_now() - t0;
+    run_result_free(&res);
+    return t;
+}
+
+/*
+ * The stale-TLB detector's cost: every shipped scenario under every
+ * strategy with it on and off, one run of each in turn (the order swapped
+ * every pair) so that load changes hit both alike.  The cost is judged on
+ * the best runs; the median's cost is beside it.  False after a message if
+ * a run failed.
+ */
 static bool
 detector_cost(const char *top, int runs)
 {
@@ -148,9 +170,14 @@ detector_cost(const char *top, int runs)
     snprintf(pattern, sizeof(pattern), "%s/scenarios/*.scn", top);
     if (glob(pattern, 0, NULL, &g) != 0)
         return false;
-    printf("\nstale-TLB detector cost (best of %d runs each, boot included), target <= +%d%%\n",
-           runs, DETECTOR_TARGET_PERCENT);
-    printf("  %-20s %-13s %10s %10s %8s\n", "scenario", "strategy", "on (s)", "off (s)", "cost");
+    static double on[DETECTOR_MAX_PAIRS], off[DETECTOR_MAX_PAIRS], ratio[DETECTOR_MAX_PAIRS];
+    printf("\nstale-TLB detector cost (boot included): runs on and off in turn, at least %d "
+           "pairs and %.1f s a side;\nCPU ms a run (user and system): best (median-worst); "
+           "cost: best on against best off, "
+           "[median of the pairs' on/off]; target <= +%d%%\n",
+           runs, DETECTOR_BUDGET, DETECTOR_TARGET_PERCENT);
+    printf("  %-19s %-12s %5s %-27s %-27s %7s %9s\n", "scenario", "strategy", "pairs", "on (ms)",
+           "off (ms)", "cost", "[median]");
     double worst = 0;
     for (size_t f = 0; f < g.gl_pathc; f++) {
         struct scenario sc;
@@ -162,22 +189,36 @@ detector_cost(const char *top, int runs)
         }
         struct reg_strategy rs;
         for (unsigned k = 0; reg_strategy_at(k, &rs); k++) {
-            double on = -1, off = -1;
-            for (int round = 0; round < runs; round++) {
-                double a = best_run(&sc, rs.name, false, 1), b = best_run(&sc, rs.name, true, 1);
-                if (a < 0 || b < 0) {
+            /* Pairs until each side has run DETECTOR_BUDGET seconds (a
+             * 1 ms run gets hundreds, so a slow moment of the machine hits
+             * a few of them, not the best), at least runs. */
+            int pairs = 0;
+            double spent = 0;
+            while (pairs < DETECTOR_MAX_PAIRS && (pairs < runs || spent < DETECTOR_BUDGET)) {
+                bool off_first = pairs & 1;
+                double a = one_run(&sc, rs.name, off_first);
+                double b = a < 0 ? -1 : one_run(&sc, rs.name, !off_first);
+                if (b < 0) {
                     scn_free(&sc);
                     globfree(&g);
                     return false;
                 }
-                on = on < 0 || a < on ? a : on;
-                off = off < 0 || b < off ? b : off;
+                on[pairs] = off_first ? b : a;
+                off[pairs] = off_first ? a : b;
+                ratio[pairs] = on[pairs] / off[pairs];
+                spent += off[pairs];
+                pairs++;
             }
-            double cost = 100.0 * (on - off) / off;
+            char son[64], soff[64];
+            spread_ms(on, pairs, son, sizeof(son));
+            spread_ms(off, pairs, soff, sizeof(soff));
+            qsort(ratio, (size_t)pairs, sizeof(double), cmp_double);
+            double cost = 100.0 * (on[0] - off[0]) / off[0];
+            double mcost = 100.0 * (ratio[pairs / 2] - 1);
             worst = cost > worst ? cost : worst;
             const char *base = strrchr(g.gl_pathv[f], '/');
-            printf("  %-20s %-13s %10.4f %10.4f %+7.1f%%\n", base ? base + 1 : g.gl_pathv[f],
-                   rs.name, on, off, cost);
+            printf("  %-19s %-12s %5d %-27s %-27s %+6.1f%% [%+6.1f%%]\n",
+                   base ? base + 1 : g.gl_pathv[f], rs.name, pairs, son, soff, cost, mcost);
         }
         scn_free(&sc);
     }
@@ -190,8 +231,8 @@ static void
 usage(void)
 {
     fprintf(stderr,
-            "usage: bench_scenarios [-n RUNS] [TOP]   (RUNS from 5 to %d, default 5; "
-            "TOP holds scenarios/, default .)\n",
+            "usage: bench_scenarios [-n RUNS] [-d] [TOP]   (RUNS from 5 to %d, default 5; "
+            "-d: the stale-TLB detector's cost only; TOP holds scenarios/, default .)\n",
             MAX_RUNS);
     exit(2);
 }
@@ -201,9 +242,12 @@ main(int argc, char **argv)
 {
     const char *top = ".";
     int runs = 5;
+    bool detector_only = false;
     for (int i = 1; i < argc; i++) {
         char *end;
-        if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
+        if (strcmp(argv[i], "-d") == 0) {
+            detector_only = true;
+        } else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
             long v = strtol(argv[++i], &end, 10);
             if (*end != '\0' || v < 5 || v > MAX_RUNS)
                 usage();
@@ -214,6 +258,8 @@ main(int argc, char **argv)
             top = argv[i];
         }
     }
+    if (detector_only)
+        return detector_cost(top, runs) ? 0 : 1;
     static const char *const files[] = {"many-processes.scn", "big-map.scn"};
     printf("pagesim scenario benchmark: fresh machine per run, boot included; seconds are the\n"
            "best of %d runs, (median-worst) beside it\n",

@@ -156,6 +156,20 @@ mapiter_run_stale(const struct mmu *m, paddr_t pd, const struct mapiter_run *r)
     return sc.count;
 }
 
+uint32_t
+mapiter_slot_stale(const struct mmu *m, paddr_t pd, unsigned pdx)
+{
+    const struct tlb *t = &m->tlb4k;
+    const paddr_t slot = PTE_ADDR(pd) + pdx * (paddr_t)sizeof(pde_t);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < t->geo.entries; i++) {
+        const struct tlb_entry *e = &t->e[i];
+        n += e->vpn != TLB_VPN_NONE && e->vpn >> (PDX_SHIFT - PAGE_SHIFT) == pdx &&
+             e->src_pde_addr == slot && mapiter_tlb_stale(m, e, false);
+    }
+    return n;
+}
+
 bool
 mapiter_read_pde(const struct mmu *m, paddr_t pd, unsigned i, pde_t *pde)
 {

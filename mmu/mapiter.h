@@ -109,6 +109,15 @@ bool mapiter_tlb_stale(const struct mmu *m, const struct tlb_entry *e, bool larg
  */
 uint32_t mapiter_run_stale(const struct mmu *m, paddr_t pd, const struct mapiter_run *r);
 
+/*
+ * Entries of the 4 KiB TLB for pages of PDE pdx's 4 MiB that are stale
+ * (mapiter_tlb_stale) and were filled through that PDE of the directory at
+ * pd: for a slot (a self-map or a foreign slot), the stale translations a
+ * kernel reaches its tables through, whether the tables map the page now
+ * or not.
+ */
+uint32_t mapiter_slot_stale(const struct mmu *m, paddr_t pd, unsigned pdx);
+
 /* Reads entry i of the directory at physical address pd as a walk reads it,
  * with no side effect.  Returns false if it lies outside RAM. */
 bool mapiter_read_pde(const struct mmu *m, paddr_t pd, unsigned i, pde_t *pde);

@@ -31,15 +31,13 @@ mmu_init(struct mmu *m, const struct mmu_config *cfg, uint8_t *ram, uint64_t ram
     m->soft_gen = 1; /* every slot (gen 0) void */
     m->watch_lo = UINT32_MAX;
     m->watch = calloc((size_t)((ram_size >> PAGE_SHIFT) + 7) / 8 + 1, 1);
-    if (m->watch == NULL)
-        return false;
-    if (!tlb_init(&m->tlb4k, &cfg->tlb4k)) {
-        free(m->watch);
+    m->src = calloc((size_t)(ram_size >> PAGE_SHIFT) + 1, sizeof(*m->src));
+    if (m->watch == NULL || m->src == NULL || !tlb_init(&m->tlb4k, &cfg->tlb4k)) {
+        mmu_fini(m);
         return false;
     }
     if (!tlb_init(&m->tlb4m, &cfg->tlb4m)) {
-        tlb_fini(&m->tlb4k);
-        free(m->watch);
+        mmu_fini(m);
         return false;
     }
     return true;
@@ -51,7 +49,24 @@ mmu_fini(struct mmu *m)
     tlb_fini(&m->tlb4k);
     tlb_fini(&m->tlb4m);
     free(m->watch);
+    free(m->src);
     m->watch = NULL;
+    m->src = NULL;
+}
+
+void
+mmu_shortcuts_void(struct mmu *m)
+{
+    m->fast_base = MMU_FAST_NONE;
+    m->fast_allow = 0;
+    m->soft_gen++;
+}
+
+void
+mmu_set_watch_others(struct mmu *m, const uint8_t *bits)
+{
+    m->watch_others = bits;
+    mmu_shortcuts_void(m);
 }
 
 void
@@ -112,53 +127,157 @@ slot_bit(paddr_t slot)
     return ((slot >> 2) ^ (slot >> 12) * 0x9E5u) & (MMU_SLOT_FILTER_BITS - 1);
 }
 
-/* Whether a live entry may have come from the entry at slot. */
+/* Whether a live entry may have come from the entry at slot (filter: the
+ * PDE or the PTE filter). */
 static inline bool
-slot_maybe_source(const struct mmu *m, paddr_t slot)
+slot_maybe_source(const uint64_t *filter, paddr_t slot)
 {
     uint32_t b = slot_bit(slot);
-    return (m->slot_filter[b / 64] >> (b % 64)) & 1u;
+    return (filter[b / 64] >> (b % 64)) & 1u;
 }
 
 static inline void
-slot_add(struct mmu *m, paddr_t slot)
+slot_add(uint64_t *filter, paddr_t slot)
 {
     uint32_t b = slot_bit(slot);
-    m->slot_filter[b / 64] |= 1ull << (b % 64);
+    filter[b / 64] |= 1ull << (b % 64);
 }
 
+/* Live entry e is one the detector follows: its frames are watched and
+ * its slots in the filters. */
 static inline void
 watch_entry(struct mmu *m, const struct tlb_entry *e)
 {
     watch(m, e->src_pde_addr);
-    slot_add(m, e->src_pde_addr);
+    slot_add(m->pde_filter, e->src_pde_addr);
     if (e->src_pte_addr != 0) {
         watch(m, e->src_pte_addr);
-        slot_add(m, e->src_pte_addr);
+        slot_add(m->pte_filter, e->src_pte_addr);
+    }
+    m->filter_adds++;
+}
+
+/* Adds d to e's count of unmarked entries at each of its frames. */
+static inline void
+count_unmarked(struct mmu *m, const struct tlb_entry *e, int d)
+{
+    m->src[e->src_pde_addr >> PAGE_SHIFT].unmarked += (uint32_t)d;
+    if (e->src_pte_addr != 0)
+        m->src[e->src_pte_addr >> PAGE_SHIFT].unmarked += (uint32_t)d;
+}
+
+/* Adds d to e's counts at each of its frames: live, and unmarked too if
+ * e is not marked changed. */
+static inline void
+count_entry(struct mmu *m, const struct tlb_entry *e, int d)
+{
+    const uint32_t u = e->changed == 0 ? (uint32_t)d : 0u;
+    struct mmu_src_count *c = &m->src[e->src_pde_addr >> PAGE_SHIFT];
+    c->live += (uint32_t)d;
+    c->unmarked += u;
+    if (e->src_pte_addr != 0) {
+        c = &m->src[e->src_pte_addr >> PAGE_SHIFT];
+        c->live += (uint32_t)d;
+        c->unmarked += u;
     }
 }
 
-/* After an INVLPG, a CR3 write or a flush: only the frames the entries
+/*
+ * The per-frame counts (src) follow the TLB: a valid entry counts once at
+ * each of its frames in live, and in unmarked too while it is not marked
+ * changed.  track_entry: e has just become valid (a fill) or got new
+ * sources; it is watched too.  untrack_entry: e (valid or not) is about
+ * to be removed or given other sources.  Marking an entry, or finding it
+ * back at its old value, changes unmarked alone.
+ */
+static inline void
+track_entry(struct mmu *m, const struct tlb_entry *e)
+{
+    if (m->stale_off || e->vpn == TLB_VPN_NONE)
+        return;
+    watch_entry(m, e);
+    count_entry(m, e, 1);
+}
+
+static inline void
+untrack_entry(struct mmu *m, const struct tlb_entry *e)
+{
+    if (m->stale_off || e->vpn == TLB_VPN_NONE)
+        return;
+    count_entry(m, e, -1);
+}
+
+/*
+ * Before a flush of both TLBs (keep_global: as by a CR3 write).  While
+ * the watched frames fit in watch_set, every frame counted is in it (see
+ * watch_rebuild): returns true, and counts_reset after the flush zeroes
+ * their counts (the entries kept are then counted again).  Otherwise the
+ * entries that go are untracked one by one now; returns false.
+ */
+static bool
+counts_reset_ahead(struct mmu *m, bool keep_global)
+{
+    if (m->stale_off)
+        return false;
+    if (m->watch_n <= MMU_WATCH_LIST)
+        return true;
+    for (struct tlb *t = &m->tlb4k; t != NULL; t = t == &m->tlb4k ? &m->tlb4m : NULL)
+        for (uint32_t i = 0; i < t->geo.entries; i++)
+            if (!(keep_global && t->e[i].global))
+                untrack_entry(m, &t->e[i]);
+    return false;
+}
+
+static void
+counts_reset(struct mmu *m)
+{
+    for (uint32_t i = 0; i < m->watch_n; i++)
+        m->src[m->watch_set[i]] = (struct mmu_src_count){0, 0};
+}
+
+/*
+ * After an INVLPG, a CR3 write or a flush: only the frames the entries
  * left came from (entries_left: whether there may be any), and the
- * directory in CR3 (its PDEs may be cached at any time), stay watched. */
+ * directory in CR3 (its PDEs may be cached at any time), stay watched.
+ * While the watched frames fit in watch_set, every frame an entry came
+ * from is in it (watched when the entry was filled, and kept by each
+ * rebuild since), so the rebuild keeps those of them where src counts a
+ * live entry, without looking at the TLB.  The slot filters keep the slots
+ * of entries that left until MMU_FILTER_ADDS_MAX entries were added since
+ * they were last made from the TLB (a slot too many costs a look, never a
+ * mark: mark_changed compares the entries themselves).
+ */
 static void
 watch_rebuild(struct mmu *m, bool entries_left)
 {
-    if (m->watch_n <= MMU_WATCH_LIST) {
-        for (uint32_t i = 0; i < m->watch_n; i++)
+    if (m->stale_off)
+        return;
+    const uint32_t n = m->watch_n;
+    bool rescan = !entries_left || n > MMU_WATCH_LIST || m->filter_adds > MMU_FILTER_ADDS_MAX;
+    if (n <= MMU_WATCH_LIST) {
+        for (uint32_t i = 0; i < n; i++)
             m->watch[m->watch_set[i] >> 3] = 0;
     } else if (m->watch_lo <= m->watch_hi) {
         memset(m->watch + (m->watch_lo >> 3), 0, (m->watch_hi >> 3) - (m->watch_lo >> 3) + 1);
     }
     m->watch_n = 0;
-    memset(m->slot_filter, 0, sizeof(m->slot_filter));
     m->watch_lo = UINT32_MAX;
     m->watch_hi = 0;
-    for (struct tlb *t = &m->tlb4k; entries_left && t != NULL;
-         t = t == &m->tlb4k ? &m->tlb4m : NULL)
-        for (uint32_t i = 0; i < t->geo.entries; i++)
-            if (t->e[i].vpn != TLB_VPN_NONE)
-                watch_entry(m, &t->e[i]);
+    if (rescan) {
+        memset(m->pde_filter, 0, sizeof(m->pde_filter));
+        memset(m->pte_filter, 0, sizeof(m->pte_filter));
+        m->filter_adds = 0;
+        for (struct tlb *t = &m->tlb4k; entries_left && t != NULL;
+             t = t == &m->tlb4k ? &m->tlb4m : NULL)
+            for (uint32_t i = 0; i < t->geo.entries; i++)
+                if (t->e[i].vpn != TLB_VPN_NONE)
+                    watch_entry(m, &t->e[i]);
+    } else {
+        /* watch() writes watch_set[k] only for k <= i: read ahead of it. */
+        for (uint32_t i = 0; i < n; i++)
+            if (m->src[m->watch_set[i]].live != 0)
+                watch(m, m->watch_set[i] << PAGE_SHIFT);
+    }
     if (mmu_paging(m) && (uint64_t)(m->cr3 & CR3_ADDR_MASK) + PAGE_SIZE <= m->ram_size)
         watch(m, m->cr3 & CR3_ADDR_MASK);
 }
@@ -223,6 +342,25 @@ write_entry(struct mmu *m, paddr_t pa, uint32_t val)
     memcpy(m->ram + pa, &val, 4);
 }
 
+/* Removes the 4 KiB entry of va's page and the 4 MiB entry that covers
+ * va; returns how many there were. */
+static unsigned
+invalidate_va(struct mmu *m, vaddr_t va)
+{
+    struct tlb_entry *e = tlb_find(&m->tlb4k, va >> PAGE_SHIFT);
+    unsigned n = 0;
+    if (e != NULL) {
+        untrack_entry(m, e);
+        n += tlb_invalidate(&m->tlb4k, va >> PAGE_SHIFT);
+    }
+    e = tlb_find(&m->tlb4m, va >> PDX_SHIFT);
+    if (e != NULL) {
+        untrack_entry(m, e);
+        n += tlb_invalidate(&m->tlb4m, va >> PDX_SHIFT);
+    }
+    return n;
+}
+
 static enum mmu_status
 page_fault(struct mmu *m, vaddr_t va, enum mmu_access access, uint32_t err, bool from_tlb,
            const struct mmu_walk *walk, struct mmu_fault *fault)
@@ -234,9 +372,7 @@ page_fault(struct mmu *m, vaddr_t va, enum mmu_access access, uint32_t err, bool
     m->ctr.faults++;
     m->ctr.faults_by_code[err & 15u]++;
     /* A #PF invalidates the translations of the faulting address. */
-    unsigned n = tlb_invalidate(&m->tlb4k, va >> PAGE_SHIFT);
-    n += tlb_invalidate(&m->tlb4m, va >> PDX_SHIFT);
-    m->ctr.dropped_fault += n;
+    m->ctr.dropped_fault += invalidate_va(m, va);
     fast_clear(m);
     if (fault != NULL) {
         fault->cr2 = va;
@@ -406,6 +542,7 @@ stale_hit(struct mmu *m, vaddr_t va, enum mmu_access access, struct tlb *t, stru
              * (mmu_store stops watching a frame whose entries are all
              * marked), with no shortcut left that writes them unseen. */
             e->changed = e->changed_last = 0;
+            count_unmarked(m, e, 1);
             watch_entry(m, e);
             fast_clear(m);
             return false;
@@ -420,42 +557,66 @@ stale_hit(struct mmu *m, vaddr_t va, enum mmu_access access, struct tlb *t, stru
     return true;
 }
 
-/* Marks the entries of t whose source at slot is not val with write_id;
- * returns how many (*fresh: how many were not marked before). */
+/* Marks e, whose source at a slot has taken a value unlike the cached
+ * one, as changed by write_id; returns 1 (*fresh: +1 if it was not marked
+ * before). */
 static unsigned
-mark_changed(struct tlb *t, paddr_t slot, uint32_t val, uint32_t write_id, unsigned *fresh)
+mark_entry(struct mmu *m, struct tlb_entry *e, uint32_t write_id, unsigned *fresh)
 {
-    unsigned n = 0;
-    for (uint32_t i = 0; i < t->geo.entries; i++) {
-        struct tlb_entry *e = &t->e[i];
-        if (e->vpn == TLB_VPN_NONE)
-            continue;
-        /* The latest store that leaves a source unlike the cached value. */
-        if ((e->src_pde_addr == slot && e->src_pde != val) ||
-            (e->src_pte_addr == slot && slot != 0 && e->src_pte != val)) {
-            if (e->changed == 0) {
-                e->changed = write_id;
-                ++*fresh;
-            }
-            e->changed_last = write_id;
-            n++;
-        }
+    if (e->changed == 0) {
+        count_unmarked(m, e, -1);
+        e->changed = write_id;
+        ++*fresh;
     }
-    return n;
+    e->changed_last = write_id;
+    return 1;
 }
 
-/* Whether an entry of t not marked changed came from frame pfn. */
-static bool
-unmarked_source(const struct tlb *t, uint32_t pfn)
+/*
+ * Marks the entries whose source at slot is not val with write_id; returns
+ * how many (*fresh: how many were not marked before).  A 4 KiB entry
+ * whose PTE lies at slot maps PTX (slot bits 11:2) as the low bits of its
+ * page number, so it lies in the one set those bits select (while the TLB
+ * has at most 1024 sets); so does a 4 MiB entry whose PDE lies at slot
+ * (its page number is the PDX).  Only a 4 KiB entry whose PDE lies at slot
+ * may be in any set.
+ */
+static unsigned
+mark_changed(struct mmu *m, paddr_t slot, uint32_t val, uint32_t write_id, unsigned *fresh)
 {
-    for (uint32_t i = 0; i < t->geo.entries; i++) {
-        const struct tlb_entry *e = &t->e[i];
-        if (e->vpn != TLB_VPN_NONE && e->changed == 0 &&
-            (e->src_pde_addr >> PAGE_SHIFT == pfn ||
-             (e->src_pte_addr != 0 && e->src_pte_addr >> PAGE_SHIFT == pfn)))
-            return true;
+    const uint32_t idx = PGOFF(slot) >> 2;
+    const bool pte_slot = slot_maybe_source(m->pte_filter, slot);
+    unsigned n = 0;
+    struct tlb *t = &m->tlb4k;
+    if (pte_slot) {
+        uint32_t lo = 0, hi = t->geo.entries;
+        if (t->sets <= 1024u) {
+            lo = tlb_set_index(t, idx) * t->geo.ways;
+            hi = lo + t->geo.ways;
+        }
+        for (uint32_t i = lo; i < hi; i++) {
+            struct tlb_entry *e = &t->e[i];
+            if (e->vpn != TLB_VPN_NONE && e->src_pte_addr == slot && e->src_pte != val)
+                n += mark_entry(m, e, write_id, fresh);
+        }
     }
-    return false;
+    if (!slot_maybe_source(m->pde_filter, slot))
+        return n;
+    for (uint32_t i = 0; i < t->geo.entries; i++) {
+        struct tlb_entry *e = &t->e[i];
+        /* One marked above for its PTE is not marked twice. */
+        if (e->vpn != TLB_VPN_NONE && e->src_pde_addr == slot && e->src_pde != val &&
+            !(pte_slot && e->src_pte_addr == slot && e->src_pte != val))
+            n += mark_entry(m, e, write_id, fresh);
+    }
+    t = &m->tlb4m;
+    struct tlb_entry *set = &t->e[tlb_set_index(t, idx) * t->geo.ways];
+    for (uint32_t w = 0; w < t->geo.ways; w++) {
+        struct tlb_entry *e = &set[w];
+        if (e->vpn != TLB_VPN_NONE && e->src_pde_addr == slot && e->src_pde != val)
+            n += mark_entry(m, e, write_id, fresh);
+    }
+    return n;
 }
 
 unsigned
@@ -477,10 +638,7 @@ mmu_store(struct mmu *m, paddr_t pa, unsigned size, const void *bytes, uint32_t 
         }
         if (val == old)
             continue;
-        if (slot_maybe_source(m, slot)) {
-            n += mark_changed(&m->tlb4k, slot, val, write_id, &fresh);
-            n += mark_changed(&m->tlb4m, slot, val, write_id, &fresh);
-        }
+        n += mark_changed(m, slot, val, write_id, &fresh);
         /* A present PDE naming a table in the loaded directory. */
         if (mmu_paging(m) && (slot & PAGE_MASK) == pd && (old & PTE_P) && !mmu_pde_large(m, old) &&
             ((old ^ val) & ~(uint32_t)(PTE_A | PTE_D))) {
@@ -498,8 +656,7 @@ mmu_store(struct mmu *m, paddr_t pa, unsigned size, const void *bytes, uint32_t 
      * stays, for its PDEs), and its stores take the fast path again. */
     uint32_t pfn = pa >> PAGE_SHIFT;
     if (fresh != 0 && pfn != (m->cr3 & CR3_ADDR_MASK) >> PAGE_SHIFT &&
-        (pa + size - 1) >> PAGE_SHIFT == pfn && !unmarked_source(&m->tlb4k, pfn) &&
-        !unmarked_source(&m->tlb4m, pfn))
+        (pa + size - 1) >> PAGE_SHIFT == pfn && m->src[pfn].unmarked == 0)
         m->watch[pfn >> 3] &= (uint8_t) ~(1u << (pfn & 7u));
     if (n != 0)
         fast_clear(m);
@@ -554,13 +711,19 @@ walk(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_result *res,
         .src_pte_addr = lf.large ? 0 : w.pte_addr,
         .src_pte = lf.large ? 0 : w.pte,
     };
-    if (!m->stale_off) {
-        slot_add(m, e.src_pde_addr);
-        if (e.src_pte_addr != 0)
-            slot_add(m, e.src_pte_addr);
-    }
-    if (tlb_insert(lf.large ? &m->tlb4m : &m->tlb4k, &e))
+    struct tlb *t = lf.large ? &m->tlb4m : &m->tlb4k;
+    struct tlb_entry *victim = tlb_victim(t, e.vpn);
+    untrack_entry(m, victim);
+    if (tlb_insert_at(t, victim, &e))
         m->ctr.evictions++;
+    if (!m->stale_off) {
+        /* track_entry, but the walk has watched both frames already. */
+        slot_add(m->pde_filter, e.src_pde_addr);
+        if (e.src_pte_addr != 0)
+            slot_add(m->pte_filter, e.src_pte_addr);
+        m->filter_adds++;
+        count_entry(m, &e, 1);
+    }
     fast_clear(m);
     res->pa = lf.large ? PDE_LADDR(entry) | LPGOFF(va) : PTE_ADDR(entry) | PGOFF(va);
     res->page_size = lf.large ? LPAGE_SIZE : PAGE_SIZE;
@@ -624,7 +787,7 @@ mmu_translate(struct mmu *m, vaddr_t va, enum mmu_access access, struct mmu_resu
         *sf = (struct mmu_soft){
             m->fast_base, m->soft_gen, m->fast_allow, pfn4k, m->fast_page_size, m->fast_host, t, e};
         /* Stores to a watched frame must reach mmu_store: not inline. */
-        if (mmu_watched(m, pfn4k))
+        if (mmu_watched_any(m, pfn4k))
             m->fast_allow &= ~MMU_WRITE_KINDS;
     }
     res->tlb_hit = true;
@@ -667,8 +830,11 @@ static void
 flush_all(struct mmu *m)
 {
     m->ctr.full_flushes++;
+    bool reset = counts_reset_ahead(m, false);
     m->ctr.dropped_full += tlb_flush(&m->tlb4k, false, NULL);
     m->ctr.dropped_full += tlb_flush(&m->tlb4m, false, NULL);
+    if (reset)
+        counts_reset(m);
     pde_pending_clear(m);
     watch_rebuild(m, false);
     fast_clear(m);
@@ -679,28 +845,36 @@ flush_all(struct mmu *m)
  * the new directory: each one the new tables give alike (frame and rights)
  * takes the new tables' PDE and PTE as its sources, so a directory left
  * behind is no longer watched for them.  One they give otherwise keeps its
- * old sources (and stays watched there).
+ * old sources (and stays watched there).  recount: the counts were reset
+ * (counts_reset), so every entry of t is counted again.
  */
 static void
-resource_globals(struct mmu *m, struct tlb *t)
+resource_globals(struct mmu *m, struct tlb *t, bool recount)
 {
     const bool large = t == &m->tlb4m;
     for (uint32_t i = 0; i < t->geo.entries; i++) {
         struct tlb_entry *e = &t->e[i];
-        if (e->vpn == TLB_VPN_NONE || e->changed != 0)
+        if (e->vpn == TLB_VPN_NONE)
             continue;
         vaddr_t va = e->vpn << (large ? PDX_SHIFT : PAGE_SHIFT);
         struct mmu_leaf lf;
         struct mmu_walk w;
-        if (mmu_probe_dir(m, m->cr3, va, &lf, &w) != MMU_OK || lf.large != large ||
-            (lf.large ? PDE_LADDR(lf.entry) >> PDX_SHIFT : PTE_ADDR(lf.entry) >> PAGE_SHIFT) !=
-                e->pfn ||
-            rights_mask(lf.user, lf.writable) != e->allow)
-            continue;
-        e->src_pde_addr = w.pde_addr;
-        e->src_pde = w.pde;
-        e->src_pte_addr = large ? 0 : w.pte_addr;
-        e->src_pte = large ? 0 : w.pte;
+        if (e->changed == 0 && mmu_probe_dir(m, m->cr3, va, &lf, &w) == MMU_OK &&
+            lf.large == large &&
+            (lf.large ? PDE_LADDR(lf.entry) >> PDX_SHIFT : PTE_ADDR(lf.entry) >> PAGE_SHIFT) ==
+                e->pfn &&
+            rights_mask(lf.user, lf.writable) == e->allow) {
+            if (!recount)
+                untrack_entry(m, e);
+            e->src_pde_addr = w.pde_addr;
+            e->src_pde = w.pde;
+            e->src_pte_addr = large ? 0 : w.pte_addr;
+            e->src_pte = large ? 0 : w.pte;
+            if (!recount)
+                track_entry(m, e);
+        }
+        if (recount)
+            track_entry(m, e);
     }
 }
 
@@ -754,25 +928,31 @@ mmu_write_cr3(struct mmu *m, uint32_t val)
     lint_cr3(m, val);
     m->cr3 = val;
     m->ctr.cr3_writes++;
+    bool reset = counts_reset_ahead(m, true);
     m->ctr.dropped_cr3 += tlb_flush(&m->tlb4k, true, &k4);
     m->ctr.dropped_cr3 += tlb_flush(&m->tlb4m, true, &k4m);
     m->ctr.globals_kept += k4 + k4m;
     pde_pending_clear(m);
+    if (reset)
+        counts_reset(m);
     if (k4 + k4m != 0 && !m->stale_off) {
-        resource_globals(m, &m->tlb4k);
-        resource_globals(m, &m->tlb4m);
+        resource_globals(m, &m->tlb4k, reset);
+        resource_globals(m, &m->tlb4m, reset);
     }
     watch_rebuild(m, k4 + k4m != 0);
     fast_clear(m);
 }
 
 static void
-mark_other_dir(struct tlb *t, paddr_t pd, uint32_t write_id)
+mark_other_dir(struct mmu *m, struct tlb *t, paddr_t pd, uint32_t write_id)
 {
     for (uint32_t i = 0; i < t->geo.entries; i++) {
         struct tlb_entry *e = &t->e[i];
-        if (e->vpn != TLB_VPN_NONE && e->changed == 0 && (e->src_pde_addr & PAGE_MASK) != pd)
+        if (e->vpn != TLB_VPN_NONE && e->changed == 0 && (e->src_pde_addr & PAGE_MASK) != pd) {
+            if (!m->stale_off)
+                count_unmarked(m, e, -1);
             e->changed = e->changed_last = write_id;
+        }
     }
 }
 
@@ -783,8 +963,8 @@ mmu_write_cr3_noflush(struct mmu *m, uint32_t val, uint32_t write_id)
     m->lint_needed = 0;
     m->cr3 = val;
     m->ctr.cr3_writes++;
-    mark_other_dir(&m->tlb4k, val & CR3_ADDR_MASK, write_id);
-    mark_other_dir(&m->tlb4m, val & CR3_ADDR_MASK, write_id);
+    mark_other_dir(m, &m->tlb4k, val & CR3_ADDR_MASK, write_id);
+    mark_other_dir(m, &m->tlb4m, val & CR3_ADDR_MASK, write_id);
     fast_clear(m);
 }
 
@@ -811,8 +991,7 @@ mmu_write_cr4(struct mmu *m, uint32_t val)
 void
 mmu_invlpg(struct mmu *m, vaddr_t va)
 {
-    unsigned dropped = tlb_invalidate(&m->tlb4k, va >> PAGE_SHIFT);
-    dropped += tlb_invalidate(&m->tlb4m, va >> PDX_SHIFT);
+    unsigned dropped = invalidate_va(m, va);
     m->ctr.invlpg++;
     m->ctr.dropped_invlpg += dropped;
     m->lint_last = dropped == 0 && m->npde_pending == 0 && mmu_paging(m) ? MMU_LINT_USELESS_INVLPG

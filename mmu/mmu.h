@@ -152,6 +152,7 @@ typedef void (*mmu_stale_fn)(void *ctx, struct mmu *m, const struct mmu_stale *s
 #define MMU_PDE_PENDING_MAX 64u
 #define MMU_WATCH_LIST 256u
 #define MMU_SLOT_FILTER_BITS 1024u
+#define MMU_FILTER_ADDS_MAX 128u
 
 /* Outcome of one translation. */
 enum mmu_status {
@@ -184,6 +185,12 @@ struct mmu_fault {
 };
 
 #define MMU_SOFT_ENTRIES 64u /* a power of two */
+
+/* Of one RAM frame: how many valid TLB entries have their PDE or PTE there
+ * (one for each), and how many of those are not marked changed. */
+struct mmu_src_count {
+    uint32_t live, unmarked;
+};
 
 struct mmu {
     uint32_t cr0, cr2, cr3, cr4;
@@ -224,12 +231,22 @@ struct mmu {
     /* The stale-TLB detector: one bit per RAM frame a walk read an entry
      * from, the PDEs pending invalidation, and who hears of stale uses. */
     uint8_t *watch;
+    /* The frames other CPUs watch (mmu_set_watch_others), or NULL. */
+    const uint8_t *watch_others;
     uint32_t watch_lo, watch_hi;        /* the watched frames lie in [lo, hi] (lo > hi: none) */
     uint32_t watch_set[MMU_WATCH_LIST]; /* the frames watched, if watch_n <= MMU_WATCH_LIST */
     uint32_t watch_n;
-    /* A filter of the entry slots live TLB entries came from (a bit per
-     * hash of the slot's address), rebuilt with the watched frames. */
-    uint64_t slot_filter[MMU_SLOT_FILTER_BITS / 64];
+    /* Filters of the PDE and of the PTE slots live TLB entries came from
+     * (a bit per hash of the slot's address), rebuilt with the watched
+     * frames: a store to a PTE slot looks in one set of the 4 KiB TLB (the
+     * set follows from the slot), only one to a PDE slot looks at all. */
+    uint64_t pde_filter[MMU_SLOT_FILTER_BITS / 64];
+    uint64_t pte_filter[MMU_SLOT_FILTER_BITS / 64];
+    uint32_t filter_adds; /* entries added to the filters since made from the TLB */
+    /* A count pair per RAM frame, so that a rebuild of the watched frames
+     * and mmu_store know in one read whether a frame is still to be
+     * watched. */
+    struct mmu_src_count *src;
     struct mmu_pde_pending {
         paddr_t addr;
         uint32_t old, write_id;
@@ -298,6 +315,17 @@ mmu_watched(const struct mmu *m, uint32_t pfn)
     return ((uint64_t)pfn << PAGE_SHIFT) < m->ram_size && (m->watch[pfn >> 3] >> (pfn & 7u) & 1u);
 }
 
+/* Whether frame pfn holds a paging entry the detector of this CPU or of
+ * another (mmu_set_watch_others) watches: the fast entry never allows
+ * stores to it, so that each reaches mmu_store of every CPU that watches. */
+static inline bool
+mmu_watched_any(const struct mmu *m, uint32_t pfn)
+{
+    return mmu_watched(m, pfn) ||
+           (m->watch_others != NULL && ((uint64_t)pfn << PAGE_SHIFT) < m->ram_size &&
+            (m->watch_others[pfn >> 3] >> (pfn & 7u) & 1u));
+}
+
 #define MMU_WRITE_KINDS ((1u << MMU_SUP_WRITE) | (1u << MMU_USER_WRITE))
 
 /*
@@ -321,7 +349,7 @@ mmu_soft_hit(struct mmu *m, vaddr_t va, unsigned size, enum mmu_access kind)
     m->fast_base = sf->base;
     m->fast_allow = sf->allow;
     /* The inline path never stores to a watched frame. */
-    if (mmu_watched(m, sf->pfn))
+    if (mmu_watched_any(m, sf->pfn))
         m->fast_allow &= ~MMU_WRITE_KINDS;
     m->fast_pfn = sf->pfn;
     m->fast_page_size = sf->page_size;
@@ -404,6 +432,18 @@ void mmu_stale_off(struct mmu *m);
  * comes to mmu_translate (profiling).  The counts stay the same: a hit
  * taken through them is counted as mmu_translate counts it. */
 void mmu_fast_off(struct mmu *m);
+
+/* Voids the fast entry and the soft TLB: the next access of any page
+ * comes to mmu_translate (the TLB is unchanged). */
+void mmu_shortcuts_void(struct mmu *m);
+
+/*
+ * The frames the detectors of the other CPUs watch, a bitmap laid out as
+ * watch (NULL: none, one CPU), which must stay a superset of theirs while
+ * this CPU runs (they only watch more when they run).  Voids the fast
+ * entry and the soft TLB, which may allow stores to them.
+ */
+void mmu_set_watch_others(struct mmu *m, const uint8_t *bits);
 
 /* Who hears of each stale use (NULL: only the counters). */
 void mmu_set_stale_fn(struct mmu *m, mmu_stale_fn fn, void *ctx);

@@ -46,7 +46,7 @@ tlb_fini(struct tlb *t)
 static struct tlb_entry *
 set_of(struct tlb *t, uint32_t vpn)
 {
-    return &t->e[(vpn & (t->sets - 1)) * t->geo.ways];
+    return &t->e[tlb_set_index(t, vpn) * t->geo.ways];
 }
 
 struct tlb_entry *
@@ -59,20 +59,30 @@ tlb_find(struct tlb *t, uint32_t vpn)
     return NULL;
 }
 
-bool
-tlb_insert(struct tlb *t, const struct tlb_entry *ne)
+struct tlb_entry *
+tlb_victim(struct tlb *t, uint32_t vpn)
 {
-    struct tlb_entry *s = set_of(t, ne->vpn);
+    struct tlb_entry *s = set_of(t, vpn);
     struct tlb_entry *victim = NULL;
     for (uint32_t w = 0; w < t->geo.ways; w++) {
-        if (s[w].vpn == ne->vpn) {
-            victim = &s[w];
-            break;
-        }
+        if (s[w].vpn == vpn)
+            return &s[w];
         if (victim == NULL ||
             (victim->vpn != TLB_VPN_NONE && (s[w].vpn == TLB_VPN_NONE || s[w].lru < victim->lru)))
             victim = &s[w];
     }
+    return victim;
+}
+
+bool
+tlb_insert(struct tlb *t, const struct tlb_entry *ne)
+{
+    return tlb_insert_at(t, tlb_victim(t, ne->vpn), ne);
+}
+
+bool
+tlb_insert_at(struct tlb *t, struct tlb_entry *victim, const struct tlb_entry *ne)
+{
     bool evicted = victim->vpn != TLB_VPN_NONE && victim->vpn != ne->vpn;
     *victim = *ne;
     victim->lru = ++t->clock;

@@ -66,12 +66,25 @@ tlb_touch(struct tlb *t, struct tlb_entry *e)
     e->lru = ++t->clock;
 }
 
+/* The entry tlb_insert would replace to cache vpn: the one holding vpn,
+ * else an empty way, else the least recently used way of its set. */
+struct tlb_entry *tlb_victim(struct tlb *t, uint32_t vpn);
+
+/* The set vpn lives in: e[tlb_set_index(t, vpn) * ways .. +ways). */
+static inline uint32_t
+tlb_set_index(const struct tlb *t, uint32_t vpn)
+{
+    return vpn & (t->sets - 1);
+}
+
 /*
  * Caches a translation, replacing an existing entry for vpn, else an empty
  * way, else the least recently used way of its set; the new entry is most
  * recently used.  Returns true if a valid entry of another page was evicted.
  */
 bool tlb_insert(struct tlb *t, const struct tlb_entry *ne);
+/* The same into victim, which tlb_victim(t, ne->vpn) gave just before. */
+bool tlb_insert_at(struct tlb *t, struct tlb_entry *victim, const struct tlb_entry *ne);
 
 /* Removes the entry for vpn.  Returns 1 if there was one, else 0. */
 unsigned tlb_invalidate(struct tlb *t, uint32_t vpn);

@@ -320,11 +320,11 @@ keep_write(struct sim *s, uint32_t id, const void *pc, const void *fp)
 /*
  * A kernel store of size bytes (buf) at va in the frames pfn[], before the
  * bytes move: each CPU's detector is told of the part in frames that hold
- * paging entries (mmu_watched); nothing is done for other frames.
+ * paging entries (mmu_watched); nothing is done for other frames.  Returns
+ * the store's id if it marked something (keep who made it), else 0.
  */
-static void
-note_store(struct sim *s, vaddr_t va, size_t size, const uint32_t *pfn, const void *buf,
-           const void *pc, const void *fp)
+static uint32_t
+tell_store(struct sim *s, vaddr_t va, size_t size, const uint32_t *pfn, const void *buf)
 {
     const uint8_t *b = buf;
     uint32_t id = 0;
@@ -344,8 +344,63 @@ note_store(struct sim *s, vaddr_t va, size_t size, const uint32_t *pfn, const vo
         }
         done += chunk;
     }
-    if (marked != 0)
+    return marked != 0 ? id : 0;
+}
+
+/* tell_store, and who made the store (kernel code at pc, frame fp). */
+static void
+note_store(struct sim *s, vaddr_t va, size_t size, const uint32_t *pfn, const void *buf,
+           const void *pc, const void *fp)
+{
+    uint32_t id = tell_store(s, va, size, pfn, buf);
+    if (id != 0)
         keep_write(s, id, pc, fp);
+}
+
+/*
+ * An atomic store of size bytes at va (frame pfn), made after this through
+ * the host pointer: if a detector watches the frame, its bytes now and who
+ * makes it are kept for sim_atomic_settle, and the current CPU takes no
+ * shortcut (an access that would use a translation the store changes
+ * comes to a hook first).
+ */
+static void
+atomic_watch(struct sim *s, vaddr_t va, unsigned size, uint32_t pfn, const void *pc, const void *fp)
+{
+    bool watched = false;
+    for (unsigned c = 0; c < s->ncpus; c++)
+        watched = watched || mmu_watched(&s->cpus[c], pfn);
+    if (!watched || size > sizeof(s->atomic.old))
+        return;
+    struct sim_atomic *a = &s->atomic;
+    a->on = true;
+    a->va = va;
+    a->pfn = pfn;
+    a->pa = ((paddr_t)pfn << PAGE_SHIFT) | PGOFF(va);
+    a->size = size;
+    memcpy(a->old, s->ram + a->pa, size);
+    a->w.at = s->at;
+    a->w.n = pc != NULL ? sim_kernel_chain(s, pc, fp, a->w.chain) : 0;
+    mmu_shortcuts_void(s->cpu);
+}
+
+void
+sim_atomic_tell(struct sim *s)
+{
+    struct sim_atomic *a = &s->atomic;
+    uint8_t now[sizeof(a->old)];
+    a->on = false;
+    memcpy(now, s->ram + a->pa, a->size);
+    if (memcmp(now, a->old, a->size) == 0)
+        return;
+    /* The detector reads the bytes before the store from RAM. */
+    memcpy(s->ram + a->pa, a->old, a->size);
+    uint32_t id = tell_store(s, a->va, a->size, &a->pfn, now);
+    memcpy(s->ram + a->pa, now, a->size);
+    if (id != 0) {
+        a->w.id = id;
+        s->writes[id & (SIM_WRITES_KEPT - 1)] = a->w;
+    }
 }
 
 /* Copies between buf and the size bytes at va in the frames pfn[]. */
@@ -395,6 +450,7 @@ sim_access(uintptr_t a, void *buf, size_t size, enum mmu_access kind, void **hos
                 (unsigned long)a);
         abort();
     }
+    sim_atomic_settle(s);
     /* Its frame leads to the kernel code that made the access. */
     const void *fp = __builtin_frame_address(0);
     if (__builtin_expect(size == 0, 0))
@@ -426,6 +482,8 @@ sim_access(uintptr_t a, void *buf, size_t size, enum mmu_access kind, void **hos
         translate_span(s, va, (unsigned)size, kind, &pfn, pc, fp);
         if (host != NULL) {
             *host = s->ram + ((uint64_t)pfn << PAGE_SHIFT) + PGOFF(va);
+            if (kind & MMU_ACCESS_WRITE)
+                atomic_watch(s, va, (unsigned)size, pfn, pc, fp);
         } else {
             if (kind & MMU_ACCESS_WRITE)
                 note_store(s, va, size, &pfn, buf, pc, fp);
@@ -552,6 +610,7 @@ static void
 write_cr(struct sim *s, enum sim_event_kind kind, uint32_t val, const void *pc, const void *fp,
          const char *who)
 {
+    sim_atomic_settle(s);
     const struct mmu_counters *c = &s->cpu->ctr;
     uint64_t d0 = c->dropped_full, k0 = c->globals_kept;
     int prev = s->prof != NULL ? sim_prof_enter(s, pc, fp, who) : 0;
@@ -668,6 +727,7 @@ void
 arch_invlpg(vaddr_t va)
 {
     struct sim *s = cur();
+    sim_atomic_settle(s);
     if (skip_invlpg(s, va, RET_PC, __builtin_frame_address(0)))
         return;
     int prev = s->prof != NULL ? sim_prof_enter(s, RET_PC, __builtin_frame_address(0), NULL) : 0;
@@ -803,6 +863,7 @@ user_access(vaddr_t va, unsigned size, bool write, uint32_t *val, const void *pc
         sim_stop_run(s, SIM_STOP_WILD, pc);
     }
     int prev = s->prof != NULL ? sim_prof_enter(s, pc, fp, NULL) : 0;
+    sim_atomic_settle(s);
     translate_span(s, va, size, kind, pfn, pc, fp);
     memcpy(bytes, val, 4);
     if (write)

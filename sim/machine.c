@@ -193,6 +193,7 @@ sim_destroy(struct sim *s)
         return;
     for (unsigned i = 0; i < s->ncpus; i++)
         mmu_fini(&s->cpus[i]);
+    free(s->watch_others);
     munmap(s->ram, s->ram_size);
     free(s->spaces);
     sim_prof_free(s);
@@ -210,7 +211,10 @@ sim_mmu(struct sim *s)
 int
 sim_cpu_add(struct sim *s)
 {
-    if (s->ncpus == SIM_MAX_CPUS || !mmu_init(&s->cpus[s->ncpus], &s->mmu_cfg, s->ram, s->ram_size))
+    if (s->watch_others == NULL)
+        s->watch_others = calloc((size_t)((s->ram_size >> PAGE_SHIFT) + 7) / 8 + 1, 1);
+    if (s->watch_others == NULL || s->ncpus == SIM_MAX_CPUS ||
+        !mmu_init(&s->cpus[s->ncpus], &s->mmu_cfg, s->ram, s->ram_size))
         return -1;
     mmu_set_stale_fn(&s->cpus[s->ncpus], sim_on_stale, s);
     if (s->stale_off)
@@ -225,8 +229,22 @@ sim_cpu_select(struct sim *s, unsigned cpu)
 {
     if (cpu >= s->ncpus)
         return false;
+    sim_atomic_settle(s);
     sim_fold_hits(s); /* the hits so far are the outgoing CPU's */
     s->cpu = &s->cpus[cpu];
+    /* The frames the others watch now: a store to one must reach their
+     * detectors, so the new current CPU must not store to it inline. */
+    if (s->ncpus > 1) {
+        memset(s->watch_others, 0, (size_t)((s->ram_size >> PAGE_SHIFT) + 7) / 8 + 1);
+        for (unsigned c = 0; c < s->ncpus; c++) {
+            const struct mmu *o = &s->cpus[c];
+            if (c == cpu || o->watch_lo > o->watch_hi)
+                continue;
+            for (uint32_t b = o->watch_lo >> 3; b <= o->watch_hi >> 3; b++)
+                s->watch_others[b] |= o->watch[b];
+        }
+        mmu_set_watch_others(s->cpu, s->watch_others);
+    }
     return true;
 }
 
@@ -446,6 +464,7 @@ sim_run(struct sim *s, void (*fn)(void *arg), void *arg)
     } else {
         ok = false;
     }
+    sim_atomic_settle(s);
     s->running = false;
     sim_fold_hits(s);
     s->in_handler = false;

@@ -94,6 +94,18 @@ struct sim {
     } writes[SIM_WRITES_KEPT];
     struct sim_stale_case stale[SIM_STALE_CASES_MAX];
     unsigned nstale;
+    /* An atomic store to a watched frame, made by kernel code through the
+     * host pointer __ps_ptr gave: its bytes before, and who made it; the
+     * detector hears of it at the next hook (sim_atomic_settle). */
+    struct sim_atomic {
+        bool on;
+        paddr_t pa;
+        vaddr_t va;
+        uint32_t pfn;
+        unsigned size;
+        uint8_t old[16];
+        struct sim_write w; /* at and chain (id when told) */
+    } atomic;
     bool strict_tlb;
     bool stale_off; /* sim_stale_off */
     const void *use_pc, *use_fp;
@@ -108,7 +120,13 @@ struct sim {
     } skipped[SIM_SKIPPED_KEPT];
     unsigned nskipped;
     struct sim_prof *prof; /* sim_profile_on, NULL if not profiling */
+    /* With two CPUs or more: the frames the others watch (sim_cpu_select). */
+    uint8_t *watch_others;
 };
+
+/* Tells the detector of an atomic store (sim.atomic) if its bytes
+ * changed, as a store made now: sim_atomic_settle. */
+void sim_atomic_tell(struct sim *s);
 
 /* The machine whose kernel code is running (NULL outside sim_run).  Of
  * default visibility: a plug-in's kernel code (a shared object) reads it
@@ -118,6 +136,15 @@ extern struct sim *sim_current;
 /* The kernel parts added by sim_kernel_part_add (machine.c), in order. */
 extern struct sim_kernel_part sim_kparts[SIM_MAX_KERNEL_PARTS];
 extern unsigned sim_nkparts;
+
+/* Called at every hook before anything else: an atomic store made since
+ * the last one is told to the detector (sim_atomic_tell). */
+static inline void
+sim_atomic_settle(struct sim *s)
+{
+    if (__builtin_expect(s->atomic.on, 0))
+        sim_atomic_tell(s);
+}
 
 /* Stops the run: fills what the caller did not and jumps out of sim_run. */
 _Noreturn void sim_stop_run(struct sim *s, enum sim_stop_kind kind, const void *pc);

@@ -683,6 +683,148 @@ START_TEST(test_stale_overlay)
 }
 END_TEST
 
+/*
+ * Stale translations reached through the slots.  With A in CR3, a read of
+ * 0xffc01000 goes through A's self-map (PDE 1023 -> PD_A) and reads PDE 1
+ * of A as its PTE: the entry caches UPT_A.  A read of 0xff802000 goes
+ * through the foreign slot (PDE 1022 -> PD_B) and reads B's PDE 2: the
+ * entry caches UPT_B.  Kernel stores (told to the detector) then clear A's
+ * PDE 1 and B's PDE 2 with no INVLPG: both entries are stale, and neither
+ * page is mapped any more, so no frame run holds them.  The graph marks
+ * the node each slot leads to: A's directory (the self-map) and B's (the
+ * foreign slot), each "TLB: 1 STALE via slot", red border and fill; the
+ * legend counts 2 stale entries.  The dump says so on both slot lines of
+ * A.  After INVLPG of both pages nothing is marked.
+ */
+START_TEST(test_stale_overlay_through_slots)
+{
+    struct sim *s = build_machine();
+    struct mmu *m = sim_mmu(s);
+    paging_on(s);
+    read_va(s, 0xffc01000u);
+    read_va(s, 0xff802000u);
+    uint32_t zero = 0;
+    ck_assert_uint_ge(mmu_store(m, PD_A + 1 * 4, 4, &zero, 1), 1);
+    put32(s, PD_A + 1 * 4, 0);
+    ck_assert_uint_ge(mmu_store(m, PD_B + 2 * 4, 4, &zero, 2), 1);
+    put32(s, PD_B + 2 * 4, 0);
+
+    Agraph_t *g = render_dot(s, spaces, NSPACES, NULL, "slots.dot");
+    ck_assert_uint_eq(count_labelled(g, "STALE"), 2);
+    ck_assert_ptr_nonnull(strstr(node_label(g, "pd_00010000"), "TLB: 1 STALE via slot"));
+    ck_assert_ptr_nonnull(strstr(node_label(g, "pd_00011000"), "TLB: 1 STALE via slot"));
+    ck_assert_str_eq(attr(agnode(g, "pd_00010000", 0), "color"), "red");
+    ck_assert_str_eq(attr(agnode(g, "pd_00011000", 0), "fillcolor"), "#ff9999");
+    ck_assert_ptr_nonnull(strstr(attr(g, "label"), "Red: 2 stale TLB entries "));
+    agclose(g);
+    char *t = dump_text(s, "A");
+    ck_assert_has(t, " 0xff800000-0xffbfffff 4M foreign slot (PDE 1022): directory of \"B\" "
+                     "0x00011000 TLB: 1 STALE through it\n");
+    ck_assert_has(t, " 0xffc00000-0xffffffff 4M recursive self-map (PDE 1023): own directory "
+                     "0x00010000 TLB: 1 STALE through it\n");
+    free(t);
+
+    mmu_invlpg(m, 0xffc01000u);
+    mmu_invlpg(m, 0xff802000u);
+    g = render_dot(s, spaces, NSPACES, NULL, "slots-fresh.dot");
+    ck_assert_uint_eq(count_labelled(g, "STALE"), 0);
+    agclose(g);
+    t = dump_text(s, "A");
+    ck_assert_uint_eq(count_lines(t, "STALE"), 0);
+    free(t);
+    sim_destroy(s);
+}
+END_TEST
+
+/* Attribute a of node name; fails the test if there is no such node. */
+static const char *
+node_attr(Agraph_t *g, const char *name, const char *a)
+{
+    char n[48];
+    snprintf(n, sizeof(n), "%s", name);
+    Agnode_t *node = agnode(g, n, 0);
+    ck_assert_msg(node != NULL, "no node %s", name);
+    return attr(node, a);
+}
+
+/* Renders the tables with the changes since snapshot a marked, and reads the DOT back. */
+static Agraph_t *
+render_diff_dot(struct sim *s, const struct graph_snap *a, const char *name)
+{
+    char path[128], err[256];
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    ck_assert_msg(graph_render_diff(s, spaces, NSPACES, NULL, 0, a, path, err, sizeof(err)), "%s",
+                  err);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    Agraph_t *g = agread(f, NULL);
+    fclose(f);
+    ck_assert_ptr_nonnull(g);
+    return g;
+}
+
+/*
+ * --diff marks 4 MiB pages and the shared kernel half.  Snapshot "before"
+ * is the layout above.  Then, in A's user half: PDE 4 (4 MiB at 0x800000)
+ * is cleared (removed: a grey node "4 MiB page 0x00800000"), PDE 5 maps
+ * 0x400000 instead of 0xc00000 (changed: purple), PDE 6 maps 0xc00000
+ * (added: teal); each is P W U PS, flags 0x087, and none continues another
+ * (0x400000 then 0xc00000 are not consecutive).  In the kernel half, in all
+ * three spaces: PDE 801 names a new table (0x2b000, PTE 0 -> 0xe00000,
+ * P W G) and PDE 900 a 4 MiB page at 0 (P W PS G, 0x183), both the same
+ * everywhere, so both hang from the kernel half node: the edge to the
+ * table and its frame node are added, the 4 MiB page is added.  In the
+ * shared kernel table 0 (a group of 10, drawn once from A, the first
+ * directory), PTE 5 maps 0xf00000 (changed; P W G, 0x103) and PTE 7 is
+ * cleared (removed, under the group, labelled by its VA 0xc0007000).
+ * Count: added 4 (PDE 6, PDE 900, the new table's edge and its frame),
+ * changed 2 (PDE 5, kernel PTE 5), removed 2 (PDE 4, kernel PTE 7).
+ */
+START_TEST(test_graph_diff_large_and_kernel_half)
+{
+    struct sim *s = build_machine();
+    struct graph_snap *a = graph_snap_take(s, spaces, NSPACES, "before");
+    ck_assert_ptr_nonnull(a);
+    const uint32_t big = PTE_P | PTE_W | PTE_U | PTE_PS, kt = 0x0002b000u;
+    put32(s, PD_A + 4 * 4, 0);
+    put32(s, PD_A + 5 * 4, 0x00400000u | big);
+    put32(s, PD_A + 6 * 4, 0x00c00000u | big);
+    put32(s, kt, 0x00e00000u | PTE_P | PTE_W | PTE_G);
+    for (paddr_t pd = PD_A; pd <= PD_C; pd += PAGE_SIZE) {
+        put32(s, pd + 801 * 4, kt | PTE_P | PTE_W);
+        put32(s, pd + 900 * 4, PTE_P | PTE_W | PTE_PS | PTE_G);
+    }
+    put32(s, KPT_BASE + 5 * 4, 0x00f00000u | PTE_P | PTE_W | PTE_G);
+    put32(s, KPT_BASE + 7 * 4, 0);
+
+    Agraph_t *g = render_diff_dot(s, a, "diff.dot");
+    ck_assert_ptr_nonnull(strstr(node_label(g, "rmpde_00010000_4"), "4 MiB page 0x00800000"));
+    ck_assert_uint_eq(count_edges(g, "pd_00010000", "rmpde_00010000_4", "PDE 4", "style", "dashed"),
+                      1);
+    ck_assert_str_eq(node_attr(g, "lp_00400000_1_0087_c", "color"), "#8e44ad");
+    ck_assert_uint_eq(
+        count_edges(g, "pd_00010000", "lp_00400000_1_0087_c", "PDE 5 (4M)", "color", "#8e44ad"), 1);
+    ck_assert_str_eq(node_attr(g, "lp_00c00000_1_0087_a", "color"), "#00b3a4");
+    ck_assert_uint_eq(count_edges(g, "kernel_half", "pt_0002b000", "PDE 801", "color", "#00b3a4"),
+                      1);
+    ck_assert_str_eq(node_attr(g, "fr_00e00000_1_103_a", "color"), "#00b3a4");
+    ck_assert_uint_eq(
+        count_edges(g, "kernel_half", "lp_00000000_1_0183_a", "PDE 900 (4M)", "color", "#00b3a4"),
+        1);
+    ck_assert_str_eq(node_attr(g, "fr_00f00000_1_103_c", "color"), "#8e44ad");
+    ck_assert_ptr_nonnull(strstr(node_label(g, "rm_00010000_c0007000_1"), "removed since"));
+    ck_assert_uint_eq(count_edges(g, "kt_768_10_00020000", "rm_00010000_c0007000_1",
+                                  "VA 0xc0007000-0xc0007fff", NULL, NULL),
+                      1);
+    ck_assert_ptr_nonnull(strstr(attr(g, "label"),
+                                 "Since 'before' (A and D aside): 4 added (teal), 2 changed "
+                                 "(purple), 2 removed (grey dashed)."));
+    agclose(g);
+    graph_snap_free(a);
+    sim_destroy(s);
+}
+END_TEST
+
 Suite *
 graph_suite(void)
 {
@@ -703,6 +845,8 @@ graph_suite(void)
     tcase_add_test(tc, test_dump_merged_ranges);
     tcase_add_test(tc, test_dump_tlb);
     tcase_add_test(tc, test_stale_overlay);
+    tcase_add_test(tc, test_stale_overlay_through_slots);
+    tcase_add_test(tc, test_graph_diff_large_and_kernel_half);
     suite_add_tcase(s, tc);
     return s;
 }

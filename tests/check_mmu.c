@@ -1598,6 +1598,159 @@ START_TEST(test_mmu_watched_frame_no_fast_write)
 }
 END_TEST
 
+/*
+ * A store to a PDE marks every 4 KiB entry found through it, whatever set
+ * it lies in, and the 4 MiB entry it maps.  Default TLBs: 4 KiB 64/4 (16
+ * sets, set = vpn % 16), 4 MiB 32/4 (8 sets).  VA (vpn 0x403, set 3) and
+ * VA + 0x1000 (vpn 0x404, set 4) both come through PDE 1; LVA's 4 MiB
+ * entry is PDE 2 (vpn 2).  Repointing PDE 1 at PT2 marks the 2 entries and
+ * leaves the PDE pending (a present PDE of the loaded directory that names
+ * a table): 3.  Repointing PDE 2 at another 4 MiB frame marks its entry: 1
+ * (a PS=1 PDE is no paging-structure cache entry, so nothing is pending).
+ * PT2 maps nothing: both 4 KiB hits are unmapped stale uses; the 4 MiB hit
+ * gives the old frame: frame changed.
+ */
+START_TEST(test_mmu_stale_pde_store_marks_every_set)
+{
+    map4k(VA, PTE_P | PTE_W, FRAME_A, PTE_P | PTE_W);
+    wr32(pte_pa(PT_PA, VA + 0x1000), FRAME_B | PTE_P | PTE_W);
+    map4m(LVA, LFRAME, PTE_P | PTE_W);
+    paging_on(CR4_PSE, 0);
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert_int_eq(xl(VA + 0x1000, MMU_SUP_READ), MMU_OK);
+    ck_assert_int_eq(xl(LVA, MMU_SUP_READ), MMU_OK);
+    ck_assert_uint_eq(kstore(pde_pa(VA), PT2_PA | PTE_P | PTE_W, 1), 3);
+    ck_assert_uint_eq(kstore(pde_pa(LVA), (LFRAME + LPAGE_SIZE) | PTE_PS | PTE_P | PTE_W, 2), 1);
+    mark();
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert_int_eq(seen.cls, MMU_STALE_UNMAPPED);
+    ck_assert_int_eq(xl(VA + 0x1000, MMU_SUP_READ), MMU_OK);
+    ck_assert_int_eq(seen.cls, MMU_STALE_UNMAPPED);
+    ck_assert_int_eq(xl(LVA, MMU_SUP_READ), MMU_OK);
+    ck_assert_int_eq(seen.cls, MMU_STALE_FRAME);
+    ck_assert_uint_eq(DELTA(stale_uses), 3);
+}
+END_TEST
+
+/*
+ * With more than 1024 sets the set of a 4 KiB entry is not given by the
+ * PTE's slot alone: a 4 KiB TLB of 4096 entries, 1 way, puts VA (vpn
+ * 0x403, PTX 3) in set 0x403, not set 3.  The store to its PTE still marks
+ * it (1) and the hit is a frame-changed stale use.
+ */
+START_TEST(test_mmu_stale_pte_store_many_sets)
+{
+    struct mmu_config cfg;
+    mmu_config_default(&cfg);
+    cfg.tlb4k.entries = 4096;
+    cfg.tlb4k.ways = 1;
+    mmu_fini(&m);
+    ck_assert(mmu_init(&m, &cfg, ram, RAM_SIZE));
+    cache_va(PTE_P | PTE_W, PTE_P | PTE_W);
+    ck_assert_uint_eq(kstore(pte_pa(PT_PA, VA), FRAME_B | PTE_P | PTE_W, 1), 1);
+    mark();
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert_uint_eq(DELTA(stale_uses), 1);
+}
+END_TEST
+
+/*
+ * A frame stops being watched once every TLB entry left from it is marked,
+ * and an evicted entry is not left: a 4 KiB TLB of 4 entries, 2 ways (set
+ * = vpn % 2).  VA (vpn 0x403), VA + 0x2000 (0x405) and VA + 0x4000 (0x407)
+ * all lie in set 1 with their PTEs in PT_PA; the third read evicts VA's
+ * entry (the least recently used).  A store to VA's PTE marks nothing (0).
+ * After a store to the PTE of VA + 0x2000 the entry of VA + 0x4000 is still
+ * unmarked: PT_PA stays watched.  After a store to its PTE too, no
+ * unmarked entry comes from PT_PA: it is no longer watched (the directory
+ * in CR3 always is).
+ */
+START_TEST(test_mmu_stale_evicted_entry_not_watched)
+{
+    struct mmu_config cfg;
+    mmu_config_default(&cfg);
+    cfg.tlb4k.entries = 4;
+    cfg.tlb4k.ways = 2;
+    mmu_fini(&m);
+    ck_assert(mmu_init(&m, &cfg, ram, RAM_SIZE));
+    const uint32_t pt_pfn = PT_PA >> PAGE_SHIFT;
+    map4k(VA, PTE_P | PTE_W, FRAME_A, PTE_P | PTE_W);
+    wr32(pte_pa(PT_PA, VA + 0x2000), FRAME_B | PTE_P | PTE_W);
+    wr32(pte_pa(PT_PA, VA + 0x4000), FRAME_B | PTE_P | PTE_W);
+    paging_on(CR4_PSE, 0);
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert_int_eq(xl(VA + 0x2000, MMU_SUP_READ), MMU_OK);
+    ck_assert_int_eq(xl(VA + 0x4000, MMU_SUP_READ), MMU_OK);
+    ck_assert(!cached4k(VA));
+    ck_assert_uint_eq(kstore(pte_pa(PT_PA, VA), 0, 1), 0);
+    ck_assert_uint_eq(kstore(pte_pa(PT_PA, VA + 0x2000), 0, 2), 1);
+    ck_assert(mmu_watched(&m, pt_pfn));
+    ck_assert_uint_eq(kstore(pte_pa(PT_PA, VA + 0x4000), 0, 3), 1);
+    ck_assert(!mmu_watched(&m, pt_pfn));
+    ck_assert(mmu_watched(&m, PD_PA >> PAGE_SHIFT));
+}
+END_TEST
+
+/*
+ * An INVLPG leaves watched the frames the entries left came from and the
+ * directory in CR3, and only those.  VA's PTE lies in PT_PA (PDE 1);
+ * VB = 0x00803000 (PDE 2, PTX 3) has its PTE in PT2_PA.  After reads of
+ * both, PD, PT_PA and PT2_PA are watched.  INVLPG of VB drops its entry:
+ * PT2_PA goes.  A store to VA's PTE marks its entry, the last unmarked one
+ * from PT_PA: PT_PA goes too (mmu_store).  The next INVLPG (of VB again,
+ * dropping nothing) watches PT_PA again: the marked entry is still in the
+ * TLB, so later stores to its PTE are still seen.
+ */
+START_TEST(test_mmu_invlpg_watches_what_is_left)
+{
+    const vaddr_t vb = 0x00803000u;
+    map4k(VA, PTE_P | PTE_W, FRAME_A, PTE_P | PTE_W);
+    wr32(pde_pa(vb), PT2_PA | PTE_P | PTE_W);
+    wr32(pte_pa(PT2_PA, vb), FRAME_B | PTE_P | PTE_W);
+    paging_on(CR4_PSE, 0);
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert_int_eq(xl(vb, MMU_SUP_READ), MMU_OK);
+    ck_assert(mmu_watched(&m, PT_PA >> PAGE_SHIFT));
+    ck_assert(mmu_watched(&m, PT2_PA >> PAGE_SHIFT));
+    mmu_invlpg(&m, vb);
+    ck_assert(!mmu_watched(&m, PT2_PA >> PAGE_SHIFT));
+    ck_assert(mmu_watched(&m, PT_PA >> PAGE_SHIFT));
+    ck_assert(mmu_watched(&m, PD_PA >> PAGE_SHIFT));
+    ck_assert_uint_eq(kstore(pte_pa(PT_PA, VA), FRAME_B | PTE_P | PTE_W, 1), 1);
+    ck_assert(!mmu_watched(&m, PT_PA >> PAGE_SHIFT));
+    mmu_invlpg(&m, vb);
+    ck_assert(mmu_watched(&m, PT_PA >> PAGE_SHIFT));
+    ck_assert(!mmu_watched(&m, PT2_PA >> PAGE_SHIFT));
+}
+END_TEST
+
+/*
+ * A CR3 write leaves watched the frames of the global entries it keeps and
+ * the directory.  CR4.PGE=1: VA is global (G in its PTE, in PT_PA), VB =
+ * 0x00803000 is not (its PTE in PT2_PA).  After reads of both and a
+ * reload of the same CR3, only VA's entry is left: PT_PA and PD stay
+ * watched, PT2_PA goes.  A second reload changes nothing.
+ */
+START_TEST(test_mmu_cr3_write_watches_globals_left)
+{
+    const vaddr_t vb = 0x00803000u;
+    map4k(VA, PTE_P | PTE_W, FRAME_A, PTE_P | PTE_W | PTE_G);
+    wr32(pde_pa(vb), PT2_PA | PTE_P | PTE_W);
+    wr32(pte_pa(PT2_PA, vb), FRAME_B | PTE_P | PTE_W);
+    paging_on(CR4_PSE | CR4_PGE, 0);
+    ck_assert_int_eq(xl(VA, MMU_SUP_READ), MMU_OK);
+    ck_assert_int_eq(xl(vb, MMU_SUP_READ), MMU_OK);
+    for (int k = 0; k < 2; k++) {
+        mmu_write_cr3(&m, PD_PA);
+        ck_assert(cached4k(VA));
+        ck_assert(!cached4k(vb));
+        ck_assert(mmu_watched(&m, PT_PA >> PAGE_SHIFT));
+        ck_assert(!mmu_watched(&m, PT2_PA >> PAGE_SHIFT));
+        ck_assert(mmu_watched(&m, PD_PA >> PAGE_SHIFT));
+    }
+}
+END_TEST
+
 START_TEST(test_mmu_cr3_noflush_marks_other_space)
 {
     /* A CR3 write that skips its flush: entries from the old directory are
@@ -1692,6 +1845,11 @@ mmu_suite(void)
     tcase_add_test(tc, test_mmu_stale_pde_changed_back);
     tcase_add_test(tc, test_mmu_watched_frame_no_fast_write);
     tcase_add_test(tc, test_mmu_cr3_noflush_marks_other_space);
+    tcase_add_test(tc, test_mmu_stale_pde_store_marks_every_set);
+    tcase_add_test(tc, test_mmu_stale_pte_store_many_sets);
+    tcase_add_test(tc, test_mmu_stale_evicted_entry_not_watched);
+    tcase_add_test(tc, test_mmu_invlpg_watches_what_is_left);
+    tcase_add_test(tc, test_mmu_cr3_write_watches_globals_left);
     suite_add_tcase(s, tc);
 
     tc = tcase_default("misc");

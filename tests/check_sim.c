@@ -228,6 +228,37 @@ START_TEST(test_sim_recursive_counts)
 }
 END_TEST
 
+/*
+ * An atomic store to a PTE is told to the detector like any other.
+ * kt_atomic_remap maps KT_DATA_VA on KT_DATA_PA through the self-map (as
+ * kt_recursive), writes data[0] (a miss; the walk sets A|D: the PTE is
+ * KT_DATA_PA | 0x63), then exchanges the PTE for KT_DATA2_PA | P | W with
+ * __atomic_exchange_n, no INVLPG, and writes data[1]: a hit on the entry
+ * that still gives KT_DATA_PA (SDM 4.10.4.1), which lands there.  The
+ * exchange goes through a host pointer, not a store hook; the detector
+ * hears of it all the same: one frame-changed stale use, changed and used
+ * by kt_atomic_remap, and the exchange returned the old PTE.
+ */
+START_TEST(test_sim_atomic_store_seen)
+{
+    struct sim *s = new_machine();
+    ck_assert(sim_run(s, kt_atomic_remap, NULL));
+    ck_assert_uint_eq(kt_result.value, KT_DATA_PA | PTE_P | PTE_W | PTE_A | PTE_D);
+    ck_assert_uint_eq(phys32(s, KT_PT256_PA), KT_DATA2_PA | PTE_P | PTE_W);
+    ck_assert_uint_eq(phys32(s, KT_DATA_PA + 4), 0x5678);
+    ck_assert_uint_eq(sim_mmu(s)->ctr.stale_uses, 1);
+    unsigned n;
+    const struct sim_stale_case *c = sim_stale_cases(s, &n);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(c[0].st.cls, MMU_STALE_FRAME);
+    ck_assert_uint_eq(c[0].st.va, KT_DATA_VA + 4);
+    ck_assert_uint_ge(c[0].nwrite, 1);
+    ck_assert_str_eq(c[0].write_chain[0], "kt_atomic_remap");
+    ck_assert_str_eq(c[0].use_chain[0], "kt_atomic_remap");
+    sim_destroy(s);
+}
+END_TEST
+
 START_TEST(test_sim_wild_pointer_stops_run)
 {
     struct sim *s = new_machine();
@@ -611,6 +642,56 @@ START_TEST(test_sim_two_cpus)
 }
 END_TEST
 
+/*
+ * A store on one CPU to a frame only another CPU's detector watches is
+ * seen.  CPU 1's directory (0x103000) maps KT_DATA_VA through table
+ * 0x104000 on KT_DATA2_PA; a read on CPU 1 caches it and watches the table.
+ * CPU 0's directory maps KT_DATA_VA on that table's frame, so on CPU 0 the
+ * word there is PTE 0 of CPU 1's table.  kt_store_back_then on CPU 0 reads
+ * it (a miss), stores it back (a write to a clean entry: a re-walk), again
+ * (a TLB hit: from here the page is CPU 0's fast one), then stores
+ * KT_DATA3_PA | P | W: CPU 0's inline path would take that store, and CPU 1
+ * would never hear of it.  The fast entry allows no store to a frame
+ * another CPU watches, so it reaches CPU 1's detector: back on CPU 1 the
+ * read hits the entry that still gives KT_DATA2_PA, a frame-changed stale
+ * use (1), and CPU 0 has none.
+ */
+START_TEST(test_sim_store_seen_by_other_cpu)
+{
+    struct sim *s = new_machine();
+    const paddr_t pd1 = 0x103000, pt1 = 0x104000;
+    const uint32_t pde[2] = {KT_PT256_PA | PTE_P | PTE_W, pt1 | PTE_P | PTE_W};
+    const uint32_t pte[2] = {pt1 | PTE_P | PTE_W, KT_DATA2_PA | PTE_P | PTE_W};
+    memcpy(sim_phys(s, KT_PD_PA + PDX(KT_DATA_VA) * 4, 4), &pde[0], 4);
+    memcpy(sim_phys(s, KT_PT256_PA + PTX(KT_DATA_VA) * 4, 4), &pte[0], 4);
+    memcpy(sim_phys(s, pd1 + PDX(KT_DATA_VA) * 4, 4), &pde[1], 4);
+    memcpy(sim_phys(s, pt1 + PTX(KT_DATA_VA) * 4, 4), &pte[1], 4);
+    ck_assert_int_eq(sim_cpu_add(s), 1);
+    const paddr_t pd[2] = {KT_PD_PA, pd1};
+    struct mmu *m[2];
+    for (unsigned c = 0; c < 2; c++) {
+        ck_assert(sim_cpu_select(s, c));
+        m[c] = sim_mmu(s);
+        sim_write_cr(s, SIM_EV_CR3, pd[c], "firmware");
+        sim_write_cr(s, SIM_EV_CR0, CR0_PE | CR0_PG, "firmware");
+    }
+    struct mmu_result res;
+    struct mmu_fault f;
+    ck_assert_int_eq(mmu_translate(m[1], KT_DATA_VA, MMU_SUP_READ, &res, &f), MMU_OK);
+    ck_assert_uint_eq(res.pa, KT_DATA2_PA);
+    ck_assert(sim_cpu_select(s, 0));
+    ck_assert(sim_run(s, kt_store_back_then, (void *)(uintptr_t)(KT_DATA3_PA | PTE_P | PTE_W)));
+    ck_assert_uint_eq(phys32(s, pt1), KT_DATA3_PA | PTE_P | PTE_W);
+    ck_assert(sim_cpu_select(s, 1));
+    ck_assert_int_eq(mmu_translate(m[1], KT_DATA_VA, MMU_SUP_READ, &res, &f), MMU_OK);
+    ck_assert(res.tlb_hit);
+    ck_assert_uint_eq(res.pa, KT_DATA2_PA);
+    ck_assert_uint_eq(m[1]->ctr.stale_uses, 1);
+    ck_assert_uint_eq(m[0]->ctr.stale_uses, 0);
+    sim_destroy(s);
+}
+END_TEST
+
 START_TEST(test_sim_one_machine_at_a_time)
 {
     struct sim *s = new_machine();
@@ -632,6 +713,7 @@ sim_suite(void)
     Suite *s = suite_create("sim");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_sim_recursive_counts);
+    tcase_add_test(tc, test_sim_atomic_store_seen);
     tcase_add_test(tc, test_sim_wild_pointer_stops_run);
     tcase_add_test(tc, test_sim_unmapped_without_handler);
     tcase_add_test(tc, test_sim_demand_paging_handler);
@@ -641,6 +723,7 @@ sim_suite(void)
     tcase_add_test(tc, test_sim_user_access_rights);
     tcase_add_test(tc, test_sim_page_zero);
     tcase_add_test(tc, test_sim_two_cpus);
+    tcase_add_test(tc, test_sim_store_seen_by_other_cpu);
     tcase_add_test(tc, test_sim_user_then_kernel_same_page);
     tcase_add_test(tc, test_sim_cross_page_retry_translates_again);
     tcase_add_test(tc, test_sim_user_cross_page_retry_translates_again);

@@ -173,6 +173,28 @@ START_TEST(test_tlb_lru_victim_after_touch)
 }
 END_TEST
 
+/* tlb_victim names the way tlb_insert then fills: 4 entries, 2 ways (2
+ * sets).  Set 0 empty: its first way.  With a (vpn 0) and b (vpn 2) in it,
+ * a touched after b: b, the least recently used.  For vpn 0 itself: a's
+ * way, whatever the LRU order. */
+START_TEST(test_tlb_victim_is_what_insert_replaces)
+{
+    struct tlb t;
+    init_geo(&t, 4, 2);
+    struct tlb_entry a = mk(0, 1), b = mk(2, 2), c = mk(4, 3);
+    ck_assert_ptr_eq(tlb_victim(&t, 0), &t.e[0]);
+    tlb_insert(&t, &a);
+    tlb_insert(&t, &b);
+    tlb_touch(&t, tlb_find(&t, 0));
+    struct tlb_entry *v = tlb_victim(&t, 4);
+    ck_assert_uint_eq(v->vpn, 2);
+    ck_assert_ptr_eq(tlb_victim(&t, 0), tlb_find(&t, 0));
+    tlb_insert(&t, &c);
+    ck_assert_uint_eq(v->vpn, 4);
+    tlb_fini(&t);
+}
+END_TEST
+
 START_TEST(test_tlb_empty_way_preferred_over_lru)
 {
     struct tlb t;
@@ -369,6 +391,7 @@ tlb_suite(void)
     tcase_add_test(tc, test_tlb_replace_same_vpn_no_duplicate);
     tcase_add_test(tc, test_tlb_lru_victim_untouched);
     tcase_add_test(tc, test_tlb_lru_victim_after_touch);
+    tcase_add_test(tc, test_tlb_victim_is_what_insert_replaces);
     tcase_add_test(tc, test_tlb_empty_way_preferred_over_lru);
     tcase_add_test(tc, test_tlb_direct_mapped);
     tcase_add_test(tc, test_tlb_fully_associative);

@@ -53,6 +53,27 @@ kt_recursive(void *arg)
 }
 
 void
+kt_atomic_remap(void *arg)
+{
+    (void)arg;
+    identity_map_low();
+    arch_enable_paging(KT_PD_PA);
+    volatile pde_t *self = (volatile pde_t *)RECURSIVE_PD;
+    self[PDX(KT_DATA_VA)] = KT_PT256_PA | PTE_P | PTE_W;
+    arch_invlpg(RECURSIVE_PT_BASE + PDX(KT_DATA_VA) * PAGE_SIZE);
+    pte_t *pt = (pte_t *)(RECURSIVE_PT_BASE + PDX(KT_DATA_VA) * PAGE_SIZE);
+    pt[PTX(KT_DATA_VA)] = KT_DATA_PA | PTE_P | PTE_W;
+
+    volatile uint32_t *data = (volatile uint32_t *)KT_DATA_VA;
+    data[0] = 0x1234;
+    /* Remap with an atomic exchange, without INVLPG: the TLB still holds
+     * the old frame. */
+    kt_result.value =
+        __atomic_exchange_n(&pt[PTX(KT_DATA_VA)], KT_DATA2_PA | PTE_P | PTE_W, __ATOMIC_SEQ_CST);
+    data[1] = 0x5678;
+}
+
+void
 kt_paging_on(void *arg)
 {
     (void)arg;
@@ -346,4 +367,14 @@ void
 kt_store_data(void *arg)
 {
     *(volatile uint32_t *)KT_DATA_VA = (uint32_t)(uintptr_t)arg;
+}
+
+void
+kt_store_back_then(void *arg)
+{
+    volatile uint32_t *p = (volatile uint32_t *)KT_DATA_VA;
+    uint32_t v = *p;
+    *p = v;
+    *p = v;
+    *p = (uint32_t)(uintptr_t)arg;
 }

@@ -19,6 +19,9 @@ struct kt_result {
 extern struct kt_result kt_result;
 
 void kt_recursive(void *arg);
+/* As kt_recursive, but the remap without INVLPG is an atomic exchange of
+ * the PTE (kt_result.value: the PTE it replaced). */
+void kt_atomic_remap(void *arg);
 void kt_paging_on(void *arg);
 void kt_wild(void *arg);
 void kt_unmapped(void *arg);
@@ -40,5 +43,8 @@ void kt_regions(void *arg);
 void kt_publish(void *arg);
 /* Stores the word arg at KT_DATA_VA. */
 void kt_store_data(void *arg);
+/* Reads the word at KT_DATA_VA, stores it back twice, then stores arg
+ * there: the last store is the third to a page whose TLB entry is dirty. */
+void kt_store_back_then(void *arg);
 
 #endif

@@ -59,7 +59,7 @@ inject_find(const char *name)
 }
 
 struct boot_opts {
-    const char *strategy, *pmm, *qemu, *kernel;
+    const char *strategy, *pmm, *qemu, *kernel, *kernel4m;
     const struct inject *inject;
     double timeout;
     bool vs_sim, grub, gdb, timeout_set;
@@ -84,6 +84,8 @@ bootcmd_usage(FILE *out)
         "                     pagesim_add_metal_kernel, with a plug-in's strategy)\n"
         "  --strategy NAME    paging strategy (default: the scenario's)\n"
         "  --pmm NAME         frame allocator: bitmap or stack (default: the scenario's)\n"
+        "  --kernel4m on|off  the kernel half's early 16 MiB in 4 MiB pages (needs pse),\n"
+        "                     over the scenario's kernel4m=, for both builds\n"
         "  --grub             boot a GRUB rescue ISO (grub-mkrescue) instead of -kernel\n"
         "  --vs-sim           also run the simulator and compare: outcome, the kernel's\n"
         "                     figures, every page directory and table (exit 1 on a difference)\n"
@@ -841,6 +843,7 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
         {"strategy", required_argument, 0, 's'},
         {"kernel", required_argument, 0, 'k'},
         {"pmm", required_argument, 0, 'p'},
+        {"kernel4m", required_argument, 0, '4'},
         {"vs-sim", no_argument, 0, 'v'},
         {"plugin", required_argument, 0, 'L'},
         {"grub", no_argument, 0, 'g'},
@@ -869,6 +872,9 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
             break;
         case 'p':
             o->pmm = optarg;
+            break;
+        case '4':
+            o->kernel4m = optarg;
             break;
         case 'v':
             o->vs_sim = true;
@@ -945,6 +951,7 @@ parse_opts(int argc, char **argv, struct boot_opts *o, int *first)
     if (o->probe) {
         const char *other = o->strategy   ? "--strategy"
                             : o->pmm      ? "--pmm"
+                            : o->kernel4m ? "--kernel4m"
                             : o->inject   ? "--inject"
                             : o->gdb      ? "--gdb"
                             : o->nplugins ? "--plugin"
@@ -1250,8 +1257,9 @@ bootcmd_main(int argc, char **argv)
         scn_free(&sc);
         return BOOTCMD_USAGE;
     }
-    /* --pmm overrides the scenario's pmm line, for both builds. */
-    if (!run_set_pmm(&sc, o.pmm, err, sizeof(err))) {
+    /* --pmm and --kernel4m override the scenario's lines, for both builds. */
+    if (!run_set_pmm(&sc, o.pmm, err, sizeof(err)) ||
+        (o.kernel4m != NULL && !scn_set_kernel4m(&sc, o.kernel4m, false, err, sizeof(err)))) {
         fprintf(stderr, "%s\n", err);
         scn_free(&sc);
         return BOOTCMD_USAGE;

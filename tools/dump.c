@@ -100,11 +100,17 @@ run_line(struct dumper *d, const struct mapiter_run *r)
     d->lines++;
 }
 
+/* A labelled PDE: what it is, and the stale TLB entries reached through
+ * it (mapiter_slot_stale of the directory at pd). */
 static void
-slot_line(struct dumper *d, unsigned pdx, const char *what)
+slot_line(struct dumper *d, const struct mmu *m, paddr_t pd, unsigned pdx, const char *what)
 {
-    fprintf(d->out, "    0x%08x-0x%08x %6s  %s\n", pdx << PDX_SHIFT,
-            (pdx << PDX_SHIFT) + (LPAGE_SIZE - 1), "4M", what);
+    char stale[48] = "";
+    uint32_t n = mapiter_slot_stale(m, pd, pdx);
+    if (n > 0)
+        snprintf(stale, sizeof(stale), "  TLB: %u STALE through it", n);
+    fprintf(d->out, "    0x%08x-0x%08x %6s  %s%s\n", pdx << PDX_SHIFT,
+            (pdx << PDX_SHIFT) + (LPAGE_SIZE - 1), "4M", what, stale);
     d->lines++;
 }
 
@@ -207,7 +213,7 @@ dump_space(FILE *out, struct sim *s, const struct run_space *spaces, unsigned ns
         else
             snprintf(what, sizeof(what), "PDE %u names table 0x%08x outside RAM", i,
                      PTE_ADDR(pd[i]));
-        slot_line(&d, i, what);
+        slot_line(&d, m, pdpa, i, what);
         i++;
     }
     half_end(&d);

@@ -62,12 +62,13 @@ struct gnode {
     Agnode_t *n;
     enum gnode_kind kind;
     char key[48];
-    char text[192];     /* label before the sharing, summary and TLB lines */
-    unsigned sharers;   /* tables and groups: spaces that name it */
-    unsigned tlb;       /* translations cached of it (frames) or through it (tables) */
-    unsigned tlb_slot;  /* directories: cached through a self-map or foreign slot */
-    unsigned stale;     /* frames and 4 MiB pages: stale TLB entries of it (mapiter_run_stale) */
-    unsigned more_runs; /* GN_MORE: the runs it stands for, their frames and span */
+    char text[192];      /* label before the sharing, summary and TLB lines */
+    unsigned sharers;    /* tables and groups: spaces that name it */
+    unsigned tlb;        /* translations cached of it (frames) or through it (tables) */
+    unsigned tlb_slot;   /* directories: cached through a self-map or foreign slot */
+    unsigned stale_slot; /* directories: stale through one (mapiter_slot_stale) */
+    unsigned stale;      /* frames and 4 MiB pages: stale TLB entries of it (mapiter_run_stale) */
+    unsigned more_runs;  /* GN_MORE: the runs it stands for, their frames and span */
     uint64_t more_frames;
     uint32_t more_first, more_last; /* positions in the parent table node */
     bool more_group;                /* parent is a group: show the span as VAs */
@@ -285,6 +286,18 @@ snap_find(const struct graph_snap *a, const char *name)
     return NULL;
 }
 
+/* The space of the snapshot that PDE pdx of d is compared with: d's own;
+ * in the kernel half, which is the same in every space, the snapshot's
+ * first space if d's is new since; NULL if none. */
+static const struct snap_space *
+snap_of(const struct graph *G, const struct gdir *d, unsigned pdx)
+{
+    const struct snap_space *o = snap_find(G->since, G->spaces[d->space].name);
+    if (o == NULL && pdx >= KERNEL_PDX && G->since != NULL && G->since->n > 0)
+        o = &G->since->sp[0];
+    return o;
+}
+
 /* The final entry that maps va in space o at the snapshot, 0 if none;
  * *large says whether it is a 4 MiB PDE. */
 static uint32_t
@@ -334,7 +347,7 @@ page_diff(const struct graph *G, const struct gdir *d, uint32_t va)
     bool wl, nl;
     if (G->since == NULL)
         return GD_SAME;
-    uint32_t was = snap_entry(snap_find(G->since, G->spaces[d->space].name), va, &wl);
+    uint32_t was = snap_entry(snap_of(G, d, PDX(va)), va, &wl);
     uint32_t now = cur_entry(G, d, va, &nl);
     return entry_diff(was, wl, now, nl);
 }
@@ -367,12 +380,12 @@ emit_removed(struct graph *G, int from, const char *key, const char *text, const
     diff_edge(edge(G, from, rn, label), GD_REMOVED);
 }
 
-/* Draws, under table node tn, the runs of pages that PDE i of d mapped at
- * the snapshot and maps no more. */
+/* Draws, under table (or group) node tn, the runs of pages that PDE i of
+ * d mapped at the snapshot and maps no more. */
 static void
-removed_pages(struct graph *G, const struct gdir *d, unsigned i, int tn)
+removed_pages(struct graph *G, const struct gdir *d, unsigned i, int tn, bool group)
 {
-    const struct snap_space *o = snap_find(G->since, G->spaces[d->space].name);
+    const struct snap_space *o = snap_of(G, d, i);
     struct mapiter_run r;
     bool open = false;
     char key[48], text[128], label[48], fl[DUMP_FLAGS_MAX];
@@ -392,7 +405,10 @@ removed_pages(struct graph *G, const struct gdir *d, unsigned i, int tn)
             snprintf(text, sizeof(text), "%u frame%s 0x%08x-0x%08llx\n%s", r.pages,
                      r.pages == 1 ? "" : "s", lo,
                      (unsigned long long)lo + (uint64_t)r.pages * PAGE_SIZE - 1, fl);
-            if (r.pages == 1)
+            if (group)
+                snprintf(label, sizeof(label), "VA 0x%08x-0x%08llx", r.va,
+                         (unsigned long long)r.va + (uint64_t)r.pages * PAGE_SIZE - 1);
+            else if (r.pages == 1)
                 snprintf(label, sizeof(label), "PTE %u", pos);
             else
                 snprintf(label, sizeof(label), "PTE %u-%u", pos, pos + r.pages - 1);
@@ -410,7 +426,7 @@ removed_pages(struct graph *G, const struct gdir *d, unsigned i, int tn)
 static void
 removed_pde(struct graph *G, const struct gdir *d, unsigned i)
 {
-    const struct snap_space *o = snap_find(G->since, G->spaces[d->space].name);
+    const struct snap_space *o = snap_of(G, d, i);
     char key[48], text[128], label[48];
     if (o == NULL || !(o->pde[i] & PTE_P))
         return;
@@ -535,17 +551,21 @@ expand_tables(struct graph *G, unsigned tn, const struct gdir *d, unsigned i, un
     }
 }
 
-/* Draws run r of 4 MiB pages from directory (or kernel half) node dn; its
- * TLB count is added if counted. */
+/* Draws run r of 4 MiB pages from directory (or kernel half) node dn,
+ * marked as st says; its TLB count is added if counted. */
 static void
-emit_large(struct graph *G, int dn, const struct mapiter_run *r, const char *note, bool counted)
+emit_large(struct graph *G, int dn, const struct mapiter_run *r, const char *note, bool counted,
+           enum gdiff st)
 {
     char key[48], label[96], fl[DUMP_FLAGS_MAX];
     bool created;
     unsigned pos = PDX(r->va);
     paddr_t lo = mapiter_run_low(r);
-    snprintf(key, sizeof(key), "lp_%08x_%u_%04x%s", lo, r->pages, r->flags,
-             r->descending ? "_d" : "");
+    snprintf(key, sizeof(key), "lp_%08x_%u_%04x%s%s", lo, r->pages, r->flags,
+             r->descending ? "_d" : "",
+             st == GD_SAME    ? ""
+             : st == GD_ADDED ? "_a"
+                              : "_c");
     int fn = node_get(G, key, GN_LARGE, &created);
     if (fn < 0)
         return;
@@ -560,10 +580,35 @@ emit_large(struct graph *G, int dn, const struct mapiter_run *r, const char *not
         snprintf(label, sizeof(label), "PDE %u (4M)%s", pos, note);
     else
         snprintf(label, sizeof(label), "PDE %u-%u (4M)%s", pos, pos + r->pages - 1, note);
-    edge(G, dn, fn, label);
+    G->nodes[fn].diff = (uint8_t)st;
+    diff_edge(edge(G, dn, fn, label), st);
     if (counted) {
         G->nodes[fn].tlb += r->tlb;
         G->nodes[fn].stale += r->stale;
+    }
+}
+
+/* Draws run r of 4 MiB pages of d (whose TLB and stale counts are those of
+ * the directory at pd) as emit_large does, split where its pages compare
+ * differently with the snapshot. */
+static void
+emit_large_diff(struct graph *G, int dn, const struct gdir *d, paddr_t pd,
+                const struct mapiter_run *r, const char *note, bool counted)
+{
+    for (uint32_t k = 0, e; k < r->pages; k = e) {
+        enum gdiff st = page_diff(G, d, r->va + k * LPAGE_SIZE);
+        for (e = k + 1; e < r->pages && page_diff(G, d, r->va + e * LPAGE_SIZE) == st; e++)
+            ;
+        struct mapiter_run sub = *r;
+        sub.va = r->va + k * LPAGE_SIZE;
+        sub.pa = r->descending ? r->pa - k * LPAGE_SIZE : r->pa + k * LPAGE_SIZE;
+        sub.pages = e - k;
+        sub.descending = r->descending && sub.pages > 1;
+        if (sub.pages != r->pages) {
+            sub.tlb = mapiter_run_tlb(G->m, &sub);
+            sub.stale = pd != TAB_NONE ? mapiter_run_stale(G->m, pd, &sub) : 0;
+        }
+        emit_large(G, dn, &sub, note, counted, st);
     }
 }
 
@@ -585,6 +630,18 @@ kernel_note(const struct graph *G, unsigned i, unsigned end, char *buf, size_t l
     for (unsigned k = i; k <= end; k++)
         differs = differs || (G->kaccessed[k] > 0 && G->kaccessed[k] < G->kspaces);
     snprintf(buf, len, "%s", differs ? ", A differs between spaces" : "");
+}
+
+/* How PDE i of d, which names a table, compares with the snapshot: added
+ * if not present then, changed if it named a 4 MiB page or another table. */
+static enum gdiff
+pde_diff(const struct graph *G, const struct gdir *d, unsigned i)
+{
+    const struct snap_space *o = snap_of(G, d, i);
+    pde_t was = o != NULL ? o->pde[i] : 0;
+    return !(was & PTE_P)                                    ? GD_ADDED
+           : o->pte[i] == NULL || PTE_ADDR(was) != d->tab[i] ? GD_CHANGED
+                                                             : GD_SAME;
 }
 
 /*
@@ -609,7 +666,7 @@ draw_table(struct graph *G, struct gdir *d, unsigned i, bool kernel)
     if (!G->nodes[tn].expanded) {
         expand_tables(G, (unsigned)tn, d, i, i, false);
         if (G->since != NULL)
-            removed_pages(G, d, i, tn);
+            removed_pages(G, d, i, tn, false);
     }
     flags_str(pde[i], false, fl, sizeof(fl));
     if (kernel)
@@ -617,12 +674,8 @@ draw_table(struct graph *G, struct gdir *d, unsigned i, bool kernel)
     snprintf(label, sizeof(label), "PDE %u\n%s%s", i, fl, note);
     Agedge_t *e = edge(G, kernel ? G->knode : d->node, tn, label);
     shared_edge_style(G, e, (unsigned)tn);
-    if (G->since != NULL && !kernel) {
-        const struct snap_space *o = snap_find(G->since, G->spaces[d->space].name);
-        pde_t was = o != NULL ? o->pde[i] : 0;
-        enum gdiff st = !(was & PTE_P)                                    ? GD_ADDED
-                        : o->pte[i] == NULL || PTE_ADDR(was) != d->tab[i] ? GD_CHANGED
-                                                                          : GD_SAME;
+    if (G->since != NULL) {
+        enum gdiff st = pde_diff(G, d, i);
         diff_edge(e, st);
         G->ndiff[st]++;
     }
@@ -654,8 +707,11 @@ draw_group(struct graph *G, struct gdir *d, unsigned i, unsigned end, bool kerne
         else
             snprintf(gn->text, sizeof(gn->text), "kernel tables (%u)\nfirst 0x%08x", n, d->tab[i]);
     }
-    if (!G->nodes[tn].expanded)
+    if (!G->nodes[tn].expanded) {
         expand_tables(G, (unsigned)tn, d, i, end, true);
+        for (unsigned k = i; G->since != NULL && k <= end; k++)
+            removed_pages(G, d, k, tn, true);
+    }
     uint32_t common = PTE_FLAGS_MASK;
     unsigned accessed = 0;
     for (unsigned k = i; k <= end; k++) {
@@ -668,7 +724,20 @@ draw_group(struct graph *G, struct gdir *d, unsigned i, unsigned end, bool kerne
     if (note[0] == '\0' && accessed > 0 && accessed < n)
         snprintf(note, sizeof(note), ", A in %u", accessed);
     snprintf(label, sizeof(label), "PDE %u-%u\n%s%s", i, end, fl, note);
-    shared_edge_style(G, edge(G, kernel ? G->knode : d->node, tn, label), (unsigned)tn);
+    Agedge_t *e = edge(G, kernel ? G->knode : d->node, tn, label);
+    shared_edge_style(G, e, (unsigned)tn);
+    if (G->since != NULL) {
+        /* Added if every PDE is, else changed if any is. */
+        unsigned added = 0, changed = 0;
+        for (unsigned k = i; k <= end; k++) {
+            enum gdiff st = pde_diff(G, d, k);
+            added += st == GD_ADDED;
+            changed += st != GD_SAME;
+        }
+        enum gdiff st = added == n ? GD_ADDED : changed > 0 ? GD_CHANGED : GD_SAME;
+        diff_edge(e, st);
+        G->ndiff[st]++;
+    }
 }
 
 /* Last index of the run of kernel tables from i that can be drawn as one
@@ -738,16 +807,17 @@ find_kernel_shared(struct graph *G)
     }
 }
 
-/* Draws run r of the kernel half's shared 4 MiB pages. */
+/* Draws run r of the kernel half's shared 4 MiB pages, those of d. */
 static void
-kernel_large(struct graph *G, struct mapiter_run *r)
+kernel_large(struct graph *G, const struct gdir *d, struct mapiter_run *r)
 {
     char note[64];
     unsigned pos = PDX(r->va);
+    paddr_t pd = G->tlbdir >= 0 ? G->dirs[G->tlbdir].pd : TAB_NONE;
     r->tlb = mapiter_run_tlb(G->m, r);
-    r->stale = G->tlbdir >= 0 ? mapiter_run_stale(G->m, G->dirs[G->tlbdir].pd, r) : 0;
+    r->stale = pd != TAB_NONE ? mapiter_run_stale(G->m, pd, r) : 0;
     kernel_note(G, pos, pos + r->pages - 1, note, sizeof(note));
-    emit_large(G, G->knode, r, note, G->tlbdir >= 0);
+    emit_large_diff(G, G->knode, d, pd, r, note, G->tlbdir >= 0);
 }
 
 /* Draws the kernel half node and what its shared entries map, once, from
@@ -793,7 +863,7 @@ draw_kernel_half(struct graph *G, struct gdir *d)
             continue;
         }
         if (open)
-            kernel_large(G, &big);
+            kernel_large(G, d, &big);
         open = false;
         if (!G->kshared[i]) {
             i++;
@@ -806,7 +876,7 @@ draw_kernel_half(struct graph *G, struct gdir *d)
         }
     }
     if (open)
-        kernel_large(G, &big);
+        kernel_large(G, d, &big);
 }
 
 /* Whether d is the directory whose TLB counts are shown. */
@@ -829,12 +899,13 @@ draw_large(struct graph *G, struct gdir *d, unsigned i)
     struct mapiter_run r;
     mapiter_init(&it, G->m, d->pd, i, end, MAPITER_ENTRY);
     while (mapiter_next(&it, &r))
-        emit_large(G, d->node, &r, "", is_tlbdir(G, d));
+        emit_large_diff(G, d->node, d, d->pd, &r, "", is_tlbdir(G, d));
     return end;
 }
 
 /* Counts on directory node dn the cached translations through slot PDE i
- * of d (a self-map or foreign slot), if d's counts are shown. */
+ * of d (a self-map or foreign slot), and the stale ones, if d's counts are
+ * shown. */
 static void
 slot_tlb(struct graph *G, const struct gdir *d, unsigned i, int dn)
 {
@@ -845,6 +916,7 @@ slot_tlb(struct graph *G, const struct gdir *d, unsigned i, int dn)
     mapiter_init(&it, G->m, d->pd, i, i + 1, MAPITER_ENTRY);
     while (mapiter_next(&it, &r))
         G->nodes[dn].tlb_slot += r.tlb;
+    G->nodes[dn].stale_slot += mapiter_slot_stale(G->m, d->pd, i);
 }
 
 static void
@@ -1137,10 +1209,16 @@ finish_node(struct graph *G, struct gnode *gn)
         n += (size_t)snprintf(text + n, sizeof(text) - n, "\nTLB: %u cached", gn->tlb);
     }
     if (gn->tlb_slot > 0 && n < sizeof(text))
-        snprintf(text + n, sizeof(text) - n, "\nTLB: %u via slot", gn->tlb_slot);
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "\nTLB: %u via slot", gn->tlb_slot);
+    if (gn->stale_slot > 0 && n < sizeof(text)) {
+        snprintf(text + n, sizeof(text) - n, "\nTLB: %u STALE via slot", gn->stale_slot);
+        set_attr(gn->n, "color", COLOR_STALE);
+        set_attr(gn->n, "penwidth", "3");
+        set_attr(gn->n, "fontcolor", COLOR_STALE);
+    }
     if (gn->tlb > 0 || gn->tlb_slot > 0)
         fill = COLOR_TLB;
-    if (gn->stale > 0)
+    if (gn->stale > 0 || gn->stale_slot > 0)
         fill = COLOR_STALE_FILL;
     escape_label(text, label, sizeof(label));
     set_attr(gn->n, "label", label);

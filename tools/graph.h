@@ -68,9 +68,11 @@ void graph_snap_free(struct graph_snap *a);
  * flags is changed (purple), and one present then only is removed (a
  * dashed grey node and edge under the table, or under the directory when
  * its PDE is gone).  A frame run splits where its pages compare
- * differently; a PDE edge is coloured added or changed (another table);
- * 4 MiB pages and the shared kernel half are drawn unmarked.  The legend
- * counts each kind.
+ * differently; a PDE edge is coloured added or changed (another table, or
+ * a 4 MiB page then); 4 MiB pages are marked as 4 KiB ones are.  The
+ * shared kernel half is marked the same way, compared with the first
+ * space of the snapshot when the space drawing it is new since.  The
+ * legend counts each kind.
  */
 bool graph_render_diff(struct sim *s, const struct run_space *spaces, unsigned nspaces,
                        const char *only_space, unsigned flags, const struct graph_snap *since,

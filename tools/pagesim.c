@@ -58,6 +58,7 @@ enum opt_id {
     OPT_TLB4M,
     OPT_PSE,
     OPT_PGE,
+    OPT_KERNEL4M,
     OPT_AT,
     OPT_FROM,
     OPT_TRACE,
@@ -109,6 +110,11 @@ static const struct option_row {
      "4 MiB TLB: entries/ways (default 32/4)"},
     {OPT_PSE, "pse", required_argument, " on|off", EVERY, "CR4.PSE (4 MiB pages)"},
     {OPT_PGE, "pge", required_argument, " on|off", EVERY, "CR4.PGE (global pages)"},
+    {OPT_KERNEL4M, "kernel4m", required_argument, " on|off", EVERY & ~COMPARE,
+     "the kernel half's early 16 MiB in 4 MiB pages (needs\npse), over the scenario's kernel4m="},
+    {OPT_KERNEL4M, "kernel4m", required_argument, " on|off|both", COMPARE,
+     "the kernel half's early 16 MiB in 4 MiB pages (needs\npse), over the scenario's kernel4m=; "
+     "both: the\ntable with 4 KiB pages, then what 4 MiB pages save"},
     {OPT_AT, "at", required_argument, " LABEL", RUN,
      "report the counters at a snapshot (default: the end)"},
     {OPT_AT, "at", required_argument, " LABEL", COMPARE,
@@ -239,7 +245,7 @@ struct common {
     int cmd;
     const char *strategy;
     const char *strategies;
-    const char *tlb, *tlb4m, *pse, *pge;
+    const char *tlb, *tlb4m, *pse, *pge, *kernel4m;
     const char *at, *from, *space, *output, *plot, *trace, *trace_json;
     const char *pmm;
     const char *diff[2];             /* --diff A B */
@@ -358,6 +364,9 @@ parse_options(int argc, char **argv, int cmd, struct common *c, int *first_arg)
             break;
         case OPT_PGE:
             c->pge = optarg;
+            break;
+        case OPT_KERNEL4M:
+            c->kernel4m = optarg;
             break;
         case OPT_FROM:
             c->from = optarg;
@@ -529,6 +538,30 @@ apply_machine(struct scenario *sc, const struct common *c)
     return true;
 }
 
+/* Applies --kernel4m (both: checked as on, the runs then made off and on
+ * by compare) on top of the scenario's machine. */
+static bool
+apply_kernel4m(struct scenario *sc, const struct common *c)
+{
+    char err[SCN_ERR_MAX];
+    if (c->kernel4m == NULL)
+        return true;
+    bool both = c->cmd == CMD_COMPARE && strcmp(c->kernel4m, "both") == 0;
+    if (c->cmd == CMD_COMPARE && !both && strcmp(c->kernel4m, "on") != 0 &&
+        strcmp(c->kernel4m, "off") != 0) {
+        fprintf(stderr, "command line: error: --kernel4m takes on, off or both, not '%s'\n",
+                c->kernel4m);
+        return false;
+    }
+    if (!scn_set_kernel4m(sc, both ? "on" : c->kernel4m, c->pse != NULL, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        return false;
+    }
+    if (both)
+        sc->kernel4m = false;
+    return true;
+}
+
 static bool
 load(const char *path, const struct common *c, struct scenario *sc)
 {
@@ -537,7 +570,7 @@ load(const char *path, const struct common *c, struct scenario *sc)
         fprintf(stderr, "%s\n", err);
         return false;
     }
-    if (!apply_machine(sc, c)) {
+    if (!apply_machine(sc, c) || !apply_kernel4m(sc, c)) {
         scn_free(sc);
         return false;
     }
@@ -859,13 +892,37 @@ cmd_compare(int argc, char **argv, const struct common *c, int first)
         r[slot[k]] = ran[k];
         use_window(&r[slot[k]], win, c);
     }
+    /* --kernel4m both: the same runs again with kernel4m on (sc has it
+     * off), the skipped ones in their places. */
+    struct run_result *r4m = NULL;
+    if (st == EXIT_OK && c->kernel4m != NULL && strcmp(c->kernel4m, "both") == 0) {
+        struct scenario on = sc; /* the same script, read only */
+        on.kernel4m = true;
+        r4m = calloc(n, sizeof(*r4m));
+        if (r4m == NULL || !run_scenarios(&on, o, ran, nrun, jobs, rerr, sizeof(rerr))) {
+            fprintf(stderr, "%s: %s\n", prog, r4m == NULL ? "out of memory" : rerr);
+            free(r4m);
+            r4m = NULL;
+            st = EXIT_USAGE;
+        }
+        for (unsigned k = 0; r4m != NULL && k < n; k++)
+            if (r[k].skipped)
+                r4m[k] = r[k];
+        for (unsigned k = 0; r4m != NULL && k < nrun; k++) {
+            r4m[slot[k]] = ran[k];
+            use_window(&r4m[slot[k]], win, c);
+        }
+    }
     if (st != EXIT_OK) {
         for (unsigned k = 0; k < nrun; k++)
             run_result_free(&r[slot[k]]);
         n = 0;
     }
     if (st == EXIT_OK) {
-        report_compare(stdout, &sc, r, n, format_of(c));
+        report_compare(stdout, &sc, r, r4m, n, format_of(c));
+        for (unsigned k = 0; r4m != NULL && k < n; k++)
+            if (!r4m[k].ok && !r4m[k].skipped)
+                st = EXIT_EXPECT;
         for (unsigned k = 0; k < n; k++)
             if (!r[k].ok && !r[k].skipped)
                 st = EXIT_EXPECT;
@@ -876,8 +933,12 @@ cmd_compare(int argc, char **argv, const struct common *c, int first)
             st = EXIT_USAGE;
         }
     }
-    for (unsigned k = 0; k < n; k++)
+    for (unsigned k = 0; k < n; k++) {
         run_result_free(&r[k]);
+        if (r4m != NULL)
+            run_result_free(&r4m[k]);
+    }
+    free(r4m);
     scn_free(&sc);
     return st;
 }

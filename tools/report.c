@@ -24,6 +24,22 @@ static const int boot_rows[] = {CTR_ACCESSES, CTR_TLB_MISSES, CTR_WALK_READS,   
                                 CTR_INVLPG,   CTR_CR3_WRITES, CTR_FULL_FLUSHES, CTR_CYCLES};
 #define NBOOT_ROWS (sizeof(boot_rows) / sizeof(boot_rows[0]))
 
+/* The rows of what 4 MiB kernel pages save (compare --kernel4m both). */
+static const int k4m_rows[] = {CTR_TLB_MISSES,       CTR_WALK_READS,  CTR_AD_UPDATES,
+                               CTR_PT_KERNEL_FRAMES, CTR_FRAMES_USED, CTR_CYCLES};
+#define NK4M_ROWS (sizeof(k4m_rows) / sizeof(k4m_rows[0]))
+
+/* What 4 MiB kernel pages save in row i: the figure of off (kernel4m off)
+ * minus that of on; false if either run did not complete. */
+static bool
+k4m_saving(const struct run_result *off, const struct run_result *on, int i, long long *v)
+{
+    if (!off->ok || !on->ok)
+        return false;
+    *v = (long long)off->final.v[i] - (long long)on->final.v[i];
+    return true;
+}
+
 /* What the event counts of r cover, in one line, into buf. */
 static const char *
 figures_cover(const struct run_result *r, char *buf, size_t len)
@@ -323,8 +339,8 @@ row_best(const struct run_result *r, unsigned n, int id, uint64_t *best)
 /* Only completed runs have figures in a comparison: partial figures of a
  * run that stopped or failed are not comparable with whole ones. */
 void
-report_compare(FILE *out, const struct scenario *sc, const struct run_result *r, unsigned n,
-               enum report_format fmt)
+report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
+               const struct run_result *r4m, unsigned n, enum report_format fmt)
 {
     if (fmt == REPORT_CSV) {
         fprintf(out, "counter");
@@ -347,6 +363,16 @@ report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
                 fputc(',', out);
                 if (r[k].ok && r[k].boot_done)
                     fprintf(out, "%llu", (unsigned long long)r[k].boot.v[boot_rows[i]]);
+            }
+            fprintf(out, "\n");
+        }
+        for (size_t i = 0; r4m != NULL && i < NK4M_ROWS; i++) {
+            fprintf(out, "kernel4m_saves:%s", counter_info[k4m_rows[i]].name);
+            for (unsigned k = 0; k < n; k++) {
+                long long v;
+                fputc(',', out);
+                if (k4m_saving(&r[k], &r4m[k], k4m_rows[i], &v))
+                    fprintf(out, "%lld", v);
             }
             fprintf(out, "\n");
         }
@@ -378,6 +404,21 @@ report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
                     fprintf(out, "%s\"%s\": %llu", i > 0 ? ", " : "",
                             counter_info[boot_rows[i]].name,
                             (unsigned long long)r[k].boot.v[boot_rows[i]]);
+                fprintf(out, "}");
+            }
+            if (r4m != NULL && !r4m[k].skipped) {
+                fprintf(out, ", \"kernel4m_on\": {");
+                json_status(out, &r4m[k], ", ");
+                long long v;
+                if (k4m_saving(&r[k], &r4m[k], CTR_CYCLES, &v)) {
+                    fprintf(out, ", \"saves\": {");
+                    for (size_t i = 0; i < NK4M_ROWS; i++) {
+                        k4m_saving(&r[k], &r4m[k], k4m_rows[i], &v);
+                        fprintf(out, "%s\"%s\": %lld", i > 0 ? ", " : "",
+                                counter_info[k4m_rows[i]].name, v);
+                    }
+                    fprintf(out, "}");
+                }
                 fprintf(out, "}");
             }
             fprintf(out, "}%s\n", k + 1 < n ? "," : "");
@@ -422,6 +463,23 @@ report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
         }
         fprintf(out, "\n");
     }
+    if (r4m != NULL) {
+        fprintf(out, "\nWhat 4 MiB kernel pages save (--kernel4m both): the figures above are with "
+                     "kernel4m off;\neach row is off minus on (negative: 4 MiB pages cost more)\n");
+        for (size_t i = 0; i < NK4M_ROWS; i++) {
+            fprintf(out, "%-*s", COUNTER_NAME_WIDTH, counter_info[k4m_rows[i]].name);
+            for (unsigned k = 0; k < n; k++) {
+                char cell[40];
+                long long v;
+                if (k4m_saving(&r[k], &r4m[k], k4m_rows[i], &v))
+                    snprintf(cell, sizeof(cell), "%lld ", v);
+                else
+                    snprintf(cell, sizeof(cell), "- ");
+                fprintf(out, " %14s", cell);
+            }
+            fprintf(out, "\n");
+        }
+    }
     if (!with_boot) {
         fprintf(out,
                 "\nBoot (machine reset to the scenario's first line; not in the figures above)\n");
@@ -446,6 +504,10 @@ report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
         else if (r[k].reach_limit_mb != 0)
             fprintf(out, "\n%s reaches only the first %u MiB of physical memory.\n", r[k].strategy,
                     r[k].reach_limit_mb);
+    for (unsigned k = 0; r4m != NULL && k < n; k++)
+        if (!r4m[k].ok && !r4m[k].skipped)
+            fprintf(out, "\n%s with kernel4m on %s: %s\n", r4m[k].strategy, run_status(&r4m[k]),
+                    r4m[k].error);
 }
 
 /*

@@ -21,9 +21,11 @@ void report_run(FILE *out, const struct scenario *sc, const struct run_result *r
                 const struct cost_model *cm, enum report_format fmt);
 /* One column per strategy, its status first; only completed runs show
  * figures.  In text, the best value of each merit row whose values differ
- * is marked with '*'. */
-void report_compare(FILE *out, const struct scenario *sc, const struct run_result *r, unsigned n,
-                    enum report_format fmt);
+ * is marked with '*'.  r4m (NULL: none) holds the same runs with kernel4m
+ * on (compare --kernel4m both, r then with it off): a group of rows gives
+ * what 4 MiB kernel pages save, r's figure minus r4m's. */
+void report_compare(FILE *out, const struct scenario *sc, const struct run_result *r,
+                    const struct run_result *r4m, unsigned n, enum report_format fmt);
 /*
  * Draws the main rows of a comparison with gnuplot into path, a PNG or an
  * SVG by its extension: one panel per row, a bar per strategy that

@@ -916,9 +916,27 @@ scn_check_machine(const struct scenario *sc, bool cli_pse, char *err, size_t len
 {
     if (!sc->kernel4m || sc->pse)
         return true;
-    snprintf(err, len, "%s:%u:%u: error: kernel4m=on needs 4 MiB pages: pse must be on%s", sc->file,
-             sc->kernel4m_line, sc->kernel4m_col, cli_pse ? " (the command line set pse=off)" : "");
+    if (sc->kernel4m_line == 0)
+        snprintf(
+            err, len, "command line: error: --kernel4m on needs 4 MiB pages: pse must be on (%s)",
+            cli_pse ? "the command line set pse=off" : "the scenario's machine line sets pse=off");
+    else
+        snprintf(err, len, "%s:%u:%u: error: kernel4m=on needs 4 MiB pages: pse must be on%s",
+                 sc->file, sc->kernel4m_line, sc->kernel4m_col,
+                 cli_pse ? " (the command line set pse=off)" : "");
     return false;
+}
+
+bool
+scn_set_kernel4m(struct scenario *sc, const char *arg, bool cli_pse, char *err, size_t len)
+{
+    if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0) {
+        snprintf(err, len, "command line: error: --kernel4m takes on or off, not '%s'", arg);
+        return false;
+    }
+    sc->kernel4m = strcmp(arg, "on") == 0;
+    sc->kernel4m_line = sc->kernel4m_col = 0;
+    return scn_check_machine(sc, cli_pse, err, len);
 }
 
 bool

@@ -42,7 +42,7 @@ struct scenario {
     struct mmu_config mmu;
     bool pse, pge;
     bool kernel4m; /* the kernel half's early mapping in 4 MiB pages (needs pse) */
-    uint32_t kernel4m_line, kernel4m_col; /* where kernel4m= was set */
+    uint32_t kernel4m_line, kernel4m_col; /* where kernel4m= was set; 0: not in the file */
     char strategy[SCN_NAME_MAX];          /* default strategy of the script; "" = none given */
     uint32_t strategy_line, strategy_col;
     char pmm[SCN_NAME_MAX]; /* "" = the strategy's choice; run_check_pmm checks the name */
@@ -67,9 +67,14 @@ struct scenario {
 bool scn_parse(const char *file, const char *text, size_t len, struct scenario *sc, char *err,
                size_t errlen);
 /* Whether the machine's settings agree (kernel4m needs pse); false with a
- * "file:line:col: error:" message at the kernel4m setting otherwise, which
- * adds that the command line set pse if cli_pse. */
+ * "file:line:col: error:" message at the kernel4m setting otherwise (a
+ * "command line: error:" one if --kernel4m set it), which adds that the
+ * command line set pse if cli_pse. */
 bool scn_check_machine(const struct scenario *sc, bool cli_pse, char *err, size_t len);
+/* --kernel4m ARG: "on" or "off" over the scenario's kernel4m setting, then
+ * scn_check_machine; false with a "command line: error:" message in err if
+ * ARG is neither or the machine then disagrees. */
+bool scn_set_kernel4m(struct scenario *sc, const char *arg, bool cli_pse, char *err, size_t len);
 /* Reads and parses a file; errors as scn_parse (an unreadable file too). */
 bool scn_load(const char *path, struct scenario *sc, char *err, size_t errlen);
 void scn_free(struct scenario *sc);
