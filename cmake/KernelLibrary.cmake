@@ -104,6 +104,17 @@ function(_pagesim_kernel_objects name)
   add_dependencies(${name}_raw ${name}_i386)
 endfunction()
 
+# A target that compiles a source a kernel library compiles too (the metal
+# kernel, the QEMU reference kernel): the source carries the OBJECT_DEPENDS
+# above (a directory-wide property), so the target is built after the
+# rewrite step and its runtime exist.  Nothing to do from an installed
+# prefix, where both are there already.
+function(pagesim_after_rewrite target)
+  if(TARGET ps_rewrite)
+    add_dependencies(${target} ps_rewrite pagesim_access_bc)
+  endif()
+endfunction()
+
 function(pagesim_add_kernel_library name)
   _pagesim_kernel_objects(${name} ${ARGN})
   set(out ${CMAKE_CURRENT_BINARY_DIR}/lib${name}.a)

@@ -32,8 +32,10 @@ if(NOT PAGESIM_INSTALLED)
   set(PAGESIM_METAL_SCRIPT ${CMAKE_BINARY_DIR}/kernel/kernel.ld)
 endif()
 
-# The metal flags on the C and assembly files of target.
+# The metal flags on the C and assembly files of target, which may share
+# sources with a kernel library (pagesim_after_rewrite).
 function(pagesim_metal_compile_options target)
+  pagesim_after_rewrite(${target})
   target_include_directories(${target} PRIVATE ${PAGESIM_INCLUDE_DIR})
   target_compile_options(${target} PRIVATE ${PAGESIM_METAL_FLAGS}
     $<$<COMPILE_LANGUAGE:C>:${PAGESIM_WARNINGS}>)
