@@ -249,6 +249,8 @@ echo "$out" | grep -q "pagesim-cc.scn:8:1: expect accesses.user < frames.data fa
 "$pagesim" run "$ccscn" --json | grep -q '{"line": 8, "expect": "accesses.user < frames.data", "result": "FAIL", "value": 4, "rhs_value": 2}' ||
     { echo "FAIL: run --json does not show both values"; fail=1; }
 rm -f "$ccscn"
+"$pagesim" check --help | grep -q "expect COUNTER OP VALUE|COUNTER" ||
+    { echo "FAIL: check --help does not give the expect line's form"; fail=1; }
 # heap-churn's expectations hold whatever the strategy: every kmalloc'ed
 # block is freed, and heap.used == heap.paging says so for all of them
 for s in $strategies; do

@@ -234,6 +234,11 @@ usage_cmd(FILE *out, int cmd)
         }
         fputc('\n', out);
     }
+    if (cmd == CMD_CHECK)
+        fprintf(out,
+                "\nexpect lines:\n  %s\n  VALUE: a number or another counter (see 'pagesim run "
+                "--help')\n",
+                SCN_EXPECT_USAGE);
     if (cmd == CMD_RUN) {
         fprintf(out, "\ncounters:\n");
         counters_help(out);

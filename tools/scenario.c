@@ -773,7 +773,7 @@ cmd_expect(struct parser *p)
 {
     struct scenario *sc = p->sc;
     static const char *const ops[] = {"==", "!=", "<", "<=", ">", ">="};
-    if (!need(p, 4, 4, "expect COUNTER OP VALUE|COUNTER (OP: == != < <= > >=)"))
+    if (!need(p, 4, 4, SCN_EXPECT_USAGE))
         return false;
     if (p->depth > 0)
         return fail(p, p->tok[0].col, "an expect line cannot be inside a repeat block");

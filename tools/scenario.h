@@ -20,6 +20,8 @@
 /* Room for scn_expect_text and scn_expect_values: two names and two
  * 20-digit numbers with their separators. */
 #define SCN_EXPECT_TEXT_MAX (2 * SCN_NAME_MAX + 48)
+/* The form of an expect line, for its parse errors and 'pagesim check --help'. */
+#define SCN_EXPECT_USAGE "expect COUNTER OP VALUE|COUNTER (OP: == != < <= > >=)"
 
 enum scn_cmp { SCN_EQ, SCN_NE, SCN_LT, SCN_LE, SCN_GT, SCN_GE };
 
