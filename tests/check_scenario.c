@@ -1,9 +1,10 @@
 /*
  * check_scenario.c - the scenario parser (tools/scenario.h): loop-indexed
  * names and the slots they take, where machine, strategy and pmm lines may
- * stand, the script-size limit, and the machine's limits (RAM, TLB
- * geometry) as the parser's.  Malformed scripts and their error
- * lines are also checked end to end by tests/cli.sh over tests/bad/.
+ * stand, the script-size limit, the machine's limits (RAM, TLB geometry)
+ * as the parser's, and expect's right-hand side.  Malformed scripts and
+ * their error lines are also checked end to end by tests/cli.sh over
+ * tests/bad/.
  */
 #include <check.h>
 #include <stdio.h>
@@ -293,6 +294,60 @@ START_TEST(test_scenario_tlb_geometry_is_the_machines)
 }
 END_TEST
 
+/*
+ * expect's right-hand side: a number as before (rhs empty, value set), or a
+ * counter name (rhs set, value 0); scn_expect_text gives each as written.
+ * An unknown name on the right is an error at its column: in
+ * "expect heap.used == heap.nope" "expect " is 7 bytes, "heap.used " 10 and
+ * "== " 3, so the name starts at column 7 + 10 + 3 + 1 = 21; on the left,
+ * "tlb.missez" starts at column 8.  A token that does not start with a
+ * digit is taken as a counter name ('_x' is an unknown counter, not a bad
+ * number); one that does is a number ('4k' is 4096).
+ */
+START_TEST(test_scenario_expect_counter_rhs)
+{
+    struct scenario sc;
+    char text[SCN_EXPECT_TEXT_MAX];
+    ck_assert_msg(parse("expect heap.used == heap.paging\nexpect tlb.misses <= 4k\n", &sc), "%s",
+                  err);
+    ck_assert_uint_eq(sc.nexpects, 2);
+    ck_assert_str_eq(sc.expects[0].counter, "heap.used");
+    ck_assert_str_eq(sc.expects[0].rhs, "heap.paging");
+    ck_assert_int_eq(sc.expects[0].cmp, SCN_EQ);
+    ck_assert_uint_eq(sc.expects[0].value, 0);
+    scn_expect_text(&sc.expects[0], text, sizeof(text));
+    ck_assert_str_eq(text, "heap.used == heap.paging");
+    ck_assert_str_eq(sc.expects[1].rhs, "");
+    ck_assert_int_eq(sc.expects[1].cmp, SCN_LE);
+    ck_assert_uint_eq(sc.expects[1].value, 4096);
+    scn_expect_text(&sc.expects[1], text, sizeof(text));
+    ck_assert_str_eq(text, "tlb.misses <= 4096");
+    /* The values compared: the counter's alone for a number, both named
+     * for a counter. */
+    scn_expect_values(&sc.expects[0], 8192, 4096, text, sizeof(text));
+    ck_assert_str_eq(text, "heap.used 8192, heap.paging 4096");
+    scn_expect_values(&sc.expects[1], 7, 4096, text, sizeof(text));
+    ck_assert_str_eq(text, "7");
+    scn_free(&sc);
+
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"expect heap.used == heap.nope\n",
+         "t.scn:1:21: error: unknown counter 'heap.nope' (see 'pagesim run --help')"},
+        {"expect heap.used == _x\n",
+         "t.scn:1:21: error: unknown counter '_x' (see 'pagesim run --help')"},
+        {"expect tlb.missez < tlb.hits\n",
+         "t.scn:1:8: error: unknown counter 'tlb.missez' (see 'pagesim run --help')"},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        ck_assert_msg(!parse(cases[k].text, &sc), "case %zu parsed", k);
+        ck_assert_msg(strcmp(err, cases[k].want) == 0, "case %zu: got '%s', want '%s'", k, err,
+                      cases[k].want);
+    }
+}
+END_TEST
+
 Suite *
 scenario_suite(void)
 {
@@ -307,6 +362,7 @@ scenario_suite(void)
     tcase_add_test(tc, test_scenario_empty_repeat);
     tcase_add_test(tc, test_scenario_ram_limits_are_the_machines);
     tcase_add_test(tc, test_scenario_tlb_geometry_is_the_machines);
+    tcase_add_test(tc, test_scenario_expect_counter_rhs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -233,6 +233,30 @@ printf 'space create a\nspace switch a\nexpect invlpg == 999999\n' > $T/pagesim-
 out=$("$pagesim" check $T/pagesim-fail.scn); check "failing expect" 1 $?
 echo "$out" | grep -q "pagesim-fail.scn:3:1: expect invlpg == 999999 failed" ||
     { echo "FAIL: check output: $out"; fail=1; }
+# expect COUNTER OP COUNTER: a failure shows both values.  Two user pages
+# mapped (frames.data 2), each touched by a read and then a write, one
+# translation per page per touch (accesses.user 2 * 2 = 4), so
+# "accesses.user < frames.data" fails with 4 against 2.
+ccscn=$T/pagesim-cc.scn
+printf 'machine ram=64M\nstrategy recursive\nspace create a\nspace switch a\nmap 0x10000000 8K rw user\ntouch 0x10000000 8K read user\ntouch 0x10000000 8K write user\nexpect accesses.user < frames.data\n' >"$ccscn"
+out=$("$pagesim" check "$ccscn"); check "failing counter expect" 1 $?
+echo "$out" | grep -q "pagesim-cc.scn:8:1: expect accesses.user < frames.data failed: accesses.user 4, frames.data 2$" ||
+    { echo "FAIL: check output: $out"; fail=1; }
+"$pagesim" run "$ccscn" | grep -q "pagesim-cc.scn:8: expect accesses.user < frames.data: FAIL (accesses.user 4, frames.data 2)$" ||
+    { echo "FAIL: run does not show both values"; fail=1; }
+"$pagesim" run "$ccscn" --csv | grep -q '^expect:8,"FAIL (accesses.user 4, frames.data 2)"$' ||
+    { echo "FAIL: run --csv does not show both values"; fail=1; }
+"$pagesim" run "$ccscn" --json | grep -q '{"line": 8, "expect": "accesses.user < frames.data", "result": "FAIL", "value": 4, "rhs_value": 2}' ||
+    { echo "FAIL: run --json does not show both values"; fail=1; }
+rm -f "$ccscn"
+"$pagesim" check --help | grep -q "expect COUNTER OP VALUE|COUNTER" ||
+    { echo "FAIL: check --help does not give the expect line's form"; fail=1; }
+# heap-churn's expectations hold whatever the strategy: every kmalloc'ed
+# block is freed, and heap.used == heap.paging says so for all of them
+for s in $strategies; do
+    "$pagesim" check scenarios/heap-churn.scn --strategy "$s" >/dev/null
+    check "heap-churn check --strategy $s" 0 $?
+done
 # a kernel stop is a report with the scenario line, exit 1, never a crash
 printf 'space create a\nspace switch a\ntouch 0x10000000 4K write user\n' > $T/pagesim-pf.scn
 out=$("$pagesim" run $T/pagesim-pf.scn); check "run that faults" 1 $?
@@ -709,12 +733,14 @@ if command -v qemu-system-i386 >/dev/null; then
         $T/pagesim-nostrat.txt || { echo "FAIL: boot did not use the default strategy"; fail=1; }
 fi
 
-# expect lines travel with the figures in every format: heap-churn's
-# heap.used == 4096 (line 33) holds for the scenario's own strategy only
-"$pagesim" run scenarios/heap-churn.scn --strategy physmap --json |
-    grep -q '{"line": 33, "expect": "heap.used == 4096", "result": "FAIL", "value": 0}' ||
+# expect lines travel with the figures in every format: two user pages,
+# each read then written, are 2 * 2 = 4 user accesses, so
+# "accesses.user == 5" (line 8) fails with the value 4
+printf 'machine ram=64M\nstrategy recursive\nspace create a\nspace switch a\nmap 0x10000000 8K rw user\ntouch 0x10000000 8K read user\ntouch 0x10000000 8K write user\nexpect accesses.user == 5\n' >$T/pagesim-num.scn
+"$pagesim" run $T/pagesim-num.scn --json |
+    grep -q '{"line": 8, "expect": "accesses.user == 5", "result": "FAIL", "value": 4}' ||
     { echo "FAIL: JSON lacks the failed expectation"; fail=1; }
-"$pagesim" run scenarios/heap-churn.scn --strategy physmap --csv | grep -qx 'expect:33,FAIL (0)' ||
+"$pagesim" run $T/pagesim-num.scn --csv | grep -qx 'expect:8,FAIL (4)' ||
     { echo "FAIL: CSV lacks the failed expectation"; fail=1; }
 
 # Stale-TLB detector.  Without injection it is silent on every shipped

@@ -234,6 +234,11 @@ usage_cmd(FILE *out, int cmd)
         }
         fputc('\n', out);
     }
+    if (cmd == CMD_CHECK)
+        fprintf(out,
+                "\nexpect lines:\n  %s\n  VALUE: a number or another counter (see 'pagesim run "
+                "--help')\n",
+                SCN_EXPECT_USAGE);
     if (cmd == CMD_RUN) {
         fprintf(out, "\ncounters:\n");
         counters_help(out);
@@ -1089,11 +1094,14 @@ cmd_check(int argc, char **argv, const struct common *c, int first)
             printf("  the run did not complete:\n%s\n", r.error);
         for (uint32_t k = 0; r.ok && k < sc.nexpects; k++) {
             const struct scn_expect *e = &sc.expects[k];
-            uint64_t v = r.marks[e->mark].v[counter_find(e->counter)];
-            if (!scn_cmp_eval(e->cmp, v, e->value))
-                printf("  %s:%u:%u: expect %s %s %llu failed: it is %llu\n", sc.file, e->line,
-                       e->col, e->counter, scn_cmp_name(e->cmp), (unsigned long long)e->value,
-                       (unsigned long long)v);
+            uint64_t v, w;
+            char what[SCN_EXPECT_TEXT_MAX], vals[SCN_EXPECT_TEXT_MAX];
+            if (run_expect_outcome(&sc, &r, k, &v, &w) != RUN_EXPECT_FAIL)
+                continue;
+            scn_expect_text(e, what, sizeof(what));
+            scn_expect_values(e, v, w, vals, sizeof(vals));
+            printf("  %s:%u:%u: expect %s failed: %s%s\n", sc.file, e->line, e->col, what,
+                   e->rhs[0] != '\0' ? "" : "it is ", vals);
         }
         if (ok)
             passed++;

@@ -130,11 +130,18 @@ csv_status(FILE *out, const struct run_result *r, unsigned n)
     fputc('\n', out);
 }
 
-/* The outcome of expect line i of sc in r by name (run_expect_outcome). */
+/* The outcome of expect line i of sc in r by name (run_expect_outcome), the
+ * line as written in what and the values compared in vals
+ * (scn_expect_values); *w the value compared with. */
 static const char *
-expect_outcome(const struct scenario *sc, const struct run_result *r, uint32_t i, uint64_t *v)
+expect_outcome(const struct scenario *sc, const struct run_result *r, uint32_t i, uint64_t *v,
+               uint64_t *w, char what[SCN_EXPECT_TEXT_MAX], char vals[SCN_EXPECT_TEXT_MAX])
 {
-    return run_expect_name(run_expect_outcome(sc, r, i, v));
+    const struct scn_expect *e = &sc->expects[i];
+    const char *o = run_expect_name(run_expect_outcome(sc, r, i, v, w));
+    scn_expect_text(e, what, SCN_EXPECT_TEXT_MAX);
+    scn_expect_values(e, *v, *w, vals, SCN_EXPECT_TEXT_MAX);
+    return o;
 }
 
 static void
@@ -144,13 +151,12 @@ expectations_text(FILE *out, const struct scenario *sc, const struct run_result 
         return;
     fprintf(out, "\nExpectations\n");
     for (uint32_t i = 0; i < sc->nexpects; i++) {
-        const struct scn_expect *e = &sc->expects[i];
-        uint64_t v;
-        const char *o = expect_outcome(sc, r, i, &v);
-        fprintf(out, "  %s:%u: expect %s %s %llu: ", sc->file, e->line, e->counter,
-                scn_cmp_name(e->cmp), (unsigned long long)e->value);
+        uint64_t v, w;
+        char what[SCN_EXPECT_TEXT_MAX], vals[SCN_EXPECT_TEXT_MAX];
+        const char *o = expect_outcome(sc, r, i, &v, &w, what, vals);
+        fprintf(out, "  %s:%u: expect %s: ", sc->file, sc->expects[i].line, what);
         if (strcmp(o, "pass") == 0 || strcmp(o, "FAIL") == 0)
-            fprintf(out, "%s (%llu)\n", o, (unsigned long long)v);
+            fprintf(out, "%s (%s)\n", o, vals);
         else if (strcmp(o, "not reached") == 0)
             fprintf(out, "FAIL (not reached)\n");
         else
@@ -158,25 +164,27 @@ expectations_text(FILE *out, const struct scenario *sc, const struct run_result 
     }
 }
 
-/* The expect lines of sc in r as the JSON member "expectations", or as
- * CSV rows "expect:LINE,OUTCOME (VALUE)". */
+/* The expect lines of sc in r as the JSON member "expectations" (with
+ * "rhs_value", the right-hand counter's value, when there is one), or as
+ * CSV rows "expect:LINE,OUTCOME (VALUES)". */
 static void
 expectations_json(FILE *out, const struct scenario *sc, const struct run_result *r)
 {
     fprintf(out, ",\n  \"expectations\": [");
     for (uint32_t i = 0; i < sc->nexpects; i++) {
         const struct scn_expect *e = &sc->expects[i];
-        uint64_t v;
-        const char *o = expect_outcome(sc, r, i, &v);
-        char what[SCN_NAME_MAX + 40];
-        snprintf(what, sizeof(what), "%s %s %llu", e->counter, scn_cmp_name(e->cmp),
-                 (unsigned long long)e->value);
+        uint64_t v, w;
+        char what[SCN_EXPECT_TEXT_MAX], vals[SCN_EXPECT_TEXT_MAX];
+        const char *o = expect_outcome(sc, r, i, &v, &w, what, vals);
         fprintf(out, "%s\n    {\"line\": %u, \"expect\": ", i ? "," : "", e->line);
         json_string(out, what);
         fprintf(out, ", \"result\": ");
         json_string(out, o);
-        if (strcmp(o, "pass") == 0 || strcmp(o, "FAIL") == 0)
+        if (strcmp(o, "pass") == 0 || strcmp(o, "FAIL") == 0) {
             fprintf(out, ", \"value\": %llu", (unsigned long long)v);
+            if (e->rhs[0] != '\0')
+                fprintf(out, ", \"rhs_value\": %llu", (unsigned long long)w);
+        }
         fprintf(out, "}");
     }
     fprintf(out, "%s]", sc->nexpects ? "\n  " : "");
@@ -186,11 +194,15 @@ static void
 expectations_csv(FILE *out, const struct scenario *sc, const struct run_result *r)
 {
     for (uint32_t i = 0; i < sc->nexpects; i++) {
-        uint64_t v;
-        const char *o = expect_outcome(sc, r, i, &v);
-        fprintf(out, "expect:%u,%s", sc->expects[i].line, o);
+        uint64_t v, w;
+        char what[SCN_EXPECT_TEXT_MAX], vals[SCN_EXPECT_TEXT_MAX], field[3 * SCN_EXPECT_TEXT_MAX];
+        const char *o = expect_outcome(sc, r, i, &v, &w, what, vals);
+        fprintf(out, "expect:%u,", sc->expects[i].line);
         if (strcmp(o, "pass") == 0 || strcmp(o, "FAIL") == 0)
-            fprintf(out, " (%llu)", (unsigned long long)v);
+            snprintf(field, sizeof(field), "%s (%s)", o, vals);
+        else
+            snprintf(field, sizeof(field), "%s", o);
+        csv_field(out, field);
         fputc('\n', out);
     }
 }

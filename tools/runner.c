@@ -253,17 +253,20 @@ run_expect_name(enum run_expect e)
 }
 
 enum run_expect
-run_expect_outcome(const struct scenario *sc, const struct run_result *r, uint32_t i, uint64_t *v)
+run_expect_outcome(const struct scenario *sc, const struct run_result *r, uint32_t i, uint64_t *v,
+                   uint64_t *w)
 {
     const struct scn_expect *e = &sc->expects[i];
     int id = counter_find(e->counter);
-    *v = 0;
+    int rid = e->rhs[0] != '\0' ? counter_find(e->rhs) : -1;
+    *v = *w = 0;
     if (!r->reached[e->mark])
         return RUN_EXPECT_NOT_REACHED;
-    if (r->unmeasured & (1ull << id))
+    if ((r->unmeasured & (1ull << id)) || (rid >= 0 && (r->unmeasured & (1ull << rid))))
         return RUN_EXPECT_NOT_MEASURED;
     *v = r->marks[e->mark].v[id];
-    return scn_cmp_eval(e->cmp, *v, e->value) ? RUN_EXPECT_PASS : RUN_EXPECT_FAIL;
+    *w = rid >= 0 ? r->marks[e->mark].v[rid] : e->value;
+    return scn_cmp_eval(e->cmp, *v, *w) ? RUN_EXPECT_PASS : RUN_EXPECT_FAIL;
 }
 
 bool
@@ -272,8 +275,8 @@ run_expectations_pass(const struct scenario *sc, const struct run_result *r)
     if (!r->ok)
         return false;
     for (uint32_t i = 0; i < sc->nexpects; i++) {
-        uint64_t v;
-        enum run_expect o = run_expect_outcome(sc, r, i, &v);
+        uint64_t v, w;
+        enum run_expect o = run_expect_outcome(sc, r, i, &v, &w);
         if (o != RUN_EXPECT_PASS && o != RUN_EXPECT_NOT_MEASURED)
             return false;
     }

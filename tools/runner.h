@@ -191,10 +191,11 @@ enum run_expect {
 /* "pass", "FAIL", "not reached" or "not measured". */
 const char *run_expect_name(enum run_expect e);
 /* The outcome of expect line i of sc in r, checked in that order: not
- * reached, not measured, then the comparison; *v the counter's value when
- * compared (else 0). */
+ * reached, not measured (either counter), then the comparison; *v the
+ * counter's value and *w the value it is compared with (the line's number,
+ * or its right-hand counter's value) when compared (else both 0). */
 enum run_expect run_expect_outcome(const struct scenario *sc, const struct run_result *r,
-                                   uint32_t i, uint64_t *v);
+                                   uint32_t i, uint64_t *v, uint64_t *w);
 
 /* Whether the run completed and every expect line passes or is on a
  * counter the run does not measure (run_expect_outcome). */

@@ -757,20 +757,29 @@ cmd_snapshot(struct parser *p)
     return push(p, WL_MARK, l->mark, 0, 0, 0);
 }
 
+/* The counter name of token t of an expect line in name, or false after an
+ * error at t's column if no counter has that name. */
+static bool
+expect_counter(struct parser *p, const struct token *t, char name[SCN_NAME_MAX])
+{
+    if (t->len >= SCN_NAME_MAX || (tok_copy(t, name, SCN_NAME_MAX), counter_find(name) < 0))
+        return fail(p, t->col, "unknown counter '%.*s' (see 'pagesim run --help')", (int)t->len,
+                    t->s);
+    return true;
+}
+
 static bool
 cmd_expect(struct parser *p)
 {
     struct scenario *sc = p->sc;
     static const char *const ops[] = {"==", "!=", "<", "<=", ">", ">="};
-    if (!need(p, 4, 4, "expect COUNTER OP VALUE (OP: == != < <= > >=)"))
+    if (!need(p, 4, 4, SCN_EXPECT_USAGE))
         return false;
     if (p->depth > 0)
         return fail(p, p->tok[0].col, "an expect line cannot be inside a repeat block");
-    char name[SCN_NAME_MAX];
-    if (p->tok[1].len >= sizeof(name) ||
-        (tok_copy(&p->tok[1], name, sizeof(name)), counter_find(name) < 0))
-        return fail(p, p->tok[1].col, "unknown counter '%.*s' (see 'pagesim run --help')",
-                    (int)p->tok[1].len, p->tok[1].s);
+    char name[SCN_NAME_MAX], rhs[SCN_NAME_MAX] = "";
+    if (!expect_counter(p, &p->tok[1], name))
+        return false;
     int cmp = -1;
     for (int i = 0; i < 6; i++)
         if (tok_is(&p->tok[2], ops[i]))
@@ -778,8 +787,10 @@ cmd_expect(struct parser *p)
     if (cmp < 0)
         return fail(p, p->tok[2].col, "unknown comparison '%.*s' (== != < <= > >=)",
                     (int)p->tok[2].len, p->tok[2].s);
-    uint64_t v;
-    if (!number(p, &p->tok[3], UINT64_MAX, &v))
+    /* VALUE: a number starts with a digit; anything else names a counter. */
+    uint64_t v = 0;
+    if (isdigit((unsigned char)p->tok[3].s[0]) ? !number(p, &p->tok[3], UINT64_MAX, &v)
+                                               : !expect_counter(p, &p->tok[3], rhs))
         return false;
     struct scn_expect *ne = realloc(sc->expects, (sc->nexpects + 1) * sizeof(*ne));
     if (ne == NULL)
@@ -788,6 +799,7 @@ cmd_expect(struct parser *p)
     struct scn_expect *e = &sc->expects[sc->nexpects++];
     memcpy(e->counter, name, sizeof(name));
     e->cmp = (enum scn_cmp)cmp;
+    memcpy(e->rhs, rhs, sizeof(rhs));
     e->value = v;
     e->mark = sc->nmarks++;
     e->line = p->line;
@@ -1020,6 +1032,26 @@ scn_cmp_name(enum scn_cmp cmp)
 {
     static const char *const names[] = {"==", "!=", "<", "<=", ">", ">="};
     return names[cmp];
+}
+
+void
+scn_expect_text(const struct scn_expect *e, char *buf, size_t len)
+{
+    if (e->rhs[0] != '\0')
+        snprintf(buf, len, "%s %s %s", e->counter, scn_cmp_name(e->cmp), e->rhs);
+    else
+        snprintf(buf, len, "%s %s %llu", e->counter, scn_cmp_name(e->cmp),
+                 (unsigned long long)e->value);
+}
+
+void
+scn_expect_values(const struct scn_expect *e, uint64_t v, uint64_t w, char *buf, size_t len)
+{
+    if (e->rhs[0] != '\0')
+        snprintf(buf, len, "%s %llu, %s %llu", e->counter, (unsigned long long)v, e->rhs,
+                 (unsigned long long)w);
+    else
+        snprintf(buf, len, "%llu", (unsigned long long)v);
 }
 
 bool

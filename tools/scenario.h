@@ -17,12 +17,18 @@
 
 #define SCN_NAME_MAX 32
 #define SCN_ERR_MAX 512
+/* Room for scn_expect_text and scn_expect_values: two names and two
+ * 20-digit numbers with their separators. */
+#define SCN_EXPECT_TEXT_MAX (2 * SCN_NAME_MAX + 48)
+/* The form of an expect line, for its parse errors and 'pagesim check --help'. */
+#define SCN_EXPECT_USAGE "expect COUNTER OP VALUE|COUNTER (OP: == != < <= > >=)"
 
 enum scn_cmp { SCN_EQ, SCN_NE, SCN_LT, SCN_LE, SCN_GT, SCN_GE };
 
 struct scn_expect {
     char counter[SCN_NAME_MAX]; /* a report counter name, e.g. "tlb.misses" */
     enum scn_cmp cmp;
+    char rhs[SCN_NAME_MAX]; /* a counter to compare with, or "" to compare with value */
     uint64_t value;
     uint32_t mark; /* the mark (op-list position) it is checked at */
     uint32_t line, col;
@@ -90,6 +96,13 @@ void *scn_oplist(const struct scenario *sc, size_t *len);
 int scn_label_mark(const struct scenario *sc, const char *label);
 
 const char *scn_cmp_name(enum scn_cmp cmp);
+/* The expectation as written, without the keyword: "COUNTER OP VALUE" or
+ * "COUNTER OP COUNTER" ("heap.used == heap.paging"), in buf. */
+void scn_expect_text(const struct scn_expect *e, char *buf, size_t len);
+/* The values an expectation compared, in buf: "V" (the counter's value) for
+ * a number, "COUNTER V, COUNTER W" ("heap.used 8192, heap.paging 4096") for
+ * a right-hand counter of value w. */
+void scn_expect_values(const struct scn_expect *e, uint64_t v, uint64_t w, char *buf, size_t len);
 bool scn_cmp_eval(enum scn_cmp cmp, uint64_t a, uint64_t b);
 
 #endif
