@@ -671,7 +671,7 @@ plot_script(FILE *gp, const char *term, const char *qpath, const char *qtitle,
     if (failed[0] != '\0')
         fprintf(gp, " . \"\\n\" . 'did not complete: %s'", failed);
     fprintf(gp, "\nset style fill solid 0.8 border -1\nset boxwidth 0.6\nunset key\n"
-                "set xtics rotate by -30 nomirror\n");
+                "set xtics rotate by 30 right nomirror\n");
     fprintf(gp, "set xrange [-0.6:%u.4]\n", shown > 0 ? shown - 1 : 0);
     for (size_t i = 0; i < nrows; i++) {
         /* Linear from zero, so a zero is a bar of no height labelled 0. */
