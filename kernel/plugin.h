@@ -27,8 +27,8 @@
  * so a structure filled in by init would not survive to a run.
  *
  * PAGESIM_PLUGIN_ABI changes whenever a structure a plug-in shares with the
- * kernel (struct vmm_ops, vmm_reach, vmm_space, pmm_ops, the registrar)
- * changes layout or meaning.
+ * kernel (struct vmm_ops, vmm_reach, vmm_space, vmm_stats, pmm_ops,
+ * pmm_stats, the registrar) changes layout or meaning.
  */
 #ifndef PAGESIM_PLUGIN_H
 #define PAGESIM_PLUGIN_H

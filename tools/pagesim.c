@@ -1128,13 +1128,19 @@ load_plugins(const char *const *paths, unsigned n)
     return false;
 }
 
-/* pagesim --list-strategies [--plugin FILE.so]... */
+/* pagesim --list-strategies [--plugin FILE.so]..., the plug-ins before or
+ * after --list-strategies. */
 static int
 cmd_list(int argc, char **argv)
 {
     const char *paths[PLUGIN_MAX];
     unsigned n = 0;
-    for (int i = 2; i < argc; i++) {
+    bool listed = false;
+    for (int i = 1; i < argc; i++) {
+        if (!listed && strcmp(argv[i], "--list-strategies") == 0) {
+            listed = true;
+            continue;
+        }
         const char *path = strncmp(argv[i], "--plugin=", 9) == 0              ? argv[i] + 9
                            : strcmp(argv[i], "--plugin") == 0 && i + 1 < argc ? argv[++i]
                                                                               : NULL;
@@ -1165,7 +1171,11 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[1], "boot") == 0)
         return bootcmd_main(argc, argv);
-    if (strcmp(argv[1], "--list-strategies") == 0)
+    /* --list-strategies, after any --plugin FILE.so */
+    int at = 1;
+    while (at < argc && strncmp(argv[at], "--plugin", 8) == 0)
+        at += strcmp(argv[at], "--plugin") == 0 ? 2 : 1;
+    if (at < argc && strcmp(argv[at], "--list-strategies") == 0)
         return cmd_list(argc, argv);
     int cmd = cmd_find(argv[1]);
     if (cmd < 0) {
