@@ -74,6 +74,13 @@ sim_kernel_part_add(const struct sim_kernel_part *p, char *err, size_t errlen)
                  SIM_MAX_KERNEL_PARTS);
         return false;
     }
+    if (p->image_lo < SIM_HOST_FLOOR) {
+        snprintf(err, errlen,
+                 "loaded at 0x%llx, below 4 GiB where simulated addresses are (under valgrind: "
+                 "--aspace-minaddr=0x100000000)",
+                 (unsigned long long)p->image_lo);
+        return false;
+    }
     void *copy = NULL;
     if (p->data_len != 0 && (copy = malloc(p->data_len)) == NULL) {
         snprintf(err, errlen, "out of host memory");
@@ -468,6 +475,8 @@ sim_run(struct sim *s, void (*fn)(void *arg), void *arg)
     s->running = false;
     sim_fold_hits(s);
     s->in_handler = false;
+    /* The frames of the run are gone: no chain may be walked from them. */
+    s->use_pc = s->use_fp = NULL;
     sim_current = &sim_idle;
 
     sigaction(SIGSEGV, &old_segv, NULL);

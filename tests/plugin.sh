@@ -63,6 +63,28 @@ refused "pagesim: plug-in $P/ps_bad_name_long.so: strategy 'abcdefghijklmnopqrst
     --plugin "$P/ps_bad_name_long.so"
 refused "pagesim: plug-in $P/ps_bad_return.so: its init (pagesim_plugin_init) returned 5" \
     --plugin "$P/ps_bad_return.so"
+# Damaged section headers that dlopen does not read: the section header
+# offset wrapped around, and pagesim_kbss moved outside the loaded segments
+# (the simulator would zero it in every machine).
+python3 - "$P/ps_tmtest.so" "$T" <<'PY'
+import struct, sys
+src, out = sys.argv[1], sys.argv[2]
+d = bytearray(open(src, 'rb').read())
+shoff, = struct.unpack_from('<Q', d, 0x28)
+shnum, shstr = struct.unpack_from('<HH', d, 0x3c)
+w = bytearray(d)
+struct.pack_into('<Q', w, 0x28, (2**64 - shnum * 64 + 64) % 2**64)
+open(out + '/wrap.so', 'wb').write(w)
+stroff, = struct.unpack_from('<Q', d, shoff + shstr * 64 + 0x18)
+for i in range(shnum):
+    o = shoff + i * 64
+    n, = struct.unpack_from('<I', d, o)
+    if d[stroff + n:d.index(0, stroff + n)] == b'pagesim_kbss':
+        struct.pack_into('<Q', d, o + 0x10, 0x7000000000)
+open(out + '/bss.so', 'wb').write(d)
+PY
+refused "pagesim: plug-in $T/wrap.so: damaged: its ELF headers do not hold together" --plugin "$T/wrap.so"
+refused "pagesim: plug-in $T/bss.so: damaged: its ELF headers do not hold together" --plugin "$T/bss.so"
 # init writes through a null pointer: the access runtime stops the process
 # (kernel code outside a machine), and the abort is caught around init.
 refused "pagesim: plug-in $P/ps_bad_crash.so: its init (pagesim_plugin_init) crashed: SIGABRT" \

@@ -124,8 +124,35 @@ taken_message(const char *path, char *err, size_t len)
 
 /* ---- the plug-in's kernel sections ---- */
 
-/* Fills p from the ELF file at path loaded with bias base: its loaded
- * memory and its pagesim_kdata, pagesim_kbss and pagesim_ktext sections. */
+/* True if [off, off + len) lies within a file of size bytes (no wrap). */
+static bool
+in_file(uint64_t off, uint64_t len, size_t size)
+{
+    return off <= size && len <= size - off;
+}
+
+/* True if [addr, addr + len) lies within one PT_LOAD segment of ph[0..n)
+ * that is writable if write (no wrap). */
+static bool
+in_segment(const Elf64_Phdr *ph, unsigned n, uint64_t addr, uint64_t len, bool write)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (ph[i].p_type != PT_LOAD || (write && !(ph[i].p_flags & PF_W)))
+            continue;
+        if (addr >= ph[i].p_vaddr && addr - ph[i].p_vaddr <= ph[i].p_memsz &&
+            len <= ph[i].p_memsz - (addr - ph[i].p_vaddr))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Fills p from the ELF file at path loaded with bias base: its loaded
+ * memory and its pagesim_kdata, pagesim_kbss and pagesim_ktext sections.
+ * False if the file's headers do not hold together, or a kernel section
+ * lies outside the segments loaded (what the simulator writes must be the
+ * plug-in's own memory).
+ */
 static bool
 kernel_part(const char *path, uintptr_t base, struct sim_kernel_part *p)
 {
@@ -143,12 +170,13 @@ kernel_part(const char *path, uintptr_t base, struct sim_kernel_part *p)
     size_t size = (size_t)st.st_size;
     const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
     bool ok = memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0 && eh->e_ident[EI_CLASS] == ELFCLASS64 &&
-              eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) <= size &&
-              eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr) <= size &&
+              eh->e_phentsize == sizeof(Elf64_Phdr) && eh->e_shentsize == sizeof(Elf64_Shdr) &&
+              in_file(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), size) &&
+              in_file(eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr), size) &&
               eh->e_shstrndx < eh->e_shnum;
+    const Elf64_Phdr *ph = ok ? (const Elf64_Phdr *)(img + eh->e_phoff) : NULL;
     if (ok) {
-        const Elf64_Phdr *ph = (const Elf64_Phdr *)(img + eh->e_phoff);
-        uintptr_t lo = UINTPTR_MAX, hi = 0;
+        uint64_t lo = UINT64_MAX, hi = 0;
         for (unsigned i = 0; i < eh->e_phnum; i++) {
             if (ph[i].p_type != PT_LOAD)
                 continue;
@@ -157,28 +185,37 @@ kernel_part(const char *path, uintptr_t base, struct sim_kernel_part *p)
             if (ph[i].p_vaddr + ph[i].p_memsz > hi)
                 hi = ph[i].p_vaddr + ph[i].p_memsz;
         }
-        if (hi > lo) {
-            p->image_lo = base + lo;
-            p->image_hi = base + hi;
+        ok = hi > lo;
+        p->image_lo = base + lo;
+        p->image_hi = base + hi;
+    }
+    const Elf64_Shdr *sh = ok ? (const Elf64_Shdr *)(img + eh->e_shoff) : NULL;
+    const Elf64_Shdr *strs = ok ? &sh[eh->e_shstrndx] : NULL;
+    ok = ok && in_file(strs->sh_offset, strs->sh_size, size);
+    for (unsigned i = 0; ok && i < eh->e_shnum; i++) {
+        if (sh[i].sh_name >= strs->sh_size || !(sh[i].sh_flags & SHF_ALLOC))
+            continue;
+        const char *name = (const char *)img + strs->sh_offset + sh[i].sh_name;
+        if (memchr(name, '\0', strs->sh_size - sh[i].sh_name) == NULL)
+            continue;
+        bool data = strcmp(name, "pagesim_kdata") == 0, bss = strcmp(name, "pagesim_kbss") == 0,
+             text = strcmp(name, "pagesim_ktext") == 0;
+        if (!data && !bss && !text)
+            continue;
+        if (!in_segment(ph, eh->e_phnum, sh[i].sh_addr, sh[i].sh_size, !text)) {
+            ok = false;
+            break;
         }
-        const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
-        const Elf64_Shdr *strs = &sh[eh->e_shstrndx];
-        ok = strs->sh_offset + strs->sh_size <= size;
-        for (unsigned i = 0; ok && i < eh->e_shnum; i++) {
-            if (sh[i].sh_name >= strs->sh_size || !(sh[i].sh_flags & SHF_ALLOC))
-                continue;
-            const char *name = (const char *)img + strs->sh_offset + sh[i].sh_name;
-            uintptr_t at = base + sh[i].sh_addr;
-            if (strcmp(name, "pagesim_kdata") == 0) {
-                p->data = (void *)at;
-                p->data_len = sh[i].sh_size;
-            } else if (strcmp(name, "pagesim_kbss") == 0) {
-                p->bss = (void *)at;
-                p->bss_len = sh[i].sh_size;
-            } else if (strcmp(name, "pagesim_ktext") == 0) {
-                p->text_lo = at;
-                p->text_hi = at + sh[i].sh_size;
-            }
+        uintptr_t at = base + sh[i].sh_addr;
+        if (data) {
+            p->data = (void *)at;
+            p->data_len = sh[i].sh_size;
+        } else if (bss) {
+            p->bss = (void *)at;
+            p->bss_len = sh[i].sh_size;
+        } else {
+            p->text_lo = at;
+            p->text_hi = at + sh[i].sh_size;
         }
     }
     munmap((void *)img, size);
@@ -286,7 +323,10 @@ plugin_load(const char *path, char *err, size_t len)
     char why[160];
     if (dlinfo(h, RTLD_DI_LINKMAP, &map) != 0 || map == NULL ||
         !kernel_part(file, (uintptr_t)map->l_addr, &part)) {
-        snprintf(err, len, "plug-in %s: cannot read its ELF sections", path);
+        snprintf(err, len,
+                 "plug-in %s: damaged: its ELF headers do not hold together, or a kernel section "
+                 "lies outside the segments loaded",
+                 path);
         dlclose(h);
         return PLUGIN_NOT_LOADABLE;
     }
