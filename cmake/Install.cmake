@@ -71,6 +71,10 @@ install(PROGRAMS ${CMAKE_BINARY_DIR}/pagesim-cc DESTINATION ${PAGESIM_INSTALL_BI
 # pagesim's own programs are (above 4 GiB, symbols exported for call chains).
 list(TRANSFORM PAGESIM_INSTALL_LIBS REPLACE "^pagesim_" "-lpagesim_" OUTPUT_VARIABLE PAGESIM_PC_LIBS)
 list(JOIN PAGESIM_PC_LIBS " " PAGESIM_PC_LIBS)
+# The dynamic loader's library (dlopen, dladdr), where the platform has one.
+if(CMAKE_DL_LIBS)
+  string(APPEND PAGESIM_PC_LIBS " -l${CMAKE_DL_LIBS}")
+endif()
 configure_file(cmake/pagesim.pc.in ${CMAKE_BINARY_DIR}/pagesim.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/pagesim.pc DESTINATION lib/pkgconfig)
 
