@@ -25,21 +25,28 @@ identity_map_low(void)
     pd[RECURSIVE_SLOT] = KT_PD_PA | PTE_P | PTE_W;
 }
 
+/* Paging on over the low identity map, then the data page at KT_DATA_VA
+ * mapped through the self-map: PDE 256 gets a page table (written through
+ * the self-map's directory page), then the page's PTE is written through
+ * the 0xFFC00000 window.  Returns that table as the window shows it. */
+static pte_t *
+map_data_page(void)
+{
+    identity_map_low();
+    arch_enable_paging(KT_PD_PA);
+    volatile pde_t *self = (volatile pde_t *)RECURSIVE_PD;
+    self[PDX(KT_DATA_VA)] = KT_PT256_PA | PTE_P | PTE_W;
+    arch_invlpg(RECURSIVE_PT_BASE + PDX(KT_DATA_VA) * PAGE_SIZE);
+    pte_t *pt = (pte_t *)(RECURSIVE_PT_BASE + PDX(KT_DATA_VA) * PAGE_SIZE);
+    ((volatile pte_t *)pt)[PTX(KT_DATA_VA)] = KT_DATA_PA | PTE_P | PTE_W;
+    return pt;
+}
+
 void
 kt_recursive(void *arg)
 {
     (void)arg;
-    identity_map_low();
-    arch_enable_paging(KT_PD_PA);
-
-    /* Give 1 GiB a page table: PDE 256 written through the self-map. */
-    volatile pde_t *self = (volatile pde_t *)RECURSIVE_PD;
-    self[PDX(KT_DATA_VA)] = KT_PT256_PA | PTE_P | PTE_W;
-    arch_invlpg(RECURSIVE_PT_BASE + PDX(KT_DATA_VA) * PAGE_SIZE);
-
-    /* Map the data page by writing its PTE through the 0xFFC00000 window. */
-    volatile pte_t *pt = (volatile pte_t *)(RECURSIVE_PT_BASE + PDX(KT_DATA_VA) * PAGE_SIZE);
-    pt[PTX(KT_DATA_VA)] = KT_DATA_PA | PTE_P | PTE_W;
+    volatile pte_t *pt = map_data_page();
 
     volatile uint32_t *data = (volatile uint32_t *)KT_DATA_VA;
     data[0] = 0x1234;
@@ -56,13 +63,7 @@ void
 kt_atomic_remap(void *arg)
 {
     (void)arg;
-    identity_map_low();
-    arch_enable_paging(KT_PD_PA);
-    volatile pde_t *self = (volatile pde_t *)RECURSIVE_PD;
-    self[PDX(KT_DATA_VA)] = KT_PT256_PA | PTE_P | PTE_W;
-    arch_invlpg(RECURSIVE_PT_BASE + PDX(KT_DATA_VA) * PAGE_SIZE);
-    pte_t *pt = (pte_t *)(RECURSIVE_PT_BASE + PDX(KT_DATA_VA) * PAGE_SIZE);
-    pt[PTX(KT_DATA_VA)] = KT_DATA_PA | PTE_P | PTE_W;
+    pte_t *pt = map_data_page();
 
     volatile uint32_t *data = (volatile uint32_t *)KT_DATA_VA;
     data[0] = 0x1234;
