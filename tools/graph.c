@@ -366,6 +366,14 @@ diff_edge(Agedge_t *e, enum gdiff st)
         set_attr(e, "style", "dashed");
 }
 
+/* The part of a node key that tells st apart: a run drawn unchanged, added
+ * or changed gets a node of its own. */
+static const char *
+diff_key(enum gdiff st)
+{
+    return st == GD_SAME ? "" : st == GD_ADDED ? "_a" : "_c";
+}
+
 /* A GN_GONE node with text, under node from by an edge labelled label. */
 static void
 emit_removed(struct graph *G, int from, const char *key, const char *text, const char *label)
@@ -487,10 +495,7 @@ emit_frames(struct graph *G, unsigned tn, const struct mapiter_run *r, bool grou
     } else {
         paddr_t lo = mapiter_run_low(r);
         snprintf(key, sizeof(key), "fr_%08x_%u_%03x%s%s", lo, r->pages, r->flags,
-                 r->descending ? "_d" : "",
-                 st == GD_SAME    ? ""
-                 : st == GD_ADDED ? "_a"
-                                  : "_c");
+                 r->descending ? "_d" : "", diff_key(st));
         fn = node_get(G, key, GN_FRAMES, &created);
         if (fn < 0)
             return;
@@ -562,10 +567,7 @@ emit_large(struct graph *G, int dn, const struct mapiter_run *r, const char *not
     unsigned pos = PDX(r->va);
     paddr_t lo = mapiter_run_low(r);
     snprintf(key, sizeof(key), "lp_%08x_%u_%04x%s%s", lo, r->pages, r->flags,
-             r->descending ? "_d" : "",
-             st == GD_SAME    ? ""
-             : st == GD_ADDED ? "_a"
-                              : "_c");
+             r->descending ? "_d" : "", diff_key(st));
     int fn = node_get(G, key, GN_LARGE, &created);
     if (fn < 0)
         return;
