@@ -29,11 +29,14 @@
 
 extern char **environ;
 
+/* Seconds on clock id: CLOCK_MONOTONIC for wall time, CLOCK_PROCESS_CPUTIME_ID
+ * for the CPU time of this process (user and system), which what other users
+ * of the machine take from it does not change. */
 static double
-now(void)
+seconds(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -101,7 +104,7 @@ spawn_compare(const char *path)
 static double
 compare_all(char **paths, size_t n)
 {
-    double t0 = now();
+    double t0 = seconds(CLOCK_MONOTONIC);
     size_t next = 0, running = 0;
     bool ok = true;
     while (next < n || running > 0) {
@@ -118,17 +121,7 @@ compare_all(char **paths, size_t n)
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
             ok = false;
     }
-    return ok ? now() - t0 : -1;
-}
-
-/* CPU time of this process so far (user and system): what other users
- * of the machine take from it does not count. */
-static double
-cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    return ok ? seconds(CLOCK_MONOTONIC) - t0 : -1;
 }
 
 /* CPU time of one run of sc under strategy with the stale-TLB detector on
@@ -142,7 +135,7 @@ one_run(const struct scenario *sc, const char *strategy, bool off)
     run_options_default(&o);
     o.strategy = strategy;
     o.stale_off = off;
-    double t0 = cpu_now();
+    double t0 = seconds(CLOCK_PROCESS_CPUTIME_ID);
     bool ran = run_scenario(sc, &o, &res, err, sizeof(err));
     if (!ran || !res.ok) {
         fprintf(stderr, "%s %s: %s\n", sc->file, strategy, ran ? res.error : err);
@@ -150,7 +143,7 @@ one_run(const struct scenario *sc, const char *strategy, bool off)
             run_result_free(&res);
         return -1;
     }
-    double t = cpu_now() - t0;
+    double t = seconds(CLOCK_PROCESS_CPUTIME_ID) - t0;
     run_result_free(&res);
     return t;
 }
@@ -286,13 +279,13 @@ main(int argc, char **argv)
                 struct run_result res;
                 run_options_default(&o);
                 o.strategy = rs.name;
-                double t0 = now();
+                double t0 = seconds(CLOCK_MONOTONIC);
                 bool ran = run_scenario(&sc, &o, &res, err, sizeof(err));
                 if (!ran || !res.ok) {
                     fprintf(stderr, "%s %s: %s\n", files[f], rs.name, ran ? res.error : err);
                     return 1;
                 }
-                t[r] = now() - t0;
+                t[r] = seconds(CLOCK_MONOTONIC) - t0;
                 accesses = res.final.v[CTR_ACCESSES];
                 run_result_free(&res);
             }
