@@ -99,6 +99,30 @@ assert_run(const struct mapiter_run *r, vaddr_t va, paddr_t pa, uint32_t pages, 
     ck_assert_uint_eq(r->flags, flags);
 }
 
+/* A run expected from PT1: from its PTE pte, frames from F(frame) on, 4 KiB pages, URW. */
+struct pt1_run {
+    unsigned pte, frame;
+    uint32_t pages;
+    bool descending;
+};
+
+/*
+ * PTE j of PT1 -> F(frame[j]) | URW for j < n (absent where frame[j] < 0);
+ * the effective runs of PD are then exactly want[0 .. nwant).
+ */
+static void
+assert_pt1_runs(const int *frame, unsigned n, const struct pt1_run *want, unsigned nwant)
+{
+    for (unsigned j = 0; j < n; j++)
+        if (frame[j] >= 0)
+            pte(PT1, j, F((unsigned)frame[j]) | URW);
+    struct mapiter_run r[8];
+    ck_assert_uint_eq(runs(PD, 0, NPDENTRIES, MAPITER_EFFECTIVE, r, 8), nwant);
+    for (unsigned k = 0; k < nwant; k++)
+        assert_run(&r[k], VA1 + want[k].pte * PAGE_SIZE, F(want[k].frame), want[k].pages, false,
+                   want[k].descending, URW);
+}
+
 /* PTE 0-3 -> F(0)..F(3): each frame one page above the last, one run. */
 START_TEST(test_mapiter_up)
 {
@@ -132,17 +156,10 @@ END_TEST
  */
 START_TEST(test_mapiter_gap)
 {
-    pte(PT1, 0, F(0) | URW);
-    pte(PT1, 1, F(1) | URW);
-    pte(PT1, 3, F(3) | URW);
-    pte(PT1, 5, F(5) | URW);
-    pte(PT1, 6, F(9) | URW);
-    struct mapiter_run r[8];
-    ck_assert_uint_eq(runs(PD, 0, NPDENTRIES, MAPITER_EFFECTIVE, r, 8), 4);
-    assert_run(&r[0], VA1, F(0), 2, false, false, URW);
-    assert_run(&r[1], VA1 + 3 * PAGE_SIZE, F(3), 1, false, false, URW);
-    assert_run(&r[2], VA1 + 5 * PAGE_SIZE, F(5), 1, false, false, URW);
-    assert_run(&r[3], VA1 + 6 * PAGE_SIZE, F(9), 1, false, false, URW);
+    static const int frame[] = {0, 1, -1, 3, -1, 5, 9};
+    static const struct pt1_run want[] = {
+        {0, 0, 2, false}, {3, 3, 1, false}, {5, 5, 1, false}, {6, 9, 1, false}};
+    assert_pt1_runs(frame, 7, want, 4);
 }
 END_TEST
 
@@ -257,16 +274,9 @@ END_TEST
  */
 START_TEST(test_mapiter_turns_only_when_one_page)
 {
-    pte(PT1, 0, F(5) | URW);
-    pte(PT1, 1, F(4) | URW);
-    pte(PT1, 2, F(6) | URW);
-    pte(PT1, 3, F(7) | URW);
-    pte(PT1, 4, F(4) | URW);
-    struct mapiter_run r[4];
-    ck_assert_uint_eq(runs(PD, 0, NPDENTRIES, MAPITER_EFFECTIVE, r, 4), 3);
-    assert_run(&r[0], VA1, F(5), 2, false, true, URW);
-    assert_run(&r[1], VA1 + 2 * PAGE_SIZE, F(6), 2, false, false, URW);
-    assert_run(&r[2], VA1 + 4 * PAGE_SIZE, F(4), 1, false, false, URW);
+    static const int frame[] = {5, 4, 6, 7, 4};
+    static const struct pt1_run want[] = {{0, 5, 2, true}, {2, 6, 2, false}, {4, 4, 1, false}};
+    assert_pt1_runs(frame, 5, want, 3);
 }
 END_TEST
 

@@ -60,15 +60,32 @@ setup_default(void)
     setup_with(&cfg);
 }
 
+/* The default configuration with a 4 KiB TLB of entries in entries / ways sets. */
+static struct mmu_config
+tlb4k_config(uint32_t entries, uint32_t ways)
+{
+    struct mmu_config cfg;
+    mmu_config_default(&cfg);
+    cfg.tlb4k.entries = entries;
+    cfg.tlb4k.ways = ways;
+    return cfg;
+}
+
 /* 4 KiB TLB of 4 entries, 2 ways: 2 sets, set = vpn % 2. */
 static void
 setup_small_tlb(void)
 {
-    struct mmu_config cfg;
-    mmu_config_default(&cfg);
-    cfg.tlb4k.entries = 4;
-    cfg.tlb4k.ways = 2;
+    struct mmu_config cfg = tlb4k_config(4, 2);
     setup_with(&cfg);
+}
+
+/* Makes m anew, over the same RAM, with the 4 KiB TLB of tlb4k_config(). */
+static void
+remake_with_tlb4k(uint32_t entries, uint32_t ways)
+{
+    struct mmu_config cfg = tlb4k_config(entries, ways);
+    mmu_fini(&m);
+    ck_assert(mmu_init(&m, &cfg, ram, RAM_SIZE));
 }
 
 static void
@@ -1640,12 +1657,7 @@ END_TEST
  */
 START_TEST(test_mmu_stale_pte_store_many_sets)
 {
-    struct mmu_config cfg;
-    mmu_config_default(&cfg);
-    cfg.tlb4k.entries = 4096;
-    cfg.tlb4k.ways = 1;
-    mmu_fini(&m);
-    ck_assert(mmu_init(&m, &cfg, ram, RAM_SIZE));
+    remake_with_tlb4k(4096, 1);
     cache_va(PTE_P | PTE_W, PTE_P | PTE_W);
     ck_assert_uint_eq(kstore(pte_pa(PT_PA, VA), FRAME_B | PTE_P | PTE_W, 1), 1);
     mark();
@@ -1667,12 +1679,7 @@ END_TEST
  */
 START_TEST(test_mmu_stale_evicted_entry_not_watched)
 {
-    struct mmu_config cfg;
-    mmu_config_default(&cfg);
-    cfg.tlb4k.entries = 4;
-    cfg.tlb4k.ways = 2;
-    mmu_fini(&m);
-    ck_assert(mmu_init(&m, &cfg, ram, RAM_SIZE));
+    remake_with_tlb4k(4, 2);
     const uint32_t pt_pfn = PT_PA >> PAGE_SHIFT;
     map4k(VA, PTE_P | PTE_W, FRAME_A, PTE_P | PTE_W);
     wr32(pte_pa(PT_PA, VA + 0x2000), FRAME_B | PTE_P | PTE_W);

@@ -586,6 +586,34 @@ START_TEST(test_sim_write_cr_outside_kernel)
 }
 END_TEST
 
+/* CPU 1's directory and its one table (tests of two CPUs). */
+enum { CPU1_PD_PA = 0x103000, CPU1_PT_PA = 0x104000 };
+
+/*
+ * Adds CPU 1 to s and turns paging on on both CPUs: CPU 0 through KT_PD_PA,
+ * whose table KT_PT256_PA maps KT_DATA_VA on frame0; CPU 1 through
+ * CPU1_PD_PA, whose table CPU1_PT_PA maps it on KT_DATA2_PA.  m[c] is CPU
+ * c's MMU; CPU 1 is left current.
+ */
+static void
+two_cpus(struct sim *s, paddr_t frame0, struct mmu *m[2])
+{
+    const uint32_t pde[2] = {KT_PT256_PA | PTE_P | PTE_W, CPU1_PT_PA | PTE_P | PTE_W};
+    const uint32_t pte[2] = {frame0 | PTE_P | PTE_W, KT_DATA2_PA | PTE_P | PTE_W};
+    memcpy(sim_phys(s, KT_PD_PA + PDX(KT_DATA_VA) * 4, 4), &pde[0], 4);
+    memcpy(sim_phys(s, KT_PT256_PA + PTX(KT_DATA_VA) * 4, 4), &pte[0], 4);
+    memcpy(sim_phys(s, CPU1_PD_PA + PDX(KT_DATA_VA) * 4, 4), &pde[1], 4);
+    memcpy(sim_phys(s, CPU1_PT_PA + PTX(KT_DATA_VA) * 4, 4), &pte[1], 4);
+    ck_assert_int_eq(sim_cpu_add(s), 1);
+    const paddr_t pd[2] = {KT_PD_PA, CPU1_PD_PA};
+    for (unsigned c = 0; c < 2; c++) {
+        ck_assert(sim_cpu_select(s, c));
+        m[c] = sim_mmu(s);
+        sim_write_cr(s, SIM_EV_CR3, pd[c], "firmware");
+        sim_write_cr(s, SIM_EV_CR0, CR0_PE | CR0_PG, "firmware");
+    }
+}
+
 /*
  * Two CPUs over one RAM, each with its own CR3 and TLB.  Built from the
  * host: CPU 0's directory (KT_PD_PA) maps KT_DATA_VA on KT_DATA_PA, CPU 1's
@@ -602,27 +630,12 @@ END_TEST
 START_TEST(test_sim_two_cpus)
 {
     struct sim *s = new_machine();
-    const paddr_t pd1 = 0x103000, pt1 = 0x104000;
-    const uint32_t pde[2] = {KT_PT256_PA | PTE_P | PTE_W, pt1 | PTE_P | PTE_W};
-    const uint32_t pte[2] = {KT_DATA_PA | PTE_P | PTE_W, KT_DATA2_PA | PTE_P | PTE_W};
-    memcpy(sim_phys(s, KT_PD_PA + PDX(KT_DATA_VA) * 4, 4), &pde[0], 4);
-    memcpy(sim_phys(s, KT_PT256_PA + PTX(KT_DATA_VA) * 4, 4), &pte[0], 4);
-    memcpy(sim_phys(s, pd1 + PDX(KT_DATA_VA) * 4, 4), &pde[1], 4);
-    memcpy(sim_phys(s, pt1 + PTX(KT_DATA_VA) * 4, 4), &pte[1], 4);
-    ck_assert_int_eq(sim_cpu_add(s), 1);
-    ck_assert(!sim_cpu_select(s, 2));
-    const paddr_t pd[2] = {KT_PD_PA, pd1};
-    for (unsigned c = 0; c < 2; c++) {
-        ck_assert(sim_cpu_select(s, c));
-        sim_write_cr(s, SIM_EV_CR3, pd[c], "firmware");
-        sim_write_cr(s, SIM_EV_CR0, CR0_PE | CR0_PG, "firmware");
-    }
     struct mmu *m[2];
+    two_cpus(s, KT_DATA_PA, m);
+    ck_assert(!sim_cpu_select(s, 2));
     ck_assert(sim_cpu_select(s, 0));
-    m[0] = sim_mmu(s);
     ck_assert(sim_run(s, kt_store_data, (void *)0x11));
     ck_assert(sim_cpu_select(s, 1));
-    m[1] = sim_mmu(s);
     ck_assert_ptr_ne(m[0], m[1]);
     ck_assert_uint_eq(sim_cpu_current(s), 1);
     ck_assert(sim_run(s, kt_store_data, (void *)0x22));
@@ -631,7 +644,7 @@ START_TEST(test_sim_two_cpus)
     ck_assert_uint_eq(phys32(s, KT_DATA_PA), 0x33);
     ck_assert_uint_eq(phys32(s, KT_DATA2_PA), 0x22);
     ck_assert_uint_eq(m[0]->cr3, KT_PD_PA);
-    ck_assert_uint_eq(m[1]->cr3, pd1);
+    ck_assert_uint_eq(m[1]->cr3, CPU1_PD_PA);
     ck_assert_uint_eq(m[0]->ctr.accesses[MMU_SUP_WRITE], 2);
     ck_assert_uint_eq(m[0]->ctr.tlb_misses, 1);
     ck_assert_uint_eq(m[0]->ctr.tlb_hits, 1);
@@ -659,29 +672,15 @@ END_TEST
 START_TEST(test_sim_store_seen_by_other_cpu)
 {
     struct sim *s = new_machine();
-    const paddr_t pd1 = 0x103000, pt1 = 0x104000;
-    const uint32_t pde[2] = {KT_PT256_PA | PTE_P | PTE_W, pt1 | PTE_P | PTE_W};
-    const uint32_t pte[2] = {pt1 | PTE_P | PTE_W, KT_DATA2_PA | PTE_P | PTE_W};
-    memcpy(sim_phys(s, KT_PD_PA + PDX(KT_DATA_VA) * 4, 4), &pde[0], 4);
-    memcpy(sim_phys(s, KT_PT256_PA + PTX(KT_DATA_VA) * 4, 4), &pte[0], 4);
-    memcpy(sim_phys(s, pd1 + PDX(KT_DATA_VA) * 4, 4), &pde[1], 4);
-    memcpy(sim_phys(s, pt1 + PTX(KT_DATA_VA) * 4, 4), &pte[1], 4);
-    ck_assert_int_eq(sim_cpu_add(s), 1);
-    const paddr_t pd[2] = {KT_PD_PA, pd1};
     struct mmu *m[2];
-    for (unsigned c = 0; c < 2; c++) {
-        ck_assert(sim_cpu_select(s, c));
-        m[c] = sim_mmu(s);
-        sim_write_cr(s, SIM_EV_CR3, pd[c], "firmware");
-        sim_write_cr(s, SIM_EV_CR0, CR0_PE | CR0_PG, "firmware");
-    }
+    two_cpus(s, CPU1_PT_PA, m);
     struct mmu_result res;
     struct mmu_fault f;
     ck_assert_int_eq(mmu_translate(m[1], KT_DATA_VA, MMU_SUP_READ, &res, &f), MMU_OK);
     ck_assert_uint_eq(res.pa, KT_DATA2_PA);
     ck_assert(sim_cpu_select(s, 0));
     ck_assert(sim_run(s, kt_store_back_then, (void *)(uintptr_t)(KT_DATA3_PA | PTE_P | PTE_W)));
-    ck_assert_uint_eq(phys32(s, pt1), KT_DATA3_PA | PTE_P | PTE_W);
+    ck_assert_uint_eq(phys32(s, CPU1_PT_PA), KT_DATA3_PA | PTE_P | PTE_W);
     ck_assert(sim_cpu_select(s, 1));
     ck_assert_int_eq(mmu_translate(m[1], KT_DATA_VA, MMU_SUP_READ, &res, &f), MMU_OK);
     ck_assert(res.tlb_hit);

@@ -670,22 +670,19 @@ grep -q 'with labels' "$gp" || { echo "FAIL: bars not labelled"; fail=1; }
 rm -rf "$fake"
 
 # Workload errors name the object by its scenario name and the cause.
-printf 'space create a\nspace create a\n' > $T/pagesim-e1.scn
-out=$("$pagesim" run $T/pagesim-e1.scn); check "space created twice" 1 $?
-echo "$out" | grep -q 'pagesim-e1.scn:2: space create "a" failed: the address space exists already' ||
-    { echo "FAIL: create twice: $out"; fail=1; }
-printf 'kmalloc buf 100\nkfree buf\nkfree buf\n' > $T/pagesim-e2.scn
-out=$("$pagesim" run $T/pagesim-e2.scn); check "kfree twice" 1 $?
-echo "$out" | grep -q 'pagesim-e2.scn:3: kfree "buf" failed: the allocation was freed already' ||
-    { echo "FAIL: kfree twice: $out"; fail=1; }
-printf 'space create a\nspace destroy a\nspace switch a\n' > $T/pagesim-e3.scn
-out=$("$pagesim" run $T/pagesim-e3.scn); check "switch to a destroyed space" 1 $?
-echo "$out" | grep -q 'pagesim-e3.scn:3: space switch "a" failed: the address space was destroyed' ||
-    { echo "FAIL: switch destroyed: $out"; fail=1; }
-printf 'space create a\nmap a 0x10000000 8K rw user\nmap a 0x10001000 4K rw user\n' > $T/pagesim-e4.scn
-out=$("$pagesim" run $T/pagesim-e4.scn); check "overlapping map" 1 $?
-echo "$out" | grep -q 'pagesim-e4.scn:3: map in "a" failed: a page of the range is mapped already' ||
-    { echo "FAIL: overlapping map: $out"; fail=1; }
+wlerr() { # file, scenario lines, description, message: run exits 1, $out has file:message
+    printf '%b' "$2" > "$T/$1"
+    out=$("$pagesim" run "$T/$1"); check "$3" 1 $?
+    echo "$out" | grep -q "$1:$4" || { echo "FAIL: $3: $out"; fail=1; }
+}
+wlerr pagesim-e1.scn 'space create a\nspace create a\n' "space created twice" \
+    '2: space create "a" failed: the address space exists already'
+wlerr pagesim-e2.scn 'kmalloc buf 100\nkfree buf\nkfree buf\n' "kfree twice" \
+    '3: kfree "buf" failed: the allocation was freed already'
+wlerr pagesim-e3.scn 'space create a\nspace destroy a\nspace switch a\n' "switch to a destroyed space" \
+    '3: space switch "a" failed: the address space was destroyed'
+wlerr pagesim-e4.scn 'space create a\nmap a 0x10000000 8K rw user\nmap a 0x10001000 4K rw user\n' \
+    "overlapping map" '3: map in "a" failed: a page of the range is mapped already'
 echo "$out" | grep -q '^kernel log: workload: vmm_map_range (vmm space [0-9]*): page already mapped' ||
     { echo "FAIL: overlapping map does not quote the kernel: $out"; fail=1; }
 # --log: the kernel's own lines, on stderr or in a file

@@ -227,6 +227,14 @@ maps_between(const struct seen *w, unsigned a, unsigned b)
     return w->tmp_maps[b] - w->tmp_maps[a];
 }
 
+/* From mark a to mark a + 1 of *w: invlpg INVLPGs and maps slot maps. */
+static void
+assert_step(const struct seen *w, unsigned a, uint64_t invlpg, uint32_t maps)
+{
+    ck_assert_uint_eq(invlpg_between(w, a, a + 1), invlpg);
+    ck_assert_uint_eq(maps_between(w, a, a + 1), maps);
+}
+
 /* Registration: the plug-in's entry point added "hybrid" (main called it
  * once); a second call is refused, as the name is taken. */
 START_TEST(test_hybrid_registered)
@@ -276,12 +284,9 @@ START_TEST(test_hybrid_current_space_costs)
 {
     struct seen w;
     run("stack", current_workload, NOPS(current_workload), &w);
-    ck_assert_uint_eq(invlpg_between(&w, 1, 2), 0);
-    ck_assert_uint_eq(maps_between(&w, 1, 2), 0);
-    ck_assert_uint_eq(invlpg_between(&w, 2, 3), 0);
-    ck_assert_uint_eq(maps_between(&w, 2, 3), 0);
-    ck_assert_uint_eq(invlpg_between(&w, 3, 4), 1);
-    ck_assert_uint_eq(maps_between(&w, 3, 4), 0);
+    assert_step(&w, 1, 0, 0);
+    assert_step(&w, 2, 0, 0);
+    assert_step(&w, 3, 1, 0);
     ck_assert_uint_eq(cr3_between(&w, 1, 4), 0);
     ck_assert_uint_eq(w.invlpg_user, 1);
 }
@@ -299,10 +304,8 @@ START_TEST(test_hybrid_current_space_costs_bitmap)
 {
     struct seen w;
     run("bitmap", current_workload, NOPS(current_workload), &w);
-    ck_assert_uint_eq(invlpg_between(&w, 1, 2), 1);
-    ck_assert_uint_eq(maps_between(&w, 1, 2), 1);
-    ck_assert_uint_eq(invlpg_between(&w, 2, 3), 0);
-    ck_assert_uint_eq(maps_between(&w, 2, 3), 0);
+    assert_step(&w, 1, 1, 1);
+    assert_step(&w, 2, 0, 0);
     ck_assert_uint_eq(invlpg_between(&w, 3, 4), 1);
     ck_assert_uint_eq(w.invlpg_slot[0], 3);
     ck_assert_uint_eq(w.invlpg_total, 4);
