@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "bench/bench_loop.h"
+#include "kernel/metal/portio.h"
 
 #define PTE_P 0x001u
 #define PTE_W 0x002u
@@ -31,20 +32,6 @@
 
 static uint32_t qref_bump = BUMP_START;
 
-static inline void
-outb(uint16_t port, uint8_t v)
-{
-    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t
-inb(uint16_t port)
-{
-    uint8_t v;
-    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-    return v;
-}
-
 static inline uint64_t
 rdtsc(void)
 {
@@ -56,9 +43,9 @@ rdtsc(void)
 static void
 putc_com1(char c)
 {
-    for (unsigned spin = 0; spin < 100000 && !(inb(COM1 + 5) & 0x20); spin++)
+    for (unsigned spin = 0; spin < 100000 && !(metal_inb(COM1 + 5) & 0x20); spin++)
         ;
-    outb(COM1, (uint8_t)c);
+    metal_outb(COM1, (uint8_t)c);
 }
 
 static void
@@ -122,13 +109,13 @@ void qref_main(void);
 void
 qref_main(void)
 {
-    outb(COM1 + 1, 0x00);
-    outb(COM1 + 3, 0x80);
-    outb(COM1 + 0, 0x01);
-    outb(COM1 + 1, 0x00);
-    outb(COM1 + 3, 0x03);
-    outb(COM1 + 2, 0xC7);
-    outb(COM1 + 4, 0x03);
+    metal_outb(COM1 + 1, 0x00);
+    metal_outb(COM1 + 3, 0x80);
+    metal_outb(COM1 + 0, 0x01);
+    metal_outb(COM1 + 1, 0x00);
+    metal_outb(COM1 + 3, 0x03);
+    metal_outb(COM1 + 2, 0xC7);
+    metal_outb(COM1 + 4, 0x03);
 
     /* The switched spaces' directories come first: they must be consecutive. */
     uint32_t pd0 = qref_bump;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/metal/portio.h"
 #include "mmu/x86.h"
 
 /* Segment selectors (GDT order is fixed by trap.S). */
@@ -86,20 +87,6 @@ static inline void
 metal_write_cr3(uint32_t v)
 {
     __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
-}
-
-static inline void
-metal_outb(uint16_t port, uint8_t v)
-{
-    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t
-metal_inb(uint16_t port)
-{
-    uint8_t v;
-    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-    return v;
 }
 
 #endif
