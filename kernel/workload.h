@@ -75,6 +75,13 @@ struct wl_op {
     uint32_t line; /* scenario line, for error reports */
 };
 
+/* A struct wl_op written by hand (a test's op list): its line is the line
+ * of the source it is written on, so an error report points there. */
+#define WL_OP(o, a_, b_, c_, d_)                                                                   \
+    {                                                                                              \
+        (o), (a_), (b_), (c_), (d_), __LINE__                                                      \
+    }
+
 struct wl_header {
     uint32_t magic;
     uint32_t nops;    /* at most WL_MAX_OPS + 1 (a final WL_END) */

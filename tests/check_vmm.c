@@ -207,24 +207,20 @@ END_TEST
 
 /* ---- exact TLB maintenance for a fixed workload ---- */
 
-#define OP(o, a_, b_, c_, d_)                                                                      \
-    {                                                                                              \
-        (o), (a_), (b_), (c_), (d_), __LINE__                                                      \
-    }
 #define UW (WL_MAP_WRITE | WL_MAP_USER)
 
 /* The small fixed workload (slots 1 and 2; pages at 1 GiB). */
 static const struct wl_op small_workload[] = {
-    OP(WL_MARK, 1, 0, 0, 0),
-    OP(WL_SPACE_CREATE, 1, 0, 0, 0),
-    OP(WL_MAP, 1, 0x40000000u, 2 * 4096, UW),
-    OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
-    OP(WL_TOUCH, WL_TOUCH_WRITE | WL_TOUCH_USER, 0x40000000u, 2 * 4096, 0),
-    OP(WL_UNMAP, WL_CURRENT, 0x40000000u, 4096, 0),
-    OP(WL_SPACE_CREATE, 2, 0, 0, 0),
-    OP(WL_SPACE_SWITCH, 2, 0, 0, 0),
-    OP(WL_SPACE_DESTROY, 1, 0, 0, 0),
-    OP(WL_MARK, 2, 0, 0, 0),
+    WL_OP(WL_MARK, 1, 0, 0, 0),
+    WL_OP(WL_SPACE_CREATE, 1, 0, 0, 0),
+    WL_OP(WL_MAP, 1, 0x40000000u, 2 * 4096, UW),
+    WL_OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
+    WL_OP(WL_TOUCH, WL_TOUCH_WRITE | WL_TOUCH_USER, 0x40000000u, 2 * 4096, 0),
+    WL_OP(WL_UNMAP, WL_CURRENT, 0x40000000u, 4096, 0),
+    WL_OP(WL_SPACE_CREATE, 2, 0, 0, 0),
+    WL_OP(WL_SPACE_SWITCH, 2, 0, 0, 0),
+    WL_OP(WL_SPACE_DESTROY, 1, 0, 0, 0),
+    WL_OP(WL_MARK, 2, 0, 0, 0),
 };
 
 struct marks {
@@ -337,12 +333,12 @@ START_TEST(test_vmm_recursive_repoint_ceiling)
 {
     struct wl_op ops[44];
     unsigned n = 0;
-    ops[n++] = (struct wl_op)OP(WL_MARK, 1, 0, 0, 0);
-    ops[n++] = (struct wl_op)OP(WL_SPACE_CREATE, 1, 0, 0, 0);
+    ops[n++] = (struct wl_op)WL_OP(WL_MARK, 1, 0, 0, 0);
+    ops[n++] = (struct wl_op)WL_OP(WL_SPACE_CREATE, 1, 0, 0, 0);
     for (uint32_t t = 0; t < 40; t++)
-        ops[n++] = (struct wl_op)OP(WL_MAP, 1, t << 22, 4096, UW);
-    ops[n++] = (struct wl_op)OP(WL_SPACE_CREATE, 2, 0, 0, 0);
-    ops[n++] = (struct wl_op)OP(WL_MARK, 2, 0, 0, 0);
+        ops[n++] = (struct wl_op)WL_OP(WL_MAP, 1, t << 22, 4096, UW);
+    ops[n++] = (struct wl_op)WL_OP(WL_SPACE_CREATE, 2, 0, 0, 0);
+    ops[n++] = (struct wl_op)WL_OP(WL_MARK, 2, 0, 0, 0);
     struct sim *s = machine(64u << 20);
     struct marks m;
     memset(&m, 0, sizeof(m));
@@ -368,13 +364,13 @@ END_TEST
  * use after the first wrap reuses a slot: 2051 - 1024 = 1027.
  */
 static const struct wl_op window_workload[] = {
-    OP(WL_MARK, 1, 0, 0, 0),
-    OP(WL_SPACE_CREATE, 1, 0, 0, 0),
-    OP(WL_REPEAT, 512, 0, 0, 0),
-    OP(WL_MAP, 1, 0x40000000u, 4096, UW),
-    OP(WL_UNMAP, 1, 0x40000000u, 4096, 0),
-    OP(WL_REPEAT_END, 0, 0, 0, 0),
-    OP(WL_MARK, 2, 0, 0, 0),
+    WL_OP(WL_MARK, 1, 0, 0, 0),
+    WL_OP(WL_SPACE_CREATE, 1, 0, 0, 0),
+    WL_OP(WL_REPEAT, 512, 0, 0, 0),
+    WL_OP(WL_MAP, 1, 0x40000000u, 4096, UW),
+    WL_OP(WL_UNMAP, 1, 0x40000000u, 4096, 0),
+    WL_OP(WL_REPEAT_END, 0, 0, 0, 0),
+    WL_OP(WL_MARK, 2, 0, 0, 0),
 };
 
 START_TEST(test_vmm_window_policies)
@@ -410,28 +406,28 @@ END_TEST
 /* Every strategy runs the same workload: spaces, maps, touches, fork,
  * kmalloc, repeat, destroy of the current space. */
 static const struct wl_op shared_workload[] = {
-    OP(WL_SPACE_CREATE, 1, 0, 0, 0),
-    OP(WL_MAP, 1, 0x00400000u, 16 * 4096, UW),
-    OP(WL_MAP, 1, 0x7FFFE000u, 4 * 4096, WL_MAP_USER),
-    OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
-    OP(WL_TOUCH, WL_TOUCH_WRITE | WL_TOUCH_USER, 0x00400000u, 16 * 4096, 1024),
-    OP(WL_TOUCH, WL_TOUCH_USER, 0x7FFFE000u, 4 * 4096, 0),
-    OP(WL_SPACE_FORK, 2, 1, 0, 0),
-    OP(WL_KMALLOC, 0, 100, 0, 0),
-    OP(WL_KMALLOC, 1, 4096, 1, 0),
-    OP(WL_REPEAT, 3, 0, 0, 0),
-    OP(WL_SPACE_SWITCH, 2, 0, 0, 0),
-    OP(WL_TOUCH, WL_TOUCH_WRITE, 0x00400000u, 16 * 4096, 0),
-    OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
-    OP(WL_TOUCH, 0, 0x00400000u, 16 * 4096, 0),
-    OP(WL_REPEAT_END, 0, 0, 0, 0),
-    OP(WL_UNMAP, 2, 0x00400000u, 8 * 4096, 0),
-    OP(WL_SPACE_FORK, 3, WL_CURRENT, 0, 0),
-    OP(WL_KFREE, 0, 0, 0, 0),
-    OP(WL_SPACE_DESTROY, 1, 0, 0, 0),
-    OP(WL_SPACE_DESTROY, 2, 0, 0, 0),
-    OP(WL_SPACE_DESTROY, 3, 0, 0, 0),
-    OP(WL_KFREE, 1, 0, 0, 0),
+    WL_OP(WL_SPACE_CREATE, 1, 0, 0, 0),
+    WL_OP(WL_MAP, 1, 0x00400000u, 16 * 4096, UW),
+    WL_OP(WL_MAP, 1, 0x7FFFE000u, 4 * 4096, WL_MAP_USER),
+    WL_OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
+    WL_OP(WL_TOUCH, WL_TOUCH_WRITE | WL_TOUCH_USER, 0x00400000u, 16 * 4096, 1024),
+    WL_OP(WL_TOUCH, WL_TOUCH_USER, 0x7FFFE000u, 4 * 4096, 0),
+    WL_OP(WL_SPACE_FORK, 2, 1, 0, 0),
+    WL_OP(WL_KMALLOC, 0, 100, 0, 0),
+    WL_OP(WL_KMALLOC, 1, 4096, 1, 0),
+    WL_OP(WL_REPEAT, 3, 0, 0, 0),
+    WL_OP(WL_SPACE_SWITCH, 2, 0, 0, 0),
+    WL_OP(WL_TOUCH, WL_TOUCH_WRITE, 0x00400000u, 16 * 4096, 0),
+    WL_OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
+    WL_OP(WL_TOUCH, 0, 0x00400000u, 16 * 4096, 0),
+    WL_OP(WL_REPEAT_END, 0, 0, 0, 0),
+    WL_OP(WL_UNMAP, 2, 0x00400000u, 8 * 4096, 0),
+    WL_OP(WL_SPACE_FORK, 3, WL_CURRENT, 0, 0),
+    WL_OP(WL_KFREE, 0, 0, 0, 0),
+    WL_OP(WL_SPACE_DESTROY, 1, 0, 0, 0),
+    WL_OP(WL_SPACE_DESTROY, 2, 0, 0, 0),
+    WL_OP(WL_SPACE_DESTROY, 3, 0, 0, 0),
+    WL_OP(WL_KFREE, 1, 0, 0, 0),
 };
 
 START_TEST(test_vmm_all_strategies_run_shared_workload)
@@ -572,40 +568,40 @@ END_TEST
  * slot or handle it concerns.  Each list ends in the op that must fail.
  */
 static const struct wl_op bad_map_twice[] = {
-    OP(WL_SPACE_CREATE, 1, 0, 0, 0),
-    OP(WL_MAP, 1, 0x40000000u, 4096, UW),
-    OP(WL_MAP, 1, 0x40000000u, 4096, UW),
+    WL_OP(WL_SPACE_CREATE, 1, 0, 0, 0),
+    WL_OP(WL_MAP, 1, 0x40000000u, 4096, UW),
+    WL_OP(WL_MAP, 1, 0x40000000u, 4096, UW),
 };
 static const struct wl_op bad_create_twice[] = {
-    OP(WL_SPACE_CREATE, 3, 0, 0, 0),
-    OP(WL_SPACE_CREATE, 3, 0, 0, 0),
+    WL_OP(WL_SPACE_CREATE, 3, 0, 0, 0),
+    WL_OP(WL_SPACE_CREATE, 3, 0, 0, 0),
 };
 static const struct wl_op bad_switch_destroyed[] = {
-    OP(WL_SPACE_CREATE, 2, 0, 0, 0),
-    OP(WL_SPACE_DESTROY, 2, 0, 0, 0),
-    OP(WL_SPACE_SWITCH, 2, 0, 0, 0),
+    WL_OP(WL_SPACE_CREATE, 2, 0, 0, 0),
+    WL_OP(WL_SPACE_DESTROY, 2, 0, 0, 0),
+    WL_OP(WL_SPACE_SWITCH, 2, 0, 0, 0),
 };
 static const struct wl_op bad_fork_never_created[] = {
-    OP(WL_SPACE_FORK, 4, 5, 0, 0),
+    WL_OP(WL_SPACE_FORK, 4, 5, 0, 0),
 };
 static const struct wl_op bad_kfree_twice[] = {
-    OP(WL_KMALLOC, 7, 64, 0, 0),
-    OP(WL_KFREE, 7, 0, 0, 0),
-    OP(WL_KFREE, 7, 0, 0, 0),
+    WL_OP(WL_KMALLOC, 7, 64, 0, 0),
+    WL_OP(WL_KFREE, 7, 0, 0, 0),
+    WL_OP(WL_KFREE, 7, 0, 0, 0),
 };
 static const struct wl_op bad_kfree_never[] = {
-    OP(WL_KFREE, 6, 0, 0, 0),
+    WL_OP(WL_KFREE, 6, 0, 0, 0),
 };
 static const struct wl_op bad_kmalloc_twice[] = {
-    OP(WL_KMALLOC, 0, 64, 0, 0),
-    OP(WL_KMALLOC, 0, 64, 0, 0),
+    WL_OP(WL_KMALLOC, 0, 64, 0, 0),
+    WL_OP(WL_KMALLOC, 0, 64, 0, 0),
 };
 /* The current space (slot 1, switched to) is named by its slot. */
 static const struct wl_op bad_map_current[] = {
-    OP(WL_SPACE_CREATE, 1, 0, 0, 0),
-    OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
-    OP(WL_MAP, WL_CURRENT, 0x40000000u, 2 * 4096, UW),
-    OP(WL_MAP, WL_CURRENT, 0x40001000u, 4096, UW),
+    WL_OP(WL_SPACE_CREATE, 1, 0, 0, 0),
+    WL_OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
+    WL_OP(WL_MAP, WL_CURRENT, 0x40000000u, 2 * 4096, UW),
+    WL_OP(WL_MAP, WL_CURRENT, 0x40001000u, 4096, UW),
 };
 
 static const struct {

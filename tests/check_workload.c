@@ -12,11 +12,6 @@
 #include "sim/bootload.h"
 #include "tests/suites.h"
 
-#define OP(o, a_, b_, c_, d_)                                                                      \
-    {                                                                                              \
-        (o), (a_), (b_), (c_), (d_), __LINE__                                                      \
-    }
-
 /* What the marks saw: counters at marks 0 and 1 and at WL_MARK_WORKLOAD,
  * the order of the first marks, and what the slots held at mark 0. */
 struct seen {
@@ -98,15 +93,15 @@ run(const struct wl_op *ops, uint32_t n, uint32_t max_ops, struct seen *m,
  * fields read through the direct map.
  */
 static const struct wl_op touch_loop[] = {
-    OP(WL_SPACE_CREATE, 0, 0, 0, 0),
-    OP(WL_SPACE_SWITCH, 0, 0, 0, 0),
-    OP(WL_MAP, 0, 0x10000000u, 4096, WL_MAP_WRITE),
-    OP(WL_MARK, 0, 0, 0, 0),
-    OP(WL_REPEAT, 1000, 0, 0, 0),
-    OP(WL_TOUCH, 0, 0x10000000u, 4096, 0),
-    OP(WL_REPEAT_END, 0, 0, 0, 0),
-    OP(WL_MARK, 1, 0, 0, 0),
-    OP(WL_END, 0, 0, 0, 0),
+    WL_OP(WL_SPACE_CREATE, 0, 0, 0, 0),
+    WL_OP(WL_SPACE_SWITCH, 0, 0, 0, 0),
+    WL_OP(WL_MAP, 0, 0x10000000u, 4096, WL_MAP_WRITE),
+    WL_OP(WL_MARK, 0, 0, 0, 0),
+    WL_OP(WL_REPEAT, 1000, 0, 0, 0),
+    WL_OP(WL_TOUCH, 0, 0x10000000u, 4096, 0),
+    WL_OP(WL_REPEAT_END, 0, 0, 0, 0),
+    WL_OP(WL_MARK, 1, 0, 0, 0),
+    WL_OP(WL_END, 0, 0, 0, 0),
 };
 
 START_TEST(test_workload_op_list_reads_not_counted)
@@ -138,7 +133,7 @@ START_TEST(test_workload_copied_once_before_the_mark)
 {
     struct wl_op marks[11];
     for (uint32_t i = 0; i < 11; i++)
-        marks[i] = (struct wl_op)OP(WL_MARK, 1, 0, 0, 0);
+        marks[i] = (struct wl_op)WL_OP(WL_MARK, 1, 0, 0, 0);
     struct seen m1, m11;
     struct bootload_result res;
     ck_assert_int_eq(run(marks, 1, 0, &m1, &res), BOOTLOAD_OK);
@@ -161,16 +156,16 @@ END_TEST
  * the last switch is to slot 5.  Slots 0-3, 7-9 and 13 and up stay unused.
  */
 static const struct wl_op loops[] = {
-    OP(WL_REPEAT, 3, 0, 0, 0),
-    OP(WL_SPACE_CREATE | WL_A_LOOP(WL_LOOP_I), 4, 0, 0, 0),
-    OP(WL_SPACE_FORK | WL_A_LOOP(WL_LOOP_I) | WL_B_LOOP(WL_LOOP_I), 10, 4, 0, 0),
-    OP(WL_REPEAT_END, 0, 0, 0, 0),
-    OP(WL_REPEAT, 2, 0, 0, 0),
-    OP(WL_REPEAT, 1, 0, 0, 0),
-    OP(WL_SPACE_SWITCH | WL_A_LOOP(WL_LOOP_J), 4, 0, 0, 0),
-    OP(WL_REPEAT_END, 0, 0, 0, 0),
-    OP(WL_REPEAT_END, 0, 0, 0, 0),
-    OP(WL_MARK, 0, 0, 0, 0),
+    WL_OP(WL_REPEAT, 3, 0, 0, 0),
+    WL_OP(WL_SPACE_CREATE | WL_A_LOOP(WL_LOOP_I), 4, 0, 0, 0),
+    WL_OP(WL_SPACE_FORK | WL_A_LOOP(WL_LOOP_I) | WL_B_LOOP(WL_LOOP_I), 10, 4, 0, 0),
+    WL_OP(WL_REPEAT_END, 0, 0, 0, 0),
+    WL_OP(WL_REPEAT, 2, 0, 0, 0),
+    WL_OP(WL_REPEAT, 1, 0, 0, 0),
+    WL_OP(WL_SPACE_SWITCH | WL_A_LOOP(WL_LOOP_J), 4, 0, 0, 0),
+    WL_OP(WL_REPEAT_END, 0, 0, 0, 0),
+    WL_OP(WL_REPEAT_END, 0, 0, 0, 0),
+    WL_OP(WL_MARK, 0, 0, 0, 0),
 };
 
 START_TEST(test_workload_loop_index_slots)
@@ -191,31 +186,31 @@ END_TEST
 START_TEST(test_workload_loop_index_validated)
 {
     static const struct wl_op outside[] = {
-        OP(WL_SPACE_CREATE, 0, 0, 0, 0),
-        OP(WL_SPACE_CREATE | WL_A_LOOP(WL_LOOP_I), 4, 0, 0, 0),
+        WL_OP(WL_SPACE_CREATE, 0, 0, 0, 0),
+        WL_OP(WL_SPACE_CREATE | WL_A_LOOP(WL_LOOP_I), 4, 0, 0, 0),
     };
     static const struct wl_op too_deep[] = {
-        OP(WL_REPEAT, 2, 0, 0, 0),
-        OP(WL_SPACE_CREATE | WL_A_LOOP(WL_LOOP_J), 4, 0, 0, 0),
-        OP(WL_REPEAT_END, 0, 0, 0, 0),
+        WL_OP(WL_REPEAT, 2, 0, 0, 0),
+        WL_OP(WL_SPACE_CREATE | WL_A_LOOP(WL_LOOP_J), 4, 0, 0, 0),
+        WL_OP(WL_REPEAT_END, 0, 0, 0, 0),
     };
     static const struct wl_op not_a_slot[] = {
-        OP(WL_REPEAT, 2, 0, 0, 0),
-        OP(WL_TOUCH | WL_A_LOOP(WL_LOOP_I), 0, 0x10000000u, 4096, 0),
-        OP(WL_REPEAT_END, 0, 0, 0, 0),
+        WL_OP(WL_REPEAT, 2, 0, 0, 0),
+        WL_OP(WL_TOUCH | WL_A_LOOP(WL_LOOP_I), 0, 0x10000000u, 4096, 0),
+        WL_OP(WL_REPEAT_END, 0, 0, 0, 0),
     };
     static const struct wl_op empty_block[] = {
-        OP(WL_SPACE_CREATE, 0, 0, 0, 0),
-        OP(WL_REPEAT, 100, 0, 0, 0),
-        OP(WL_REPEAT_END, 0, 0, 0, 0),
+        WL_OP(WL_SPACE_CREATE, 0, 0, 0, 0),
+        WL_OP(WL_REPEAT, 100, 0, 0, 0),
+        WL_OP(WL_REPEAT_END, 0, 0, 0, 0),
     };
     /* A block run 0 times that holds work still counts none: around it, an
      * outer block of 2^32 - 1 passes would run unbounded (op 1, the inner
      * repeat, is refused). */
     static const struct wl_op zero_count[] = {
-        OP(WL_REPEAT, 0xFFFFFFFFu, 0, 0, 0), OP(WL_REPEAT, 0, 0, 0, 0),
-        OP(WL_KMALLOC, 0, 8, 0, 0),          OP(WL_REPEAT_END, 0, 0, 0, 0),
-        OP(WL_REPEAT_END, 0, 0, 0, 0),
+        WL_OP(WL_REPEAT, 0xFFFFFFFFu, 0, 0, 0), WL_OP(WL_REPEAT, 0, 0, 0, 0),
+        WL_OP(WL_KMALLOC, 0, 8, 0, 0),          WL_OP(WL_REPEAT_END, 0, 0, 0, 0),
+        WL_OP(WL_REPEAT_END, 0, 0, 0, 0),
     };
     const struct {
         const struct wl_op *ops;
@@ -244,8 +239,8 @@ END_TEST
  * with 0 there is no limit.
  */
 static const struct wl_op alloc_loop[] = {
-    OP(WL_REPEAT, 100, 0, 0, 0),   OP(WL_KMALLOC, 0, 8, 0, 0), OP(WL_KFREE, 0, 0, 0, 0),
-    OP(WL_REPEAT_END, 0, 0, 0, 0), OP(WL_END, 0, 0, 0, 0),
+    WL_OP(WL_REPEAT, 100, 0, 0, 0),   WL_OP(WL_KMALLOC, 0, 8, 0, 0), WL_OP(WL_KFREE, 0, 0, 0, 0),
+    WL_OP(WL_REPEAT_END, 0, 0, 0, 0), WL_OP(WL_END, 0, 0, 0, 0),
 };
 
 START_TEST(test_workload_limit_stops_at_the_op)
@@ -290,7 +285,7 @@ START_TEST(test_workload_too_long)
 {
     static struct wl_op many[WL_MAX_OPS + 2];
     for (uint32_t i = 0; i < WL_MAX_OPS + 2; i++)
-        many[i] = (struct wl_op)OP(WL_MARK, 1, 0, 0, 0);
+        many[i] = (struct wl_op)WL_OP(WL_MARK, 1, 0, 0, 0);
     struct seen m;
     struct bootload_result res;
     ck_assert_int_eq(run(many, WL_MAX_OPS + 2, 0, &m, &res), BOOTLOAD_WORKLOAD_FAILED);

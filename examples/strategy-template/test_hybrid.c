@@ -30,10 +30,6 @@
  * renamed copy of the template tests itself. */
 extern const struct vmm_ops vmm_hybrid_ops;
 
-#define OP(o, a_, b_, c_, d_)                                                                      \
-    {                                                                                              \
-        (o), (a_), (b_), (c_), (d_), __LINE__                                                      \
-    }
 #define UW (WL_MAP_WRITE | WL_MAP_USER)
 #define NOPS(ops) ((uint32_t)(sizeof(ops) / sizeof((ops)[0])))
 
@@ -248,16 +244,16 @@ END_TEST
 
 /* Space 1 current; a page in a new table, a page beside it, then the second unmapped. */
 static const struct wl_op current_workload[] = {
-    OP(WL_SPACE_CREATE, 1, 0, 0, 0),
-    OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
-    OP(WL_MARK, 1, 0, 0, 0),
-    OP(WL_MAP, WL_CURRENT, 0x40000000u, PAGE_SIZE, UW),
-    OP(WL_MARK, 2, 0, 0, 0),
-    OP(WL_MAP, WL_CURRENT, 0x40001000u, PAGE_SIZE, UW),
-    OP(WL_MARK, 3, 0, 0, 0),
-    OP(WL_TOUCH, WL_TOUCH_WRITE | WL_TOUCH_USER, 0x40000000u, 2 * PAGE_SIZE, 0),
-    OP(WL_UNMAP, WL_CURRENT, 0x40001000u, PAGE_SIZE, 0),
-    OP(WL_MARK, 4, 0, 0, 0),
+    WL_OP(WL_SPACE_CREATE, 1, 0, 0, 0),
+    WL_OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
+    WL_OP(WL_MARK, 1, 0, 0, 0),
+    WL_OP(WL_MAP, WL_CURRENT, 0x40000000u, PAGE_SIZE, UW),
+    WL_OP(WL_MARK, 2, 0, 0, 0),
+    WL_OP(WL_MAP, WL_CURRENT, 0x40001000u, PAGE_SIZE, UW),
+    WL_OP(WL_MARK, 3, 0, 0, 0),
+    WL_OP(WL_TOUCH, WL_TOUCH_WRITE | WL_TOUCH_USER, 0x40000000u, 2 * PAGE_SIZE, 0),
+    WL_OP(WL_UNMAP, WL_CURRENT, 0x40001000u, PAGE_SIZE, 0),
+    WL_OP(WL_MARK, 4, 0, 0, 0),
 };
 
 /*
@@ -315,12 +311,12 @@ END_TEST
 
 /* From the kernel's space: space 1 is never current. */
 static const struct wl_op foreign_workload[] = {
-    OP(WL_MARK, 1, 0, 0, 0), OP(WL_SPACE_CREATE, 1, 0, 0, 0),
-    OP(WL_MARK, 2, 0, 0, 0), OP(WL_MAP, 1, 0x40000000u, PAGE_SIZE, UW),
-    OP(WL_MARK, 3, 0, 0, 0), OP(WL_MAP, 1, 0x40001000u, PAGE_SIZE, UW),
-    OP(WL_MARK, 4, 0, 0, 0), OP(WL_UNMAP, 1, 0x40000000u, PAGE_SIZE, 0),
-    OP(WL_MARK, 5, 0, 0, 0), OP(WL_SPACE_DESTROY, 1, 0, 0, 0),
-    OP(WL_MARK, 6, 0, 0, 0),
+    WL_OP(WL_MARK, 1, 0, 0, 0), WL_OP(WL_SPACE_CREATE, 1, 0, 0, 0),
+    WL_OP(WL_MARK, 2, 0, 0, 0), WL_OP(WL_MAP, 1, 0x40000000u, PAGE_SIZE, UW),
+    WL_OP(WL_MARK, 3, 0, 0, 0), WL_OP(WL_MAP, 1, 0x40001000u, PAGE_SIZE, UW),
+    WL_OP(WL_MARK, 4, 0, 0, 0), WL_OP(WL_UNMAP, 1, 0x40000000u, PAGE_SIZE, 0),
+    WL_OP(WL_MARK, 5, 0, 0, 0), WL_OP(WL_SPACE_DESTROY, 1, 0, 0, 0),
+    WL_OP(WL_MARK, 6, 0, 0, 0),
 };
 
 /* INVLPG (= slot maps) of each step of foreign_workload, mark i -> i + 1. */
@@ -380,34 +376,34 @@ END_TEST
  * them, forks itself (4) and a child (5), runs the fork of itself, then
  * tears everything down but itself. */
 static const struct wl_op fork_workload[] = {
-    OP(WL_MARK, 1, 0, 0, 0),
-    OP(WL_SPACE_CREATE, 1, 0, 0, 0),
-    OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
-    OP(WL_MAP, WL_CURRENT, 0x08048000u, 4 * PAGE_SIZE, UW),
-    OP(WL_TOUCH, WL_TOUCH_WRITE | WL_TOUCH_USER, 0x08048000u, 4 * PAGE_SIZE, 0),
-    OP(WL_SPACE_CREATE, 2, 0, 0, 0),
-    OP(WL_SPACE_CREATE, 3, 0, 0, 0),
-    OP(WL_MAP, 2, 0x08048000u, 2 * PAGE_SIZE, UW),
-    OP(WL_MAP, 3, 0xBFFF8000u, 2 * PAGE_SIZE, UW),
-    OP(WL_REPEAT, 3, 0, 0, 0),
-    OP(WL_MAP, 2, 0x10000000u, PAGE_SIZE, UW),
-    OP(WL_MAP, 3, 0x10000000u, PAGE_SIZE, UW),
-    OP(WL_UNMAP, 2, 0x10000000u, PAGE_SIZE, 0),
-    OP(WL_UNMAP, 3, 0x10000000u, PAGE_SIZE, 0),
-    OP(WL_REPEAT_END, 0, 0, 0, 0),
-    OP(WL_MARK, 2, 0, 0, 0),
-    OP(WL_SPACE_FORK, 4, 1, 0, 0),
-    OP(WL_SPACE_FORK, 5, 2, 0, 0),
-    OP(WL_SPACE_SWITCH, 4, 0, 0, 0),
-    OP(WL_TOUCH, WL_TOUCH_USER, 0x08048000u, 4 * PAGE_SIZE, 0),
-    OP(WL_MARK, 3, 0, 0, 0),
-    OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
-    OP(WL_SPACE_DESTROY, 2, 0, 0, 0),
-    OP(WL_SPACE_DESTROY, 3, 0, 0, 0),
-    OP(WL_SPACE_DESTROY, 4, 0, 0, 0),
-    OP(WL_SPACE_DESTROY, 5, 0, 0, 0),
-    OP(WL_UNMAP, WL_CURRENT, 0x08048000u, 4 * PAGE_SIZE, 0),
-    OP(WL_MARK, 4, 0, 0, 0),
+    WL_OP(WL_MARK, 1, 0, 0, 0),
+    WL_OP(WL_SPACE_CREATE, 1, 0, 0, 0),
+    WL_OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
+    WL_OP(WL_MAP, WL_CURRENT, 0x08048000u, 4 * PAGE_SIZE, UW),
+    WL_OP(WL_TOUCH, WL_TOUCH_WRITE | WL_TOUCH_USER, 0x08048000u, 4 * PAGE_SIZE, 0),
+    WL_OP(WL_SPACE_CREATE, 2, 0, 0, 0),
+    WL_OP(WL_SPACE_CREATE, 3, 0, 0, 0),
+    WL_OP(WL_MAP, 2, 0x08048000u, 2 * PAGE_SIZE, UW),
+    WL_OP(WL_MAP, 3, 0xBFFF8000u, 2 * PAGE_SIZE, UW),
+    WL_OP(WL_REPEAT, 3, 0, 0, 0),
+    WL_OP(WL_MAP, 2, 0x10000000u, PAGE_SIZE, UW),
+    WL_OP(WL_MAP, 3, 0x10000000u, PAGE_SIZE, UW),
+    WL_OP(WL_UNMAP, 2, 0x10000000u, PAGE_SIZE, 0),
+    WL_OP(WL_UNMAP, 3, 0x10000000u, PAGE_SIZE, 0),
+    WL_OP(WL_REPEAT_END, 0, 0, 0, 0),
+    WL_OP(WL_MARK, 2, 0, 0, 0),
+    WL_OP(WL_SPACE_FORK, 4, 1, 0, 0),
+    WL_OP(WL_SPACE_FORK, 5, 2, 0, 0),
+    WL_OP(WL_SPACE_SWITCH, 4, 0, 0, 0),
+    WL_OP(WL_TOUCH, WL_TOUCH_USER, 0x08048000u, 4 * PAGE_SIZE, 0),
+    WL_OP(WL_MARK, 3, 0, 0, 0),
+    WL_OP(WL_SPACE_SWITCH, 1, 0, 0, 0),
+    WL_OP(WL_SPACE_DESTROY, 2, 0, 0, 0),
+    WL_OP(WL_SPACE_DESTROY, 3, 0, 0, 0),
+    WL_OP(WL_SPACE_DESTROY, 4, 0, 0, 0),
+    WL_OP(WL_SPACE_DESTROY, 5, 0, 0, 0),
+    WL_OP(WL_UNMAP, WL_CURRENT, 0x08048000u, 4 * PAGE_SIZE, 0),
+    WL_OP(WL_MARK, 4, 0, 0, 0),
 };
 
 /*
