@@ -18,6 +18,7 @@
 #include <x86intrin.h>
 
 #include "bench/bench_loop.h"
+#include "bench/bench_stats.h"
 #include "kernel/arch.h"
 #include "mmu/mmu.h"
 #include "sim/sim.h"
@@ -25,7 +26,6 @@
 BENCH_LOOPS(instr)
 BENCH_LOOPS(plain)
 
-#define MAX_RUNS 100
 #define PD_PA 0x10000u       /* the directory of the main space */
 #define TABLES_PA 0x20000u   /* page tables, from here up */
 #define FRAMES_PA 0x400000u  /* data frames of the hit and miss loops */
@@ -36,21 +36,14 @@ BENCH_LOOPS(plain)
 /* ---- figures: N samples, reported as best (median, max) ---- */
 
 struct fig {
-    double v[MAX_RUNS];
+    double v[BENCH_MAX_RUNS];
     int n;
 };
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static void
 fig_add(struct fig *f, double v)
 {
-    if (f->n < MAX_RUNS)
+    if (f->n < BENCH_MAX_RUNS)
         f->v[f->n++] = v;
 }
 
@@ -58,7 +51,7 @@ fig_add(struct fig *f, double v)
 static double
 fig_best(struct fig *f)
 {
-    qsort(f->v, (size_t)f->n, sizeof(double), cmp_double);
+    bench_sort(f->v, f->n);
     return f->n > 0 ? f->v[0] : 0;
 }
 
@@ -66,15 +59,7 @@ fig_best(struct fig *f)
 static const char *
 fig_str(struct fig *f, char *buf, size_t len)
 {
-    if (f->n == 0) {
-        snprintf(buf, len, "-");
-        return buf;
-    }
-    fig_best(f);
-    int prec = f->v[f->n - 1] >= 1000 ? 0 : 2;
-    snprintf(buf, len, "%.*f (%.*f-%.*f)", prec, f->v[0], prec, f->v[f->n / 2], prec,
-             f->v[f->n - 1]);
-    return buf;
+    return bench_spread(f->v, f->n, 1, -1, buf, len);
 }
 
 static double
@@ -287,7 +272,8 @@ rss_kib(void)
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: bench_mmu [-n RUNS]   (RUNS from 5 to %d, default 5)\n", MAX_RUNS);
+    fprintf(stderr, "usage: bench_mmu [-n RUNS]   (RUNS from %d to %d, default %d)\n",
+            BENCH_MIN_RUNS, BENCH_MAX_RUNS, BENCH_MIN_RUNS);
     exit(2);
 }
 
@@ -302,14 +288,11 @@ row(const char *name, struct fig *sim, struct fig *nat, const char *unit)
 int
 main(int argc, char **argv)
 {
-    int runs = 5;
+    int runs = BENCH_MIN_RUNS;
     for (int i = 1; i < argc; i++) {
-        char *end;
         if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
-            long v = strtol(argv[++i], &end, 10);
-            if (*end != '\0' || v < 5 || v > MAX_RUNS)
+            if ((runs = bench_runs(argv[++i])) < 0)
                 usage();
-            runs = (int)v;
         } else {
             usage();
         }

@@ -17,10 +17,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "bench/bench_stats.h"
 #include "tools/registry.h"
 #include "tools/runner.h"
 
-#define MAX_RUNS 100
 #define BIG_MAP_TARGET 0.2         /* seconds a run of big-map.scn */
 #define COMPARE_TARGET 1.0         /* seconds for compare of every shipped scenario */
 #define DETECTOR_TARGET_PERCENT 10 /* the stale-TLB detector's cost, at most */
@@ -40,29 +40,12 @@ seconds(clockid_t id)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sorts v[0..n) and writes "best (median-worst)" in buf. */
+/* Sorts v[0..n) (seconds) and writes "best (median-worst)" in buf, in
+ * seconds or, with ms, milliseconds; three decimals. */
 static const char *
-spread(double *v, int n, char *buf, size_t len)
+spread(double *v, int n, bool ms, char *buf, size_t len)
 {
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
-    snprintf(buf, len, "%.3f (%.3f-%.3f)", v[0], v[n / 2], v[n - 1]);
-    return buf;
-}
-
-/* The same in milliseconds, the best with three decimals. */
-static const char *
-spread_ms(double *v, int n, char *buf, size_t len)
-{
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
-    snprintf(buf, len, "%.3f (%.3f-%.3f)", v[0] * 1e3, v[n / 2] * 1e3, v[n - 1] * 1e3);
-    return buf;
+    return bench_spread(v, n, ms ? 1e3 : 1, 3, buf, len);
 }
 
 /* Operations the executor carries out: repeat bodies counted as often as
@@ -203,9 +186,9 @@ detector_cost(const char *top, int runs)
                 pairs++;
             }
             char son[64], soff[64];
-            spread_ms(on, pairs, son, sizeof(son));
-            spread_ms(off, pairs, soff, sizeof(soff));
-            qsort(ratio, (size_t)pairs, sizeof(double), cmp_double);
+            spread(on, pairs, true, son, sizeof(son));
+            spread(off, pairs, true, soff, sizeof(soff));
+            bench_sort(ratio, pairs);
             double cost = 100.0 * (on[0] - off[0]) / off[0];
             double mcost = 100.0 * (ratio[pairs / 2] - 1);
             worst = cost > worst ? cost : worst;
@@ -226,9 +209,9 @@ static void
 usage(void)
 {
     fprintf(stderr,
-            "usage: bench_scenarios [-n RUNS] [-d] [TOP]   (RUNS from 5 to %d, default 5; "
+            "usage: bench_scenarios [-n RUNS] [-d] [TOP]   (RUNS from %d to %d, default %d; "
             "-d: the stale-TLB detector's cost only; TOP holds scenarios/, default .)\n",
-            MAX_RUNS);
+            BENCH_MIN_RUNS, BENCH_MAX_RUNS, BENCH_MIN_RUNS);
     exit(2);
 }
 
@@ -236,17 +219,14 @@ int
 main(int argc, char **argv)
 {
     const char *top = ".";
-    int runs = 5;
+    int runs = BENCH_MIN_RUNS;
     bool detector_only = false;
     for (int i = 1; i < argc; i++) {
-        char *end;
         if (strcmp(argv[i], "-d") == 0) {
             detector_only = true;
         } else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
-            long v = strtol(argv[++i], &end, 10);
-            if (*end != '\0' || v < 5 || v > MAX_RUNS)
+            if ((runs = bench_runs(argv[++i])) < 0)
                 usage();
-            runs = (int)v;
         } else if (argv[i][0] == '-' || i != argc - 1) {
             usage();
         } else {
@@ -272,7 +252,7 @@ main(int argc, char **argv)
         uint64_t ops = executed_ops(&sc);
         struct reg_strategy rs;
         for (unsigned k = 0; reg_strategy_at(k, &rs); k++) {
-            double t[MAX_RUNS];
+            double t[BENCH_MAX_RUNS];
             uint64_t accesses = 0;
             for (int r = 0; r < runs; r++) {
                 struct run_options o;
@@ -290,7 +270,7 @@ main(int argc, char **argv)
                 run_result_free(&res);
             }
             char s[64];
-            spread(t, runs, s, sizeof(s));
+            spread(t, runs, false, s, sizeof(s));
             printf("  %-20s %-13s %8llu %-26s %12.0f %12.0f\n", files[f], rs.name,
                    (unsigned long long)ops, s, (double)ops / t[0], (double)accesses / t[0]);
         }
@@ -307,7 +287,7 @@ main(int argc, char **argv)
         fprintf(stderr, "bench_scenarios: no scenarios in %s/scenarios\n", top);
         return 1;
     }
-    double t[MAX_RUNS];
+    double t[BENCH_MAX_RUNS];
     for (int r = 0; r < runs; r++) {
         t[r] = compare_all(g.gl_pathv, g.gl_pathc);
         if (t[r] < 0) {
@@ -318,7 +298,7 @@ main(int argc, char **argv)
     char s[64];
     printf("\npagesim compare of every shipped scenario (%zu files, two at a time): %s s, "
            "target <= %.1f s\n",
-           g.gl_pathc, spread(t, runs, s, sizeof(s)), COMPARE_TARGET);
+           g.gl_pathc, spread(t, runs, false, s, sizeof(s)), COMPARE_TARGET);
     globfree(&g);
     return 0;
 }
